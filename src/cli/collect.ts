@@ -1,0 +1,43 @@
+import os from 'node:os';
+import { Command } from 'commander';
+import { collectBundle, nodePortsFrom } from '../engine.js';
+import type { NetnsSelection } from '../sources/host/collect-node.js';
+import { defaultNetns, parseDuration, parseNetns } from './options.js';
+
+interface CollectOptions {
+  output?: string;
+  netns?: NetnsSelection;
+  interval: number;
+  nodeportRange?: string;
+  redact?: boolean;
+}
+
+export function collectCommand(setExit: (code: number) => void): Command {
+  return new Command('collect')
+    .description('write everything `node` reads into a bundle (.tar.gz) for offline analysis')
+    .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
+    .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
+    .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
+    .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
+    .option('--redact', 'replace every IP address with a consistent stand-in')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo netdoctor collect -o node-a.tar.gz
+  sudo netdoctor collect --redact -o /tmp/for-support.tar.gz
+  netdoctor analyze node-a.tar.gz`,
+    )
+    .action(async (opts: CollectOptions) => {
+      const out = opts.output ?? `netdoctor-${os.hostname()}-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`;
+      await collectBundle({
+        out,
+        netns: opts.netns ?? defaultNetns(),
+        intervalMs: opts.interval,
+        nodePorts: opts.nodeportRange ? nodePortsFrom(opts.nodeportRange) : undefined,
+        redact: opts.redact === true,
+      });
+      process.stderr.write(`wrote ${out}\n`);
+      setExit(0);
+    });
+}

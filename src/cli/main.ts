@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { ParseError } from '../parsers/parse-error.js';
+import { UnknownRuleError } from '../rules/index.js';
+import { BundleError } from '../sources/bundle/archive.js';
+import { NothingToCollectError } from '../sources/host/collect-node.js';
+import { TOOL_VERSION } from '../version.js';
+import { analyzeCommand } from './analyze.js';
+import { collectCommand } from './collect.js';
+import { nodeCommand } from './node.js';
+import { UsageError } from './options.js';
+import { rulesCommand } from './rules.js';
+
+/** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
+const EXPECTED = [UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError];
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => void (exitCode = code);
+  const program = new Command('netdoctor')
+    .description('Finds the root cause of Kubernetes TCP failures below Services and Pods.')
+    .version(TOOL_VERSION, '--version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor rules ephemeral-port-exhaustion');
+  for (const make of [nodeCommand, collectCommand, analyzeCommand, rulesCommand]) {
+    program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    }
+    if (EXPECTED.some((cls) => e instanceof cls) || (e as Error).name === 'InvalidArgumentError') {
+      process.stderr.write(`netdoctor: ${(e as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`netdoctor: internal error: ${(e as Error).stack ?? e}\nPlease report it with the command line you ran.\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { diagnoseNode, nodePortsFrom } from '../engine.js';
+import { selectRules } from '../rules/index.js';
+import { addCommonOptions, defaultNetns, emit, parseDuration, parseNetns, type CommonOptions } from './options.js';
+import type { NetnsSelection } from '../sources/host/collect-node.js';
+
+interface NodeOptions extends CommonOptions {
+  netns?: NetnsSelection;
+  interval: number;
+  nodeportRange?: string;
+}
+
+export function nodeCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('node')
+    .description("diagnose this machine: the host network namespace and, as root, every pod's")
+    .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
+    .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
+    .option('--nodeport-range <A-B>', 'the cluster\'s NodePort range (default 30000-32767)');
+  addCommonOptions(cmd).addHelpText(
+    'after',
+    `
+Examples:
+  sudo netdoctor node                          every namespace on the node
+  netdoctor node --netns self --interval 0     this namespace only, one sample
+  sudo ip netns exec web netdoctor node --netns self --format json
+  sudo netdoctor node --netns 4121 --rules ephemeral-port-exhaustion`,
+  );
+  return cmd.action(async (opts: NodeOptions) => {
+    const rules = selectRules(opts.rules);
+    const report = await diagnoseNode({
+      netns: opts.netns ?? defaultNetns(),
+      intervalMs: opts.interval,
+      nodePorts: nodePortsFrom(opts.nodeportRange),
+      rules,
+    });
+    setExit(emit(report, opts));
+  });
+}

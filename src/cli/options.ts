@@ -1,0 +1,77 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { NetnsSelection } from '../sources/host/collect-node.js';
+import { renderJson } from '../report/json.js';
+import { renderMarkdown } from '../report/markdown.js';
+import type { Report } from '../report/report.js';
+import { renderText } from '../report/text.js';
+import { SEVERITIES, type Severity } from '../rules/define-rule.js';
+
+export interface CommonOptions {
+  format?: 'text' | 'json' | 'markdown' | 'sarif';
+  failOn: Severity | 'never';
+  rules?: string[];
+  color: boolean;
+  quiet?: boolean;
+}
+
+export class UsageError extends Error {}
+
+/** "2s", "500ms", "1m", "0" → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError(`"${text}" is not a duration; use e.g. 2s, 500ms, 1m or 0`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'];
+  return Math.round(Number(m[1]) * unit!);
+}
+
+export function parseNetns(text: string): NetnsSelection {
+  if (text === 'self') return { kind: 'self' };
+  if (text === 'all') return { kind: 'all' };
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0 || items.some((i) => !/^[\w.-]+$/.test(i))) {
+    throw new InvalidArgumentError(`"${text}" is not self, all, or a comma-separated list of PIDs / ip-netns names`);
+  }
+  return { kind: 'list', items };
+}
+
+export function defaultNetns(): NetnsSelection {
+  return process.getuid?.() === 0 ? { kind: 'all' } : { kind: 'self' };
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'sarif']))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['error', 'warning', 'info', 'never']).default('error'))
+    .option('--rules <ids>', 'run only these rules (comma-separated ids; see `netdoctor rules`)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--no-color', 'no colours, even on a terminal')
+    .option('--quiet', 'print findings only: no header, skipped rules or summary');
+}
+
+export function render(report: Report, opts: CommonOptions): string {
+  switch (opts.format ?? 'text') {
+    case 'json':
+      return renderJson(report);
+    case 'markdown':
+      return renderMarkdown(report);
+    case 'sarif':
+      throw new UsageError('--format sarif is for `netdoctor lint`, whose findings point into files; use json for node findings');
+    default:
+      return renderText(report, { color: useColor(opts), quiet: opts.quiet });
+  }
+}
+
+function useColor(opts: CommonOptions): boolean {
+  return opts.color && process.stdout.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+}
+
+/** 0 when nothing reaches --fail-on, 1 otherwise. */
+export function exitCodeFor(report: Report, failOn: CommonOptions['failOn']): number {
+  if (failOn === 'never') return 0;
+  const limit = SEVERITIES.indexOf(failOn);
+  return report.findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit) ? 1 : 0;
+}
+
+export function emit(report: Report, opts: CommonOptions): number {
+  process.stdout.write(render(report, opts));
+  return exitCodeFor(report, opts.failOn);
+}

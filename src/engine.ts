@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { FactsBuilder } from './facts/builder.js';
+import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
+import { Redactor } from './redact/redactor.js';
+import { nodeReport, type Report } from './report/report.js';
+import type { NodeRule } from './rules/define-rule.js';
+import { runNodeRules } from './rules/run.js';
+import { openBundle, packBundle } from './sources/bundle/archive.js';
+import { DirSink } from './sources/bundle/dir-sink.js';
+import { readManifest, replayBundle } from './sources/bundle/replay.js';
+import { collectNode, type NetnsSelection } from './sources/host/collect-node.js';
+
+export const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
+
+export interface NodePorts {
+  range: PortRange;
+  origin: string;
+}
+
+export function nodePortsFrom(flag: string | undefined): NodePorts {
+  return flag ? { range: parsePortRange(flag, '--nodeport-range'), origin: '--nodeport-range' } : { range: DEFAULT_NODEPORT_RANGE, origin: DEFAULT_NODEPORT_ORIGIN };
+}
+
+/** `netdoctor node`: collect from this machine straight into the analyser, then judge. */
+export async function diagnoseNode(opts: { netns: NetnsSelection; intervalMs: number; nodePorts: NodePorts; rules: NodeRule[] }): Promise<Report> {
+  const builder = new FactsBuilder({ target: { kind: 'node', name: os.hostname() }, byteOrder: os.endianness(), nodePorts: opts.nodePorts });
+  await collectNode(builder, { netns: opts.netns, intervalMs: opts.intervalMs });
+  const facts = builder.facts();
+  return nodeReport({ kind: 'node', name: facts.hostname }, [{ facts, run: runNodeRules(facts, opts.rules) }], opts.rules.length);
+}
+
+/** `netdoctor collect`: the same collection, written as a bundle (a .tar.gz, or a directory when `out` ends in /). */
+export async function collectBundle(opts: { out: string; netns: NetnsSelection; intervalMs: number; nodePorts?: NodePorts; redact: boolean }): Promise<void> {
+  const toDir = opts.out.endsWith('/');
+  const dir = toDir ? opts.out : await mkdtemp(join(os.tmpdir(), 'netdoctor-collect-'));
+  try {
+    const sink = new DirSink(dir, opts.redact ? new Redactor(os.endianness()) : undefined);
+    await collectNode(sink, {
+      netns: opts.netns,
+      intervalMs: opts.intervalMs,
+      nodePortRange: opts.nodePorts ? formatRange(opts.nodePorts.range) : undefined,
+      nodePortRangeOrigin: opts.nodePorts?.origin,
+    });
+    if (!toDir) await packBundle(dir, opts.out);
+  } finally {
+    if (!toDir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `netdoctor analyze`: replay bundles into the analyser, as `node` would have judged those machines. */
+export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: string; rules: NodeRule[] }): Promise<Report> {
+  const runs = [];
+  for (const path of paths) {
+    const bundle = await openBundle(path);
+    try {
+      const manifest = await readManifest(bundle.dir);
+      const nodePorts: NodePorts = opts.nodePortsFlag
+        ? nodePortsFrom(opts.nodePortsFlag)
+        : manifest.nodePortRange
+          ? { range: parsePortRange(manifest.nodePortRange, 'manifest.json nodePortRange'), origin: manifest.nodePortRangeOrigin ?? 'bundle manifest' }
+          : nodePortsFrom(undefined);
+      const builder = new FactsBuilder({ target: { kind: 'bundle', name: path }, byteOrder: manifest.byteOrder ?? 'LE', nodePorts });
+      await replayBundle(bundle.dir, manifest, builder);
+      const facts = builder.facts();
+      runs.push({ facts, run: runNodeRules(facts, opts.rules) });
+    } finally {
+      await bundle.cleanup();
+    }
+  }
+  return nodeReport({ kind: 'bundle', name: paths.join(', ') }, runs, opts.rules.length);
+}

@@ -1,0 +1,173 @@
+import { ParseError } from '../parsers/parse-error.js';
+import type { PortRange } from '../parsers/port-range.js';
+import {
+  parseConntrackStat,
+  parseProcNetCounters,
+  parseSockstat,
+  type Counters,
+} from '../parsers/proc-net-counters.js';
+import { SocketTableScanner, type ByteOrder } from '../parsers/proc-net-tcp.js';
+import { parseSsListeners } from '../parsers/ss-listeners.js';
+import { parseSysctls } from '../parsers/sysctl.js';
+import { ephemeralPorts, portBitmap } from './ephemeral.js';
+import type { ArtefactSink, BundleInfo, ChunkWriter } from './sink.js';
+import type { CounterSamples, NetnsFacts, NetnsMeta, NodeFacts } from './types.js';
+
+export interface BuilderOptions {
+  target: NodeFacts['target'];
+  byteOrder: ByteOrder;
+  nodePorts: { range: PortRange; origin: string };
+}
+
+const COUNTER_PARSERS: Record<string, [keyof CounterSamples, (text: string, source: string) => Counters]> = {
+  'proc/net/netstat': ['netstat', parseProcNetCounters],
+  'proc/net/snmp': ['snmp', parseProcNetCounters],
+  'proc/net/sockstat': ['sockstat', parseSockstat],
+  'proc/net/stat/nf_conntrack': ['conntrack', parseConntrackStat],
+};
+
+interface Pending {
+  facts: NetnsFacts;
+  scanner?: SocketTableScanner;
+  socketsBroken?: boolean;
+  tcpSeen?: boolean;
+}
+
+/** Turns artefacts into facts as they arrive; `finish` hands over the NodeFacts. */
+export class FactsBuilder implements ArtefactSink {
+  private readonly opts: BuilderOptions;
+  private readonly netnsById = new Map<string, Pending>();
+  private readonly host: { kernelRelease?: string; osRelease?: string; problems: Map<string, string> } = { problems: new Map() };
+  private result: NodeFacts | undefined;
+
+  constructor(opts: BuilderOptions) {
+    this.opts = opts;
+  }
+
+  netns(meta: NetnsMeta): void {
+    const existing = this.netnsById.get(meta.id);
+    if (existing) {
+      existing.facts.meta = { ...existing.facts.meta, ...meta };
+      return;
+    }
+    this.netnsById.set(meta.id, {
+      facts: { meta, ephemeral: ephemeralPorts(undefined), first: {}, later: {}, problems: new Map() },
+    });
+  }
+
+  text(path: string, content: string): void {
+    const where = this.locate(path);
+    if (!where) return;
+    if (where.kind === 'host') {
+      if (where.file === 'kernel-release') this.host.kernelRelease = content.trim();
+      if (where.file === 'os-release') this.host.osRelease = content;
+      return;
+    }
+    const { pending, file } = where;
+    const facts = pending.facts;
+    this.guard(facts.problems, file, () => {
+      if (file === 'sysctl.txt') {
+        facts.sysctls = parseSysctls(content, path);
+        facts.ephemeral = ephemeralPorts(facts.sysctls, path);
+      } else if (file === 'ss-ltn') {
+        facts.ssListeners = parseSsListeners(content, path);
+      } else if (file.startsWith('later/') && COUNTER_PARSERS[file.slice(6)]) {
+        const [key, parse] = COUNTER_PARSERS[file.slice(6)];
+        facts.later[key] = parse(content, path);
+      } else if (COUNTER_PARSERS[file]) {
+        const [key, parse] = COUNTER_PARSERS[file];
+        facts.first[key] = parse(content, path);
+      } else if (file === 'proc/net/tcp' || file === 'proc/net/tcp6') {
+        const w = this.stream(path);
+        w.push(Buffer.from(content, 'latin1'));
+        w.end();
+      }
+    });
+  }
+
+  stream(path: string): ChunkWriter {
+    const where = this.locate(path);
+    if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
+      // Anything else streamed is small text: gather it and parse it whole.
+      const chunks: Buffer[] = [];
+      return { push: (c) => chunks.push(Buffer.from(c)), end: () => this.text(path, Buffer.concat(chunks).toString('latin1')) };
+    }
+    const { pending, file } = where;
+    pending.tcpSeen ||= file === 'proc/net/tcp';
+    if (!pending.scanner) {
+      pending.scanner = new SocketTableScanner({
+        ephemeral: pending.facts.ephemeral.bitmap,
+        watched: portBitmap([this.opts.nodePorts.range]),
+        byteOrder: this.opts.byteOrder,
+      });
+    }
+    const scanner = pending.scanner.file('/proc/net/' + file.slice('proc/net/'.length));
+    const problems = pending.facts.problems;
+    return {
+      push: (chunk) => {
+        if (pending.socketsBroken) return;
+        this.guard(problems, file, () => scanner.push(chunk), () => (pending.socketsBroken = true));
+      },
+      end: () => {},
+    };
+  }
+
+  failed(path: string, reason: string): void {
+    const where = this.locate(path);
+    if (!where || where.kind === 'host') this.host.problems.set(path, reason);
+    else where.pending.facts.problems.set(where.file, reason);
+  }
+
+  async finish(info: BundleInfo): Promise<void> {
+    const netns: NetnsFacts[] = [];
+    for (const pending of this.netnsById.values()) {
+      const f = pending.facts;
+      if (pending.scanner && !pending.socketsBroken) {
+        this.guard(f.problems, 'proc/net/tcp', () => {
+          if (pending.tcpSeen) f.sockets = pending.scanner!.result();
+        });
+      }
+      netns.push(f);
+    }
+    netns.sort((a, b) => Number(b.meta.isHost ?? false) - Number(a.meta.isHost ?? false) || a.meta.id.localeCompare(b.meta.id));
+    this.result = {
+      target: this.opts.target,
+      hostname: info.hostname,
+      createdAt: info.createdAt,
+      kernelRelease: this.host.kernelRelease,
+      osRelease: this.host.osRelease,
+      intervalMs: info.intervalMs,
+      byteOrder: this.opts.byteOrder,
+      nodePorts: this.opts.nodePorts,
+      netns,
+      problems: this.host.problems,
+    };
+  }
+
+  facts(): NodeFacts {
+    if (!this.result) throw new Error('FactsBuilder.facts() before finish()');
+    return this.result;
+  }
+
+  private locate(path: string):
+    | { kind: 'host'; file: string }
+    | { kind: 'netns'; pending: Pending; file: string }
+    | undefined {
+    if (path.startsWith('host/')) return { kind: 'host', file: path.slice(5) };
+    const m = /^netns\/([^/]+)\/(.+)$/.exec(path);
+    if (!m) return undefined;
+    if (!this.netnsById.has(m[1])) this.netns({ id: m[1], isHost: m[1] === 'host' });
+    return { kind: 'netns', pending: this.netnsById.get(m[1])!, file: m[2] };
+  }
+
+  private guard(problems: Map<string, string>, file: string, f: () => void, onError?: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      problems.set(file, `unreadable: ${e.message}`);
+      onError?.();
+    }
+  }
+}
+

@@ -1,0 +1,50 @@
+import type { ByteOrder } from '../parsers/proc-net-tcp.js';
+import type { NetnsMeta } from './types.js';
+
+/**
+ * Where artefacts go. Live collection writes to one; `node` analyses them as they arrive, `collect` writes
+ * them into a bundle, `analyze` replays a bundle into the same analyser — so all three see the same bytes.
+ * Paths are bundle-relative: "host/kernel-release", "netns/<id>/proc/net/tcp", "netns/<id>/later/…".
+ */
+export interface ArtefactSink {
+  netns(meta: NetnsMeta): void;
+  text(path: string, content: string): void;
+  stream(path: string): ChunkWriter;
+  failed(path: string, reason: string): void;
+  finish(info: BundleInfo): Promise<void>;
+}
+
+export interface ChunkWriter {
+  push(chunk: Buffer): void;
+  end(): void;
+}
+
+export interface BundleInfo {
+  tool: string;
+  version: string;
+  createdAt: string;
+  hostname: string;
+  intervalMs: number;
+  byteOrder: ByteOrder;
+  nodePortRange?: string;
+  nodePortRangeOrigin?: string;
+  netns: NetnsMeta[];
+  problems: { path: string; reason: string }[];
+}
+
+/** Canonical order of a netns's artefacts: sysctls before sockets (the port range shapes the scan). */
+export const NETNS_FILES = [
+  'sysctl.txt',
+  'proc/net/netstat',
+  'proc/net/snmp',
+  'proc/net/sockstat',
+  'proc/net/stat/nf_conntrack',
+  'proc/net/tcp',
+  'proc/net/tcp6',
+  'ss-ltn',
+] as const;
+
+/** Counter files sampled a second time, under later/. */
+export const COUNTER_FILES = ['proc/net/netstat', 'proc/net/snmp', 'proc/net/sockstat', 'proc/net/stat/nf_conntrack'] as const;
+
+export const HOST_FILES = ['host/kernel-release', 'host/os-release'] as const;

@@ -1,0 +1,77 @@
+import type { Counters } from '../parsers/proc-net-counters.js';
+import type { PortRange } from '../parsers/port-range.js';
+import type { ByteOrder, SocketTable } from '../parsers/proc-net-tcp.js';
+import type { SsListener } from '../parsers/ss-listeners.js';
+import type { Sysctls } from '../parsers/sysctl.js';
+
+/** What the machine told about a network namespace: who lives in it. */
+export interface NetnsMeta {
+  /** "host" for the node's own namespace; else the pod uid, or "netns-<inode>" */
+  id: string;
+  isHost?: boolean;
+  inode?: number;
+  pid?: number;
+  /** the process command that names it when no pod does */
+  command?: string;
+  /** a name from /run/netns (ip netns add) */
+  name?: string;
+  pod?: string;
+  namespace?: string;
+  podUid?: string;
+  container?: string;
+}
+
+export interface EphemeralPorts {
+  range: PortRange;
+  reserved: PortRange[];
+  /** ports of the range that connect() may pick: range minus reserved */
+  usable: number;
+  /** 1 per port connect() may pick */
+  bitmap: Uint8Array;
+  /** the range was not collected: the kernel default stands in */
+  assumed: boolean;
+}
+
+export interface CounterSamples {
+  netstat?: Counters;
+  snmp?: Counters;
+  sockstat?: Counters;
+  conntrack?: Counters;
+}
+
+export interface NetnsFacts {
+  meta: NetnsMeta;
+  sysctls?: Sysctls;
+  ephemeral: EphemeralPorts;
+  sockets?: SocketTable;
+  /** listeners as `ss -ltn` shows them, with their backlog */
+  ssListeners?: SsListener[];
+  first: CounterSamples;
+  /** the second sample, `intervalMs` after the first; absent with --interval 0 */
+  later: CounterSamples;
+  /** artefact (path relative to netns/<id>/) → why it is missing or unusable */
+  problems: Map<string, string>;
+}
+
+export interface NodeFacts {
+  target: { kind: 'node' | 'bundle'; name: string };
+  hostname: string;
+  createdAt: string;
+  kernelRelease?: string;
+  osRelease?: string;
+  intervalMs: number;
+  byteOrder: ByteOrder;
+  nodePorts: { range: PortRange; origin: string };
+  netns: NetnsFacts[];
+  /** bundle path of a host-level artefact (or a namespace that could not be read) → why it is missing */
+  problems: Map<string, string>;
+}
+
+/** Every artefact that could not be collected or parsed, by bundle path. */
+export function collectionProblems(facts: NodeFacts): { artefact: string; reason: string }[] {
+  const out = [...facts.problems].map(([artefact, reason]) => ({ artefact, reason }));
+  for (const ns of facts.netns) {
+    for (const [file, reason] of ns.problems) out.push({ artefact: `netns/${ns.meta.id}/${file}`, reason });
+  }
+  return out;
+}

@@ -1,0 +1,367 @@
+/**
+ * Streaming parser for /proc/net/tcp and /proc/net/tcp6.
+ *
+ * A node can hold a million sockets, so this works on bytes and keeps counters, never one object per
+ * socket: per-destination counts for sockets whose local port is an ephemeral port, a per-port use count,
+ * the listeners, and one sample line per destination and per watched port for evidence.
+ */
+import { ParseError } from './parse-error.js';
+
+export const TCP_STATES = [
+  '',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'NEW_SYN_RECV',
+] as const;
+export const ST_TIME_WAIT = 6;
+export const ST_LISTEN = 10;
+const STATE_SLOTS = 16;
+
+export type ByteOrder = 'LE' | 'BE';
+
+export interface SocketScanOptions {
+  /** 1 for every port the kernel may pick for connect(): inside ip_local_port_range, not reserved. */
+  ephemeral: Uint8Array;
+  /** 1 for ports whose non-listening sockets should keep a sample line (e.g. the NodePort range). */
+  watched?: Uint8Array;
+  byteOrder?: ByteOrder;
+}
+
+/** Sockets from one local IP to one remote IP:port whose local port is an ephemeral port. */
+export interface DestinationUse {
+  family: 4 | 6;
+  localIp: string;
+  remoteIp: string;
+  remotePort: number;
+  total: number;
+  /** count per TCP state code (index = state number, TCP_STATES names them) */
+  states: Uint32Array;
+  /** a raw line from the table, for evidence */
+  sample: string;
+  source: string;
+}
+
+export interface Listener {
+  family: 4 | 6;
+  ip: string;
+  port: number;
+  /** current accept-queue length (rx_queue of a LISTEN socket) */
+  acceptQueue: number;
+  line: string;
+  source: string;
+}
+
+export interface SocketTable {
+  sources: string[];
+  sockets: number;
+  byState: Uint32Array;
+  destinations: DestinationUse[];
+  listeners: Listener[];
+  /** non-LISTEN sockets per local port, IPv4 and IPv6 together (ports are one space per netns) */
+  localPortUse: Uint32Array;
+  /** first raw line per watched local port (non-LISTEN sockets) */
+  watchedSamples: Map<number, { line: string; source: string; remote: string }>;
+}
+
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[65 + i] = 10 + i;
+  HEX[97 + i] = 10 + i;
+}
+const SPACE = 32;
+const COLON = 58;
+const NL = 10;
+
+interface Dest {
+  total: number;
+  states: Uint32Array;
+  sample: string;
+  family: 4 | 6;
+  source: string;
+  key4?: { local: number; remote: number; port: number };
+  key6?: { local: string; remote: string; port: number };
+}
+
+export function emptySocketTable(): SocketTable {
+  return {
+    sources: [],
+    sockets: 0,
+    byState: new Uint32Array(STATE_SLOTS),
+    destinations: [],
+    listeners: [],
+    localPortUse: new Uint32Array(65536),
+    watchedSamples: new Map(),
+  };
+}
+
+/**
+ * One scanner accumulates both tcp and tcp6 of a network namespace: call `file(source)` for each, push
+ * its bytes, then `result()`.
+ */
+export class SocketTableScanner {
+  private readonly opts: SocketScanOptions;
+  private readonly table = emptySocketTable();
+  private readonly dest4 = new Map<number, Map<number, Dest>>();
+  private readonly dest6 = new Map<string, Dest>();
+  private source = '/proc/net/tcp';
+  private lineNo = 0;
+  private carry: Buffer | undefined;
+
+  constructor(opts: SocketScanOptions) {
+    this.opts = opts;
+  }
+
+  /** Start a new file (its line numbers start again at 1). */
+  file(source: string): this {
+    this.finishFile();
+    this.source = source;
+    this.lineNo = 0;
+    this.table.sources.push(source);
+    return this;
+  }
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    if (this.carry) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        this.guardCarry();
+        return;
+      }
+      const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+      this.carry = undefined;
+      this.line(line, 0, line.length);
+      pos = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(NL, pos);
+      if (nl < 0) break;
+      this.line(chunk, pos, nl);
+      pos = nl + 1;
+    }
+    if (pos < chunk.length) {
+      this.carry = Buffer.from(chunk.subarray(pos));
+      this.guardCarry();
+    }
+  }
+
+  result(): SocketTable {
+    this.finishFile();
+    const t = this.table;
+    t.destinations = [];
+    const order = this.opts.byteOrder ?? 'LE';
+    for (const [local, byRemote] of this.dest4) {
+      const localIp = ipv4(local, order);
+      for (const d of byRemote.values()) {
+        t.destinations.push(toUse(d, localIp, ipv4(d.key4!.remote, order), d.key4!.port));
+      }
+    }
+    for (const d of this.dest6.values()) {
+      t.destinations.push(toUse(d, ipv6(d.key6!.local, order), ipv6(d.key6!.remote, order), d.key6!.port));
+    }
+    t.destinations.sort((a, b) => b.total - a.total);
+    return t;
+  }
+
+  private finishFile(): void {
+    if (this.carry && this.carry.length > 0) {
+      const line = this.carry;
+      this.carry = undefined;
+      this.line(line, 0, line.length);
+    }
+  }
+
+  private guardCarry(): void {
+    // A real line is ~150 bytes; a "line" this long means the input is not a socket table.
+    if (this.carry && this.carry.length > 4096) {
+      throw new ParseError(this.source, this.lineNo + 1, 'line longer than 4096 bytes: not a /proc/net/tcp table');
+    }
+  }
+
+  private fail(reason: string): never {
+    throw new ParseError(this.source, this.lineNo, reason);
+  }
+
+  private line(b: Buffer, start: number, end: number): void {
+    this.lineNo++;
+    if (end > start && b[end - 1] === 13) end--;
+    let p = start;
+    while (p < end && b[p] === SPACE) p++;
+    if (p === end) return;
+    if (b[p] === 115 /* s */ && b[p + 1] === 108 /* l */) {
+      if (this.lineNo !== 1) this.fail('header line in the middle of the table');
+      return;
+    }
+    // "  12: "
+    const slStart = p;
+    while (p < end && b[p] >= 48 && b[p] <= 57) p++;
+    if (p === slStart || b[p] !== COLON) this.fail('expected "<n>:" at the start of the line');
+    p++;
+    while (p < end && b[p] === SPACE) p++;
+
+    const localStart = p;
+    while (p < end && b[p] !== COLON) p++;
+    const addrLen = p - localStart;
+    if (addrLen !== 8 && addrLen !== 32) this.fail(`local address must be 8 or 32 hex digits, got ${addrLen}`);
+    p++;
+    const lport = this.hexAt(b, p, 4, end, 'local port');
+    p += 4;
+    if (b[p] !== SPACE) this.fail('expected a space after the local port');
+    p++;
+    const remoteStart = p;
+    p += addrLen;
+    if (p >= end || b[p] !== COLON) this.fail('remote address has a different width than the local one');
+    p++;
+    const rport = this.hexAt(b, p, 4, end, 'remote port');
+    p += 4;
+    if (b[p] !== SPACE) this.fail('expected a space after the remote port');
+    p++;
+    const state = this.hexAt(b, p, 2, end, 'state');
+    if (state === 0 || state >= STATE_SLOTS) this.fail(`unknown TCP state ${state}`);
+    p += 2;
+    if (b[p] !== SPACE) this.fail('expected a space after the state');
+    p++;
+    this.hexAt(b, p, 8, end, 'tx_queue');
+    if (b[p + 8] !== COLON) this.fail('expected tx_queue:rx_queue');
+    const rxQueue = this.hexAt(b, p + 9, 8, end, 'rx_queue');
+
+    const t = this.table;
+    t.sockets++;
+    t.byState[state]++;
+    const family: 4 | 6 = addrLen === 8 ? 4 : 6;
+
+    if (state === ST_LISTEN) {
+      const ip = family === 4 ? ipv4(this.hexAt(b, localStart, 8, end, 'address'), this.order())
+        : ipv6(b.toString('latin1', localStart, localStart + 32), this.order());
+      t.listeners.push({ family, ip, port: lport, acceptQueue: rxQueue, line: b.toString('latin1', start, end).trim(), source: this.source });
+      return;
+    }
+    t.localPortUse[lport]++;
+    if (this.opts.watched && this.opts.watched[lport] === 1 && !t.watchedSamples.has(lport)) {
+      const rem = family === 4 ? ipv4(this.hexAt(b, remoteStart, 8, end, 'address'), this.order())
+        : ipv6(b.toString('latin1', remoteStart, remoteStart + 32), this.order());
+      t.watchedSamples.set(lport, { line: b.toString('latin1', start, end).trim(), source: this.source, remote: `${rem}:${rport}` });
+    }
+    if (this.opts.ephemeral[lport] !== 1) return;
+
+    if (family === 4 || this.isV4Mapped(b, localStart)) {
+      const off = family === 4 ? 0 : 24;
+      const local = this.hexAt(b, localStart + off, 8, end, 'local address');
+      const remote = this.hexAt(b, remoteStart + off, 8, end, 'remote address');
+      let byRemote = this.dest4.get(local);
+      if (!byRemote) this.dest4.set(local, (byRemote = new Map()));
+      const key = remote * 65536 + rport;
+      let d = byRemote.get(key);
+      if (!d) {
+        d = newDest(4, this.source, b.toString('latin1', start, end).trim());
+        d.key4 = { local, remote, port: rport };
+        byRemote.set(key, d);
+      }
+      d.total++;
+      d.states[state]++;
+      return;
+    }
+    const key = b.toString('latin1', localStart, localStart + 32) + b.toString('latin1', remoteStart, remoteStart + 32 + 5);
+    let d = this.dest6.get(key);
+    if (!d) {
+      d = newDest(6, this.source, b.toString('latin1', start, end).trim());
+      d.key6 = { local: key.slice(0, 32), remote: key.slice(32, 64), port: rport };
+      this.dest6.set(key, d);
+    }
+    d.total++;
+    d.states[state]++;
+  }
+
+  private order(): ByteOrder {
+    return this.opts.byteOrder ?? 'LE';
+  }
+
+  /** ::ffff:a.b.c.d: a dual-stack socket talking IPv4; the kernel shares the IPv4 port space with it. */
+  private isV4Mapped(b: Buffer, at: number): boolean {
+    for (let i = 0; i < 16; i++) if (b[at + i] !== 48) return false;
+    const marker = b.toString('latin1', at + 16, at + 24).toUpperCase();
+    return marker === (this.order() === 'LE' ? 'FFFF0000' : '0000FFFF');
+  }
+
+  private hexAt(b: Buffer, p: number, len: number, end: number, what: string): number {
+    if (p + len > end) this.fail(`line ends inside the ${what}`);
+    let v = 0;
+    for (let i = 0; i < len; i++) {
+      const h = HEX[b[p + i]];
+      if (h < 0) this.fail(`${what}: "${b.toString('latin1', p, p + len)}" is not hexadecimal`);
+      v = v * 16 + h;
+    }
+    return v;
+  }
+}
+
+function newDest(family: 4 | 6, source: string, sample: string): Dest {
+  return { total: 0, states: new Uint32Array(STATE_SLOTS), sample, family, source };
+}
+
+function toUse(d: Dest, localIp: string, remoteIp: string, remotePort: number): DestinationUse {
+  return { family: d.family, localIp, remoteIp, remotePort, total: d.total, states: d.states, sample: d.sample, source: d.source };
+}
+
+/** The kernel prints a __be32 with %08X, so on a little-endian machine the bytes read reversed. */
+export function ipv4(raw: number, order: ByteOrder): string {
+  const a = [raw >>> 24, (raw >>> 16) & 255, (raw >>> 8) & 255, raw & 255];
+  return (order === 'LE' ? a.reverse() : a).join('.');
+}
+
+/** Four 32-bit groups, each printed like an IPv4 address (byte-reversed on little-endian). */
+export function ipv6(hex32: string, order: ByteOrder): string {
+  const bytes: number[] = [];
+  for (let g = 0; g < 4; g++) {
+    const group = [0, 2, 4, 6].map((i) => parseInt(hex32.slice(g * 8 + i, g * 8 + i + 2), 16));
+    bytes.push(...(order === 'LE' ? group.reverse() : group));
+  }
+  if (bytes.slice(0, 10).every((x) => x === 0) && bytes[10] === 255 && bytes[11] === 255) {
+    return `::ffff:${bytes.slice(12).join('.')}`;
+  }
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(bytes[i] * 256 + bytes[i + 1]);
+  return compressIpv6(words);
+}
+
+export function compressIpv6(words: number[]): string {
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Convenience for small inputs (tests, fixtures): scan whole files at once. */
+export function parseSocketTables(files: { source: string; content: Buffer | string }[], opts: SocketScanOptions): SocketTable {
+  const s = new SocketTableScanner(opts);
+  for (const f of files) {
+    s.file(f.source);
+    s.push(typeof f.content === 'string' ? Buffer.from(f.content, 'latin1') : f.content);
+  }
+  return s.result();
+}

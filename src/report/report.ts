@@ -1,0 +1,43 @@
+import { collectionProblems, type NodeFacts } from '../facts/types.js';
+import type { Finding } from '../rules/define-rule.js';
+import { summarize, type RuleRun, type Skipped } from '../rules/run.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** The JSON contract of SPEC.md (schemaVersion 1), plus `problems` and `context`. */
+export interface Report {
+  tool: string;
+  version: string;
+  schemaVersion: number;
+  target: { kind: 'node' | 'bundle' | 'cluster' | 'manifests' | 'pcap' | 'text'; name: string };
+  findings: Finding[];
+  skipped: Skipped[];
+  /** artefacts that could not be collected or read, and why */
+  problems: { artefact: string; reason: string }[];
+  summary: { error: number; warning: number; info: number };
+  /** what was looked at, for the reader: namespaces, rules, the sampling interval */
+  context?: { netns: number; rules: number; intervalMs?: number; nodes?: string[] };
+}
+
+export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {
+  const findings = runs.flatMap(({ facts, run }) => run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })));
+  const skipped = runs.flatMap(({ run }) => run.skipped);
+  const problems = runs.flatMap(({ facts }) => collectionProblems(facts));
+  return {
+    tool: TOOL_NAME,
+    version: TOOL_VERSION,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    target,
+    findings,
+    skipped,
+    problems,
+    summary: summarize(findings),
+    context: {
+      netns: runs.reduce((n, r) => n + r.facts.netns.length, 0),
+      rules: ruleCount,
+      intervalMs: runs[0]?.facts.intervalMs,
+      nodes: runs.map((r) => r.facts.hostname),
+    },
+  };
+}

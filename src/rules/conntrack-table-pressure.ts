@@ -1,0 +1,54 @@
+import { sysctlNumber } from '../parsers/sysctl.js';
+import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
+import { fmt, pct, rises, sysctlEvidence } from './evidence.js';
+
+const WARN = 0.75;
+const ERROR = 0.9;
+
+export default defineRule({
+  id: 'conntrack-table-pressure',
+  title: 'The conntrack table is nearly full or dropping entries',
+  severity: 'error',
+  needs: ['conntrack'],
+  scope: 'netns',
+  check({ node, netns }) {
+    const out: FindingDraft[] = [];
+    const where = describeNetns(netns);
+    const count = sysctlNumber(netns.sysctls!, 'net.netfilter.nf_conntrack_count') ?? 0;
+    const max = sysctlNumber(netns.sysctls!, 'net.netfilter.nf_conntrack_max') ?? 0;
+    const limits = [sysctlEvidence(netns, 'net.netfilter.nf_conntrack_count')!, ...(sysctlEvidence(netns, 'net.netfilter.nf_conntrack_max') ? [sysctlEvidence(netns, 'net.netfilter.nf_conntrack_max')!] : [])];
+    const remediation = `Raise the limit on the node (\`sysctl -w net.netfilter.nf_conntrack_max=${Math.max(max * 2, 262144)}\`, or kube-proxy --conntrack-max-per-core) and shorten idle entries (net.netfilter.nf_conntrack_tcp_timeout_established); find the flood with \`conntrack -S\` and \`conntrack -L | awk '{print $5}' | sort | uniq -c | sort -rn | head\`.`;
+    if (max > 0 && count >= max * WARN) {
+      out.push({
+        severity: count >= max * ERROR ? 'error' : 'warning',
+        message: `The conntrack table of ${where} is ${pct(count, max)} full (${fmt(count)} of ${fmt(max)} entries): when it is full, new connections' packets are dropped ("nf_conntrack: table full, dropping packet").`,
+        subject: { count, max },
+        evidence: limits,
+        remediation,
+      });
+    }
+    const deltas = rises(netns.first.conntrack, netns.later.conntrack);
+    if (deltas) {
+      const dropped = (deltas.get('drop') ?? 0) + (deltas.get('early_drop') ?? 0);
+      const insertFailed = deltas.get('insert_failed') ?? 0;
+      const seconds = (node.intervalMs / 1000).toFixed(1);
+      if (dropped > 0) {
+        out.push({
+          message: `conntrack dropped ${fmt(dropped)} new connection(s) in ${seconds} s in ${where}: the table is full.`,
+          subject: { dropped },
+          evidence: [{ source: '/proc/net/stat/nf_conntrack', detail: `drop +${fmt(deltas.get('drop') ?? 0)}, early_drop +${fmt(deltas.get('early_drop') ?? 0)} in ${seconds} s` }, ...limits],
+          remediation,
+        });
+      } else if (insertFailed > 0) {
+        out.push({
+          severity: 'warning',
+          message: `conntrack failed to insert ${fmt(insertFailed)} entr${insertFailed === 1 ? 'y' : 'ies'} in ${seconds} s in ${where}: racing packets of one flow (typically parallel UDP DNS queries through NAT) lose, and those packets are dropped.`,
+          subject: { insertFailed },
+          evidence: [{ source: '/proc/net/stat/nf_conntrack', detail: `insert_failed +${fmt(insertFailed)} in ${seconds} s` }],
+          remediation: 'For DNS, use `options single-request-reopen` or use-vc in resolv.conf, or NodeLocal DNSCache; upgrade kernels that lack the conntrack clash fixes (5.0+). Verify with `conntrack -S`.',
+        });
+      }
+    }
+    return out;
+  },
+});

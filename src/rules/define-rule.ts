@@ -1,0 +1,86 @@
+import type { NetnsFacts, NodeFacts } from '../facts/types.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
+
+export interface Evidence {
+  /** where it was read: "/proc/net/tcp", "sysctl", "/proc/net/netstat" */
+  source: string;
+  detail: string;
+}
+
+export interface Subject {
+  netns?: string;
+  pod?: string;
+  container?: string;
+  pid?: number;
+  [key: string]: string | number | boolean | undefined;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  subject: Subject;
+  evidence: Evidence[];
+  remediation: string;
+  docs: string;
+}
+
+/** What a check returns: the runner fills in the rule id, docs link and netns subject. */
+export interface FindingDraft {
+  severity?: Severity;
+  message: string;
+  subject?: Subject;
+  evidence: Evidence[];
+  remediation: string;
+}
+
+/** Facts a node rule can require; a missing one skips the rule for that netns, with the reason. */
+export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack';
+
+export interface NodeRuleContext {
+  node: NodeFacts;
+  netns: NetnsFacts;
+}
+
+export interface NodeRule {
+  id: string;
+  title: string;
+  /** default severity; a finding may lower it */
+  severity: Severity;
+  needs: NodeNeed[];
+  /** "host": only the node's own network namespace; "netns": every namespace */
+  scope: 'host' | 'netns';
+  check(ctx: NodeRuleContext): FindingDraft[];
+}
+
+export function defineRule(rule: NodeRule): NodeRule {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
+  return rule;
+}
+
+export function docsPath(ruleId: string): string {
+  return `docs/rules/${ruleId}.md`;
+}
+
+/** The subject fields every node finding starts with: which namespace, which pod. */
+export function netnsSubject(netns: NetnsFacts): Subject {
+  const m = netns.meta;
+  const subject: Subject = { netns: m.id };
+  if (m.pod) subject.pod = m.namespace ? `${m.namespace}/${m.pod}` : m.pod;
+  if (m.container) subject.container = m.container;
+  if (m.pid !== undefined && !m.isHost) subject.pid = m.pid;
+  if (!m.pod && m.name) subject.name = m.name;
+  if (!m.pod && !m.name && m.command && !m.isHost) subject.command = m.command;
+  return subject;
+}
+
+/** "pod default/web-1" / "netns netns-4026532177 (pid 123 nginx)" / "the host". */
+export function describeNetns(netns: NetnsFacts): string {
+  const m = netns.meta;
+  if (m.isHost) return 'the host network namespace';
+  if (m.pod) return `pod ${m.namespace ? m.namespace + '/' : ''}${m.pod}`;
+  if (m.name) return `netns ${m.name}`;
+  return `netns ${m.id}${m.pid !== undefined ? ` (pid ${m.pid}${m.command ? ' ' + m.command : ''})` : ''}`;
+}

@@ -1,0 +1,38 @@
+import { RESERVED_PORTS_KEY } from '../facts/ephemeral.js';
+import { formatRange, intersect, subtract, totalSize } from '../parsers/port-range.js';
+import { defineRule } from './define-rule.js';
+import { fmt, rangeEvidence, sysctlEvidence } from './evidence.js';
+
+export default defineRule({
+  id: 'ephemeral-range-overlaps-nodeports',
+  title: "The node's ephemeral port range overlaps the NodePort range",
+  severity: 'error',
+  needs: ['sysctls'],
+  scope: 'host',
+  check({ node, netns }) {
+    const eph = netns.ephemeral;
+    if (eph.assumed) return [];
+    const nodePorts = node.nodePorts.range;
+    const overlap = intersect(eph.range, nodePorts);
+    if (!overlap) return [];
+    const exposed = subtract(overlap, eph.reserved);
+    if (exposed.length === 0) return [];
+    const count = totalSize(exposed);
+    const listening = (netns.sockets?.listeners ?? []).filter((l) => l.port >= nodePorts.lo && l.port <= nodePorts.hi);
+    const evidence = [
+      ...rangeEvidence(netns),
+      ...(eph.reserved.length === 0 ? [sysctlEvidence(netns, RESERVED_PORTS_KEY) ?? { source: 'sysctl', detail: `${RESERVED_PORTS_KEY} not collected` }] : []),
+      { source: 'nodeport range', detail: `${formatRange(nodePorts)} (${node.nodePorts.origin})` },
+      { source: 'overlap', detail: `${fmt(count)} NodePort-range ports can be picked as source ports: ${exposed.map(formatRange).join(', ')}` },
+    ];
+    for (const l of listening.slice(0, 5)) evidence.push({ source: l.source, detail: `NodePort in use: ${l.line}` });
+    return [
+      {
+        message: `The node's ephemeral range ${formatRange(eph.range)} overlaps the NodePort range ${formatRange(nodePorts)} in ${fmt(count)} unreserved ports: the node can pick a NodePort as a source port, and the reply to that connection is then taken by the NodePort Service (kubelet probes fail, nodes flap).`,
+        subject: { range: formatRange(eph.range), nodePorts: formatRange(nodePorts), overlap: exposed.map(formatRange).join(',') },
+        evidence,
+        remediation: `Reserve the NodePort range on the node: \`sysctl -w ${RESERVED_PORTS_KEY}=${formatRange(nodePorts)}\` and persist it in /etc/sysctl.d/, or keep ip_local_port_range clear of ${formatRange(nodePorts)}; never change node sysctls from a hostNetwork pod (guard initContainers with [ "$POD_IP" != "$HOST_IP" ]). Verify with \`netdoctor node --rules ephemeral-range-overlaps-nodeports\`.`,
+      },
+    ];
+  },
+});

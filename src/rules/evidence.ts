@@ -1,0 +1,57 @@
+import { PORT_RANGE_KEY, RESERVED_PORTS_KEY } from '../facts/ephemeral.js';
+import type { NetnsFacts } from '../facts/types.js';
+import type { Counters } from '../parsers/proc-net-counters.js';
+import { counterDeltas } from '../parsers/proc-net-counters.js';
+import { formatRange } from '../parsers/port-range.js';
+import type { Evidence } from './define-rule.js';
+
+/** The sysctl line exactly as collected, or nothing. */
+export function sysctlEvidence(netns: NetnsFacts, key: string): Evidence | undefined {
+  const e = netns.sysctls?.get(key);
+  return e ? { source: 'sysctl', detail: e.raw } : undefined;
+}
+
+/** The range and reserved ports the counts were made against; says so when the default was assumed. */
+export function rangeEvidence(netns: NetnsFacts): Evidence[] {
+  const eph = netns.ephemeral;
+  if (eph.assumed) {
+    return [{ source: 'sysctl', detail: `${PORT_RANGE_KEY} not collected: kernel default ${formatRange(eph.range)} assumed` }];
+  }
+  const out = [sysctlEvidence(netns, PORT_RANGE_KEY)!];
+  const reserved = sysctlEvidence(netns, RESERVED_PORTS_KEY);
+  if (reserved && eph.reserved.length > 0) out.push(reserved);
+  return out;
+}
+
+export function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function pct(part: number, whole: number): string {
+  if (whole <= 0) return '100%';
+  return `${Math.round((part / whole) * 100)}%`;
+}
+
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.');
+}
+
+export function endpoint(ip: string, port: number): string {
+  return ip.includes(':') && !ip.startsWith('::ffff:') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** Rise of each counter between the two samples, when there are two. */
+export function rises(first: Counters | undefined, later: Counters | undefined): Counters | undefined {
+  return first && later ? counterDeltas(first, later) : undefined;
+}
+
+export function perSecond(delta: number, intervalMs: number): string {
+  return intervalMs > 0 ? `${(delta / (intervalMs / 1000)).toFixed(1)}/s` : 'n/a';
+}
+
+/** Up to `max` items, then "… and N more" — evidence stays readable on a busy node. */
+export function capped<T>(items: T[], max: number, render: (t: T) => Evidence, source: string): Evidence[] {
+  const out = items.slice(0, max).map(render);
+  if (items.length > max) out.push({ source, detail: `… and ${fmt(items.length - max)} more` });
+  return out;
+}

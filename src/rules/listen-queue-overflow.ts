@@ -1,0 +1,92 @@
+import type { NetnsFacts } from '../facts/types.js';
+import { defineRule, describeNetns, type Evidence, type FindingDraft } from './define-rule.js';
+import { endpoint, fmt, perSecond, rises } from './evidence.js';
+
+interface Suspect {
+  address: string;
+  queue: number;
+  backlog?: number;
+  evidence: Evidence;
+}
+
+/**
+ * The listener(s) whose accept queue is full or filling. `ss -ltn` knows each backlog (accept queue full
+ * when Recv-Q > Send-Q); /proc/net/tcp only knows the queue length, so without ss the longest queues are
+ * the suspects.
+ */
+function suspects(netns: NetnsFacts): Suspect[] {
+  if (netns.ssListeners && netns.ssListeners.length > 0) {
+    return netns.ssListeners
+      .filter((l) => l.acceptQueue > 0)
+      .sort((a, b) => b.acceptQueue / Math.max(b.backlog, 1) - a.acceptQueue / Math.max(a.backlog, 1))
+      .map((l) => ({ address: l.local, queue: l.acceptQueue, backlog: l.backlog, evidence: { source: 'ss -ltn', detail: l.raw } }));
+  }
+  return (netns.sockets?.listeners ?? [])
+    .filter((l) => l.acceptQueue > 0)
+    .sort((a, b) => b.acceptQueue - a.acceptQueue)
+    .map((l) => ({ address: endpoint(l.ip, l.port), queue: l.acceptQueue, evidence: { source: l.source, detail: l.line } }));
+}
+
+function describe(s: Suspect): string {
+  if (s.backlog === undefined) return `${s.address} (${s.queue} connections waiting for accept())`;
+  const full = s.queue > s.backlog;
+  return `${s.address} (accept queue ${s.queue}, backlog ${s.backlog}${full ? ': full' : ''})`;
+}
+
+export default defineRule({
+  id: 'listen-queue-overflow',
+  title: "A listener's accept queue overflows",
+  severity: 'error',
+  needs: ['netstat'],
+  scope: 'netns',
+  check({ node, netns }) {
+    const where = describeNetns(netns);
+    const deltas = rises(netns.first.netstat, netns.later.netstat);
+    const list = suspects(netns);
+    const top = list.slice(0, 3);
+    if (!deltas) {
+      const total = netns.first.netstat!.get('TcpExt.ListenOverflows') ?? 0;
+      if (total === 0) return [];
+      return [
+        {
+          severity: 'info',
+          message: `${where} has counted ${fmt(total)} accept-queue overflows since boot; one sample cannot tell whether they are happening now.`,
+          subject: { listenOverflows: total },
+          evidence: [{ source: '/proc/net/netstat', detail: `TcpExt.ListenOverflows = ${fmt(total)}` }, ...top.map((s) => s.evidence)],
+          remediation: 'Run `netdoctor node --interval 10s` to see whether the counter is rising.',
+        },
+      ];
+    }
+    const overflows = deltas.get('TcpExt.ListenOverflows') ?? 0;
+    const drops = deltas.get('TcpExt.ListenDrops') ?? 0;
+    if (overflows === 0 && drops === 0) return [];
+    const seconds = (node.intervalMs / 1000).toFixed(1);
+    const counterEvidence: Evidence[] = [
+      { source: '/proc/net/netstat', detail: `TcpExt.ListenOverflows rose by ${fmt(overflows)} in ${seconds} s (${perSecond(overflows, node.intervalMs)})` },
+      { source: '/proc/net/netstat', detail: `TcpExt.ListenDrops rose by ${fmt(drops)} in ${seconds} s` },
+    ];
+    const out: FindingDraft[] = [];
+    if (overflows > 0) {
+      const full = top.filter((s) => s.backlog === undefined || s.queue > s.backlog);
+      const named = full.length > 0 ? full : top;
+      out.push({
+        message: named.length > 0
+          ? `Connections to ${named.map(describe).join(', ')} in ${where} are dropped: the accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s), so clients' SYNs and ACKs go unanswered and they retry or time out.`
+          : `${where} drops connections because an accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s); no listener had a queue when the socket table was read.`,
+        subject: named.length > 0 ? { listener: named[0].address, acceptQueue: named[0].queue, backlog: named[0].backlog } : { listenOverflows: overflows },
+        evidence: [...counterEvidence, ...named.map((s) => s.evidence)],
+        remediation:
+          'Make the application accept() faster (more workers, no blocking in the accept loop) or give it a longer queue: raise the listen() backlog and net.core.somaxconn together (`sysctl -w net.core.somaxconn=4096`; in a pod via securityContext.sysctls with kubelet --allowed-unsafe-sysctls). Verify with `ss -ltn` (Recv-Q staying below Send-Q) and `nstat -az TcpExtListenOverflows`.',
+      });
+    } else {
+      out.push({
+        severity: 'warning',
+        message: `SYNs to listening sockets are dropped in ${where} (ListenDrops +${fmt(drops)} in ${seconds} s) without accept-queue overflows: SYN-queue pressure, PAWS rejects (tcp_tw_recycle behind NAT) or memory limits.`,
+        subject: { listenDrops: drops },
+        evidence: counterEvidence,
+        remediation: 'Check `nstat -az TcpExtPAWSPassive TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies` to tell the causes apart, and `sysctl net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_syncookies`.',
+      });
+    }
+    return out;
+  },
+});

@@ -1,0 +1,97 @@
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ArtefactSink, BundleInfo, ChunkWriter } from '../../facts/sink.js';
+import type { NetnsMeta } from '../../facts/types.js';
+import type { Redactor } from '../../redact/redactor.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface Manifest {
+  schemaVersion: number;
+  tool: string;
+  version: string;
+  createdAt: string;
+  hostname: string;
+  intervalMs: number;
+  netns: NetnsMeta[];
+  byteOrder?: 'LE' | 'BE';
+  nodePortRange?: string;
+  nodePortRangeOrigin?: string;
+  redacted?: boolean;
+  /** artefacts that could not be collected, and why */
+  problems?: { path: string; reason: string }[];
+}
+
+/** Writes artefacts as a bundle directory (the layout in SPEC.md) and manifest.json last. */
+export class DirSink implements ArtefactSink {
+  private readonly root: string;
+  private readonly problems: { path: string; reason: string }[] = [];
+  private readonly redactor: Redactor | undefined;
+
+  constructor(root: string, redactor?: Redactor) {
+    this.root = root;
+    this.redactor = redactor;
+    mkdirSync(root, { recursive: true });
+  }
+
+  netns(): void {}
+
+  text(path: string, content: string): void {
+    const file = this.file(path);
+    writeFileSync(file, this.redactor ? this.redactor.text(content) : content, 'latin1');
+  }
+
+  stream(path: string): ChunkWriter {
+    const fd = openSync(this.file(path), 'w');
+    if (!this.redactor) {
+      return { push: (c) => void writeSync(fd, c), end: () => closeSync(fd) };
+    }
+    const redactor = this.redactor;
+    let carry = '';
+    return {
+      push: (c) => {
+        const text = carry + c.toString('latin1');
+        const cut = text.lastIndexOf('\n') + 1;
+        carry = text.slice(cut);
+        if (cut > 0) writeSync(fd, redactLines(text.slice(0, cut), (l) => redactor.procNetTcpLine(l)), null, 'latin1');
+      },
+      end: () => {
+        if (carry) writeSync(fd, redactor.procNetTcpLine(carry), null, 'latin1');
+        closeSync(fd);
+      },
+    };
+  }
+
+  failed(path: string, reason: string): void {
+    this.problems.push({ path, reason });
+  }
+
+  async finish(info: BundleInfo): Promise<void> {
+    const r = this.redactor;
+    const manifest: Manifest = {
+      schemaVersion: SCHEMA_VERSION,
+      tool: info.tool,
+      version: info.version,
+      createdAt: info.createdAt,
+      hostname: r ? r.text(info.hostname) : info.hostname,
+      intervalMs: info.intervalMs,
+      byteOrder: info.byteOrder,
+      nodePortRange: info.nodePortRange,
+      nodePortRangeOrigin: info.nodePortRangeOrigin,
+      redacted: r ? true : undefined,
+      netns: info.netns,
+      problems: this.problems.map((p) => ({ path: p.path, reason: r ? r.text(p.reason) : p.reason })),
+    };
+    writeFileSync(join(this.root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  }
+
+  private file(path: string): string {
+    const file = join(this.root, path);
+    mkdirSync(dirname(file), { recursive: true });
+    return file;
+  }
+}
+
+function redactLines(text: string, f: (line: string) => string): string {
+  return text.split('\n').map(f).join('\n');
+}

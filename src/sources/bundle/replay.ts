@@ -1,0 +1,114 @@
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { COUNTER_FILES, HOST_FILES, NETNS_FILES, type ArtefactSink } from '../../facts/sink.js';
+import type { NetnsMeta } from '../../facts/types.js';
+import { BundleError } from './archive.js';
+import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
+
+/** The manifest, or one inferred from the layout for a bundle assembled by hand. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  let text: string | undefined;
+  try {
+    text = await readFile(join(dir, 'manifest.json'), 'utf8');
+  } catch {
+    // hand-made bundle: everything is optional
+  }
+  const ids = await listDir(join(dir, 'netns'));
+  let manifest: Partial<Manifest> = {};
+  if (text !== undefined) {
+    try {
+      manifest = JSON.parse(text) as Partial<Manifest>;
+    } catch (e) {
+      throw new BundleError(`${join(dir, 'manifest.json')}: not valid JSON (${(e as Error).message})`);
+    }
+    if (manifest.schemaVersion !== undefined && manifest.schemaVersion > SCHEMA_VERSION) {
+      throw new BundleError(`${join(dir, 'manifest.json')}: schemaVersion ${manifest.schemaVersion} is newer than this netdoctor understands (${SCHEMA_VERSION}); upgrade netdoctor`);
+    }
+  }
+  if (ids.length === 0 && !(await exists(join(dir, 'host')))) {
+    throw new BundleError(`${dir}: not a bundle (no netns/ or host/ directory)`);
+  }
+  const listed = new Map((manifest.netns ?? []).map((m) => [m.id, m]));
+  const netns: NetnsMeta[] = ids.map((id) => listed.get(id) ?? { id, isHost: id === 'host' });
+  for (const m of netns) m.isHost = m.isHost ?? m.id === 'host';
+  return {
+    schemaVersion: manifest.schemaVersion ?? SCHEMA_VERSION,
+    tool: manifest.tool ?? 'unknown',
+    version: manifest.version ?? 'unknown',
+    createdAt: manifest.createdAt ?? '',
+    hostname: manifest.hostname ?? dir.split('/').filter(Boolean).pop() ?? 'unknown',
+    intervalMs: manifest.intervalMs ?? 0,
+    byteOrder: manifest.byteOrder ?? 'LE',
+    nodePortRange: manifest.nodePortRange,
+    nodePortRangeOrigin: manifest.nodePortRangeOrigin,
+    netns,
+    problems: manifest.problems ?? [],
+  };
+}
+
+/** Feeds a bundle directory into a sink in the canonical order, as the live collection did. */
+export async function replayBundle(dir: string, manifest: Manifest, sink: ArtefactSink): Promise<void> {
+  for (const m of manifest.netns) sink.netns(m);
+  for (const p of manifest.problems ?? []) sink.failed(p.path, p.reason);
+  for (const file of HOST_FILES) {
+    const text = await readOptional(join(dir, file));
+    if (text !== undefined) sink.text(file, text);
+  }
+  for (const m of manifest.netns) {
+    const base = `netns/${m.id}`;
+    for (const file of NETNS_FILES) {
+      const path = join(dir, base, file);
+      if (!(await exists(path))) continue;
+      if (file === 'proc/net/tcp' || file === 'proc/net/tcp6') {
+        const w = sink.stream(`${base}/${file}`);
+        for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) w.push(chunk as Buffer);
+        w.end();
+      } else {
+        sink.text(`${base}/${file}`, (await readFile(path)).toString('latin1'));
+      }
+    }
+    for (const file of COUNTER_FILES) {
+      const text = await readOptional(join(dir, base, 'later', file));
+      if (text !== undefined) sink.text(`${base}/later/${file}`, text);
+    }
+  }
+  await sink.finish({
+    tool: manifest.tool,
+    version: manifest.version,
+    createdAt: manifest.createdAt,
+    hostname: manifest.hostname,
+    intervalMs: manifest.intervalMs,
+    byteOrder: manifest.byteOrder ?? 'LE',
+    nodePortRange: manifest.nodePortRange,
+    nodePortRangeOrigin: manifest.nodePortRangeOrigin,
+    netns: manifest.netns,
+    problems: manifest.problems ?? [],
+  });
+}
+
+async function listDir(path: string): Promise<string[]> {
+  try {
+    const entries = await readdir(path, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : a.localeCompare(b)));
+  } catch {
+    return [];
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return (await readFile(path)).toString('latin1');
+  } catch {
+    return undefined;
+  }
+}

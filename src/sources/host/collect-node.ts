@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { COUNTER_FILES, type ArtefactSink } from '../../facts/sink.js';
+import type { NetnsMeta } from '../../facts/types.js';
+import { COLLECTED_SYSCTLS } from '../../knowledge/sysctls.js';
+import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
+import { identify } from './identify.js';
+import { nsenterReader, selfReader, type NetnsReader } from './netns-reader.js';
+import { discoverNetns, namedNetns, netnsInode } from './netns.js';
+
+export type NetnsSelection = { kind: 'self' } | { kind: 'all' } | { kind: 'list'; items: string[] };
+
+export interface NodeCollectOptions {
+  netns: NetnsSelection;
+  intervalMs: number;
+  nodePortRange?: string;
+  nodePortRangeOrigin?: string;
+  procRoot?: string;
+}
+
+interface Target {
+  meta: NetnsMeta;
+  reader: NetnsReader;
+}
+
+export class NothingToCollectError extends Error {}
+
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT' || err.code === 'ESRCH') return 'not found (the namespace or its process went away, or the kernel lacks it)';
+  if (err.code === 'EACCES' || err.code === 'EPERM') return `permission denied (${err.message}); run as root`;
+  return err.message ?? String(e);
+}
+
+async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ targets: Target[]; problems: { path: string; reason: string }[] }> {
+  const problems: { path: string; reason: string }[] = [];
+  const self = { meta: { id: 'host', isHost: true, inode: await netnsInode(`${procRoot}/self/ns/net`) }, reader: selfReader(procRoot) };
+  if (sel.kind === 'self') return { targets: [self], problems };
+  const hostInode = (await netnsInode(`${procRoot}/1/ns/net`)) ?? self.meta.inode;
+  const selfInode = self.meta.inode;
+  const found = sel.kind === 'all' ? await discoverNetns(procRoot) : [];
+  if (sel.kind === 'list') {
+    for (const item of sel.items) {
+      if (/^\d+$/.test(item)) {
+        const inode = await netnsInode(`${procRoot}/${item}/ns/net`);
+        if (inode === undefined) {
+          problems.push({ path: `netns/pid-${item}`, reason: `pid ${item}: no such process, or its namespace is not readable (run as root)` });
+          continue;
+        }
+        found.push({ inode, nsPath: `${procRoot}/${item}/ns/net`, pids: [Number(item)] });
+      } else {
+        const named = await namedNetns(item);
+        if (!named) {
+          problems.push({ path: `netns/${item}`, reason: `no network namespace named "${item}" in /run/netns` });
+          continue;
+        }
+        found.push(named);
+      }
+    }
+  }
+  const targets: Target[] = [];
+  const seen = new Set<number>();
+  for (const ns of found) {
+    if (seen.has(ns.inode)) continue;
+    seen.add(ns.inode);
+    const isHost = ns.inode === hostInode;
+    const who = ns.pids.length > 0 ? await identify(ns.pids, procRoot) : {};
+    const meta: NetnsMeta = {
+      ...who,
+      id: isHost ? 'host' : (who.podUid ?? `netns-${ns.inode}`),
+      isHost,
+      inode: ns.inode,
+      name: ns.name,
+      pid: ns.pids[0],
+    };
+    const reader = ns.inode === selfInode ? selfReader(procRoot) : nsenterReader(ns.nsPath, ns.pids[0], procRoot);
+    targets.push({ meta, reader });
+  }
+  // Two sandboxes of one pod cannot share an id; keep ids unique and stable.
+  const ids = new Map<string, number>();
+  for (const t of targets) {
+    const n = ids.get(t.meta.id) ?? 0;
+    ids.set(t.meta.id, n + 1);
+    if (n > 0) t.meta.id = `${t.meta.id}-${t.meta.inode}`;
+  }
+  targets.sort((a, b) => Number(b.meta.isHost) - Number(a.meta.isHost));
+  return { targets, problems };
+}
+
+async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Promise<void> {
+  for (const file of COUNTER_FILES) {
+    const path = `netns/${t.meta.id}/${prefix}${file}`;
+    try {
+      const chunks: Buffer[] = [];
+      await t.reader.procNet(file.slice('proc/net/'.length), (c) => chunks.push(Buffer.from(c)));
+      sink.text(path, Buffer.concat(chunks).toString('latin1'));
+    } catch (e) {
+      sink.failed(path, describeError(e));
+    }
+  }
+}
+
+async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
+  const base = `netns/${t.meta.id}`;
+  try {
+    sink.text(`${base}/sysctl.txt`, await t.reader.sysctls(COLLECTED_SYSCTLS));
+  } catch (e) {
+    sink.failed(`${base}/sysctl.txt`, describeError(e));
+  }
+  for (const file of ['tcp', 'tcp6']) {
+    const path = `${base}/proc/net/${file}`;
+    const w = sink.stream(path);
+    try {
+      await t.reader.procNet(file, (c) => w.push(c));
+      w.end();
+    } catch (e) {
+      w.end();
+      sink.failed(path, file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not present (IPv6 disabled)' : describeError(e));
+    }
+  }
+  try {
+    sink.text(`${base}/ss-ltn`, await t.reader.listeners());
+  } catch (e) {
+    sink.failed(`${base}/ss-ltn`, describeError(e));
+  }
+}
+
+/**
+ * Collects everything `node` reads, into a sink. Counters are sampled first and again `intervalMs` later;
+ * the slow part (socket tables) runs in between, so the interval costs little extra time.
+ */
+export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions): Promise<void> {
+  const procRoot = opts.procRoot ?? '/proc';
+  const { targets, problems } = await resolveTargets(opts.netns, procRoot);
+  if (targets.length === 0) throw new NothingToCollectError(problems.map((p) => p.reason).join('; ') || 'no network namespace to read');
+  for (const p of problems) sink.failed(p.path, p.reason);
+  for (const t of targets) sink.netns(t.meta);
+
+  sink.text('host/kernel-release', os.release() + '\n');
+  try {
+    sink.text('host/os-release', await readFile('/etc/os-release', 'utf8'));
+  } catch (e) {
+    sink.failed('host/os-release', describeError(e));
+  }
+
+  const started = Date.now();
+  for (const t of targets) await readCounters(sink, t, '');
+  for (const t of targets) await readNetns(sink, t);
+  let intervalMs = 0;
+  if (opts.intervalMs > 0) {
+    const wait = started + opts.intervalMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    intervalMs = Date.now() - started;
+    for (const t of targets) await readCounters(sink, t, 'later/');
+  }
+  await sink.finish({
+    tool: TOOL_NAME,
+    version: TOOL_VERSION,
+    createdAt: new Date(started).toISOString(),
+    hostname: os.hostname(),
+    intervalMs,
+    byteOrder: os.endianness(),
+    nodePortRange: opts.nodePortRange,
+    nodePortRangeOrigin: opts.nodePortRangeOrigin,
+    netns: targets.map((t) => t.meta),
+    problems,
+  });
+}

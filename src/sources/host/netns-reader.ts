@@ -1,0 +1,92 @@
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatSysctls } from '../../parsers/sysctl.js';
+import { run } from './run.js';
+
+/** Reads one network namespace's view of /proc/net, its sysctls and its listeners. */
+export interface NetnsReader {
+  /** stream a file under /proc/net (e.g. "tcp", "stat/nf_conntrack") */
+  procNet(file: string, onChunk: (chunk: Buffer) => void): Promise<void>;
+  /** the given sysctls in `sysctl -a` format; missing ones are left out */
+  sysctls(keys: string[]): Promise<string>;
+  /** `ss -ltn` output */
+  listeners(): Promise<string>;
+}
+
+const CHUNK = 1 << 20;
+
+async function streamFile(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      onChunk(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function ss(prefix: string[]): Promise<string> {
+  const [cmd, ...args] = [...prefix, 'ss', '-ltn'];
+  const r = await run(cmd, args);
+  if (r.code !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.toString('utf8');
+}
+
+/** The namespace this process runs in: plain file reads, no subprocess but ss. */
+export function selfReader(procRoot = '/proc'): NetnsReader {
+  return {
+    procNet: (file, onChunk) => streamFile(join(procRoot, 'self/net', file), onChunk),
+    async sysctls(keys) {
+      const entries: [string, string][] = [];
+      for (const key of keys) await readSysctlTree(join(procRoot, 'sys'), key, entries);
+      return formatSysctls(entries);
+    },
+    listeners: () => ss([]),
+  };
+}
+
+async function readSysctlTree(sysRoot: string, key: string, out: [string, string][]): Promise<void> {
+  const path = join(sysRoot, ...key.split('.'));
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    return; // not on this kernel, or module not loaded: like `sysctl -e`
+  }
+  if (s.isDirectory()) {
+    for (const name of (await readdir(path)).sort()) await readSysctlTree(sysRoot, `${key}.${name}`, out);
+    return;
+  }
+  try {
+    out.push([key, (await readFile(path, 'utf8')).replace(/\n$/, '')]);
+  } catch {
+    // write-only or permission denied: sysctl -a leaves those out too
+  }
+}
+
+/**
+ * Another namespace. /proc/<pid>/net shows the pid's namespace directly; sysctls are only visible from
+ * inside (/proc/sys resolves to the reader's namespace), so they are read through nsenter + sysctl.
+ */
+export function nsenterReader(nsPath: string, pid: number | undefined, procRoot = '/proc'): NetnsReader {
+  const enter = ['nsenter', `--net=${nsPath}`, '--'];
+  return {
+    async procNet(file, onChunk) {
+      if (pid !== undefined) return streamFile(join(procRoot, String(pid), 'net', file), onChunk);
+      const [cmd, ...args] = [...enter, 'cat', `/proc/self/net/${file}`];
+      const r = await run(cmd, args, { onStdout: onChunk });
+      if (r.code !== 0) throw new Error(r.stderr || `cat exited ${r.code}`);
+    },
+    async sysctls(keys) {
+      const [cmd, ...args] = [...enter, 'sysctl', '-e', ...keys];
+      const r = await run(cmd, args);
+      if (r.code !== 0 && r.stdout.length === 0) throw new Error(r.stderr || `sysctl exited ${r.code}`);
+      return r.stdout.toString('utf8');
+    },
+    listeners: () => ss(enter),
+  };
+}

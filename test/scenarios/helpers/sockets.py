@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Socket workloads for scenario tests, run inside a test network namespace.
+
+  listen HOST PORT BACKLOG [accept|noaccept]   listen; print "ready"; accept (and hold) or never accept
+  connect HOST PORT COUNT                      open up to COUNT connections and hold them; print a JSON
+                                               line {"opened": n, "errno": e, "error": "..."} and wait
+  connect-from HOST PORT SRCPORT               one connection from a chosen source port; print JSON, wait
+Both stop when stdin closes (the test ends) or on SIGTERM.
+"""
+import json, os, socket, sys, threading
+
+def wait_for_stdin_close():
+    try:
+        sys.stdin.read()
+    except Exception:
+        pass
+    os._exit(0)
+
+def main():
+    cmd = sys.argv[1]
+    held = []
+    if cmd == 'listen':
+        host, port, backlog = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        accept = len(sys.argv) < 6 or sys.argv[5] == 'accept'
+        s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port)); s.listen(backlog)
+        held.append(s)
+        print('ready', flush=True)
+        if accept:
+            def loop():
+                while True:
+                    c, _ = s.accept(); held.append(c)
+            threading.Thread(target=loop, daemon=True).start()
+    elif cmd == 'connect':
+        host, port, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        result = {'opened': 0}
+        for _ in range(count):
+            c = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+            try:
+                c.connect((host, port))
+            except OSError as e:
+                result.update(errno=e.errno, error=os.strerror(e.errno))
+                c.close()
+                break
+            held.append(c); result['opened'] += 1
+        print(json.dumps(result), flush=True)
+    elif cmd == 'connect-from':
+        host, port, src = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        c = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+        c.bind(('', src)); c.connect((host, port)); held.append(c)
+        print(json.dumps({'opened': 1, 'sport': c.getsockname()[1]}), flush=True)
+    else:
+        sys.exit('unknown command ' + cmd)
+    wait_for_stdin_close()
+
+if __name__ == '__main__':
+    main()
