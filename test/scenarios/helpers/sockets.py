@@ -5,6 +5,8 @@
   connect HOST PORT COUNT                      open up to COUNT connections and hold them; print a JSON
                                                line {"opened": n, "errno": e, "error": "..."} and wait
   connect-from HOST PORT SRCPORT               one connection from a chosen source port; print JSON, wait
+  flood HOST PORT COUNT                        COUNT non-blocking connects left pending (their SYNs keep
+                                               being retransmitted); print "flooding" and wait
 Both stop when stdin closes (the test ends) or on SIGTERM.
 """
 import json, os, socket, sys, threading
@@ -50,6 +52,16 @@ def main():
         c = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
         c.bind(('', src)); c.connect((host, port)); held.append(c)
         print(json.dumps({'opened': 1, 'sport': c.getsockname()[1]}), flush=True)
+    elif cmd == 'flood':
+        host, port, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        for _ in range(count):
+            c = socket.socket(); c.setblocking(False)
+            try:
+                c.connect((host, port))
+            except BlockingIOError:
+                pass
+            held.append(c)
+        print('flooding', flush=True)
     else:
         sys.exit('unknown command ' + cmd)
     wait_for_stdin_close()

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { analyzeBundles } from '../src/engine.js';
+import type { Report } from '../src/report/report.js';
+import type { Finding } from '../src/rules/define-rule.js';
+import { NODE_RULES } from '../src/rules/index.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BIN = join(ROOT, 'bin/netdoctor');
+export const FIXTURES = join(ROOT, 'test/fixtures');
+export const bundleFixture = (name: string) => join(FIXTURES, 'bundles', name);
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI (optionally inside a network namespace via `ip netns exec`). */
+export function runCli(args: string[], opts: { netns?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, BIN, ...args]] : [BIN, args];
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+export async function runJson(args: string[], opts: { netns?: string } = {}): Promise<{ code: number | null; report: Report; stderr: string }> {
+  const r = await runCli([...args, '--format', 'json'], opts);
+  try {
+    return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr}`);
+  }
+}
+
+export function byRule(report: Report, rule: string): Finding[] {
+  return report.findings.filter((f) => f.rule === rule);
+}
+
+/** A copy of a fixture bundle with some files replaced: the hand-assembled bundles users send. */
+export async function editedBundle(fixture: string, edits: Record<string, string | null>): Promise<{ dir: string; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'nd-test-bundle-'));
+  await cp(bundleFixture(fixture), dir, { recursive: true });
+  for (const [path, content] of Object.entries(edits)) {
+    if (content === null) await rm(join(dir, path), { force: true });
+    else await writeFile(join(dir, path), content);
+  }
+  return { dir, done: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function analyzeFixture(dir: string, nodePortsFlag?: string): Promise<Report> {
+  return analyzeBundles([dir], { rules: NODE_RULES, nodePortsFlag });
+}
