@@ -19,10 +19,9 @@ export default defineRule({
     const where = describeNetns(netns);
     const out: FindingDraft[] = [];
     const unprivStart = sysctlNumber(netns.sysctls!, 'net.ipv4.ip_unprivileged_port_start') ?? 1024;
-    const floor = Math.min(1024, unprivStart);
-    if (lo < floor || lo < unprivStart) {
+    if (lo < 1024 || lo < unprivStart) {
       out.push({
-        message: `The ephemeral range of ${where} starts at ${lo}, below ${lo < floor ? floor : `ip_unprivileged_port_start (${unprivStart})`}: well-known ports can be handed out as source ports and then be busy when a server wants to listen on them.`,
+        message: `The ephemeral range of ${where} starts at ${lo}, below ${lo < 1024 ? '1024' : `ip_unprivileged_port_start (${unprivStart})`}: well-known ports can be handed out as source ports and then be busy when a server wants to listen on them.`,
         subject: { lo, hi },
         evidence: [...rangeEvidence(netns), sysctlEvidence(netns, 'net.ipv4.ip_unprivileged_port_start') ?? { source: 'kernel default', detail: 'net.ipv4.ip_unprivileged_port_start = 1024' }],
         remediation: `Start the range at 1024 or above: \`sysctl -w net.ipv4.ip_local_port_range="${Math.max(1024, unprivStart)} ${hi}"\` (in a pod: securityContext.sysctls). Verify with \`sysctl net.ipv4.ip_local_port_range\`.`,

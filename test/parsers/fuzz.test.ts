@@ -1,0 +1,91 @@
+/** Every parser, fed arbitrary and mutated input, either answers or throws its own ParseError. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { portBitmap } from '../../src/facts/ephemeral.js';
+import { ParseError } from '../../src/parsers/parse-error.js';
+import { parsePortList, parsePortRange } from '../../src/parsers/port-range.js';
+import { parseConntrackStat, parseProcNetCounters, parseSockstat } from '../../src/parsers/proc-net-counters.js';
+import { SocketTableScanner } from '../../src/parsers/proc-net-tcp.js';
+import { parseSsListeners } from '../../src/parsers/ss-listeners.js';
+import { parseSysctls } from '../../src/parsers/sysctl.js';
+import { Redactor } from '../../src/redact/redactor.js';
+import { bundleFixture } from '../helpers.js';
+
+const fixture = (p: string) => readFileSync(join(bundleFixture('exhaustion'), 'netns/host', p), 'latin1');
+
+function onlyParseErrors(f: () => unknown): void {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    assert.ok(e.line >= 0 && e.source.length > 0);
+  }
+}
+
+/** Real text with random edits: characters replaced, lines cut, bytes inserted. */
+function mutated(real: string): fc.Arbitrary<string> {
+  return fc
+    .array(fc.tuple(fc.nat({ max: Math.max(real.length - 1, 0) }), fc.string({ maxLength: 4 }), fc.nat({ max: 3 })), { maxLength: 8 })
+    .map((edits) => edits.reduce((s, [at, ins, del]) => s.slice(0, at) + ins + s.slice(at + del), real));
+}
+
+const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }));
+const RUNS = { numRuns: 300 };
+
+const parsers: [string, (s: string) => unknown, string][] = [
+  ['sysctl', (s) => parseSysctls(s, 'sysctl.txt'), fixture('sysctl.txt')],
+  ['netstat', (s) => parseProcNetCounters(s, 'netstat'), fixture('proc/net/netstat')],
+  ['snmp', (s) => parseProcNetCounters(s, 'snmp'), fixture('proc/net/snmp')],
+  ['sockstat', (s) => parseSockstat(s, 'sockstat'), fixture('proc/net/sockstat')],
+  ['nf_conntrack stat', (s) => parseConntrackStat(s, 'nf_conntrack'), fixture('proc/net/stat/nf_conntrack')],
+  ['ss -ltn', (s) => parseSsListeners(s, 'ss-ltn'), fixture('ss-ltn')],
+  ['port range', (s) => parsePortRange(s), '32768\t60999'],
+  ['port list', (s) => parsePortList(s), '30000-32767,40000'],
+  [
+    '/proc/net/tcp',
+    (s) => {
+      const sc = new SocketTableScanner({ ephemeral: portBitmap([{ lo: 40000, hi: 40009 }]), watched: portBitmap([{ lo: 30000, hi: 32767 }]) }).file('tcp');
+      sc.push(Buffer.from(s, 'latin1'));
+      return sc.result();
+    },
+    fixture('proc/net/tcp'),
+  ],
+];
+
+describe('fuzz: parsers throw only ParseError', () => {
+  for (const [name, parse, real] of parsers) {
+    it(`${name}: arbitrary input`, () => fc.assert(fc.property(text, (s) => onlyParseErrors(() => parse(s))), RUNS));
+    it(`${name}: mutated real input`, () => fc.assert(fc.property(mutated(real), (s) => onlyParseErrors(() => parse(s))), RUNS));
+  }
+});
+
+describe('fuzz: redaction', () => {
+  it('keeps a /proc/net/tcp line parseable and its ports intact', () => {
+    const lines = fixture('proc/net/tcp').split('\n').slice(1).filter(Boolean);
+    fc.assert(
+      fc.property(fc.constantFrom(...lines), fc.ipV4(), (line, ip) => {
+        const r = new Redactor('LE');
+        r.ipv4(ip);
+        const out = r.procNetTcpLine(line);
+        assert.equal(out.length, line.length);
+        assert.deepEqual(out.split(/\s+/).slice(4), line.split(/\s+/).slice(4));
+        const ports = (l: string) => [...l.matchAll(/:([0-9A-F]{4}) /g)].slice(0, 2).map((m) => m[1]);
+        assert.deepEqual(ports(out), ports(line));
+      }),
+      RUNS,
+    );
+  });
+  it('maps distinct addresses to distinct stand-ins', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.ipV4(), { maxLength: 50 }), (ips) => {
+        const r = new Redactor();
+        const mapped = ips.map((ip) => r.ipv4(ip));
+        assert.equal(new Set(mapped).size, new Set(ips).size);
+      }),
+      RUNS,
+    );
+  });
+});

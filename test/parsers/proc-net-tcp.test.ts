@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { portBitmap } from '../../src/facts/ephemeral.js';
+import { ParseError } from '../../src/parsers/parse-error.js';
+import { SocketTableScanner, ipv4, ipv6, parseSocketTables, ST_LISTEN } from '../../src/parsers/proc-net-tcp.js';
+import { bundleFixture } from '../helpers.js';
+
+const dir = join(bundleFixture('exhaustion'), 'netns/host/proc/net');
+const tcp = readFileSync(join(dir, 'tcp'));
+const tcp6 = readFileSync(join(dir, 'tcp6'));
+const opts = { ephemeral: portBitmap([{ lo: 40000, hi: 40009 }]) };
+
+describe('/proc/net/tcp scanner on tables captured from Linux 6.18', () => {
+  const table = parseSocketTables([{ source: '/proc/net/tcp', content: tcp }, { source: '/proc/net/tcp6', content: tcp6 }], opts);
+
+  it('counts the IPv4 destination and the IPv6 one separately', () => {
+    const v4 = table.destinations.find((d) => d.family === 4)!;
+    assert.deepEqual([v4.localIp, v4.remoteIp, v4.remotePort, v4.total, v4.states[1]], ['127.0.0.1', '127.0.0.1', 8080, 10, 10]);
+    const v6 = table.destinations.find((d) => d.family === 6)!;
+    assert.deepEqual([v6.localIp, v6.remoteIp, v6.remotePort, v6.total], ['::1', '::1', 8443, 3]);
+    assert.equal(v6.source, '/proc/net/tcp6');
+  });
+
+  it('finds the listeners of both families and leaves them out of port use', () => {
+    assert.deepEqual(table.listeners.map((l) => `${l.ip}:${l.port}`).sort(), ['127.0.0.1:8080', '::1:8443']);
+    assert.equal(table.byState[ST_LISTEN], 2);
+    assert.equal(table.localPortUse[8080], 10, 'accepted sockets share the listener port');
+  });
+
+  it('gives the same result whatever the chunk boundaries', () => {
+    const s = new SocketTableScanner(opts).file('/proc/net/tcp');
+    for (let i = 0; i < tcp.length; i += 7) s.push(tcp.subarray(i, i + 7));
+    const bytewise = s.result();
+    const whole = parseSocketTables([{ source: '/proc/net/tcp', content: tcp }], opts);
+    assert.deepEqual(bytewise.destinations, whole.destinations);
+    assert.deepEqual(bytewise.localPortUse, whole.localPortUse);
+  });
+});
+
+describe('address decoding (FACTS.md §7)', () => {
+  it('reads IPv4 byte-reversed on little-endian and as-is on big-endian', () => {
+    assert.equal(ipv4(0x0100007f, 'LE'), '127.0.0.1');
+    assert.equal(ipv4(0x7f000001, 'BE'), '127.0.0.1');
+  });
+  it('reads IPv6 groups byte-reversed and compresses zeros', () => {
+    assert.equal(ipv6('00000000000000000000000001000000', 'LE'), '::1');
+    assert.equal(ipv6('B80D0120000000000000000001000000', 'LE'), '2001:db8::1');
+    assert.equal(ipv6('0000000000000000FFFF00000100007F', 'LE'), '::ffff:127.0.0.1');
+  });
+  it('counts v4-mapped IPv6 sockets in the IPv4 port space of their destination', () => {
+    const line = (sl: number, port: string) => `  ${sl}: 0000000000000000FFFF00000100007F:${port} 0000000000000000FFFF00000100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1 1 0 20 0 0 10 -1\n`;
+    const t = parseSocketTables([{ source: '/proc/net/tcp6', content: line(0, '9C40') + line(1, '9C41') }], opts);
+    assert.deepEqual(t.destinations.map((d) => [d.family, d.localIp, d.remoteIp, d.total]), [[4, '127.0.0.1', '127.0.0.1', 2]]);
+  });
+});
+
+describe('malformed tables', () => {
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  it('throws a ParseError naming the source and line', () => {
+    assert.throws(
+      () => parseSocketTables([{ source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n   1: 0100007F:ZZZZ 00000000:0000 01 00000000:00000000\n' }], opts),
+      (e: unknown) => e instanceof ParseError && e.source === 'x/tcp' && e.line === 3 && /local port/.test(e.reason),
+    );
+  });
+  it('rejects an endless line instead of buffering it', () => {
+    const s = new SocketTableScanner(opts).file('big');
+    assert.throws(() => {
+      for (let i = 0; i < 10; i++) s.push(Buffer.alloc(1000, 65));
+    }, ParseError);
+  });
+});

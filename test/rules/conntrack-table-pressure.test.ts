@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+
+const RULE = 'conntrack-table-pressure';
+const sysctl = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/sysctl.txt'), 'latin1');
+const withCount = (count: number, max: number) =>
+  sysctl.replace(/nf_conntrack_count = \d+/, `nf_conntrack_count = ${count}`).replace(/nf_conntrack_max = \d+/, `nf_conntrack_max = ${max}`);
+
+async function run(edits: Record<string, string | null>) {
+  const b = await editedBundle('listen-overflow', edits);
+  try {
+    return byRule(await analyzeFixture(b.dir), RULE);
+  } finally {
+    await b.done();
+  }
+}
+
+describe(RULE, () => {
+  it('valid: the captured near-empty table → nothing', async () => {
+    assert.deepEqual(byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE), []);
+  });
+  it('invalid: 95% full → error; 80% → warning', async () => {
+    const [e] = await run({ 'netns/host/sysctl.txt': withCount(950, 1000) });
+    assert.deepEqual([e.severity, e.subject.count, e.subject.max], ['error', 950, 1000]);
+    const [w] = await run({ 'netns/host/sysctl.txt': withCount(800, 1000) });
+    assert.equal(w.severity, 'warning');
+  });
+  it('invalid: drops rising between the samples → error', async () => {
+    const stat = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/later/proc/net/stat/nf_conntrack'), 'latin1');
+    const lines = stat.split('\n');
+    const dropCol = lines[0].trim().split(/\s+/).indexOf('drop');
+    lines[1] = lines[1].trim().split(/\s+/).map((v, i) => (i === dropCol ? '00000007' : v)).join(' ');
+    const [f] = await run({ 'netns/host/later/proc/net/stat/nf_conntrack': lines.join('\n') });
+    assert.equal(f.severity, 'error');
+    assert.equal(f.subject.dropped, 7);
+  });
+  it('nf_conntrack not loaded → skipped with that reason', async () => {
+    const b = await editedBundle('listen-overflow', { 'netns/host/sysctl.txt': sysctl.replace(/^net\.netfilter.*\n/gm, '') });
+    try {
+      const r = await analyzeFixture(b.dir);
+      assert.equal(r.skipped.find((s) => s.rule === RULE)?.reason, 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)');
+    } finally {
+      await b.done();
+    }
+  });
+});

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+
+const RULE = 'ephemeral-port-exhaustion';
+
+describe(RULE, () => {
+  it('invalid: 10 of 10 ports to 127.0.0.1:8080 → error with the tuple and counts', async () => {
+    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE);
+    assert.equal(rest.length, 0, 'the 3 IPv6 sockets to [::1]:8443 stay below the thresholds');
+    assert.equal(f.severity, 'error');
+    assert.deepEqual([f.subject.netns, f.subject.remoteIp, f.subject.remotePort, f.subject.used, f.subject.usable], ['host', '127.0.0.1', 8080, 10, 10]);
+    assert.equal(f.evidence[2].detail, 'net.ipv4.ip_local_port_range = 40000\t40009');
+  });
+
+  it('valid: the same sockets with a wide range → nothing', async () => {
+    const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40099\n' });
+    try {
+      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
+    } finally {
+      await b.done();
+    }
+  });
+
+  it('invalid: 8 of 10 → warning; a listener in the range takes a port from every destination', async () => {
+    const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' });
+    try {
+      const [f] = byRule(await analyzeFixture(b.dir), RULE);
+      assert.equal(f.severity, 'warning');
+      assert.equal(f.subject.used, 10);
+      assert.equal(f.subject.usable, 14);
+    } finally {
+      await b.done();
+    }
+  });
+
+  it('without sysctl.txt the kernel default is assumed, and the evidence says so', async () => {
+    const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': null });
+    try {
+      const r = await analyzeFixture(b.dir);
+      assert.deepEqual(byRule(r, RULE), [], '10 sockets are nothing against 28,232 ports');
+      assert.ok(r.skipped.some((s) => s.rule === 'ephemeral-port-range' && /sysctl\.txt was not collected/.test(s.reason)));
+    } finally {
+      await b.done();
+    }
+  });
+
+  it('without the socket table the rule is skipped with the reason', async () => {
+    const b = await editedBundle('exhaustion', { 'netns/host/proc/net/tcp': null, 'netns/host/proc/net/tcp6': null });
+    try {
+      const r = await analyzeFixture(b.dir);
+      assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not collected', netns: ['host'] });
+    } finally {
+      await b.done();
+    }
+  });
+});

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+
+const RULE = 'ephemeral-range-overlaps-nodeports';
+
+describe(RULE, () => {
+  it('invalid: a node with 1024-65535 → error naming the overlap', async () => {
+    const [f] = byRule(await analyzeFixture(bundleFixture('overlap')), RULE);
+    assert.equal(f.severity, 'error');
+    assert.deepEqual([f.subject.range, f.subject.nodePorts, f.subject.overlap], ['1024-65535', '30000-32767', '30000-32767']);
+    assert.ok(f.evidence.some((e) => e.detail === 'net.ipv4.ip_local_port_range = 1024\t65535'));
+  });
+  it('valid: the NodePort range reserved → nothing', async () => {
+    const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n' });
+    try {
+      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
+    } finally {
+      await b.done();
+    }
+  });
+  it('partly reserved → error naming only the exposed part; --nodeport-range is honoured', async () => {
+    const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-31999\n' });
+    try {
+      assert.equal(byRule(await analyzeFixture(b.dir), RULE)[0].subject.overlap, '32000-32767');
+      assert.equal(byRule(await analyzeFixture(b.dir, '20000-22767'), RULE)[0].subject.overlap, '20000-22767');
+    } finally {
+      await b.done();
+    }
+  });
+  it('valid: the default range does not touch 30000-32767', async () => {
+    const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 32768\t60999\n' });
+    try {
+      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
+    } finally {
+      await b.done();
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+
+const RULE = 'listen-queue-overflow';
+
+describe(RULE, () => {
+  it('invalid: ListenOverflows rising and a full queue → error naming 127.0.0.1:9000', async () => {
+    const [f] = byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE);
+    assert.equal(f.severity, 'error');
+    assert.deepEqual([f.subject.listener, f.subject.acceptQueue, f.subject.backlog], ['127.0.0.1:9000', 2, 1]);
+    assert.ok(f.evidence.some((e) => e.source === 'ss -ltn' && e.detail.startsWith('LISTEN 2      1')));
+  });
+  it('without ss the longest /proc/net/tcp accept queue is named', async () => {
+    const b = await editedBundle('listen-overflow', { 'netns/host/ss-ltn': null });
+    try {
+      const [f] = byRule(await analyzeFixture(b.dir), RULE);
+      assert.equal(f.subject.listener, '127.0.0.1:9000');
+      assert.equal(f.subject.backlog, undefined);
+    } finally {
+      await b.done();
+    }
+  });
+  it('one sample with past overflows → info only', async () => {
+    const b = await editedBundle('listen-overflow', { 'netns/host/later/proc/net/netstat': null });
+    try {
+      const [f] = byRule(await analyzeFixture(b.dir), RULE);
+      assert.equal(f.severity, 'info');
+    } finally {
+      await b.done();
+    }
+  });
+  it('valid: no overflow in the exhaustion capture → nothing', async () => {
+    assert.deepEqual(byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE), []);
+  });
+});
