@@ -232,9 +232,7 @@ export class SocketTableScanner {
     p += 2;
     if (b[p] !== SPACE) this.fail('expected a space after the state');
     p++;
-    this.hexAt(b, p, 8, end, 'tx_queue');
     if (b[p + 8] !== COLON) this.fail('expected tx_queue:rx_queue');
-    const rxQueue = this.hexAt(b, p + 9, 8, end, 'rx_queue');
 
     const t = this.table;
     t.sockets++;
@@ -242,6 +240,7 @@ export class SocketTableScanner {
     const family: 4 | 6 = addrLen === 8 ? 4 : 6;
 
     if (state === ST_LISTEN) {
+      const rxQueue = this.hexAt(b, p + 9, 8, end, 'rx_queue');
       const ip = family === 4 ? ipv4(this.hexAt(b, localStart, 8, end, 'address'), this.order())
         : ipv6(b.toString('latin1', localStart, localStart + 32), this.order());
       t.listeners.push({ family, ip, port: lport, acceptQueue: rxQueue, line: b.toString('latin1', start, end).trim(), source: this.source });

@@ -23,8 +23,11 @@ export function rangeEvidence(netns: NetnsFacts): Evidence[] {
   return out;
 }
 
+/** 28232 → "28,232" (toLocaleString would start ICU: 15 ms on every run). */
 export function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  const [int, frac] = String(n).split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return frac ? `${grouped}.${frac}` : grouped;
 }
 
 export function pct(part: number, whole: number): string {

@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tar from 'tar';
 
 /** Packs a bundle directory into a .tar.gz whose entries start at the bundle root. */
 export async function packBundle(dir: string, file: string): Promise<void> {
   const entries = (await readdir(dir)).sort();
+  const tar = await import('tar');
   await tar.c({ gzip: true, file, cwd: dir, portable: true }, entries);
 }
 
@@ -32,6 +32,7 @@ export async function openBundle(path: string): Promise<OpenedBundle> {
   const tmp = await mkdtemp(join(tmpdir(), 'netdoctor-bundle-'));
   const cleanup = () => rm(tmp, { recursive: true, force: true });
   try {
+    const tar = await import('tar');
     await tar.x({
       file: path,
       cwd: tmp,

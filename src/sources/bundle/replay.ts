@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTER_FILES, HOST_FILES, NETNS_FILES, type ArtefactSink } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
+import { streamFile } from '../fs/stream-file.js';
 import { BundleError } from './archive.js';
 import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
 
@@ -62,7 +62,7 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
       if (!(await exists(path))) continue;
       if (file === 'proc/net/tcp' || file === 'proc/net/tcp6') {
         const w = sink.stream(`${base}/${file}`);
-        for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) w.push(chunk as Buffer);
+        await streamFile(path, (chunk) => w.push(chunk));
         w.end();
       } else {
         sink.text(`${base}/${file}`, (await readFile(path)).toString('latin1'));

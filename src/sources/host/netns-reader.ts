@@ -1,6 +1,7 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSysctls } from '../../parsers/sysctl.js';
+import { streamFile } from '../fs/stream-file.js';
 import { run } from './run.js';
 
 /** Reads one network namespace's view of /proc/net, its sysctls and its listeners. */
@@ -11,22 +12,6 @@ export interface NetnsReader {
   sysctls(keys: string[]): Promise<string>;
   /** `ss -ltn` output */
   listeners(): Promise<string>;
-}
-
-const CHUNK = 1 << 20;
-
-async function streamFile(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      onChunk(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
 }
 
 async function ss(prefix: string[]): Promise<string> {
