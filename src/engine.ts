@@ -6,7 +6,7 @@ import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } f
 import { Redactor } from './redact/redactor.js';
 import { nodeReport, type Report } from './report/report.js';
 import type { NodeRule } from './rules/define-rule.js';
-import { runNodeRules } from './rules/run.js';
+import { runNodeRules } from './rules/lib/run.js';
 import { openBundle, packBundle } from './sources/bundle/archive.js';
 import { DirSink } from './sources/bundle/dir-sink.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';

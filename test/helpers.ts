@@ -59,3 +59,13 @@ export async function editedBundle(fixture: string, edits: Record<string, string
 export async function analyzeFixture(dir: string, nodePortsFlag?: string): Promise<Report> {
   return analyzeBundles([dir], { rules: NODE_RULES, nodePortsFlag });
 }
+
+/** Analyse a fixture bundle with some files replaced, and clean up. */
+export async function analyzeEdited(fixture: string, edits: Record<string, string | null>, nodePortsFlag?: string): Promise<Report> {
+  const b = await editedBundle(fixture, edits);
+  try {
+    return await analyzeFixture(b.dir, nodePortsFlag);
+  } finally {
+    await b.done();
+  }
+}

@@ -1,6 +1,6 @@
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
-import { summarize, type RuleRun, type Skipped } from '../rules/run.js';
+import { summarize, type RuleRun, type Skipped } from '../rules/lib/run.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 export const REPORT_SCHEMA_VERSION = 1;

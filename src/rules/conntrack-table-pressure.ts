@@ -1,6 +1,6 @@
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
-import { fmt, pct, rises, sysctlEvidence } from './evidence.js';
+import { fmt, pct, rises, sysctlEvidence } from './lib/evidence.js';
 
 const WARN = 0.75;
 const ERROR = 0.9;

@@ -2,8 +2,8 @@ import { ST_TIME_WAIT, TCP_STATES, type DestinationUse } from '../parsers/proc-n
 import { formatRange } from '../parsers/port-range.js';
 import type { NetnsFacts } from '../facts/types.js';
 import { defineRule, describeNetns, type Evidence, type FindingDraft, type Severity } from './define-rule.js';
-import { capped, endpoint, fmt, pct, rangeEvidence, sysctlEvidence } from './evidence.js';
-import { timeWaitReusable } from './tw-reuse.js';
+import { capped, endpoint, fmt, pct, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
+import { timeWaitReusable } from './lib/tw-reuse.js';
 
 const WARN = 0.7;
 const ERROR = 0.9;

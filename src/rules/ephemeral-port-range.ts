@@ -1,7 +1,7 @@
 import { PORT_RANGE_KEY } from '../facts/ephemeral.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
-import { fmt, rangeEvidence, rises, sysctlEvidence } from './evidence.js';
+import { fmt, rangeEvidence, rises, sysctlEvidence } from './lib/evidence.js';
 
 /** TIME_WAIT lasts TCP_TIMEWAIT_LEN, hard-coded in the kernel. */
 const TIME_WAIT_SECONDS = 60;

@@ -1,7 +1,7 @@
 import { RESERVED_PORTS_KEY } from '../facts/ephemeral.js';
 import { formatRange, intersect, subtract, totalSize } from '../parsers/port-range.js';
 import { defineRule } from './define-rule.js';
-import { fmt, rangeEvidence, sysctlEvidence } from './evidence.js';
+import { fmt, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
 
 export default defineRule({
   id: 'ephemeral-range-overlaps-nodeports',

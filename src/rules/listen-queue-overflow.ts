@@ -1,6 +1,6 @@
 import type { NetnsFacts } from '../facts/types.js';
 import { defineRule, describeNetns, type Evidence, type FindingDraft } from './define-rule.js';
-import { endpoint, fmt, perSecond, rises } from './evidence.js';
+import { endpoint, fmt, perSecond, rises } from './lib/evidence.js';
 
 interface Suspect {
   address: string;

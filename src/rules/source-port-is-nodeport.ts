@@ -1,6 +1,6 @@
 import { formatRange } from '../parsers/port-range.js';
 import { defineRule } from './define-rule.js';
-import { fmt } from './evidence.js';
+import { fmt } from './lib/evidence.js';
 
 const SHOWN = 10;
 

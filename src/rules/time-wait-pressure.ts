@@ -1,8 +1,8 @@
 import { ST_TIME_WAIT } from '../parsers/proc-net-tcp.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
-import { endpoint, fmt, pct, perSecond, rangeEvidence, rises, sysctlEvidence } from './evidence.js';
-import { timeWaitReusable } from './tw-reuse.js';
+import { endpoint, fmt, pct, perSecond, rangeEvidence, rises, sysctlEvidence } from './lib/evidence.js';
+import { timeWaitReusable } from './lib/tw-reuse.js';
 
 const DEST_SHARE = 0.5;
 const BUCKETS_SHARE = 0.9;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
 
 const RULE = 'conntrack-table-pressure';
 const sysctl = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/sysctl.txt'), 'latin1');
@@ -10,12 +10,7 @@ const withCount = (count: number, max: number) =>
   sysctl.replace(/nf_conntrack_count = \d+/, `nf_conntrack_count = ${count}`).replace(/nf_conntrack_max = \d+/, `nf_conntrack_max = ${max}`);
 
 async function run(edits: Record<string, string | null>) {
-  const b = await editedBundle('listen-overflow', edits);
-  try {
-    return byRule(await analyzeFixture(b.dir), RULE);
-  } finally {
-    await b.done();
-  }
+  return byRule(await analyzeEdited('listen-overflow', edits), RULE);
 }
 
 describe(RULE, () => {
@@ -38,12 +33,7 @@ describe(RULE, () => {
     assert.equal(f.subject.dropped, 7);
   });
   it('nf_conntrack not loaded → skipped with that reason', async () => {
-    const b = await editedBundle('listen-overflow', { 'netns/host/sysctl.txt': sysctl.replace(/^net\.netfilter.*\n/gm, '') });
-    try {
-      const r = await analyzeFixture(b.dir);
-      assert.equal(r.skipped.find((s) => s.rule === RULE)?.reason, 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)');
-    } finally {
-      await b.done();
-    }
+    const r = await analyzeEdited('listen-overflow', { 'netns/host/sysctl.txt': sysctl.replace(/^net\.netfilter.*\n/gm, '') });
+    assert.equal(r.skipped.find((s) => s.rule === RULE)?.reason, 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)');
   });
 });

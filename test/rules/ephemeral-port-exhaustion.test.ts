@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
 
 const RULE = 'ephemeral-port-exhaustion';
 
@@ -14,44 +14,24 @@ describe(RULE, () => {
   });
 
   it('valid: the same sockets with a wide range → nothing', async () => {
-    const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40099\n' });
-    try {
-      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
-    } finally {
-      await b.done();
-    }
+    assert.deepEqual(byRule(await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40099\n' }), RULE), []);
   });
 
   it('invalid: 8 of 10 → warning; a listener in the range takes a port from every destination', async () => {
-    const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' });
-    try {
-      const [f] = byRule(await analyzeFixture(b.dir), RULE);
-      assert.equal(f.severity, 'warning');
-      assert.equal(f.subject.used, 10);
-      assert.equal(f.subject.usable, 14);
-    } finally {
-      await b.done();
-    }
+    const [f] = byRule(await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' }), RULE);
+    assert.equal(f.severity, 'warning');
+    assert.equal(f.subject.used, 10);
+    assert.equal(f.subject.usable, 14);
   });
 
   it('without sysctl.txt the kernel default is assumed, and the evidence says so', async () => {
-    const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': null });
-    try {
-      const r = await analyzeFixture(b.dir);
-      assert.deepEqual(byRule(r, RULE), [], '10 sockets are nothing against 28,232 ports');
-      assert.ok(r.skipped.some((s) => s.rule === 'ephemeral-port-range' && /sysctl\.txt was not collected/.test(s.reason)));
-    } finally {
-      await b.done();
-    }
+    const r = await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': null });
+    assert.deepEqual(byRule(r, RULE), [], '10 sockets are nothing against 28,232 ports');
+    assert.ok(r.skipped.some((s) => s.rule === 'ephemeral-port-range' && /sysctl\.txt was not collected/.test(s.reason)));
   });
 
   it('without the socket table the rule is skipped with the reason', async () => {
-    const b = await editedBundle('exhaustion', { 'netns/host/proc/net/tcp': null, 'netns/host/proc/net/tcp6': null });
-    try {
-      const r = await analyzeFixture(b.dir);
-      assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not collected', netns: ['host'] });
-    } finally {
-      await b.done();
-    }
+    const r = await analyzeEdited('exhaustion', { 'netns/host/proc/net/tcp': null, 'netns/host/proc/net/tcp6': null });
+    assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not collected', netns: ['host'] });
   });
 });

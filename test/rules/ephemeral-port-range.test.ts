@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
 
 const RULE = 'ephemeral-port-range';
 
 async function withRange(sysctl: string) {
-  const b = await editedBundle('exhaustion', { 'netns/host/sysctl.txt': sysctl });
-  try {
-    return byRule(await analyzeFixture(b.dir), RULE);
-  } finally {
-    await b.done();
-  }
+  return byRule(await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': sysctl }), RULE);
 }
 
 describe(RULE, () => {

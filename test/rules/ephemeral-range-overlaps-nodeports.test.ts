@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
 
 const RULE = 'ephemeral-range-overlaps-nodeports';
 
@@ -12,12 +12,7 @@ describe(RULE, () => {
     assert.ok(f.evidence.some((e) => e.detail === 'net.ipv4.ip_local_port_range = 1024\t65535'));
   });
   it('valid: the NodePort range reserved → nothing', async () => {
-    const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n' });
-    try {
-      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
-    } finally {
-      await b.done();
-    }
+    assert.deepEqual(byRule(await analyzeEdited('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n' }), RULE), []);
   });
   it('partly reserved → error naming only the exposed part; --nodeport-range is honoured', async () => {
     const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-31999\n' });
@@ -29,11 +24,6 @@ describe(RULE, () => {
     }
   });
   it('valid: the default range does not touch 30000-32767', async () => {
-    const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 32768\t60999\n' });
-    try {
-      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
-    } finally {
-      await b.done();
-    }
+    assert.deepEqual(byRule(await analyzeEdited('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 32768\t60999\n' }), RULE), []);
   });
 });

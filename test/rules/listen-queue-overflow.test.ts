@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
 
 const RULE = 'listen-queue-overflow';
 
@@ -12,23 +12,13 @@ describe(RULE, () => {
     assert.ok(f.evidence.some((e) => e.source === 'ss -ltn' && e.detail.startsWith('LISTEN 2      1')));
   });
   it('without ss the longest /proc/net/tcp accept queue is named', async () => {
-    const b = await editedBundle('listen-overflow', { 'netns/host/ss-ltn': null });
-    try {
-      const [f] = byRule(await analyzeFixture(b.dir), RULE);
-      assert.equal(f.subject.listener, '127.0.0.1:9000');
-      assert.equal(f.subject.backlog, undefined);
-    } finally {
-      await b.done();
-    }
+    const [f] = byRule(await analyzeEdited('listen-overflow', { 'netns/host/ss-ltn': null }), RULE);
+    assert.equal(f.subject.listener, '127.0.0.1:9000');
+    assert.equal(f.subject.backlog, undefined);
   });
   it('one sample with past overflows → info only', async () => {
-    const b = await editedBundle('listen-overflow', { 'netns/host/later/proc/net/netstat': null });
-    try {
-      const [f] = byRule(await analyzeFixture(b.dir), RULE);
-      assert.equal(f.severity, 'info');
-    } finally {
-      await b.done();
-    }
+    const [f] = byRule(await analyzeEdited('listen-overflow', { 'netns/host/later/proc/net/netstat': null }), RULE);
+    assert.equal(f.severity, 'info');
   });
   it('valid: no overflow in the exhaustion capture → nothing', async () => {
     assert.deepEqual(byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE), []);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import { analyzeEdited, bundleFixture, byRule } from '../helpers.js';
 
 const RULE = 'time-wait-pressure';
 const tcp = readFileSync(join(bundleFixture('exhaustion'), 'netns/host/proc/net/tcp'), 'latin1');
@@ -11,25 +11,15 @@ const timeWait = tcp.replace(/^(\s*\d+: 0100007F:9C4[0-9A-F] 0100007F:1F90) 01/g
 
 describe(RULE, () => {
   it('invalid: 10 TIME_WAIT sockets that tcp_tw_reuse=0 cannot reuse hold all ports → warning', async () => {
-    const b = await editedBundle('exhaustion', {
-      'netns/host/proc/net/tcp': timeWait.replaceAll('0100007F:1F90 06', '0200000A:1F90 06'),
-      'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
-    });
-    try {
-      const [f] = byRule(await analyzeFixture(b.dir), RULE);
-      assert.equal(f.severity, 'warning');
-      assert.deepEqual([f.subject.remoteIp, f.subject.timeWait, f.subject.usable], ['10.0.0.2', 10, 10]);
-    } finally {
-      await b.done();
-    }
+    const [f] = byRule(await analyzeEdited('exhaustion', {
+    'netns/host/proc/net/tcp': timeWait.replaceAll('0100007F:1F90 06', '0200000A:1F90 06'),
+    'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
+    }), RULE);
+    assert.equal(f.severity, 'warning');
+    assert.deepEqual([f.subject.remoteIp, f.subject.timeWait, f.subject.usable], ['10.0.0.2', 10, 10]);
   });
   it('valid: on loopback tcp_tw_reuse=2 lets connect() reuse them → nothing', async () => {
-    const b = await editedBundle('exhaustion', { 'netns/host/proc/net/tcp': timeWait });
-    try {
-      assert.deepEqual(byRule(await analyzeFixture(b.dir), RULE), []);
-    } finally {
-      await b.done();
-    }
+    assert.deepEqual(byRule(await analyzeEdited('exhaustion', { 'netns/host/proc/net/tcp': timeWait }), RULE), []);
   });
   it('invalid: TCPTimeWaitOverflow rising → warning', async () => {
     const lq = bundleFixture('listen-overflow');
@@ -37,12 +27,7 @@ describe(RULE, () => {
     const [names, values] = later.split('\n');
     const i = names.split(' ').indexOf('TCPTimeWaitOverflow');
     const bumped = values.split(' ').map((v, j) => (j === i ? String(Number(v) + 42) : v)).join(' ');
-    const b = await editedBundle('listen-overflow', { 'netns/host/later/proc/net/netstat': later.replace(values, bumped) });
-    try {
-      const f = byRule(await analyzeFixture(b.dir), RULE).find((x) => x.subject.timeWaitOverflows !== undefined);
-      assert.equal(f?.subject.timeWaitOverflows, 42);
-    } finally {
-      await b.done();
-    }
+    const f = byRule(await analyzeEdited('listen-overflow', { 'netns/host/later/proc/net/netstat': later.replace(values, bumped) }), RULE).find((x) => x.subject.timeWaitOverflows !== undefined);
+    assert.equal(f?.subject.timeWaitOverflows, 42);
   });
 });

@@ -1,9 +1,9 @@
-import { PORT_RANGE_KEY, RESERVED_PORTS_KEY } from '../facts/ephemeral.js';
-import type { NetnsFacts } from '../facts/types.js';
-import type { Counters } from '../parsers/proc-net-counters.js';
-import { counterDeltas } from '../parsers/proc-net-counters.js';
-import { formatRange } from '../parsers/port-range.js';
-import type { Evidence } from './define-rule.js';
+import { PORT_RANGE_KEY, RESERVED_PORTS_KEY } from '../../facts/ephemeral.js';
+import type { NetnsFacts } from '../../facts/types.js';
+import type { Counters } from '../../parsers/proc-net-counters.js';
+import { counterDeltas } from '../../parsers/proc-net-counters.js';
+import { formatRange } from '../../parsers/port-range.js';
+import type { Evidence } from '../define-rule.js';
 
 /** The sysctl line exactly as collected, or nothing. */
 export function sysctlEvidence(netns: NetnsFacts, key: string): Evidence | undefined {

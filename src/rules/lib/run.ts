@@ -1,4 +1,4 @@
-import type { NetnsFacts, NodeFacts } from '../facts/types.js';
+import type { NetnsFacts, NodeFacts } from '../../facts/types.js';
 import {
   SEVERITIES,
   docsPath,
@@ -6,7 +6,7 @@ import {
   type Finding,
   type NodeNeed,
   type NodeRule,
-} from './define-rule.js';
+} from '../define-rule.js';
 
 export interface Skipped {
   rule: string;

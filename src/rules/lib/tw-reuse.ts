@@ -1,5 +1,5 @@
-import type { NetnsFacts } from '../facts/types.js';
-import { sysctlNumber } from '../parsers/sysctl.js';
+import type { NetnsFacts } from '../../facts/types.js';
+import { sysctlNumber } from '../../parsers/sysctl.js';
 import { isLoopback } from './evidence.js';
 
 /**
