@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
 import { FactsBuilder } from './facts/builder.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
-import { Redactor } from './redact/redactor.js';
 import { nodeReport, type Report } from './report/report.js';
 import type { NodeRule } from './rules/define-rule.js';
 import { runNodeRules } from './rules/lib/run.js';
-import { openBundle, packBundle } from './sources/bundle/archive.js';
-import { DirSink } from './sources/bundle/dir-sink.js';
+import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
+import { writeBundle } from './sources/bundle/write.js';
 import { collectNode, type NetnsSelection } from './sources/host/collect-node.js';
 
 export const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
@@ -33,20 +30,14 @@ export async function diagnoseNode(opts: { netns: NetnsSelection; intervalMs: nu
 
 /** `netdoctor collect`: the same collection, written as a bundle (a .tar.gz, or a directory when `out` ends in /). */
 export async function collectBundle(opts: { out: string; netns: NetnsSelection; intervalMs: number; nodePorts?: NodePorts; redact: boolean }): Promise<void> {
-  const toDir = opts.out.endsWith('/');
-  const dir = toDir ? opts.out : await mkdtemp(join(os.tmpdir(), 'netdoctor-collect-'));
-  try {
-    const sink = new DirSink(dir, opts.redact ? new Redactor(os.endianness()) : undefined);
-    await collectNode(sink, {
+  await writeBundle(opts.out, opts.redact, (sink) =>
+    collectNode(sink, {
       netns: opts.netns,
       intervalMs: opts.intervalMs,
       nodePortRange: opts.nodePorts ? formatRange(opts.nodePorts.range) : undefined,
       nodePortRangeOrigin: opts.nodePorts?.origin,
-    });
-    if (!toDir) await packBundle(dir, opts.out);
-  } finally {
-    if (!toDir) await rm(dir, { recursive: true, force: true });
-  }
+    }),
+  );
 }
 
 /** `netdoctor analyze`: replay bundles into the analyser, as `node` would have judged those machines. */

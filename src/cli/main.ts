@@ -3,7 +3,7 @@ import { ParseError } from '../parsers/parse-error.js';
 import { UnknownRuleError } from '../rules/index.js';
 import { BundleError } from '../sources/bundle/archive.js';
 import { NothingToCollectError } from '../sources/host/collect-node.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../sources/package-info.js';
 import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
 import { nodeCommand } from './node.js';

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { docsPath } from '../rules/define-rule.js';
 import { NODE_RULES, selectRules } from '../rules/index.js';
-import { packageRoot } from '../version.js';
+import { readRuleDoc } from '../sources/docs.js';
 
 export function rulesCommand(setExit: (code: number) => void): Command {
   return new Command('rules')
@@ -14,7 +12,7 @@ export function rulesCommand(setExit: (code: number) => void): Command {
     .action((id: string | undefined, opts: { format: string }) => {
       if (id) {
         const [rule] = selectRules([id]);
-        process.stdout.write(readFileSync(join(packageRoot(), docsPath(rule.id)), 'utf8'));
+        process.stdout.write(readRuleDoc(rule.id));
         return setExit(0);
       }
       if (opts.format === 'json') {

@@ -77,10 +77,6 @@ export class FactsBuilder implements ArtefactSink {
       } else if (COUNTER_PARSERS[file]) {
         const [key, parse] = COUNTER_PARSERS[file];
         facts.first[key] = parse(content, path);
-      } else if (file === 'proc/net/tcp' || file === 'proc/net/tcp6') {
-        const w = this.stream(path);
-        w.push(Buffer.from(content, 'latin1'));
-        w.end();
       }
     });
   }

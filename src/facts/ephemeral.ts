@@ -20,9 +20,7 @@ export function ephemeralPorts(sysctls: Sysctls | undefined, source = 'sysctl.tx
   const reservedEntry = sysctls?.get(RESERVED_PORTS_KEY);
   const reserved = reservedEntry ? parseAt(() => parsePortList(reservedEntry.value, source), source, reservedEntry.line) : [];
   const usableRanges = subtract(range, reserved);
-  const bitmap = new Uint8Array(65536);
-  for (const r of usableRanges) bitmap.fill(1, r.lo, r.hi + 1);
-  return { range, reserved, usable: totalSize(usableRanges), bitmap, assumed: rangeEntry === undefined };
+  return { range, reserved, usable: totalSize(usableRanges), bitmap: portBitmap(usableRanges), assumed: rangeEntry === undefined };
 }
 
 function parseAt<T>(f: () => T, source: string, line: number): T {

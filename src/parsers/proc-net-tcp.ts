@@ -92,7 +92,7 @@ interface Dest {
   key6?: { local: string; remote: string; port: number };
 }
 
-export function emptySocketTable(): SocketTable {
+function emptySocketTable(): SocketTable {
   return {
     sources: [],
     sockets: 0,

@@ -1,7 +1,7 @@
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
 import { summarize, type RuleRun, type Skipped } from '../rules/lib/run.js';
-import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { TOOL_NAME, TOOL_VERSION } from '../sources/package-info.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 

@@ -69,10 +69,6 @@ export class Netns {
     return JSON.parse(await this.helper('connect', host, String(port), String(count)));
   }
 
-  pids(): number[] {
-    return sh(['ip', 'netns', 'pids', this.name]).split('\n').filter(Boolean).map(Number);
-  }
-
   destroy(): void {
     for (const c of this.children) {
       c.stdin?.end();

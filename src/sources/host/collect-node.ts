@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { COUNTER_FILES, type ArtefactSink } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import { COLLECTED_SYSCTLS } from '../../knowledge/sysctls.js';
-import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
+import { TOOL_NAME, TOOL_VERSION } from '../package-info.js';
 import { identify } from './identify.js';
 import { nsenterReader, selfReader, type NetnsReader } from './netns-reader.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';

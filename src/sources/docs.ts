@@ -1,0 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { docsPath } from '../rules/define-rule.js';
+import { packageRoot } from './package-info.js';
+
+/** A rule's documentation page as shipped with the package. */
+export function readRuleDoc(ruleId: string): string {
+  return readFileSync(join(packageRoot(), docsPath(ruleId)), 'utf8');
+}
