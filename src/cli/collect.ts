@@ -10,6 +10,7 @@ interface CollectOptions {
   interval: number;
   nodeportRange?: string;
   redact?: boolean;
+  kubeProxyLog?: string;
 }
 
 export function collectCommand(setExit: (code: number) => void): Command {
@@ -20,6 +21,7 @@ export function collectCommand(setExit: (code: number) => void): Command {
     .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
     .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
     .option('--redact', 'replace every IP address with a consistent stand-in')
+    .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)")
     .addHelpText(
       'after',
       `
@@ -36,6 +38,7 @@ Examples:
         intervalMs: opts.interval,
         nodePorts: opts.nodeportRange ? nodePortsFrom(opts.nodeportRange) : undefined,
         redact: opts.redact === true,
+        kubeProxyLog: opts.kubeProxyLog,
       });
       process.stderr.write(`wrote ${out}\n`);
       setExit(0);

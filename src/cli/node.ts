@@ -8,6 +8,7 @@ interface NodeOptions extends CommonOptions {
   netns?: NetnsSelection;
   interval: number;
   nodeportRange?: string;
+  kubeProxyLog?: string;
 }
 
 export function nodeCommand(setExit: (code: number) => void): Command {
@@ -15,7 +16,8 @@ export function nodeCommand(setExit: (code: number) => void): Command {
     .description("diagnose this machine: the host network namespace and, as root, every pod's")
     .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
     .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
-    .option('--nodeport-range <A-B>', 'the cluster\'s NodePort range (default 30000-32767)');
+    .option('--nodeport-range <A-B>', 'the cluster\'s NodePort range (default 30000-32767)')
+    .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)");
   addCommonOptions(cmd).addHelpText(
     'after',
     `
@@ -23,7 +25,9 @@ Examples:
   sudo netdoctor node                          every namespace on the node
   netdoctor node --netns self --interval 0     this namespace only, one sample
   sudo ip netns exec web netdoctor node --netns self --format json
-  sudo netdoctor node --netns 4121 --rules ephemeral-port-exhaustion`,
+  sudo netdoctor node --netns 4121 --rules ephemeral-port-exhaustion
+  sudo netdoctor node --rules iptables-backend-split,iptables-missing-chain,kube-proxy-restore-failure \
+       --kube-proxy-log /var/log/kube-proxy.log`,
   );
   return cmd.action(async (opts: NodeOptions) => {
     const rules = selectRules(opts.rules);
@@ -31,6 +35,7 @@ Examples:
       netns: opts.netns ?? defaultNetns(),
       intervalMs: opts.interval,
       nodePorts: nodePortsFrom(opts.nodeportRange),
+      kubeProxyLog: opts.kubeProxyLog,
       rules,
     });
     setExit(emit(report, opts));

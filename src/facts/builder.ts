@@ -1,3 +1,6 @@
+import { parseIptablesSave } from '../parsers/iptables-save.js';
+import { parseIptablesVersion, parseKubeProxyInfo } from '../parsers/kube-proxy-info.js';
+import { parseKubeProxyLog } from '../parsers/kube-proxy-log.js';
 import { ParseError } from '../parsers/parse-error.js';
 import type { PortRange } from '../parsers/port-range.js';
 import {
@@ -10,8 +13,9 @@ import { SocketTableScanner, type ByteOrder } from '../parsers/proc-net-tcp.js';
 import { parseSsListeners } from '../parsers/ss-listeners.js';
 import { parseSysctls } from '../parsers/sysctl.js';
 import { ephemeralPorts, portBitmap } from './ephemeral.js';
+import { knownNodePorts } from './nodeports.js';
 import type { ArtefactSink, BundleInfo, ChunkWriter } from './sink.js';
-import type { CounterSamples, NetnsFacts, NetnsMeta, NodeFacts } from './types.js';
+import { IPTABLES_SAVES, type CounterSamples, type IptablesSave, type NetnsFacts, type NetnsMeta, type NodeFacts } from './types.js';
 
 export interface BuilderOptions {
   target: NodeFacts['target'];
@@ -37,7 +41,7 @@ interface Pending {
 export class FactsBuilder implements ArtefactSink {
   private readonly opts: BuilderOptions;
   private readonly netnsById = new Map<string, Pending>();
-  private readonly host: { kernelRelease?: string; osRelease?: string; problems: Map<string, string> } = { problems: new Map() };
+  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'problems'> = { problems: new Map() };
   private result: NodeFacts | undefined;
 
   constructor(opts: BuilderOptions) {
@@ -51,7 +55,7 @@ export class FactsBuilder implements ArtefactSink {
       return;
     }
     this.netnsById.set(meta.id, {
-      facts: { meta, ephemeral: ephemeralPorts(undefined), first: {}, later: {}, problems: new Map() },
+      facts: { meta, ephemeral: ephemeralPorts(undefined), iptables: {}, first: {}, later: {}, problems: new Map() },
     });
   }
 
@@ -59,8 +63,14 @@ export class FactsBuilder implements ArtefactSink {
     const where = this.locate(path);
     if (!where) return;
     if (where.kind === 'host') {
-      if (where.file === 'kernel-release') this.host.kernelRelease = content.trim();
-      if (where.file === 'os-release') this.host.osRelease = content;
+      const host = this.host;
+      this.guard(host.problems, path, () => {
+        if (path === 'host/kernel-release') host.kernelRelease = content.trim();
+        else if (path === 'host/os-release') host.osRelease = content;
+        else if (path === 'host/iptables-version') host.iptablesVersion = parseIptablesVersion(content, path);
+        else if (path === 'host/kube-proxy') host.kubeProxy = parseKubeProxyInfo(content, path);
+        else if (path === 'logs/kube-proxy.log') host.kubeProxyLog = parseKubeProxyLog(content, path);
+      });
       return;
     }
     const { pending, file } = where;
@@ -69,6 +79,8 @@ export class FactsBuilder implements ArtefactSink {
       if (file === 'sysctl.txt') {
         facts.sysctls = parseSysctls(content, path);
         facts.ephemeral = ephemeralPorts(facts.sysctls, path);
+      } else if ((IPTABLES_SAVES as readonly string[]).includes(file)) {
+        facts.iptables[file as IptablesSave] = parseIptablesSave(content, file);
       } else if (file === 'ss-ltn') {
         facts.ssListeners = parseSsListeners(content, path);
       } else if (file.startsWith('later/') && COUNTER_PARSERS[file.slice(6)]) {
@@ -93,7 +105,7 @@ export class FactsBuilder implements ArtefactSink {
     if (!pending.scanner) {
       pending.scanner = new SocketTableScanner({
         ephemeral: pending.facts.ephemeral.bitmap,
-        watched: portBitmap([this.opts.nodePorts.range]),
+        watched: portBitmap([this.opts.nodePorts.range, ...[...knownNodePorts(pending.facts).keys()].map((p) => ({ lo: p, hi: p }))]),
         byteOrder: this.opts.byteOrder,
       });
     }
@@ -132,6 +144,9 @@ export class FactsBuilder implements ArtefactSink {
       createdAt: info.createdAt,
       kernelRelease: this.host.kernelRelease,
       osRelease: this.host.osRelease,
+      iptablesVersion: this.host.iptablesVersion,
+      kubeProxy: this.host.kubeProxy,
+      kubeProxyLog: this.host.kubeProxyLog,
       intervalMs: info.intervalMs,
       byteOrder: this.opts.byteOrder,
       nodePorts: this.opts.nodePorts,
@@ -149,7 +164,7 @@ export class FactsBuilder implements ArtefactSink {
     | { kind: 'host'; file: string }
     | { kind: 'netns'; pending: Pending; file: string }
     | undefined {
-    if (path.startsWith('host/')) return { kind: 'host', file: path.slice(5) };
+    if (path.startsWith('host/') || path.startsWith('logs/')) return { kind: 'host', file: path };
     const m = /^netns\/([^/]+)\/(.+)$/.exec(path);
     if (!m) return undefined;
     if (!this.netnsById.has(m[1])) this.netns({ id: m[1], isHost: m[1] === 'host' });

@@ -39,6 +39,11 @@ export const NETNS_FILES = [
   'proc/net/snmp',
   'proc/net/sockstat',
   'proc/net/stat/nf_conntrack',
+  // Before the socket tables: the NodePorts in KUBE-NODEPORTS join the ports whose sockets are sampled.
+  'iptables-legacy-save',
+  'iptables-nft-save',
+  'ip6tables-legacy-save',
+  'ip6tables-nft-save',
   'proc/net/tcp',
   'proc/net/tcp6',
   'ss-ltn',
@@ -47,4 +52,5 @@ export const NETNS_FILES = [
 /** Counter files sampled a second time, under later/. */
 export const COUNTER_FILES = ['proc/net/netstat', 'proc/net/snmp', 'proc/net/sockstat', 'proc/net/stat/nf_conntrack'] as const;
 
-export const HOST_FILES = ['host/kernel-release', 'host/os-release'] as const;
+/** Node-level artefacts, outside any netns. */
+export const HOST_FILES = ['host/kernel-release', 'host/os-release', 'host/iptables-version', 'host/kube-proxy', 'logs/kube-proxy.log'] as const;

@@ -1,3 +1,6 @@
+import type { Ruleset } from '../parsers/iptables-save.js';
+import type { IptablesBackend, KubeProxyInfo } from '../parsers/kube-proxy-info.js';
+import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
 import type { Counters } from '../parsers/proc-net-counters.js';
 import type { PortRange } from '../parsers/port-range.js';
 import type { ByteOrder, SocketTable } from '../parsers/proc-net-tcp.js';
@@ -39,6 +42,10 @@ export interface CounterSamples {
   conntrack?: Counters;
 }
 
+/** The four iptables-save flavours collected per namespace; each sees only its own backend's rules. */
+export const IPTABLES_SAVES = ['iptables-legacy-save', 'iptables-nft-save', 'ip6tables-legacy-save', 'ip6tables-nft-save'] as const;
+export type IptablesSave = (typeof IPTABLES_SAVES)[number];
+
 export interface NetnsFacts {
   meta: NetnsMeta;
   sysctls?: Sysctls;
@@ -46,6 +53,8 @@ export interface NetnsFacts {
   sockets?: SocketTable;
   /** listeners as `ss -ltn` shows them, with their backlog */
   ssListeners?: SsListener[];
+  /** rulesets by the save command that printed them */
+  iptables: Partial<Record<IptablesSave, Ruleset>>;
   first: CounterSamples;
   /** the second sample, `intervalMs` after the first; absent with --interval 0 */
   later: CounterSamples;
@@ -62,6 +71,10 @@ export interface NodeFacts {
   intervalMs: number;
   byteOrder: ByteOrder;
   nodePorts: { range: PortRange; origin: string };
+  /** `iptables -V` on the host: the backend kubelet and anything else on the host writes to */
+  iptablesVersion?: { backend: IptablesBackend; text: string };
+  kubeProxy?: KubeProxyInfo;
+  kubeProxyLog?: KubeProxyLog;
   netns: NetnsFacts[];
   /** bundle path of a host-level artefact (or a namespace that could not be read) → why it is missing */
   problems: Map<string, string>;

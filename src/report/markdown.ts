@@ -10,7 +10,7 @@ export function renderMarkdown(report: Report): string {
     out.push(`## ${f.severity.toUpperCase()}: \`${f.rule}\``, '', f.message, '');
     const subject = Object.entries(f.subject).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=\`${v}\``).join(', ');
     if (subject) out.push(`Subject: ${subject}`, '');
-    out.push('| source | evidence |', '|---|---|', ...f.evidence.map((e) => `| ${esc(e.source)} | \`${esc(e.detail).replaceAll('`', "'")}\` |`), '');
+    out.push('| source | evidence |', '|---|---|', ...f.evidence.map((e) => `| ${esc(e.line !== undefined ? `${e.source}:${e.line}` : e.source)} | \`${esc(e.detail).replaceAll('`', "'")}\` |`), '');
     out.push(`**Fix:** ${f.remediation}`, '', `Docs: [${f.rule}](${f.docs})`, '');
   }
   if (report.skipped.length) {

@@ -30,8 +30,9 @@ export function renderText(report: Report, opts: TextOptions): string {
     for (const f of report.findings.filter((x) => x.severity === severity)) {
       lines.push(`${paint[severity](LABEL[severity])} ${c.bold(f.rule)}  ${c.dim(subjectLine(f))}`);
       lines.push(`  ${f.message}`);
-      const width = Math.max(...f.evidence.map((e) => e.source.length), 0);
-      for (const e of f.evidence) lines.push(`    ${c.dim(e.source.padEnd(width))}  ${e.detail}`);
+      const where = (e: Finding['evidence'][number]) => (e.line !== undefined ? `${e.source}:${e.line}` : e.source);
+      const width = Math.max(...f.evidence.map((e) => where(e).length), 0);
+      for (const e of f.evidence) lines.push(`    ${c.dim(where(e).padEnd(width))}  ${e.detail}`);
       lines.push(`  ${c.green('fix:')} ${f.remediation}`);
       lines.push(`  ${c.dim('docs: ' + f.docs)}`);
       lines.push('');

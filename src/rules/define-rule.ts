@@ -6,6 +6,8 @@ export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
 export interface Evidence {
   /** where it was read: "/proc/net/tcp", "sysctl", "/proc/net/netstat" */
   source: string;
+  /** the 1-based line of the source the detail was copied from, when it is a line of it */
+  line?: number;
   detail: string;
 }
 
@@ -37,7 +39,7 @@ export interface FindingDraft {
 }
 
 /** Facts a node rule can require; a missing one skips the rule for that netns, with the reason. */
-export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack';
+export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack' | 'iptables' | 'kubeProxyLog';
 
 export interface NodeRuleContext {
   node: NodeFacts;

@@ -3,6 +3,9 @@ import conntrackTablePressure from './conntrack-table-pressure.js';
 import ephemeralPortExhaustion from './ephemeral-port-exhaustion.js';
 import ephemeralPortRange from './ephemeral-port-range.js';
 import ephemeralRangeOverlapsNodeports from './ephemeral-range-overlaps-nodeports.js';
+import iptablesBackendSplit from './iptables-backend-split.js';
+import iptablesMissingChain from './iptables-missing-chain.js';
+import kubeProxyRestoreFailure from './kube-proxy-restore-failure.js';
 import listenQueueOverflow from './listen-queue-overflow.js';
 import sourcePortIsNodeport from './source-port-is-nodeport.js';
 import timeWaitPressure from './time-wait-pressure.js';
@@ -16,6 +19,9 @@ export const NODE_RULES: NodeRule[] = [
   timeWaitPressure,
   listenQueueOverflow,
   conntrackTablePressure,
+  iptablesBackendSplit,
+  iptablesMissingChain,
+  kubeProxyRestoreFailure,
 ];
 
 export function selectRules(ids: string[] | undefined): NodeRule[] {

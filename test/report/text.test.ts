@@ -31,3 +31,21 @@ describe('reporters', () => {
     golden('exhaustion.md', renderMarkdown(await analyzeFixture(bundleFixture('exhaustion'))));
   });
 });
+
+describe('reporters: iptables evidence', () => {
+  it('text shows iptables-save and log lines exactly as printed, with their line numbers', async () => {
+    const report = await analyzeFixture(bundleFixture('backend-split'));
+    const text = renderText(report, { color: false });
+    assert.match(text, /\n {4}iptables-nft-save:\d+ +:KUBE-MARK-DROP - \[0:0\]\n/);
+    assert.match(text, /\n {4}logs\/kube-proxy\.log:3 +\S+ stderr F E\d{4} [\d:.]+ +1 proxier\.go:1413\] Failed to execute iptables-restore: exit status 2 \(iptables-restore v1\.8\.9 \(legacy\): Couldn't load target `KUBE-MARK-DROP':No such file or directory\n/);
+    golden('backend-split.txt', text.replaceAll(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIMESTAMP').replaceAll(/E\d{4} \d\d:\d\d:\d\d\.\d+/g, 'EMMDD hh:mm:ss'));
+  });
+  it('json keeps the exact line and its number', async () => {
+    const report = await analyzeFixture(bundleFixture('backend-split'));
+    const evidence = report.findings.flatMap((f) => f.evidence);
+    const lines = readFileSync(join(bundleFixture('backend-split'), 'netns/host/iptables-nft-save'), 'utf8').split('\n');
+    const fromSave = evidence.filter((e) => e.source === 'iptables-nft-save' && e.line !== undefined);
+    assert.ok(fromSave.length > 3);
+    for (const e of fromSave) assert.equal(e.detail, lines[e.line! - 1]);
+  });
+});

@@ -27,3 +27,16 @@ describe(RULE, () => {
     assert.deepEqual(byRule(await analyzeEdited('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 32768\t60999\n' }), RULE), []);
   });
 });
+
+describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
+  it('names the live Service NodePorts the range exposes, with their rules', async () => {
+    const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft')), RULE);
+    assert.equal(f.subject.serviceNodePorts, 3);
+    assert.match(f.message, /3 of them NodePorts of live Services \(32100, 31000, 30080\)/);
+    assert.ok(f.evidence.some((e) => e.source === 'iptables-nft-save' && /--dport 30080 -j KUBE-SVL-WEBLOCAL$/.test(e.detail)));
+  });
+  it('NodePorts outside the range we were told still overlap the ephemeral range', async () => {
+    const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft'), '40000-40100'), RULE);
+    assert.equal(f.subject.overlap, '40000-40100,32100,31000,30080');
+  });
+});

@@ -1,4 +1,4 @@
-import type { NetnsFacts, NodeFacts } from '../../facts/types.js';
+import { IPTABLES_SAVES, type NetnsFacts, type NodeFacts } from '../../facts/types.js';
 import {
   SEVERITIES,
   docsPath,
@@ -29,10 +29,16 @@ const NEED_ARTEFACTS: Record<NodeNeed, string> = {
   snmp: 'proc/net/snmp',
   snmpLater: 'later/proc/net/snmp',
   conntrack: 'sysctl.txt',
+  iptables: 'iptables-legacy-save',
+  kubeProxyLog: 'logs/kube-proxy.log',
 };
 
-function has(netns: NetnsFacts, need: NodeNeed): boolean {
+function has(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): boolean {
   switch (need) {
+    case 'iptables':
+      return Object.keys(netns.iptables).length > 0;
+    case 'kubeProxyLog':
+      return node.kubeProxyLog !== undefined;
     case 'sysctls':
       return netns.sysctls !== undefined;
     case 'sockets':
@@ -50,12 +56,17 @@ function has(netns: NetnsFacts, need: NodeNeed): boolean {
   }
 }
 
-function missingReason(netns: NetnsFacts, need: NodeNeed, intervalMs: number): string {
+function missingReason(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): string {
+  if (need === 'iptables') {
+    const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter(Boolean);
+    return reasons.length > 0 ? [...new Set(reasons)].join('; ') : 'no iptables-save output was collected';
+  }
+  if (need === 'kubeProxyLog') return `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not collected'}`;
   const artefact = NEED_ARTEFACTS[need];
   const problem = netns.problems.get(artefact);
   if (problem) return `${artefact}: ${problem}`;
   if (need === 'conntrack' && netns.sysctls) return 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)';
-  if (need.endsWith('Later') && intervalMs === 0) return 'one sample only (--interval 0): counter rates need two';
+  if (need.endsWith('Later') && node.intervalMs === 0) return 'one sample only (--interval 0): counter rates need two';
   return `${artefact} was not collected`;
 }
 
@@ -65,9 +76,9 @@ export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
   for (const rule of rules) {
     for (const netns of facts.netns) {
       if (rule.scope === 'host' && !netns.meta.isHost) continue;
-      const missing = rule.needs.find((n) => !has(netns, n));
+      const missing = rule.needs.find((n) => !has(facts, netns, n));
       if (missing) {
-        const reason = missingReason(netns, missing, facts.intervalMs);
+        const reason = missingReason(facts, netns, missing);
         const key = `${rule.id}\0${reason}`;
         const entry = skipped.get(key) ?? { rule: rule.id, reason, netns: [] };
         entry.netns!.push(netns.meta.id);

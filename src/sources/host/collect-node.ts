@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { COUNTER_FILES, type ArtefactSink } from '../../facts/sink.js';
-import type { NetnsMeta } from '../../facts/types.js';
+import { IPTABLES_SAVES, type NetnsMeta } from '../../facts/types.js';
 import { COLLECTED_SYSCTLS } from '../../knowledge/sysctls.js';
 import { TOOL_NAME, TOOL_VERSION } from '../package-info.js';
 import { identify } from './identify.js';
-import { nsenterReader, selfReader, type NetnsReader } from './netns-reader.js';
+import { describeKubeProxy, findKubeProxyLog, journalOf, tailFile } from './kube-proxy.js';
+import { nsenterReader, output, selfReader, type NetnsReader } from './netns-reader.js';
+import { CommandError, commandExists } from './run.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';
 
 export type NetnsSelection = { kind: 'self' } | { kind: 'all' } | { kind: 'list'; items: string[] };
@@ -17,6 +19,8 @@ export interface NodeCollectOptions {
   nodePortRange?: string;
   nodePortRangeOrigin?: string;
   procRoot?: string;
+  /** kube-proxy's log file; default: found under /var/log/pods, /var/log/containers or in journald */
+  kubeProxyLog?: string;
 }
 
 interface Target {
@@ -119,10 +123,60 @@ async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
       sink.failed(path, file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not present (IPv6 disabled)' : describeError(e));
     }
   }
+  await readIptables(sink, t);
   try {
     sink.text(`${base}/ss-ltn`, await t.reader.listeners());
   } catch (e) {
     sink.failed(`${base}/ss-ltn`, describeError(e));
+  }
+}
+
+/** Each backend's rules as its own save command prints them; a missing command skips only its artefact. */
+async function readIptables(sink: ArtefactSink, t: Target): Promise<void> {
+  for (const tool of IPTABLES_SAVES) {
+    const path = `netns/${t.meta.id}/${tool}`;
+    if (!(await commandExists(tool))) {
+      sink.failed(path, `${tool} is not installed (Debian/Ubuntu: apt install iptables)`);
+      continue;
+    }
+    try {
+      const r = await t.reader.exec([tool]);
+      if (r.code !== 0) throw new Error(`${tool} exited ${r.code}${r.stderr ? `: ${r.stderr}` : ''}`);
+      // iptables 1.8.9 prints "# Warning: iptables-legacy tables present …" on stderr, older ones on stdout:
+      // keep it in the artefact either way, where users have always seen it.
+      const warnings = r.stderr.split('\n').filter((l) => l.startsWith('# Warning'));
+      sink.text(path, warnings.map((w) => w + '\n').join('') + r.stdout.toString('utf8'));
+    } catch (e) {
+      sink.failed(path, describeError(e));
+    }
+  }
+}
+
+/** `iptables -V`, kube-proxy's process and its recent log: what the iptables rules are judged against. */
+async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, procRoot: string): Promise<void> {
+  try {
+    sink.text('host/iptables-version', await output(selfReader(procRoot), ['iptables', '-V']));
+  } catch (e) {
+    sink.failed('host/iptables-version', describeError(e));
+  }
+  try {
+    const info = await describeKubeProxy(procRoot);
+    if (info) sink.text('host/kube-proxy', info);
+    else sink.failed('host/kube-proxy', 'no kube-proxy process on this machine');
+  } catch (e) {
+    sink.failed('host/kube-proxy', describeError(e));
+  }
+  try {
+    const file = opts.kubeProxyLog ?? (await findKubeProxyLog());
+    if (file) return sink.text('logs/kube-proxy.log', tailFile(file));
+    const journal = await journalOf('kube-proxy').catch((e: unknown) => {
+      if (e instanceof CommandError) return undefined; // no journalctl on this machine
+      throw e;
+    });
+    if (journal) return sink.text('logs/kube-proxy.log', journal);
+    sink.failed('logs/kube-proxy.log', 'no kube-proxy log found (looked in /var/log/pods/kube-system_kube-proxy-*, /var/log/containers/kube-proxy-* and journald; pass --kube-proxy-log FILE)');
+  } catch (e) {
+    sink.failed('logs/kube-proxy.log', `${opts.kubeProxyLog ?? 'kube-proxy log'}: ${describeError(e)}`);
   }
 }
 
@@ -143,6 +197,8 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
   } catch (e) {
     sink.failed('host/os-release', describeError(e));
   }
+
+  await readKubeProxySide(sink, opts, procRoot);
 
   const started = Date.now();
   for (const t of targets) await readCounters(sink, t, '');

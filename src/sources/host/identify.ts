@@ -50,24 +50,30 @@ const RUNTIME_CONFIGS = [
   (id: string) => `/run/containers/storage/overlay-containers/${id}/userdata/config.json`,
 ];
 
-async function fromRuntime(containerId: string, meta: Partial<NetnsMeta>): Promise<Partial<NetnsMeta>> {
+/** The container runtime's annotations of a container (containerd or CRI-O task config). */
+export async function runtimeAnnotations(containerId: string): Promise<Record<string, string> | undefined> {
   for (const path of RUNTIME_CONFIGS) {
     const text = await readText(path(containerId));
     if (!text) continue;
     try {
-      const a = (JSON.parse(text) as { annotations?: Record<string, string> }).annotations ?? {};
-      const pod = a['io.kubernetes.cri.sandbox-name'] ?? a['io.kubernetes.pod.name'];
-      const namespace = a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'];
-      const container = a['io.kubernetes.cri.container-name'] ?? a['io.kubernetes.container.name'];
-      return { pod, namespace, container: container === 'POD' ? meta.container : container };
+      return (JSON.parse(text) as { annotations?: Record<string, string> }).annotations ?? {};
     } catch {
       // a runtime file we do not understand: fall back to the other clues
     }
   }
-  return {};
+  return undefined;
 }
 
-async function readText(path: string): Promise<string | undefined> {
+async function fromRuntime(containerId: string, meta: Partial<NetnsMeta>): Promise<Partial<NetnsMeta>> {
+  const a = await runtimeAnnotations(containerId);
+  if (!a) return {};
+  const pod = a['io.kubernetes.cri.sandbox-name'] ?? a['io.kubernetes.pod.name'];
+  const namespace = a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'];
+  const container = a['io.kubernetes.cri.container-name'] ?? a['io.kubernetes.container.name'];
+  return { pod, namespace, container: container === 'POD' ? meta.container : container };
+}
+
+export async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch {

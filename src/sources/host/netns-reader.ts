@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSysctls } from '../../parsers/sysctl.js';
 import { streamFile } from '../fs/stream-file.js';
-import { run } from './run.js';
+import { run, type RunResult } from './run.js';
 
 /** Reads one network namespace's view of /proc/net, its sysctls and its listeners. */
 export interface NetnsReader {
@@ -12,12 +12,21 @@ export interface NetnsReader {
   sysctls(keys: string[]): Promise<string>;
   /** `ss -ltn` output */
   listeners(): Promise<string>;
+  /** a command run inside the namespace (argument array, no shell) */
+  exec(argv: string[]): Promise<RunResult>;
 }
 
-async function ss(prefix: string[]): Promise<string> {
-  const [cmd, ...args] = [...prefix, 'ss', '-ltn'];
-  const r = await run(cmd, args);
-  if (r.code !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.code}: ${r.stderr}`);
+function execIn(prefix: string[]): (argv: string[]) => Promise<RunResult> {
+  return (argv) => {
+    const [cmd, ...args] = [...prefix, ...argv];
+    return run(cmd, args);
+  };
+}
+
+/** stdout of a command that must succeed. */
+export async function output(reader: NetnsReader, argv: string[]): Promise<string> {
+  const r = await reader.exec(argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}${r.stderr ? `: ${r.stderr}` : ''}`);
   return r.stdout.toString('utf8');
 }
 
@@ -30,7 +39,10 @@ export function selfReader(procRoot = '/proc'): NetnsReader {
       for (const key of keys) await readSysctlTree(join(procRoot, 'sys'), key, entries);
       return formatSysctls(entries);
     },
-    listeners: () => ss([]),
+    listeners() {
+      return output(this, ['ss', '-ltn']);
+    },
+    exec: execIn([]),
   };
 }
 
@@ -72,6 +84,9 @@ export function nsenterReader(nsPath: string, pid: number | undefined, procRoot 
       if (r.code !== 0 && r.stdout.length === 0) throw new Error(r.stderr || `sysctl exited ${r.code}`);
       return r.stdout.toString('utf8');
     },
-    listeners: () => ss(enter),
+    listeners() {
+      return output(this, ['ss', '-ltn']);
+    },
+    exec: execIn(enter),
   };
 }

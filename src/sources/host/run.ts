@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 
 export interface RunResult {
   code: number | null;
@@ -52,4 +54,27 @@ export function run(
       resolve({ code, stdout: Buffer.concat(out), stderr: err.trim() });
     });
   });
+}
+
+const found = new Map<string, Promise<boolean>>();
+
+/** Whether a command is on PATH, as spawn would find it. */
+export function commandExists(command: string): Promise<boolean> {
+  let answer = found.get(command);
+  if (!answer) {
+    const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+    answer = (async () => {
+      for (const dir of dirs) {
+        try {
+          await access(join(dir, command), constants.X_OK);
+          return true;
+        } catch {
+          // not here
+        }
+      }
+      return false;
+    })();
+    found.set(command, answer);
+  }
+  return answer;
 }

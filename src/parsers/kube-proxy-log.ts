@@ -1,0 +1,150 @@
+import { ParseError } from './parse-error.js';
+
+/**
+ * kube-proxy's log as the node keeps it, in any of the shapes users send:
+ *   CRI (/var/log/pods):  2026-11-21T00:53:42.123456789Z stderr F E1121 00:53:42.123456       1 proxier.go:1523] …
+ *   docker json-file:     {"log":"E1121 00:53:42.123456 …\n","stream":"stderr","time":"2026-11-21T00:53:42.1Z"}
+ *   journald:             Nov 21 00:53:42 node-1 kube-proxy[812]: E1121 00:53:42.123456 …
+ *   plain klog, pasted:   E1121 00:53:42.123456       1 proxier.go:1523] …
+ * A message may span lines (old kube-proxy printed iptables-restore's stderr verbatim; structured logging
+ * prints `err=<` … `>`): a line that does not start a klog entry continues the one before it.
+ */
+export interface LogLine {
+  line: number;
+  text: string;
+}
+
+export interface RestoreFailure {
+  /** iptables-restore or ip6tables-restore */
+  command: string;
+  /** "legacy" / "nf_tables", from the version banner iptables-restore put in its error */
+  backend?: string;
+  /** the chain or target iptables-restore could not find */
+  chain?: string;
+  /** the line of the restore input that failed */
+  inputLine?: number;
+  exitStatus?: number;
+  time?: string;
+  /** the physical log lines of this entry */
+  lines: LogLine[];
+}
+
+export interface KubeProxyLog {
+  source: string;
+  lines: number;
+  /** restore failures in the window read, by command; `failures` keeps the last 200 of them */
+  failureCounts: Record<string, number>;
+  firstTime?: string;
+  lastTime?: string;
+  failures: RestoreFailure[];
+  /** "v1.13.10", from kube-proxy's version banner */
+  version?: { value: string; line: LogLine };
+  /** "iptables" / "ipvs" / "nftables", from "Using iptables Proxier" and its successors */
+  mode?: { value: string; line: LogLine };
+}
+
+const KLOG = /^([IWEF])(\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?)\s+\d+ [^\]\s]+\] /;
+const CRI = /^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) ([FP]) ?(.*)$/;
+const JOURNAL = /^(?:([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)|(\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d{4}|Z)?)) \S+ [^\s:]+(?:\[\d+\])?: (.*)$/;
+const RESTORE_FAILED = /(?:Failed to execute|failed to execute|Failed to run|error running|Failed to restore)[^(\n]*?\b(ip6?tables)(?:-nft|-legacy)?-restore\b|\b(ip6?tables)(?:-nft|-legacy)?-restore(?::| v[\d.]+)[^\n]*?(?:line \d+ failed|Couldn't load|does not exist|Error occurred)/;
+const VERSION = /(?:Version: |"Version info" version="|gitVersion:")(v\d+\.\d+\.\d+[^"\s,]*)/;
+const MODE = /Using (iptables|ipvs|nftables|userspace|kernelspace) [Pp]rox(?:ier|y)|"Using (iptables|ipvs|nftables) [Pp]rox/;
+const MAX_KEPT = 200;
+
+interface Entry {
+  time?: string;
+  lines: LogLine[];
+  message: string;
+}
+
+export function parseKubeProxyLog(text: string, source = 'logs/kube-proxy.log'): KubeProxyLog {
+  const log: KubeProxyLog = { source, lines: 0, failureCounts: {}, failures: [] };
+  let entry: Entry | undefined;
+  // CRI splits a long line into "P" (partial) pieces ending with an "F" piece: glue them back together.
+  let continuesPartial = false;
+  let n = 0;
+  let start = 0;
+  const flush = () => {
+    if (entry) judge(entry, log);
+    entry = undefined;
+  };
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    n++;
+    const raw = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    if (raw.trim() === '') continue;
+    const { time, message, partial } = unwrap(raw, n, source);
+    const physical = { line: n, text: raw };
+    if (time) {
+      log.firstTime ??= time;
+      log.lastTime = time;
+    }
+    if (entry && continuesPartial) {
+      entry.lines.push(physical);
+      entry.message += message;
+    } else if (KLOG.test(message) || !entry) {
+      flush();
+      const m = KLOG.exec(message);
+      entry = { time: time ?? (m ? `${m[2]} ${m[3]}` : undefined), lines: [physical], message };
+    } else {
+      entry.lines.push(physical);
+      if (entry.message.length < 16_384) entry.message += '\n' + message;
+    }
+    continuesPartial = partial;
+  }
+  flush();
+  log.lines = n;
+  return log;
+}
+
+/** The message inside whatever frame the log store put around it. */
+function unwrap(raw: string, n: number, source: string): { time?: string; message: string; partial: boolean } {
+  if (raw.startsWith('{')) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch {
+      throw new ParseError(source, n, 'a line starting with "{" that is not JSON (docker json-file logs hold one object per line)');
+    }
+    const o = obj as { log?: unknown; time?: unknown };
+    if (typeof o?.log !== 'string') throw new ParseError(source, n, 'a JSON line without a "log" string');
+    return { time: typeof o.time === 'string' ? o.time : undefined, message: o.log.replace(/\n$/, ''), partial: !o.log.endsWith('\n') };
+  }
+  const cri = CRI.exec(raw);
+  if (cri) return { time: cri[1], message: cri[3], partial: cri[2] === 'P' };
+  const journal = JOURNAL.exec(raw);
+  if (journal) return { time: journal[1] ?? journal[2], message: journal[3], partial: false };
+  return { message: raw, partial: false };
+}
+
+function judge(entry: Entry, log: KubeProxyLog): void {
+  const m = entry.message;
+  const failed = RESTORE_FAILED.exec(m);
+  if (failed) {
+    // Newer kube-proxy says "iptables-restore" for both families; the error text or ipFamily tells IPv6 apart.
+    const command = failed[1] === 'ip6tables' || failed[2] === 'ip6tables' || /\bip6tables(?:-nft|-legacy)?-restore\b|ipFamily="IPv6"/.test(m) ? 'ip6tables-restore' : 'iptables-restore';
+    log.failureCounts[command] = (log.failureCounts[command] ?? 0) + 1;
+    if (log.failures.length >= MAX_KEPT) log.failures.shift();
+    log.failures.push({
+      command,
+      backend: /ip6?tables(?:-nft|-legacy)?-restore v[\d.]+ \((legacy|nf_tables)\)/.exec(m)?.[1],
+      chain: /Couldn't (?:load|find) target `([^'`]+)'|[Cc]hain '?`?([\w-]+)'? does not exist|Couldn't find (?:chain|target) `?'?([\w-]+)/.exec(m)?.slice(1).find(Boolean),
+      inputLine: numberOf(/Error occurred at line: (\d+)|line (\d+) failed/.exec(m)),
+      exitStatus: numberOf(/exit status (\d+)/.exec(m)),
+      time: entry.time,
+      lines: entry.lines,
+    });
+    return;
+  }
+  const version = VERSION.exec(m);
+  if (version) log.version = { value: version[1], line: entry.lines[0] };
+  const mode = MODE.exec(m);
+  if (mode) log.mode = { value: mode[1] ?? mode[2], line: entry.lines[0] };
+}
+
+function numberOf(m: RegExpExecArray | null): number | undefined {
+  const v = m?.slice(1).find((x) => x !== undefined);
+  return v === undefined ? undefined : Number(v);
+}

@@ -1,0 +1,130 @@
+import type { IptablesSave, NetnsFacts, NodeFacts } from '../../facts/types.js';
+import { IPVS_MODE_CHAINS, KUBE_PROXY_CHAIN_PREFIXES, KUBE_PROXY_CHAINS, KUBELET_CHAINS, type ProxyMode } from '../../knowledge/kube-chains.js';
+import { chainsOf, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
+import type { IptablesBackend } from '../../parsers/kube-proxy-info.js';
+import type { RestoreFailure } from '../../parsers/kube-proxy-log.js';
+import type { Evidence } from '../define-rule.js';
+
+export type Family = 'IPv4' | 'IPv6';
+export const FAMILIES: Family[] = ['IPv4', 'IPv6'];
+export const BACKENDS: IptablesBackend[] = ['legacy', 'nft'];
+
+const SAVES: Record<Family, Record<IptablesBackend, IptablesSave>> = {
+  IPv4: { legacy: 'iptables-legacy-save', nft: 'iptables-nft-save' },
+  IPv6: { legacy: 'ip6tables-legacy-save', nft: 'ip6tables-nft-save' },
+};
+const RESTORE_COMMAND: Record<Family, string> = { IPv4: 'iptables-restore', IPv6: 'ip6tables-restore' };
+
+/** How users and iptables -V name a backend. */
+export function backendName(b: IptablesBackend): string {
+  return b === 'nft' ? 'nf_tables' : 'legacy';
+}
+
+export function other(b: IptablesBackend): IptablesBackend {
+  return b === 'nft' ? 'legacy' : 'nft';
+}
+
+export function rulesetOf(netns: NetnsFacts, family: Family, backend: IptablesBackend): Ruleset | undefined {
+  return netns.iptables[SAVES[family][backend]];
+}
+
+export function isKubeProxyChain(name: string): boolean {
+  return KUBE_PROXY_CHAINS.has(name) || KUBE_PROXY_CHAIN_PREFIXES.some((p) => name.startsWith(p));
+}
+
+export function kubeChains(ruleset: Ruleset | undefined): IptablesChain[] {
+  return ruleset ? chainsOf(ruleset).filter((c) => c.name.startsWith('KUBE-')) : [];
+}
+
+/** A chain as evidence: its declaration line exactly as the save command printed it. */
+export function chainEvidence(ruleset: Ruleset, chain: IptablesChain): Evidence {
+  return { source: ruleset.source, line: chain.line, detail: chain.text };
+}
+
+export function findChain(ruleset: Ruleset | undefined, name: string, table?: string): IptablesChain | undefined {
+  if (!ruleset) return undefined;
+  if (table) return ruleset.tables.get(table)?.chains.get(name);
+  for (const t of ruleset.tables.values()) {
+    const c = t.chains.get(name);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+export function restoreFailures(node: NodeFacts, family: Family): RestoreFailure[] {
+  return (node.kubeProxyLog?.failures ?? []).filter((f) => f.command === RESTORE_COMMAND[family]);
+}
+
+export function logEvidence(node: NodeFacts, failure: RestoreFailure, maxLines = 4): Evidence[] {
+  return failure.lines.slice(0, maxLines).map((l) => ({ source: node.kubeProxyLog!.source, line: l.line, detail: l.text }));
+}
+
+export interface KubeProxyBackend {
+  backend: IptablesBackend;
+  /** how it was found, for the message: "kube-proxy's iptables binary", "kube-proxy's log", … */
+  how: string;
+  evidence: Evidence[];
+}
+
+/**
+ * The backend kube-proxy writes to, from the best evidence there is: its own iptables binary, then the
+ * backend its failed restores name, then the wrapper's choice on these rules, then where its chains are.
+ */
+export function kubeProxyBackend(node: NodeFacts, netns: NetnsFacts, family: Family): KubeProxyBackend | undefined {
+  const info = netns.meta.isHost ? node.kubeProxy : undefined;
+  if (info?.backend === 'legacy' || info?.backend === 'nft') {
+    const line = info.lines.get('iptables') ?? info.lines.get('backend');
+    return {
+      backend: info.backend,
+      how: "kube-proxy's own iptables binary",
+      evidence: line ? [{ source: info.source, line: line.line, detail: line.text }] : [],
+    };
+  }
+  if (netns.meta.isHost) {
+    const named = restoreFailures(node, family).filter((f) => f.backend);
+    const last = named[named.length - 1];
+    if (last) {
+      return { backend: last.backend === 'nf_tables' ? 'nft' : 'legacy', how: "the backend kube-proxy's failed iptables-restore names", evidence: logEvidence(node, last, 2) };
+    }
+  }
+  if (info?.backend === 'wrapper') {
+    const chosen = wrapperChoice(netns);
+    return { backend: chosen.backend, how: 'the choice iptables-wrapper makes on these rules', evidence: chosen.evidence };
+  }
+  const counts = BACKENDS.map((b) => ({ b, chains: kubeChains(rulesetOf(netns, family, b)).filter((c) => isKubeProxyChain(c.name)) }));
+  const best = counts.filter((c) => c.chains.length > 0).sort((x, y) => y.chains.length - x.chains.length)[0];
+  if (!best) return undefined;
+  const ruleset = rulesetOf(netns, family, best.b)!;
+  return { backend: best.b, how: "where kube-proxy's chains are", evidence: [chainEvidence(ruleset, best.chains[0])] };
+}
+
+/** iptables-wrapper: nft when nft's mangle table holds kubelet's hint or canary, else legacy when legacy holds them, else nft. */
+function wrapperChoice(netns: NetnsFacts): { backend: IptablesBackend; evidence: Evidence[] } {
+  const hint = (r: Ruleset | undefined) => findChain(r, 'KUBE-IPTABLES-HINT', 'mangle') ?? findChain(r, 'KUBE-KUBELET-CANARY', 'mangle');
+  for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
+    for (const family of FAMILIES) {
+      const r = rulesetOf(netns, family, backend);
+      const c = hint(r);
+      if (c) return { backend, evidence: [chainEvidence(r!, c)] };
+    }
+  }
+  return { backend: 'nft', evidence: [] };
+}
+
+/** kube-proxy's mode: from its command line or log, else from the chains only IPVS mode makes. */
+export function proxyMode(node: NodeFacts, netns: NetnsFacts): ProxyMode | undefined {
+  const declared = node.kubeProxy?.mode ?? node.kubeProxyLog?.mode?.value;
+  if (declared === 'ipvs' || declared === 'iptables') return declared;
+  let sawProxyChain = false;
+  for (const ruleset of Object.values(netns.iptables)) {
+    for (const c of kubeChains(ruleset)) {
+      if (IPVS_MODE_CHAINS.has(c.name)) return 'ipvs';
+      if (c.name.startsWith('KUBE-SVC-') || c.name.startsWith('KUBE-SEP-')) sawProxyChain = true;
+    }
+  }
+  return sawProxyChain ? 'iptables' : undefined;
+}
+
+export function isKubeletChain(name: string): boolean {
+  return KUBELET_CHAINS.has(name);
+}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { chainsOf, matchModules, optionValues, parseIptablesSave } from '../../src/parsers/iptables-save.js';
+import { ParseError } from '../../src/parsers/parse-error.js';
+import { FIXTURES } from '../helpers.js';
+
+/** Saved by real iptables 1.8.9 here from test/fixtures/iptables/kube-proxy.rules (see capture.sh). */
+const saved = (name: string) => readFileSync(join(FIXTURES, 'iptables', name), 'utf8');
+
+describe('iptables-save parser', () => {
+  for (const [file, generatedBy] of [
+    ['kube-proxy.nft.save', 'iptables-nft-save v1.8.9 (nf_tables)'],
+    ['kube-proxy.legacy.save', 'iptables-save v1.8.9'],
+  ] as const) {
+    it(`${file}: tables, chains, rules and lines as printed`, () => {
+      const text = saved(file);
+      const r = parseIptablesSave(text, file);
+      assert.equal(r.generatedBy, generatedBy);
+      assert.deepEqual([...r.tables.keys()].sort(), ['filter', 'mangle', 'nat']);
+      const nat = r.tables.get('nat')!;
+      assert.equal(nat.chains.get('PREROUTING')?.policy, 'ACCEPT');
+      assert.equal(nat.chains.get('PREROUTING')?.builtin, true);
+      assert.equal(nat.chains.get('KUBE-SVC-WEB')?.policy, '-');
+      assert.equal(nat.rules.length, 29);
+      const lines = text.split('\n');
+      for (const rule of nat.rules) assert.equal(lines[rule.line - 1], rule.text);
+      for (const c of chainsOf(r)) assert.equal(lines[c.line - 1], c.text);
+
+      const stat = nat.rules.find((x) => x.chain === 'KUBE-SVC-WEB' && optionValues(x, '--probability').length > 0)!;
+      assert.equal(stat.comment, 'default/web:http -> 10.244.1.2:8080');
+      assert.deepEqual(matchModules(stat), ['comment', 'statistic']);
+      assert.deepEqual(optionValues(stat, '--probability'), [{ value: '0.33333333349', negated: false }]);
+      assert.equal(stat.target, 'KUBE-SEP-WEB1');
+
+      const masq = nat.rules.find((x) => x.chain === 'KUBE-SVC-WEB' && x.target === 'KUBE-MARK-MASQ')!;
+      assert.deepEqual(optionValues(masq, '-s'), [{ value: '10.244.0.0/16', negated: true }]);
+      const quoted = nat.rules.find((x) => x.chain === 'KUBE-SVL-WEBLOCAL')!;
+      assert.equal(quoted.comment, 'say "local" only \\ no masq');
+
+      const filter = r.tables.get('filter')!;
+      const recent = filter.rules.find((x) => matchModules(x).includes('recent'))!;
+      assert.deepEqual(optionValues(recent, '--name'), [{ value: 'ssh-guard', negated: false }]);
+      assert.equal(recent.target, 'DROP');
+      const notEstablished = filter.rules.find((x) => x.chain === 'KUBE-FIREWALL')!;
+      assert.equal(optionValues(notEstablished, '--ctstate')[0].negated, true);
+    });
+  }
+
+  it('-c counters on chains and rules', () => {
+    const r = parseIptablesSave(saved('kube-proxy.legacy-counters.save'), 'c');
+    const nat = r.tables.get('nat')!;
+    assert.equal(nat.rules[0].chain, 'PREROUTING');
+    assert.equal(nat.rules[0].target, 'KUBE-SERVICES');
+    assert.match(nat.rules[0].text, /^\[\d+:\d+\] -A PREROUTING /);
+  });
+
+  it('ipset matches and gotos (lines printed by iptables 1.8.9 here, with the ipset package installed)', () => {
+    const r = parseIptablesSave(
+      [
+        '*nat',
+        ':PREROUTING ACCEPT [0:0]',
+        ':KUBE-NODE-PORT - [0:0]',
+        '-A PREROUTING -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT',
+        '-A PREROUTING -m set ! --match-set KUBE-CLUSTER-IP dst,dst -g KUBE-NODE-PORT',
+        'COMMIT',
+      ].join('\n'),
+      't',
+    );
+    const [a, b] = r.tables.get('nat')!.rules;
+    assert.deepEqual(optionValues(a, '--match-set'), [{ value: 'KUBE-CLUSTER-IP', negated: false }]);
+    assert.deepEqual(optionValues(b, '--match-set'), [{ value: 'KUBE-CLUSTER-IP', negated: true }]);
+    assert.equal(b.target, 'KUBE-NODE-PORT');
+    assert.equal(b.goto, true);
+  });
+
+  it('warnings iptables-nft-save prints are kept', () => {
+    const r = parseIptablesSave('# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n', 'w');
+    assert.deepEqual(r.warnings, [{ line: 1, text: '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them' }]);
+    assert.equal(r.tables.size, 0);
+  });
+
+  for (const [name, text, line, reason] of [
+    ['a rule before any table', '-A INPUT -j ACCEPT\n', 1, /outside a table/],
+    ['output cut short', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', 3, /without COMMIT/],
+    ['an unterminated quote', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "oops -j ACCEPT\nCOMMIT\n', 3, /unterminated quote/],
+    ['a rule for an undeclared chain', '*filter\n:INPUT ACCEPT [0:0]\n-A KUBE-X -j ACCEPT\nCOMMIT\n', 3, /does not declare/],
+    ['a stray line', '*filter\nhello\nCOMMIT\n', 2, /not an iptables-save line/],
+    ['a jump without target', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j\nCOMMIT\n', 3, /without a target/],
+  ] as const) {
+    it(`rejects ${name} with the line`, () => {
+      assert.throws(
+        () => parseIptablesSave(text, 'x.save'),
+        (e: unknown) => e instanceof ParseError && e.source === 'x.save' && e.line === line && reason.test(e.reason),
+      );
+    });
+  }
+});

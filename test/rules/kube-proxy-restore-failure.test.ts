@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+
+const RULE = 'kube-proxy-restore-failure';
+
+describe(RULE, () => {
+  it('invalid: the real restore failure framed as kube-proxy 1.13 logged it → error with chain, backend, count and lines', async () => {
+    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('backend-split')), RULE);
+    assert.equal(rest.length, 0);
+    assert.equal(f.severity, 'error');
+    assert.deepEqual(
+      { command: f.subject.command, failures: f.subject.failures, chain: f.subject.chain, backend: f.subject.backend },
+      { command: 'iptables-restore', failures: 1, chain: 'KUBE-MARK-DROP', backend: 'legacy' },
+    );
+    assert.deepEqual(
+      f.evidence.filter((e) => e.source === 'logs/kube-proxy.log').map((e) => e.line),
+      [3, 4, 5, 6, 7],
+    );
+    assert.ok(f.evidence.some((e) => e.source === 'window' && /^7 log lines read/.test(e.detail)));
+  });
+
+  it('counts every failure over the window read', async () => {
+    const line = (n: number) =>
+      `2026-11-21T00:0${n}:00.000000000Z stderr F E1121 00:0${n}:00.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 2 (iptables-restore v1.8.9 (legacy): Couldn't load target \`KUBE-MARK-DROP':No such file or directory)`;
+    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': [1, 2, 3, 4].map(line).join('\n') + '\n' }), RULE);
+    assert.equal(f.subject.failures, 4);
+    assert.match(f.message, /failed 4 time\(s\).*first 2026-11-21T00:01:00\.000000000Z, last 2026-11-21T00:04:00\.000000000Z/);
+    assert.ok(f.evidence.some((e) => e.source === 'tally' && e.detail === '4 failure(s) on KUBE-MARK-DROP'));
+  });
+
+  it('valid: a log without failures → nothing', async () => {
+    const report = await analyzeEdited('backend-split', { 'logs/kube-proxy.log': 'I1121 00:53:40.000001       1 proxier.go:820] "SyncProxyRules complete" elapsed="12ms"\n' });
+    assert.deepEqual(byRule(report, RULE), []);
+  });
+
+  it('skipped with the reason when no log was found', async () => {
+    const report = await analyzeFixture(bundleFixture('kube-proxy-nft'));
+    assert.deepEqual(byRule(report, RULE), []);
+    assert.ok(report.skipped.some((s) => s.rule === RULE && /no kube-proxy log found/.test(s.reason)));
+  });
+});
