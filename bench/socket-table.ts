@@ -8,17 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from './gen-proc-net-tcp.js';
+import { median, runAnalyze, time } from './lib.js';
 
 const SOCKETS = Number(process.env.SOCKETS ?? 1_000_000);
 const DESTINATIONS = Number(process.env.DESTINATIONS ?? 50);
 const RUNS = Number(process.env.RUNS ?? 3);
 
-function time(f: () => void): number {
-  const t = process.hrtime.bigint();
-  f();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = mkdtempSync(join(tmpdir(), 'nd-bench-'));
 try {
@@ -30,15 +25,12 @@ try {
   console.log(`socket table: ${SOCKETS.toLocaleString('en-US')} sockets over ${DESTINATIONS} destinations, ${(statSync(tcp).size / 2 ** 20).toFixed(0)} MiB`);
 
   const awk = `awk 'NR>1 { split($2, l, ":"); print l[1], $3 }' ${tcp} | sort | uniq -c > /dev/null`;
-  const ours = [process.execPath, [join(import.meta.dirname, 'run-analyze.mjs'), bundle, '--rules', 'ephemeral-port-exhaustion,time-wait-pressure,source-port-is-nodeport', '--format', 'json', '--fail-on', 'never']] as const;
   let rssKiB = 0;
   const oursMs: number[] = [];
   const awkMs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     oursMs.push(time(() => {
-      const r = spawnSync(ours[0], ours[1], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (r.status !== 0) throw new Error(r.stderr);
-      rssKiB = Math.max(rssKiB, Number(/MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? 0));
+      rssKiB = Math.max(rssKiB, runAnalyze(bundle, ['ephemeral-port-exhaustion', 'time-wait-pressure', 'source-port-is-nodeport']));
     }));
     awkMs.push(time(() => {
       const r = spawnSync('sh', ['-c', awk], { env: { ...process.env, LC_ALL: 'C' } });

@@ -98,7 +98,7 @@ export class FactsBuilder implements ArtefactSink {
     if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
       // Anything else streamed is small text: gather it and parse it whole.
       const chunks: Buffer[] = [];
-      return { push: (c) => chunks.push(Buffer.from(c)), end: () => this.text(path, Buffer.concat(chunks).toString('latin1')) };
+      return { push: (c) => chunks.push(Buffer.from(c)), end: () => this.text(path, Buffer.concat(chunks).toString('utf8')) };
     }
     const { pending, file } = where;
     pending.tcpSeen ||= file === 'proc/net/tcp';

@@ -33,8 +33,8 @@ export interface IptablesRule {
   target?: string;
   goto: boolean;
   comment?: string;
-  /** the words after "-A CHAIN", quotes removed: the rule's matches and target with their options */
-  spec: string[];
+  /** where the words after "-A CHAIN" start in `text` (ruleWords reads them when a rule needs them) */
+  specStart: number;
 }
 
 export interface IptablesTable {
@@ -106,59 +106,86 @@ function parseChainLine(line: string, n: number, table: string, source: string):
 }
 
 function parseRuleLine(line: string, n: number, table: IptablesTable, source: string): IptablesRule {
-  const words = splitWords(line, n, source);
-  let i = 0;
-  if (words[0]?.startsWith('[')) i = 1; // -c counters: "[packets:bytes] -A CHAIN …"
-  if (words[i] !== '-A' || words[i + 1] === undefined) throw new ParseError(source, n, `expected "-A CHAIN …", got "${clip(line)}"`);
-  const chain = words[i + 1];
+  // One pass that cuts out only the words a rule keeps (chain, target, comment): a kube-proxy ruleset has
+  // 100,000 rules, and a string per word of each leaves the garbage collector most of the work.
+  let i = skipSpace(line, 0);
+  if (line.charCodeAt(i) === 91 /* [ */) i = skipSpace(line, wordEnd(line, i, n, source)); // -c: "[packets:bytes] -A …"
+  const aEnd = wordEnd(line, i, n, source);
+  const chainStart = skipSpace(line, aEnd);
+  const chainEnd = wordEnd(line, chainStart, n, source);
+  if (!isWord(line, i, aEnd, '-A') || chainEnd === chainStart) throw new ParseError(source, n, `expected "-A CHAIN …", got "${clip(line)}"`);
+  const chain = line.slice(chainStart, chainEnd);
   if (!table.chains.has(chain)) throw new ParseError(source, n, `rule for chain ${clip(chain)}, which table ${table.name} does not declare`);
-  const spec = words.slice(i + 2);
   let target: string | undefined;
   let goto = false;
   let comment: string | undefined;
-  for (let k = 0; k < spec.length; k++) {
-    const w = spec[k];
-    if ((w === '-j' || w === '-g' || w === '--jump' || w === '--goto') && target === undefined) {
-      target = spec[k + 1];
-      goto = w === '-g' || w === '--goto';
-      if (target === undefined) throw new ParseError(source, n, `${w} without a target`);
-    } else if (w === '--comment' && comment === undefined) {
-      comment = spec[k + 1];
+  let words = 0;
+  for (i = skipSpace(line, chainEnd); i < line.length; ) {
+    if (++words > MAX_WORDS) throw new ParseError(source, n, `more than ${MAX_WORDS} words in one rule`);
+    const end = wordEnd(line, i, n, source);
+    const jump = target === undefined && (isWord(line, i, end, '-j') || isWord(line, i, end, '--jump'));
+    const gotoWord = target === undefined && (isWord(line, i, end, '-g') || isWord(line, i, end, '--goto'));
+    const commentWord = comment === undefined && isWord(line, i, end, '--comment');
+    i = skipSpace(line, end);
+    if (!jump && !gotoWord && !commentWord) continue;
+    if (i >= line.length) throw new ParseError(source, n, `${commentWord ? '--comment' : jump ? '-j' : '-g'} without ${commentWord ? 'a comment' : 'a target'}`);
+    const valueEnd = wordEnd(line, i, n, source);
+    const value = unquote(line.slice(i, valueEnd));
+    if (commentWord) comment = value;
+    else {
+      target = value;
+      goto = gotoWord;
     }
+    i = skipSpace(line, valueEnd);
   }
-  return { table: table.name, chain, line: n, text: line, target, goto, comment, spec };
+  return { table: table.name, chain, line: n, text: line, target, goto, comment, specStart: chainEnd };
+}
+
+function skipSpace(line: string, i: number): number {
+  while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+function isWord(line: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && line.startsWith(word, start);
 }
 
 /**
- * Words as iptables-save quotes them: double quotes around a word with spaces, a backslash before an inner
- * quote or backslash. Most lines have no quote at all, so those take the plain split.
+ * Where the word at `i` ends. iptables-save puts double quotes around a word with spaces and a backslash
+ * before an inner quote or backslash.
  */
-function splitWords(line: string, n: number, source: string): string[] {
-  if (!line.includes('"')) return line.split(' ').filter((w) => w !== '');
-  const words: string[] = [];
-  let i = 0;
+function wordEnd(line: string, i: number, n: number, source: string): number {
   while (i < line.length) {
-    while (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9) i++;
-    if (i >= line.length) break;
-    let word = '';
-    while (i < line.length && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) {
-      if (line[i] !== '"') {
-        word += line[i++];
-        continue;
-      }
-      i++;
-      for (;;) {
-        if (i >= line.length) throw new ParseError(source, n, 'unterminated quote');
-        const ch = line[i++];
-        if (ch === '"') break;
-        if (ch === '\\' && i < line.length) word += line[i++];
-        else word += ch;
-      }
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9) break;
+    i++;
+    if (c !== 34 /* " */) continue;
+    for (;;) {
+      if (i >= line.length) throw new ParseError(source, n, 'unterminated quote');
+      const q = line.charCodeAt(i++);
+      if (q === 34) break;
+      if (q === 92 /* \ */ && i < line.length) i++;
     }
-    words.push(word);
-    if (words.length > MAX_WORDS) throw new ParseError(source, n, `more than ${MAX_WORDS} words in one rule`);
   }
-  return words;
+  return i;
+}
+
+function unquote(raw: string): string {
+  if (raw.indexOf('"') < 0) return raw;
+  if (raw.charCodeAt(0) === 34 && raw.indexOf('"', 1) === raw.length - 1 && raw.indexOf('\\') < 0) return raw.slice(1, -1);
+  return raw.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, inner: string) => inner.replace(/\\(.)/g, '$1'));
+}
+
+/** The words after "-A CHAIN", quotes removed: the rule's matches and target with their options. */
+export function ruleWords(rule: IptablesRule): string[] {
+  const line = rule.text;
+  const out: string[] = [];
+  for (let i = skipSpace(line, rule.specStart); i < line.length; ) {
+    const end = wordEnd(line, i, rule.line, 'rule');
+    out.push(unquote(line.slice(i, end)));
+    i = skipSpace(line, end);
+  }
+  return out;
 }
 
 function clip(s: string): string {
@@ -167,18 +194,20 @@ function clip(s: string): string {
 
 /** The values of one option in a rule ("--dport" → ["30080"]); `negated` when a "!" precedes it. */
 export function optionValues(rule: IptablesRule, option: string): { value: string; negated: boolean }[] {
+  const words = ruleWords(rule);
   const out: { value: string; negated: boolean }[] = [];
-  for (let k = 0; k < rule.spec.length - 1; k++) {
-    if (rule.spec[k] === option) out.push({ value: rule.spec[k + 1], negated: rule.spec[k - 1] === '!' });
+  for (let k = 0; k < words.length - 1; k++) {
+    if (words[k] === option) out.push({ value: words[k + 1], negated: words[k - 1] === '!' });
   }
   return out;
 }
 
 /** The match modules of a rule, in order ("-m comment -m tcp -m statistic" → comment, tcp, statistic). */
 export function matchModules(rule: IptablesRule): string[] {
+  const words = ruleWords(rule);
   const out: string[] = [];
-  for (let k = 0; k < rule.spec.length - 1; k++) {
-    if (rule.spec[k] === '-m' || rule.spec[k] === '--match') out.push(rule.spec[k + 1]);
+  for (let k = 0; k < words.length - 1; k++) {
+    if (words[k] === '-m' || words[k] === '--match') out.push(words[k + 1]);
   }
   return out;
 }

@@ -6,15 +6,20 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { portBitmap } from '../../src/facts/ephemeral.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
+import { knownNodePorts } from '../../src/facts/nodeports.js';
+import { parseIptablesSave } from '../../src/parsers/iptables-save.js';
+import { parseIptablesVersion, parseKubeProxyInfo } from '../../src/parsers/kube-proxy-info.js';
+import { parseKubeProxyLog } from '../../src/parsers/kube-proxy-log.js';
 import { parsePortList, parsePortRange } from '../../src/parsers/port-range.js';
 import { parseConntrackStat, parseProcNetCounters, parseSockstat } from '../../src/parsers/proc-net-counters.js';
 import { SocketTableScanner } from '../../src/parsers/proc-net-tcp.js';
 import { parseSsListeners } from '../../src/parsers/ss-listeners.js';
 import { parseSysctls } from '../../src/parsers/sysctl.js';
 import { Redactor } from '../../src/redact/redactor.js';
-import { bundleFixture } from '../helpers.js';
+import { FIXTURES, bundleFixture } from '../helpers.js';
 
 const fixture = (p: string) => readFileSync(join(bundleFixture('exhaustion'), 'netns/host', p), 'latin1');
+const iptablesFixture = (p: string) => readFileSync(join(FIXTURES, 'iptables', p), 'latin1');
 
 function onlyParseErrors(f: () => unknown): void {
   try {
@@ -43,6 +48,19 @@ const parsers: [string, (s: string) => unknown, string][] = [
   ['nf_conntrack stat', (s) => parseConntrackStat(s, 'nf_conntrack'), fixture('proc/net/stat/nf_conntrack')],
   ['ss -ltn', (s) => parseSsListeners(s, 'ss-ltn'), fixture('ss-ltn')],
   ['port range', (s) => parsePortRange(s), '32768\t60999'],
+  [
+    'iptables-save',
+    (s) => {
+      // the NodePort reader walks every rule the parser accepted
+      const iptables = { 'iptables-nft-save': parseIptablesSave(s, 'iptables-nft-save') };
+      return knownNodePorts({ iptables } as unknown as Parameters<typeof knownNodePorts>[0]);
+    },
+    iptablesFixture('kube-proxy.nft.save'),
+  ],
+  ['iptables-save -c', (s) => parseIptablesSave(s, 'c'), iptablesFixture('kube-proxy.legacy-counters.save')],
+  ['kube-proxy log', (s) => parseKubeProxyLog(s, 'log'), iptablesFixture('kube-proxy-1.13.log')],
+  ['host/kube-proxy', (s) => parseKubeProxyInfo(s), 'pid: 812\ncommand: kube-proxy --proxy-mode=ipvs\nbackend: legacy\nimage: registry.k8s.io/kube-proxy:v1.13.10\n'],
+  ['iptables -V', (s) => parseIptablesVersion(s), 'iptables v1.8.9 (nf_tables)\n'],
   ['port list', (s) => parsePortList(s), '30000-32767,40000'],
   [
     '/proc/net/tcp',

@@ -15,9 +15,9 @@ function need(cmd: string): boolean {
 }
 
 /** Why scenario tests cannot run here, or undefined when they can. */
-export function scenarioSkipReason(): string | undefined {
+export function scenarioSkipReason(extra: string[] = []): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces (CI runs these as root)';
-  for (const cmd of ['ip', 'nsenter', 'sysctl', 'python3', 'ss']) if (!need(cmd)) return `needs ${cmd} (see .ci/run)`;
+  for (const cmd of ['ip', 'nsenter', 'sysctl', 'python3', 'ss', ...extra]) if (!need(cmd)) return `needs ${cmd} (see .ci/run)`;
   const probe = `nd-probe-${process.pid}`;
   if (spawnSync('ip', ['netns', 'add', probe]).status !== 0) return 'cannot create network namespaces here';
   spawnSync('ip', ['netns', 'del', probe]);
@@ -52,6 +52,12 @@ export class Netns {
 
   sysctl(key: string, value: string): void {
     this.exec(['sysctl', '-qw', `${key}=${value}`]);
+  }
+
+  /** Feeds a rules file to an iptables-*-restore inside the namespace; the real exit status and stderr. */
+  restore(tool: string, rules: string, ...flags: string[]): { status: number | null; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', this.name, tool, ...flags], { input: rules, encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr };
   }
 
   /** Starts the socket helper; resolves with its first output line (e.g. "ready" or the connect JSON). */

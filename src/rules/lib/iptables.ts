@@ -32,8 +32,17 @@ export function isKubeProxyChain(name: string): boolean {
   return KUBE_PROXY_CHAINS.has(name) || KUBE_PROXY_CHAIN_PREFIXES.some((p) => name.startsWith(p));
 }
 
+const kubeChainCache = new WeakMap<Ruleset, IptablesChain[]>();
+
+/** The KUBE-* chains of a ruleset, in save order; several rules ask, so the answer is kept per ruleset. */
 export function kubeChains(ruleset: Ruleset | undefined): IptablesChain[] {
-  return ruleset ? chainsOf(ruleset).filter((c) => c.name.startsWith('KUBE-')) : [];
+  if (!ruleset) return [];
+  let chains = kubeChainCache.get(ruleset);
+  if (!chains) {
+    chains = chainsOf(ruleset).filter((c) => c.name.startsWith('KUBE-'));
+    kubeChainCache.set(ruleset, chains);
+  }
+  return chains;
 }
 
 /** A chain as evidence: its declaration line exactly as the save command printed it. */

@@ -38,7 +38,7 @@ export class DirSink implements ArtefactSink {
 
   text(path: string, content: string): void {
     const file = this.file(path);
-    writeFileSync(file, this.redactor ? this.redactor.text(content) : content, 'latin1');
+    writeFileSync(file, this.redactor ? this.redactor.text(content) : content, 'utf8');
   }
 
   stream(path: string): ChunkWriter {

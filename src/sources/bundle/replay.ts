@@ -65,7 +65,7 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
         await streamFile(path, (chunk) => w.push(chunk));
         w.end();
       } else {
-        sink.text(`${base}/${file}`, (await readFile(path)).toString('latin1'));
+        sink.text(`${base}/${file}`, (await readFile(path)).toString('utf8'));
       }
     }
     for (const file of COUNTER_FILES) {
@@ -107,7 +107,7 @@ async function exists(path: string): Promise<boolean> {
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return (await readFile(path)).toString('latin1');
+    return (await readFile(path)).toString('utf8');
   } catch {
     return undefined;
   }

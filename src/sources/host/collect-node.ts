@@ -98,7 +98,7 @@ async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Prom
     try {
       const chunks: Buffer[] = [];
       await t.reader.procNet(file.slice('proc/net/'.length), (c) => chunks.push(Buffer.from(c)));
-      sink.text(path, Buffer.concat(chunks).toString('latin1'));
+      sink.text(path, Buffer.concat(chunks).toString('utf8'));
     } catch (e) {
       sink.failed(path, describeError(e));
     }
@@ -112,6 +112,7 @@ async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
   } catch (e) {
     sink.failed(`${base}/sysctl.txt`, describeError(e));
   }
+  await readIptables(sink, t); // before the socket tables, as in NETNS_FILES
   for (const file of ['tcp', 'tcp6']) {
     const path = `${base}/proc/net/${file}`;
     const w = sink.stream(path);
@@ -123,7 +124,6 @@ async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
       sink.failed(path, file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not present (IPv6 disabled)' : describeError(e));
     }
   }
-  await readIptables(sink, t);
   try {
     sink.text(`${base}/ss-ltn`, await t.reader.listeners());
   } catch (e) {

@@ -1,0 +1,20 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export function time(f: () => void): number {
+  const t = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The whole `netdoctor analyze` CLI on a bundle; returns its peak RSS in KiB (run-analyze.mjs reports it). */
+export function runAnalyze(bundle: string, rules: string[]): number {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'run-analyze.mjs'), bundle, '--rules', rules.join(','), '--format', 'json', '--fail-on', 'never'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return Number(/MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
+}
