@@ -1,4 +1,4 @@
-import { ParseError } from './parse-error.js';
+import { ParseError, forEachLine } from './parse-error.js';
 
 /**
  * `iptables-save` / `ip6tables-save` output (legacy and nf_tables flavours, with or without -c counters).
@@ -60,14 +60,7 @@ const MAX_WORDS = 4096;
 export function parseIptablesSave(text: string, source = 'iptables-save'): Ruleset {
   const ruleset: Ruleset = { source, tables: new Map(), warnings: [] };
   let table: IptablesTable | undefined;
-  let n = 0;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    n++;
-    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-    start = end + 1;
+  const lines = forEachLine(text, (line, n) => {
     const c = line.charCodeAt(0);
     if (c === 45 /* - */ || c === 91 /* [ */) {
       if (!table) throw new ParseError(source, n, 'rule outside a table (no "*table" line before it)');
@@ -92,8 +85,8 @@ export function parseIptablesSave(text: string, source = 'iptables-save'): Rules
     } else if (line.trim() !== '') {
       throw new ParseError(source, n, `not an iptables-save line: "${clip(line)}"`);
     }
-  }
-  if (table && !table.committed) throw new ParseError(source, n, `table ${table.name} ends without COMMIT (output cut short?)`);
+  });
+  if (table && !table.committed) throw new ParseError(source, lines, `table ${table.name} ends without COMMIT (output cut short?)`);
   return ruleset;
 }
 

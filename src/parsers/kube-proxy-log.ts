@@ -1,4 +1,4 @@
-import { ParseError } from './parse-error.js';
+import { ParseError, forEachLine } from './parse-error.js';
 
 /**
  * kube-proxy's log as the node keeps it, in any of the shapes users send:
@@ -62,19 +62,12 @@ export function parseKubeProxyLog(text: string, source = 'logs/kube-proxy.log'):
   let entry: Entry | undefined;
   // CRI splits a long line into "P" (partial) pieces ending with an "F" piece: glue them back together.
   let continuesPartial = false;
-  let n = 0;
-  let start = 0;
   const flush = () => {
     if (entry) judge(entry, log);
     entry = undefined;
   };
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    n++;
-    const raw = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-    start = end + 1;
-    if (raw.trim() === '') continue;
+  log.lines = forEachLine(text, (raw, n) => {
+    if (raw.trim() === '') return;
     const { time, message, partial } = unwrap(raw, n, source);
     const physical = { line: n, text: raw };
     if (time) {
@@ -93,9 +86,8 @@ export function parseKubeProxyLog(text: string, source = 'logs/kube-proxy.log'):
       if (entry.message.length < 16_384) entry.message += '\n' + message;
     }
     continuesPartial = partial;
-  }
+  });
   flush();
-  log.lines = n;
   return log;
 }
 
