@@ -1,4 +1,5 @@
 import { parseIptablesSave } from '../parsers/iptables-save.js';
+import { IpvsConnScanner, parseIpvsTable } from '../parsers/ipvs.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../parsers/kube-proxy-log.js';
 import { ParseError } from '../parsers/parse-error.js';
@@ -55,7 +56,7 @@ export class FactsBuilder implements ArtefactSink {
       return;
     }
     this.netnsById.set(meta.id, {
-      facts: { meta, ephemeral: ephemeralPorts(undefined), iptables: {}, first: {}, later: {}, problems: new Map() },
+      facts: { meta, ephemeral: ephemeralPorts(undefined), iptables: {}, ipvs: {}, first: {}, later: {}, problems: new Map() },
     });
   }
 
@@ -81,6 +82,10 @@ export class FactsBuilder implements ArtefactSink {
         facts.ephemeral = ephemeralPorts(facts.sysctls, path);
       } else if ((IPTABLES_SAVES as readonly string[]).includes(file)) {
         facts.iptables[file as IptablesSave] = parseIptablesSave(content, file);
+      } else if (file === 'proc/net/ip_vs' || file === 'ipvsadm-Ln') {
+        facts.ipvs.table ??= parseIpvsTable(content, file);
+      } else if (file === 'later/proc/net/ip_vs' || file === 'later/ipvsadm-Ln') {
+        facts.ipvs.later ??= parseIpvsTable(content, file);
       } else if (file === 'ss-ltn') {
         facts.ssListeners = parseSsListeners(content, path);
       } else if (file.startsWith('later/') && COUNTER_PARSERS[file.slice(6)]) {
@@ -95,6 +100,20 @@ export class FactsBuilder implements ArtefactSink {
 
   stream(path: string): ChunkWriter {
     const where = this.locate(path);
+    if (where?.kind === 'netns' && (where.file === 'proc/net/ip_vs_conn' || where.file === 'ipvsadm-Lnc')) {
+      const { pending, file } = where;
+      const scanner = new IpvsConnScanner(file);
+      let broken = false;
+      const problems = pending.facts.problems;
+      return {
+        push: (chunk) => {
+          if (!broken) this.guard(problems, file, () => scanner.push(chunk), () => (broken = true));
+        },
+        end: () => {
+          if (!broken) this.guard(problems, file, () => (pending.facts.ipvs.conns ??= scanner.finish()));
+        },
+      };
+    }
     if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
       // Anything else streamed is small text: gather it and parse it whole.
       const chunks: Buffer[] = [];

@@ -47,10 +47,20 @@ export const NETNS_FILES = [
   'proc/net/tcp',
   'proc/net/tcp6',
   'ss-ltn',
+  'proc/net/ip_vs',
+  'proc/net/ip_vs_conn',
+  'ipvsadm-Ln',
+  'ipvsadm-Lnc',
 ] as const;
+
+/** Artefacts that may be large and are streamed rather than read whole. */
+export const STREAMED_FILES = ['proc/net/tcp', 'proc/net/tcp6', 'proc/net/ip_vs_conn', 'ipvsadm-Lnc'] as const;
 
 /** Counter files sampled a second time, under later/. */
 export const COUNTER_FILES = ['proc/net/netstat', 'proc/net/snmp', 'proc/net/sockstat', 'proc/net/stat/nf_conntrack'] as const;
+
+/** Files of the second sample, under later/: the counters, and the IPVS table (how long real servers linger). */
+export const LATER_FILES = [...COUNTER_FILES, 'proc/net/ip_vs', 'ipvsadm-Ln'] as const;
 
 /** Node-level artefacts, outside any netns. */
 export const HOST_FILES = ['host/kernel-release', 'host/os-release', 'host/iptables-version', 'host/kube-proxy', 'logs/kube-proxy.log'] as const;

@@ -1,4 +1,5 @@
 import type { Ruleset } from '../parsers/iptables-save.js';
+import type { IpvsConns, IpvsTable } from '../parsers/ipvs.js';
 import type { IptablesBackend, KubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
 import type { Counters } from '../parsers/proc-net-counters.js';
@@ -55,6 +56,8 @@ export interface NetnsFacts {
   ssListeners?: SsListener[];
   /** rulesets by the save command that printed them */
   iptables: Partial<Record<IptablesSave, Ruleset>>;
+  /** the IPVS table (/proc/net/ip_vs or ipvsadm -Ln), its second sample, and the connection entries, counted */
+  ipvs: { table?: IpvsTable; later?: IpvsTable; conns?: IpvsConns };
   first: CounterSamples;
   /** the second sample, `intervalMs` after the first; absent with --interval 0 */
   later: CounterSamples;

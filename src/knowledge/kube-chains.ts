@@ -3,6 +3,8 @@
  * Sources: KEP-3178 (iptables chain ownership cleanup), kubernetes PR #82214 (IPVS mode creates
  * KUBE-MARK-DROP itself), pkg/proxy/iptables/proxier.go and pkg/kubelet/kubelet_network_linux.go.
  */
+import { atLeast, majorMinor } from './versions.js';
+
 export type ProxyMode = 'iptables' | 'ipvs';
 
 /** Chains kubelet creates in the host's default backend (the host's `iptables`). */
@@ -53,10 +55,9 @@ export const REQUIRED_CHAINS: RequiredChain[] = [
 
 /** "v1.13.10" → [1, 13]; undefined for what does not look like a version. */
 export function minorVersion(version: string | undefined): [number, number] | undefined {
-  const m = version ? /^v?(\d+)\.(\d+)/.exec(version) : null;
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
+  return majorMinor(version);
 }
 
 export function versionBefore(v: [number, number], limit: [number, number]): boolean {
-  return v[0] < limit[0] || (v[0] === limit[0] && v[1] < limit[1]);
+  return !atLeast(v, limit);
 }

@@ -39,7 +39,7 @@ export interface FindingDraft {
 }
 
 /** Facts a node rule can require; a missing one skips the rule for that netns, with the reason. */
-export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack' | 'iptables' | 'kubeProxyLog';
+export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack' | 'iptables' | 'kubeProxyLog' | 'ipvs';
 
 export interface NodeRuleContext {
   node: NodeFacts;

@@ -3,11 +3,14 @@ import conntrackTablePressure from './conntrack-table-pressure.js';
 import ephemeralPortExhaustion from './ephemeral-port-exhaustion.js';
 import ephemeralPortRange from './ephemeral-port-range.js';
 import ephemeralRangeOverlapsNodeports from './ephemeral-range-overlaps-nodeports.js';
+import ipvsConnReuseMode from './ipvs-conn-reuse-mode.js';
+import ipvsStaleRealServer from './ipvs-stale-real-server.js';
 import iptablesBackendSplit from './iptables-backend-split.js';
 import iptablesMissingChain from './iptables-missing-chain.js';
 import kubeProxyRestoreFailure from './kube-proxy-restore-failure.js';
 import listenQueueOverflow from './listen-queue-overflow.js';
 import sourcePortIsNodeport from './source-port-is-nodeport.js';
+import tcpTwRecycleNat from './tcp-tw-recycle-nat.js';
 import timeWaitPressure from './time-wait-pressure.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
@@ -22,6 +25,9 @@ export const NODE_RULES: NodeRule[] = [
   iptablesBackendSplit,
   iptablesMissingChain,
   kubeProxyRestoreFailure,
+  ipvsStaleRealServer,
+  ipvsConnReuseMode,
+  tcpTwRecycleNat,
 ];
 
 export function selectRules(ids: string[] | undefined): NodeRule[] {

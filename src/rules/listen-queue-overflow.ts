@@ -1,6 +1,6 @@
 import type { NetnsFacts } from '../facts/types.js';
 import { defineRule, describeNetns, type Evidence, type FindingDraft } from './define-rule.js';
-import { endpoint, fmt, perSecond, rises } from './lib/evidence.js';
+import { endpoint, fmt, perSecond, rises, sysctlEvidence } from './lib/evidence.js';
 
 interface Suspect {
   address: string;
@@ -73,18 +73,36 @@ export default defineRule({
         message: named.length > 0
           ? `Connections to ${named.map(describe).join(', ')} in ${where} are dropped: the accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s), so clients' SYNs and ACKs go unanswered and they retry or time out.`
           : `${where} drops connections because an accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s); no listener had a queue when the socket table was read.`,
-        subject: named.length > 0 ? { listener: named[0].address, acceptQueue: named[0].queue, backlog: named[0].backlog } : { listenOverflows: overflows },
+        subject: { cause: 'accept-queue', ...(named.length > 0 ? { listener: named[0].address, acceptQueue: named[0].queue, backlog: named[0].backlog } : { listenOverflows: overflows }) },
         evidence: [...counterEvidence, ...named.map((s) => s.evidence)],
         remediation:
           'Make the application accept() faster (more workers, no blocking in the accept loop) or give it a longer queue: raise the listen() backlog and net.core.somaxconn together (`sysctl -w net.core.somaxconn=4096`; in a pod via securityContext.sysctls with kubelet --allowed-unsafe-sysctls). Verify with `ss -ltn` (Recv-Q staying below Send-Q) and `nstat -az TcpExtListenOverflows`.',
       });
-    } else {
+    }
+    // ListenDrops counts every SYN a listener dropped: overflows, PAWS rejects (tcp_tw_recycle, pre-4.12
+    // kernels) and the rest (SYN queue full without syncookies, memory, LSM). Name each cause that rose.
+    const paws = deltas.get('TcpExt.PAWSPassive') ?? 0;
+    if (paws > 0) {
+      out.push({
+        message: `SYNs to listening sockets in ${where} are rejected by the PAWS check (PAWSPassive +${fmt(paws)} in ${seconds} s, ListenDrops +${fmt(drops)}): tcp_tw_recycle with TCP timestamps drops SYNs from clients behind NAT whose timestamp clock is behind another client's.`,
+        subject: { cause: 'paws', pawsPassive: paws, listenDrops: drops },
+        evidence: [
+          ...counterEvidence,
+          { source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${seconds} s` },
+          ...[sysctlEvidence(netns, 'net.ipv4.tcp_tw_recycle'), sysctlEvidence(netns, 'net.ipv4.tcp_timestamps')].filter((e): e is Evidence => e !== undefined),
+        ],
+        remediation: '`sysctl -w net.ipv4.tcp_tw_recycle=0` and remove it from /etc/sysctl.d/ (see the tcp-tw-recycle-nat rule). Verify with `nstat -az TcpExtPAWSPassive` no longer rising.',
+      });
+    }
+    const other = drops - overflows - paws;
+    if (other > 0) {
+      const reqQFull = deltas.get('TcpExt.TCPReqQFullDrop');
       out.push({
         severity: 'warning',
-        message: `SYNs to listening sockets are dropped in ${where} (ListenDrops +${fmt(drops)} in ${seconds} s) without accept-queue overflows: SYN-queue pressure, PAWS rejects (tcp_tw_recycle behind NAT) or memory limits.`,
-        subject: { listenDrops: drops },
-        evidence: counterEvidence,
-        remediation: 'Check `nstat -az TcpExtPAWSPassive TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies` to tell the causes apart, and `sysctl net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_syncookies`.',
+        message: `${fmt(other)} SYN(s) to listening sockets in ${where} were dropped for another reason than a full accept queue${paws > 0 ? ' or PAWS' : ''} (ListenDrops +${fmt(drops)}, ListenOverflows +${fmt(overflows)}${paws > 0 ? `, PAWSPassive +${fmt(paws)}` : ''} in ${seconds} s): ${reqQFull ? `a full SYN queue (TCPReqQFullDrop +${fmt(reqQFull)})` : 'SYN-queue pressure without syncookies, memory limits or a security module'}.`,
+        subject: { cause: reqQFull ? 'syn-queue' : 'other', listenDrops: drops, other },
+        evidence: [...counterEvidence, ...(reqQFull !== undefined ? [{ source: '/proc/net/netstat', detail: `TcpExt.TCPReqQFullDrop rose by ${fmt(reqQFull)} in ${seconds} s` }] : [])],
+        remediation: 'Check `sysctl net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_syncookies` (enable syncookies, raise the SYN backlog with the listen() backlog) and `nstat -az TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies`. Verify with ListenDrops no longer rising.',
       });
     }
     return out;

@@ -8,6 +8,7 @@ import { portBitmap } from '../../src/facts/ephemeral.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
 import { knownNodePorts } from '../../src/facts/nodeports.js';
 import { parseIptablesSave } from '../../src/parsers/iptables-save.js';
+import { parseIpvsConns, parseIpvsTable } from '../../src/parsers/ipvs.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../../src/parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../../src/parsers/kube-proxy-log.js';
 import { parsePortList, parsePortRange } from '../../src/parsers/port-range.js';
@@ -20,6 +21,7 @@ import { FIXTURES, bundleFixture } from '../helpers.js';
 
 const fixture = (p: string) => readFileSync(join(bundleFixture('exhaustion'), 'netns/host', p), 'latin1');
 const iptablesFixture = (p: string) => readFileSync(join(FIXTURES, 'iptables', p), 'latin1');
+const ipvsFixture = (p: string) => readFileSync(join(FIXTURES, 'ipvs', p), 'latin1');
 
 function onlyParseErrors(f: () => unknown): void {
   try {
@@ -61,6 +63,11 @@ const parsers: [string, (s: string) => unknown, string][] = [
   ['kube-proxy log', (s) => parseKubeProxyLog(s, 'log'), iptablesFixture('kube-proxy-1.13.log')],
   ['host/kube-proxy', (s) => parseKubeProxyInfo(s), 'pid: 812\ncommand: kube-proxy --proxy-mode=ipvs\nbackend: legacy\nimage: registry.k8s.io/kube-proxy:v1.13.10\n'],
   ['iptables -V', (s) => parseIptablesVersion(s), 'iptables v1.8.9 (nf_tables)\n'],
+  ['/proc/net/ip_vs', (s) => parseIpvsTable(s, 'ip_vs'), ipvsFixture('ip_vs.rolling-update')],
+  ['ipvsadm -Ln', (s) => parseIpvsTable(s, 'ipvsadm-Ln'), ipvsFixture('ipvsadm-Ln.rolling-update')],
+  ['ipvsadm -Ln --stats', (s) => parseIpvsTable(s, 'stats'), ipvsFixture('ipvsadm-Ln-stats.rolling-update')],
+  ['/proc/net/ip_vs_conn', (s) => parseIpvsConns(s, 'ip_vs_conn'), ipvsFixture('ip_vs_conn.rolling-update')],
+  ['ipvsadm -Lnc', (s) => parseIpvsConns(s, 'ipvsadm-Lnc'), ipvsFixture('ipvsadm-Lnc.rolling-update')],
   ['port list', (s) => parsePortList(s), '30000-32767,40000'],
   [
     '/proc/net/tcp',

@@ -24,3 +24,33 @@ describe(RULE, () => {
     assert.deepEqual(byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE), []);
   });
 });
+
+describe(`${RULE}: causes of SYNs to LISTEN sockets dropped`, () => {
+  it('accept-queue overflow is named as the cause (real capture)', async () => {
+    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE);
+    assert.equal(f.subject.cause, 'accept-queue');
+    assert.ok(rest.every((r) => r.subject.cause !== 'paws'));
+  });
+  it('PAWSPassive rising with ListenDrops (4.9-shaped netstat, tcp_tw_recycle=1) → the PAWS cause, error', async () => {
+    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE);
+    assert.equal(rest.length, 0, 'all 60 drops are PAWS rejects: no "other" finding');
+    assert.deepEqual({ severity: f.severity, cause: f.subject.cause, paws: f.subject.pawsPassive, drops: f.subject.listenDrops }, { severity: 'error', cause: 'paws', paws: 60, drops: 60 });
+    assert.ok(f.evidence.some((e) => e.source === 'sysctl' && e.detail === 'net.ipv4.tcp_tw_recycle = 1'));
+  });
+  it('drops beyond overflows and PAWS → a warning for the rest, naming TCPReqQFullDrop when it rose', async () => {
+    const fixture = 'tw-recycle-nat';
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const later = readFileSync(join(bundleFixture(fixture), 'netns/host/later/proc/net/netstat'), 'utf8');
+    const fields = later.split('\n')[0].split(' ');
+    const values = later.split('\n')[1].split(' ');
+    values[fields.indexOf('ListenDrops')] = '1400'; // 100 drops, 60 of them PAWS
+    values[fields.indexOf('TCPReqQFullDrop')] = '40';
+    const edited = [later.split('\n')[0], values.join(' '), ...later.split('\n').slice(2)].join('\n');
+    const findings = byRule(await analyzeEdited(fixture, { 'netns/host/later/proc/net/netstat': edited }), RULE);
+    const other = findings.find((f) => f.subject.cause === 'syn-queue');
+    assert.equal(other?.severity, 'warning');
+    assert.equal(other?.subject.other, 40);
+    assert.match(other!.message, /TCPReqQFullDrop \+40/);
+  });
+});

@@ -31,6 +31,7 @@ const NEED_ARTEFACTS: Record<NodeNeed, string> = {
   conntrack: 'sysctl.txt',
   iptables: 'iptables-legacy-save',
   kubeProxyLog: 'logs/kube-proxy.log',
+  ipvs: 'proc/net/ip_vs',
 };
 
 function has(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): boolean {
@@ -39,6 +40,8 @@ function has(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): boolean {
       return Object.keys(netns.iptables).length > 0;
     case 'kubeProxyLog':
       return node.kubeProxyLog !== undefined;
+    case 'ipvs':
+      return netns.ipvs.table !== undefined;
     case 'sysctls':
       return netns.sysctls !== undefined;
     case 'sockets':
@@ -60,6 +63,10 @@ function missingReason(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): stri
   if (need === 'iptables') {
     const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter(Boolean);
     return reasons.length > 0 ? [...new Set(reasons)].join('; ') : 'no iptables-save output was collected';
+  }
+  if (need === 'ipvs') {
+    const problem = netns.problems.get('proc/net/ip_vs') ?? netns.problems.get('ipvsadm-Ln');
+    return problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` was collected';
   }
   if (need === 'kubeProxyLog') return `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not collected'}`;
   const artefact = NEED_ARTEFACTS[need];

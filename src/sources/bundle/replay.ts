@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COUNTER_FILES, HOST_FILES, NETNS_FILES, type ArtefactSink } from '../../facts/sink.js';
+import { HOST_FILES, LATER_FILES, NETNS_FILES, STREAMED_FILES, type ArtefactSink } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import { streamFile } from '../fs/stream-file.js';
 import { BundleError } from './archive.js';
@@ -60,7 +60,7 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
     for (const file of NETNS_FILES) {
       const path = join(dir, base, file);
       if (!(await exists(path))) continue;
-      if (file === 'proc/net/tcp' || file === 'proc/net/tcp6') {
+      if ((STREAMED_FILES as readonly string[]).includes(file)) {
         const w = sink.stream(`${base}/${file}`);
         await streamFile(path, (chunk) => w.push(chunk));
         w.end();
@@ -68,7 +68,7 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
         sink.text(`${base}/${file}`, (await readFile(path)).toString('utf8'));
       }
     }
-    for (const file of COUNTER_FILES) {
+    for (const file of LATER_FILES) {
       const text = await readOptional(join(dir, base, 'later', file));
       if (text !== undefined) sink.text(`${base}/later/${file}`, text);
     }

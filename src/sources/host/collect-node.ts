@@ -129,6 +129,7 @@ async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
   } catch (e) {
     sink.failed(`${base}/ss-ltn`, describeError(e));
   }
+  if (t.meta.isHost) await readIpvs(sink, t, '');
 }
 
 /** Each backend's rules as its own save command prints them; a missing command skips only its artefact. */
@@ -149,6 +150,48 @@ async function readIptables(sink: ArtefactSink, t: Target): Promise<void> {
     } catch (e) {
       sink.failed(path, describeError(e));
     }
+  }
+}
+
+/**
+ * The IPVS table and its connection entries (kube-proxy's IPVS mode lives in the host namespace): the proc
+ * files, else ipvsadm. The connection table can hold millions of entries, so it is streamed.
+ */
+async function readIpvs(sink: ArtefactSink, t: Target, prefix: '' | 'later/'): Promise<void> {
+  const base = `netns/${t.meta.id}/${prefix}`;
+  try {
+    const chunks: Buffer[] = [];
+    await t.reader.procNet('ip_vs', (c) => chunks.push(Buffer.from(c)));
+    sink.text(`${base}proc/net/ip_vs`, Buffer.concat(chunks).toString('utf8'));
+    if (prefix === '') await streamInto(sink, `${base}proc/net/ip_vs_conn`, (w) => t.reader.procNet('ip_vs_conn', w));
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return sink.failed(`${base}proc/net/ip_vs`, describeError(e));
+  }
+  if (!(await commandExists('ipvsadm'))) {
+    return sink.failed(`${base}proc/net/ip_vs`, 'no IPVS in this kernel (the ip_vs module is not loaded), and no ipvsadm');
+  }
+  try {
+    sink.text(`${base}ipvsadm-Ln`, await output(t.reader, ['ipvsadm', '-Ln']));
+    if (prefix === '') {
+      await streamInto(sink, `${base}ipvsadm-Lnc`, async (w) => {
+        const r = await t.reader.exec(['ipvsadm', '-Lnc'], w);
+        if (r.code !== 0) throw new Error(`ipvsadm -Lnc exited ${r.code}: ${r.stderr}`);
+      });
+    }
+  } catch (e) {
+    sink.failed(`${base}ipvsadm-Ln`, describeError(e));
+  }
+}
+
+async function streamInto(sink: ArtefactSink, path: string, produce: (onChunk: (c: Buffer) => void) => Promise<void>): Promise<void> {
+  const w = sink.stream(path);
+  try {
+    await produce((c) => w.push(c));
+  } catch (e) {
+    sink.failed(path, describeError(e));
+  } finally {
+    w.end();
   }
 }
 
@@ -209,6 +252,7 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
     if (wait > 0) await sleep(wait);
     intervalMs = Date.now() - started;
     for (const t of targets) await readCounters(sink, t, 'later/');
+    for (const t of targets) if (t.meta.isHost) await readIpvs(sink, t, 'later/');
   }
   await sink.finish({
     tool: TOOL_NAME,

@@ -12,14 +12,14 @@ export interface NetnsReader {
   sysctls(keys: string[]): Promise<string>;
   /** `ss -ltn` output */
   listeners(): Promise<string>;
-  /** a command run inside the namespace (argument array, no shell) */
-  exec(argv: string[]): Promise<RunResult>;
+  /** a command run inside the namespace (argument array, no shell); stdout streamed to `onStdout` when given */
+  exec(argv: string[], onStdout?: (chunk: Buffer) => void): Promise<RunResult>;
 }
 
-function execIn(prefix: string[]): (argv: string[]) => Promise<RunResult> {
-  return (argv) => {
+function execIn(prefix: string[]): NetnsReader['exec'] {
+  return (argv, onStdout) => {
     const [cmd, ...args] = [...prefix, ...argv];
-    return run(cmd, args);
+    return run(cmd, args, { onStdout });
   };
 }
 

@@ -1,0 +1,257 @@
+import { ParseError, forEachLine } from './parse-error.js';
+
+/**
+ * IPVS tables, from /proc/net/ip_vs or `ipvsadm -Ln` (with or without --stats), and connection entries from
+ * /proc/net/ip_vs_conn or `ipvsadm -Lnc` (FACTS.md §5). The proc files print IPv4 addresses as %08X of the
+ * host-order value, so they read left to right ("0A600001" = 10.96.0.1), and IPv6 as a full [%pI6].
+ */
+export interface RealServer {
+  address: string;
+  port: number;
+  forward: string;
+  weight?: number;
+  active?: number;
+  inactive?: number;
+  line: number;
+  text: string;
+}
+
+export interface VirtualService {
+  protocol: string;
+  /** "10.96.0.1:443", "[fd00::1]:53" or "FWM 1" */
+  key: string;
+  address?: string;
+  port?: number;
+  fwmark?: number;
+  scheduler?: string;
+  persistent?: number;
+  line: number;
+  text: string;
+  reals: RealServer[];
+}
+
+export interface IpvsTable {
+  source: string;
+  services: VirtualService[];
+}
+
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** 0A600001 → 10.96.0.1 (proc prints ntohl, so the bytes are in reading order). */
+function hexIpv4(hex: string, source: string, n: number): string {
+  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) throw new ParseError(source, n, `not an IPv4 address in hex: "${hex.slice(0, 40)}"`);
+  const v = parseInt(hex, 16);
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** "[fd00:0000:…:0001]" → "fd00::1", the compressed form ipvsadm prints. */
+function compressIpv6(full: string, source: string, n: number): string {
+  const groups = full.split(':');
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw new ParseError(source, n, `not an IPv6 address: "${full.slice(0, 60)}"`);
+  const words = groups.map((g) => parseInt(g, 16).toString(16));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === '0') j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  if (best < 0) return words.join(':');
+  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
+}
+
+/** "0A600001:01BB" or "[fd00:…]:0035" (proc, hex) / "10.96.0.1:443" or "[fd00::1]:53" (ipvsadm, decimal). */
+function parseEndpoint(text: string, hex: boolean, source: string, n: number): { address: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Fa-f.]+)):([0-9A-Fa-f]+)$/.exec(text);
+  if (!m) throw new ParseError(source, n, `not an address:port: "${text.slice(0, 60)}"`);
+  const port = hex ? parseInt(m[3], 16) : Number(m[3]);
+  if (!(port >= 0 && port <= 65535) || (!hex && !/^\d+$/.test(m[3]))) throw new ParseError(source, n, `bad port in "${text.slice(0, 60)}"`);
+  if (m[1] !== undefined) return { address: hex ? compressIpv6(m[1], source, n) : m[1].toLowerCase(), port };
+  if (hex) return { address: hexIpv4(m[2], source, n), port };
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m[2])) throw new ParseError(source, n, `not an IPv4 address: "${m[2].slice(0, 40)}"`);
+  return { address: m[2], port };
+}
+
+function count(word: string | undefined, source: string, n: number, what: string): number {
+  // ipvsadm --stats abbreviates large numbers: 1234K, 56M
+  const m = word ? /^(\d+)([KMG]?)$/.exec(word) : null;
+  if (!m) throw new ParseError(source, n, `${what}: expected a number, got "${(word ?? '').slice(0, 20)}"`);
+  return Number(m[1]) * { '': 1, K: 1e3, M: 1e6, G: 1e9 }[m[2] as '' | 'K' | 'M' | 'G'];
+}
+
+/**
+ * /proc/net/ip_vs, `ipvsadm -Ln` and `ipvsadm -Ln --stats`: which one is told by the header and the
+ * address form. With --stats there are no weights.
+ */
+export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
+  const table: IpvsTable = { source, services: [] };
+  let stats = false;
+  forEachLine(text, (line, n) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('IP Virtual Server') || t.startsWith('-> RemoteAddress')) return;
+    if (t.startsWith('Prot LocalAddress')) {
+      stats = /Conns/.test(t);
+      return;
+    }
+    const w = t.split(/\s+/);
+    if (w[0] === '->') {
+      const svc = table.services[table.services.length - 1];
+      if (!svc) throw new ParseError(source, n, 'a real server before any virtual service');
+      const ep = parseEndpoint(w[1] ?? '', isHexEndpoint(w[1] ?? ''), source, n);
+      const real: RealServer = { ...ep, forward: w[2] ?? '', line: n, text: line };
+      if (!stats) {
+        real.weight = count(w[3], source, n, 'weight');
+        real.active = count(w[4], source, n, 'ActiveConn');
+        real.inactive = count(w[5], source, n, 'InActConn');
+      }
+      svc.reals.push(real);
+      return;
+    }
+    if (!/^(TCP|UDP|SCTP|FWM)$/.test(w[0])) throw new ParseError(source, n, `not an IPVS line: "${t.slice(0, 80)}"`);
+    const svc: VirtualService = { protocol: w[0], key: '', line: n, text: line, reals: [] };
+    if (w[0] === 'FWM') {
+      const mark = /^[0-9A-Fa-f]{8}$/.test(w[1] ?? '') ? parseInt(w[1], 16) : Number(w[1]);
+      if (!Number.isInteger(mark)) throw new ParseError(source, n, `bad firewall mark "${(w[1] ?? '').slice(0, 20)}"`);
+      svc.fwmark = mark;
+      svc.key = `FWM ${mark}`;
+    } else {
+      const ep = parseEndpoint(w[1] ?? '', isHexEndpoint(w[1] ?? ''), source, n);
+      svc.address = ep.address;
+      svc.port = ep.port;
+      svc.key = endpointKey(ep.address, ep.port);
+    }
+    if (!stats) {
+      svc.scheduler = w[2];
+      const p = w.indexOf('persistent');
+      if (p > 0) svc.persistent = Number(w[p + 1]);
+    }
+    table.services.push(svc);
+  });
+  return table;
+}
+
+/** Proc endpoints are all hex: 8 hex digits, or a bracketed full IPv6 of eight 4-digit groups, then a 4-digit port. */
+function isHexEndpoint(text: string): boolean {
+  return /^[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}$/.test(text) || /^\[(?:[0-9A-Fa-f]{4}:){7}[0-9A-Fa-f]{4}\]:[0-9A-Fa-f]{4}$/.test(text);
+}
+
+/** Connection entries toward one real server. */
+export interface DestinationConns {
+  total: number;
+  byState: Record<string, number>;
+  /** the longest time left on an entry, seconds */
+  maxExpires: number;
+  /** one entry line per state, for evidence */
+  samples: Map<string, { line: number; text: string }>;
+}
+
+export interface IpvsConns {
+  source: string;
+  entries: number;
+  /** persistence templates (protocol IP, or client port 0) */
+  templates: number;
+  /** "10.244.1.2:8080" → counts */
+  byDestination: Map<string, DestinationConns>;
+}
+
+const MAX_LINE = 512;
+
+/**
+ * Streams /proc/net/ip_vs_conn or `ipvsadm -Lnc` (the table can hold millions of entries): counts per real
+ * server and state, no object per entry.
+ */
+export class IpvsConnScanner {
+  private readonly result: IpvsConns;
+  private carry = '';
+  private n = 0;
+
+  constructor(source: string) {
+    this.result = { source, entries: 0, templates: 0, byDestination: new Map() };
+  }
+
+  push(chunk: Buffer | string): void {
+    const text = this.carry + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+    const cut = text.lastIndexOf('\n') + 1;
+    this.carry = text.slice(cut);
+    if (this.carry.length > MAX_LINE) throw new ParseError(this.result.source, this.n + 1, `a line longer than ${MAX_LINE} bytes`);
+    let start = 0;
+    while (start < cut) {
+      const end = text.indexOf('\n', start);
+      this.line(text.slice(start, end));
+      start = end + 1;
+    }
+  }
+
+  finish(): IpvsConns {
+    if (this.carry !== '') this.line(this.carry);
+    this.carry = '';
+    return this.result;
+  }
+
+  private line(raw: string): void {
+    const n = ++this.n;
+    const source = this.result.source;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const t = line.trim();
+    if (t === '' || t.startsWith('Pro ') || t.startsWith('pro ') || t.startsWith('IPVS connection entries')) return;
+    const w = t.split(/\s+/);
+    let state: string;
+    let expires: number;
+    let client: { address: string; port: number };
+    let dest: { address: string; port: number };
+    if (w.length >= 9 && /^[0-9A-Fa-f]{8}$|^[0-9A-Fa-f:]{39}$/.test(w[1])) {
+      // proc: Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires [PEName PEData]
+      client = { address: procAddress(w[1], source, n), port: hexPort(w[2], source, n) };
+      dest = { address: procAddress(w[5], source, n), port: hexPort(w[6], source, n) };
+      state = w[7];
+      expires = count(w[8], source, n, 'Expires');
+    } else if (w.length >= 6 && /^\d+:\d\d$/.test(w[1])) {
+      // ipvsadm -Lnc: pro expire state source virtual destination
+      const [mm, ss] = w[1].split(':').map(Number);
+      expires = mm * 60 + ss;
+      state = w[2];
+      client = parseEndpoint(w[3], false, source, n);
+      dest = parseEndpoint(w[5], false, source, n);
+    } else {
+      throw new ParseError(source, n, `not an IPVS connection entry: "${t.slice(0, 80)}"`);
+    }
+    if (!/^[A-Z_]+$/.test(state)) throw new ParseError(source, n, `bad state "${state.slice(0, 20)}"`);
+    this.result.entries++;
+    if (w[0] === 'IP' || client.port === 0) {
+      this.result.templates++;
+      return;
+    }
+    const key = endpointKey(dest.address, dest.port);
+    let d = this.result.byDestination.get(key);
+    if (!d) {
+      d = { total: 0, byState: {}, maxExpires: 0, samples: new Map() };
+      this.result.byDestination.set(key, d);
+    }
+    d.total++;
+    d.byState[state] = (d.byState[state] ?? 0) + 1;
+    if (expires > d.maxExpires) d.maxExpires = expires;
+    if (!d.samples.has(state)) d.samples.set(state, { line: n, text: line });
+  }
+}
+
+function procAddress(text: string, source: string, n: number): string {
+  return text.length === 8 ? hexIpv4(text, source, n) : compressIpv6(text, source, n);
+}
+
+function hexPort(text: string, source: string, n: number): number {
+  if (!/^[0-9A-Fa-f]{4}$/.test(text)) throw new ParseError(source, n, `bad port "${text.slice(0, 20)}"`);
+  return parseInt(text, 16);
+}
+
+export function parseIpvsConns(text: string, source = 'ip_vs_conn'): IpvsConns {
+  const s = new IpvsConnScanner(source);
+  s.push(text);
+  return s.finish();
+}

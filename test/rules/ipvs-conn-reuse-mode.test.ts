@@ -1,0 +1,38 @@
+/** IPVS is not in the kernel here: the bundle holds captured-format text (see test/fixtures/ipvs/README.md). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeEdited, byRule } from '../helpers.js';
+
+const RULE = 'ipvs-conn-reuse-mode';
+
+async function judge(kernel: string, reuse: number, nodest: number) {
+  const report = await analyzeEdited('ipvs-rolling-update', {
+    'host/kernel-release': `${kernel}\n`,
+    'netns/host/sysctl.txt': `net.ipv4.vs.conn_reuse_mode = ${reuse}\nnet.ipv4.vs.expire_nodest_conn = ${nodest}\n`,
+  });
+  return byRule(report, RULE).map((f) => `${f.subject.sysctl}=${f.subject.value}`);
+}
+
+describe(RULE, () => {
+  const cases: [string, number, number, string[]][] = [
+    ['4.19.0-18-amd64', 0, 1, ['net.ipv4.vs.conn_reuse_mode=0']],
+    ['4.19.0-18-amd64', 1, 1, ['net.ipv4.vs.conn_reuse_mode=1']],
+    ['5.4.0-150-generic', 1, 1, ['net.ipv4.vs.conn_reuse_mode=1']],
+    ['5.4.0-150-generic', 0, 0, ['net.ipv4.vs.conn_reuse_mode=0', 'net.ipv4.vs.expire_nodest_conn=0']],
+    ['5.10.0-23-amd64', 1, 1, []],
+    ['5.10.0-23-amd64', 0, 1, ['net.ipv4.vs.conn_reuse_mode=0']],
+    ['6.1.0-13-amd64', 1, 1, []],
+    ['6.1.0-13-amd64', 1, 0, ['net.ipv4.vs.expire_nodest_conn=0']],
+  ];
+  for (const [kernel, reuse, nodest, expected] of cases) {
+    it(`kernel ${kernel}, conn_reuse_mode=${reuse}, expire_nodest_conn=${nodest} → ${expected.join(' + ') || 'nothing'}`, async () => {
+      assert.deepEqual(await judge(kernel, reuse, nodest), expected);
+    });
+  }
+  it('the kernel decides the advice for conn_reuse_mode=0', async () => {
+    const old = byRule(await analyzeEdited('ipvs-rolling-update', {}), RULE).find((f) => f.subject.value === 0 && f.subject.sysctl === 'net.ipv4.vs.conn_reuse_mode')!;
+    assert.equal(old.severity, 'warning');
+    assert.match(old.remediation, /^Upgrade the node kernel to 5\.9/);
+    assert.ok(old.evidence.some((e) => e.source === 'uname -r' && e.detail === '4.19.0-18-amd64'));
+  });
+});

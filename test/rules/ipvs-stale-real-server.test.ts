@@ -1,0 +1,59 @@
+/** IPVS is not in the kernel here: the bundle holds captured-format text (see test/fixtures/ipvs/README.md). */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { FIXTURES, analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+
+const RULE = 'ipvs-stale-real-server';
+const ipvs = (name: string) => readFileSync(join(FIXTURES, 'ipvs', name), 'utf8');
+
+describe(RULE, () => {
+  it('invalid: a rolling update left 10.244.1.2 at weight 0, and reused source ports reach it → error', async () => {
+    const findings = byRule(await analyzeFixture(bundleFixture('ipvs-rolling-update')), RULE);
+    const [f] = findings;
+    assert.deepEqual(
+      { severity: f.severity, service: f.subject.service, real: f.subject.realServer, connections: f.subject.connections, pinned: f.subject.newHandshakes },
+      { severity: 'error', service: '10.96.0.100:80', real: '10.244.1.2:8080', connections: 25, pinned: 2 },
+    );
+    assert.ok(f.evidence.some((e) => e.source === 'proc/net/ip_vs' && e.line === 5 && /^ {2}-> 0AF40102:1F90 +Masq +0 +0 +25/.test(e.detail)));
+    assert.ok(f.evidence.some((e) => e.source === 'later/proc/net/ip_vs' && /Masq +0 +0 +19/.test(e.detail)));
+    assert.ok(f.evidence.some((e) => e.source === 'samples' && e.detail === 'weight 0 in both samples 2.0 s apart; connections 25 → 19'));
+    assert.ok(f.evidence.some((e) => e.source === 'proc/net/ip_vs_conn' && / SYN_RECV +59 $/.test(e.detail)));
+    // the IPv6 one only drains, but conn_reuse_mode=0 puts it at risk
+    const v6 = findings.find((x) => x.subject.realServer === '[fd00:10:244:1::2]:8080');
+    assert.equal(v6?.severity, 'warning');
+  });
+
+  it('the same from ipvsadm -Ln / -Lnc when the proc files are absent', async () => {
+    const report = await analyzeEdited('ipvs-rolling-update', {
+      'netns/host/proc/net/ip_vs': null,
+      'netns/host/proc/net/ip_vs_conn': null,
+      'netns/host/later/proc/net/ip_vs': null,
+      'netns/host/ipvsadm-Ln': ipvs('ipvsadm-Ln.rolling-update'),
+      'netns/host/ipvsadm-Lnc': ipvs('ipvsadm-Lnc.rolling-update'),
+    });
+    const [f] = byRule(report, RULE);
+    assert.deepEqual({ severity: f.severity, real: f.subject.realServer, pinned: f.subject.newHandshakes }, { severity: 'error', real: '10.244.1.2:8080', pinned: 1 });
+    assert.ok(f.evidence.some((e) => e.source === 'ipvsadm-Ln' && /10\.244\.1\.2:8080 +Masq +0 +0 +25/.test(e.detail)));
+  });
+
+  it('draining only, on a 5.10 kernel with conn_reuse_mode=1 → info', async () => {
+    const report = await analyzeEdited('ipvs-rolling-update', {
+      'host/kernel-release': '5.10.0-23-amd64\n',
+      'netns/host/sysctl.txt': 'net.ipv4.vs.conn_reuse_mode = 1\nnet.ipv4.vs.expire_nodest_conn = 1\n',
+      'netns/host/proc/net/ip_vs_conn': null,
+    });
+    assert.deepEqual(byRule(report, RULE).map((f) => f.severity), ['info', 'info']);
+  });
+
+  it('valid: a clean table → nothing', async () => {
+    const report = await analyzeEdited('ipvs-rolling-update', { 'netns/host/proc/net/ip_vs': ipvs('ip_vs.clean'), 'netns/host/later/proc/net/ip_vs': null, 'netns/host/proc/net/ip_vs_conn': null });
+    assert.deepEqual(byRule(report, RULE), []);
+  });
+
+  it('skipped with the reason on a node without IPVS (a real capture)', async () => {
+    const report = await analyzeFixture(bundleFixture('exhaustion'));
+    assert.ok(report.skipped.some((s) => s.rule === RULE && /ip_vs/.test(s.reason)));
+  });
+});
