@@ -8,6 +8,7 @@ import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
 import { nodeCommand } from './node.js';
 import { UsageError } from './options.js';
+import { planCommand } from './plan.js';
 import { rulesCommand } from './rules.js';
 
 /** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
@@ -21,8 +22,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION, '--version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor rules ephemeral-port-exhaustion');
-  for (const make of [nodeCommand, collectCommand, analyzeCommand, rulesCommand]) {
+    .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor plan --rate 500 --lifetime 100ms\n  netdoctor rules ephemeral-port-exhaustion');
+  for (const make of [nodeCommand, collectCommand, analyzeCommand, planCommand, rulesCommand]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   try {
