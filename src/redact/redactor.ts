@@ -64,6 +64,17 @@ export class Redactor {
     );
   }
 
+  /**
+   * One line of /proc/net/ip_vs or ip_vs_conn: IPv4 as %08X of the host-order value (reads left to right),
+   * IPv6 as the full %pI6 form; both stay in their format so the redacted file still parses.
+   */
+  ipvsLine(line: string): string {
+    if (line.startsWith('FWM')) return line; // a firewall mark, not an address
+    return line
+      .replace(/(?<![0-9A-Fa-f:])([0-9A-F]{8})(?=[: ])/g, (hex: string) => encodeV4(this.ipv4(ipv4(parseInt(hex, 16), 'BE')), 'BE'))
+      .replace(/(?<![0-9A-Fa-f:])((?:[0-9a-f]{4}:){7}[0-9a-f]{4})(?![0-9A-Fa-f:])/g, (full: string) => fullIpv6(this.ipv6(full)));
+  }
+
   private hexAddress(hex: string): string {
     if (hex.length === 8) return encodeV4(this.ipv4(ipv4(parseInt(hex, 16), this.order)), this.order);
     const plain = ipv6(hex, this.order);
@@ -74,6 +85,13 @@ export class Redactor {
 function isIpv6(s: string): boolean {
   if (!s.includes('::') && s.split(':').length !== 8) return false;
   return s.split('::').length <= 2;
+}
+
+function fullIpv6(addr: string): string {
+  const b = ipv6Bytes(addr);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16).padStart(4, '0'));
+  return groups.join(':');
 }
 
 function encodeV4(addr: string, order: ByteOrder): string {

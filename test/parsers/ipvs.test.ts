@@ -91,3 +91,24 @@ describe('netstat of kernels with tcp_tw_recycle', () => {
     assert.equal(parseProcNetCounters(n49, 'netstat').get('TcpExt.PAWSPassive'), 1200);
   });
 });
+
+describe('IPVS redaction', () => {
+  it('replaces every address in the proc formats and keeps the files parseable, with the same counts', async () => {
+    const { Redactor } = await import('../../src/redact/redactor.js');
+    const r = new Redactor();
+    const redact = (text: string) => text.split('\n').map((l) => r.ipvsLine(l)).join('\n');
+    const table = redact(ipvs('ip_vs.rolling-update'));
+    const conns = redact(ipvs('ip_vs_conn.rolling-update'));
+    assert.doesNotMatch(table + conns, /0AF40102|0A600064|fd00:0010/);
+    const t = parseIpvsTable(table, 'redacted');
+    assert.match(t.services[0].key, /^198\.18\.\d+\.\d+:80$/);
+    assert.equal(t.services[5].key, 'FWM 1', 'a firewall mark is not an address');
+    const old = endpointOf(t.services[0].reals[0]);
+    assert.deepEqual(parseIpvsConns(conns, 'redacted').byDestination.get(old)?.byState, { TIME_WAIT: 19, SYN_RECV: 2 });
+    assert.match(t.services[4].reals[0].address, /^2001:db8::/);
+  });
+});
+
+function endpointOf(real: { address: string; port: number }): string {
+  return `${real.address}:${real.port}`;
+}

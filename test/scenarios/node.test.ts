@@ -104,13 +104,16 @@ describe('scenario: ephemeral range overlapping NodePorts', { skip }, () => {
 });
 
 describe('scenario: listen queue overflow', { skip }, () => {
-  it('a listener with backlog 1 that never accepts, flooded → the listener is named from the counter rise', () =>
+  it('a listener with backlog 1 that never accepts, flooded → the overflow cause and the listener are named', () =>
     withNetns(['lq'], async (ns) => {
       await ns.helper('listen', '127.0.0.1', '9000', '1', 'noaccept');
       assert.equal(await ns.helper('flood', '127.0.0.1', '9000', '20'), 'flooding');
       const { report } = await runJson(['node', '--netns', 'self', '--interval', '3s', '--rules', 'listen-queue-overflow'], { netns: ns.name });
-      const [f] = byRule(report, 'listen-queue-overflow');
+      const findings = byRule(report, 'listen-queue-overflow');
+      const [f] = findings;
       assert.equal(f?.severity, 'error');
+      assert.equal(f?.subject.cause, 'accept-queue', 'ListenOverflows rose with ListenDrops: the accept queue is the cause');
+      assert.ok(findings.every((x) => x.subject.cause !== 'paws'), 'no PAWS counter on this kernel, so no PAWS cause');
       assert.equal(f?.subject.listener, '127.0.0.1:9000');
       assert.equal(f?.subject.backlog, 1);
       assert.ok((f?.subject.acceptQueue as number) > 1);

@@ -38,7 +38,9 @@ export class DirSink implements ArtefactSink {
 
   text(path: string, content: string): void {
     const file = this.file(path);
-    writeFileSync(file, this.redactor ? this.redactor.text(content) : content, 'utf8');
+    const r = this.redactor;
+    const redacted = !r ? content : isIpvsProc(path) ? redactLines(content, (l) => r.ipvsLine(l)) : r.text(content);
+    writeFileSync(file, redacted, 'utf8');
   }
 
   stream(path: string): ChunkWriter {
@@ -47,16 +49,22 @@ export class DirSink implements ArtefactSink {
       return { push: (c) => void writeSync(fd, c), end: () => closeSync(fd) };
     }
     const redactor = this.redactor;
+    // Hex addresses are encoded per format; anything else streamed (ipvsadm -Lnc) is plain text.
+    const redactLine = path.includes('/proc/net/tcp')
+      ? (l: string) => redactor.procNetTcpLine(l)
+      : isIpvsProc(path)
+        ? (l: string) => redactor.ipvsLine(l)
+        : (l: string) => redactor.text(l);
     let carry = '';
     return {
       push: (c) => {
         const text = carry + c.toString('latin1');
         const cut = text.lastIndexOf('\n') + 1;
         carry = text.slice(cut);
-        if (cut > 0) writeSync(fd, redactLines(text.slice(0, cut), (l) => redactor.procNetTcpLine(l)), null, 'latin1');
+        if (cut > 0) writeSync(fd, redactLines(text.slice(0, cut), redactLine), null, 'latin1');
       },
       end: () => {
-        if (carry) writeSync(fd, redactor.procNetTcpLine(carry), null, 'latin1');
+        if (carry) writeSync(fd, redactLine(carry), null, 'latin1');
         closeSync(fd);
       },
     };
@@ -94,4 +102,8 @@ export class DirSink implements ArtefactSink {
 
 function redactLines(text: string, f: (line: string) => string): string {
   return text.split('\n').map(f).join('\n');
+}
+
+function isIpvsProc(path: string): boolean {
+  return /\/proc\/net\/ip_vs(_conn)?$/.test(path);
 }
