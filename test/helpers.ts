@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { analyzeBundles } from '../src/engine.js';
 import type { Report } from '../src/report/report.js';
 import type { Finding } from '../src/rules/define-rule.js';
@@ -51,7 +51,10 @@ export async function editedBundle(fixture: string, edits: Record<string, string
   await cp(bundleFixture(fixture), dir, { recursive: true });
   for (const [path, content] of Object.entries(edits)) {
     if (content === null) await rm(join(dir, path), { force: true });
-    else await writeFile(join(dir, path), content);
+    else {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
   }
   return { dir, done: () => rm(dir, { recursive: true, force: true }) };
 }

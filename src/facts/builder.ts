@@ -1,5 +1,6 @@
 import { parseIptablesSave } from '../parsers/iptables-save.js';
 import { IpvsConnScanner, parseIpvsTable } from '../parsers/ipvs.js';
+import { addK8sJson, emptyClusterObjects } from '../parsers/k8s-objects.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../parsers/kube-proxy-log.js';
 import { ParseError } from '../parsers/parse-error.js';
@@ -42,7 +43,7 @@ interface Pending {
 export class FactsBuilder implements ArtefactSink {
   private readonly opts: BuilderOptions;
   private readonly netnsById = new Map<string, Pending>();
-  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'problems'> = { problems: new Map() };
+  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'cluster' | 'problems'> = { problems: new Map() };
   private result: NodeFacts | undefined;
 
   constructor(opts: BuilderOptions) {
@@ -71,6 +72,7 @@ export class FactsBuilder implements ArtefactSink {
         else if (path === 'host/iptables-version') host.iptablesVersion = parseIptablesVersion(content, path);
         else if (path === 'host/kube-proxy') host.kubeProxy = parseKubeProxyInfo(content, path);
         else if (path === 'logs/kube-proxy.log') host.kubeProxyLog = parseKubeProxyLog(content, path);
+        else if (path.startsWith('k8s/')) addK8sJson((host.cluster ??= emptyClusterObjects()), content, path);
       });
       return;
     }
@@ -166,6 +168,7 @@ export class FactsBuilder implements ArtefactSink {
       iptablesVersion: this.host.iptablesVersion,
       kubeProxy: this.host.kubeProxy,
       kubeProxyLog: this.host.kubeProxyLog,
+      cluster: this.host.cluster,
       intervalMs: info.intervalMs,
       byteOrder: this.opts.byteOrder,
       nodePorts: this.opts.nodePorts,
@@ -183,7 +186,7 @@ export class FactsBuilder implements ArtefactSink {
     | { kind: 'host'; file: string }
     | { kind: 'netns'; pending: Pending; file: string }
     | undefined {
-    if (path.startsWith('host/') || path.startsWith('logs/')) return { kind: 'host', file: path };
+    if (path.startsWith('host/') || path.startsWith('logs/') || path.startsWith('k8s/')) return { kind: 'host', file: path };
     const m = /^netns\/([^/]+)\/(.+)$/.exec(path);
     if (!m) return undefined;
     if (!this.netnsById.has(m[1])) this.netns({ id: m[1], isHost: m[1] === 'host' });

@@ -1,5 +1,6 @@
 import type { Ruleset } from '../parsers/iptables-save.js';
 import type { IpvsConns, IpvsTable } from '../parsers/ipvs.js';
+import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import type { IptablesBackend, KubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
 import type { Counters } from '../parsers/proc-net-counters.js';
@@ -78,6 +79,8 @@ export interface NodeFacts {
   iptablesVersion?: { backend: IptablesBackend; text: string };
   kubeProxy?: KubeProxyInfo;
   kubeProxyLog?: KubeProxyLog;
+  /** Services and their endpoints, from k8s/*.json in a bundle */
+  cluster?: ClusterObjects;
   netns: NetnsFacts[];
   /** bundle path of a host-level artefact (or a namespace that could not be read) → why it is missing */
   problems: Map<string, string>;

@@ -1,5 +1,6 @@
 import { majorMinor } from '../knowledge/versions.js';
 import { endpointKey, type RealServer, type VirtualService } from '../parsers/ipvs.js';
+import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
 import { fmt, sysctlEvidence } from './lib/evidence.js';
@@ -18,10 +19,16 @@ export default defineRule({
     const out: FindingDraft[] = [];
     const reuseMode = netns.sysctls ? sysctlNumber(netns.sysctls, 'net.ipv4.vs.conn_reuse_mode') : undefined;
     for (const svc of table!.services) {
+      const k8s = node.cluster ? serviceOf(svc, node.cluster) : undefined;
       for (const real of svc.reals) {
+        const key = endpointKey(real.address, real.port);
+        const notEndpoint = k8s && !k8s.endpoints.has(key);
+        if (notEndpoint && real.weight !== 0) {
+          out.push(notAnEndpoint(svc, real, key, k8s, table!.source));
+          continue;
+        }
         if (real.weight !== 0) continue;
         const held = (real.active ?? 0) + (real.inactive ?? 0);
-        const key = endpointKey(real.address, real.port);
         const entries = conns?.byDestination.get(key);
         if (held === 0 && !entries) continue;
         const stillThere = later ? findReal(later.services, svc.key, key) : undefined;
@@ -43,6 +50,7 @@ export default defineRule({
             if (sample) evidence.push({ source: conns!.source, line: sample.line, detail: sample.text });
           }
         }
+        if (notEndpoint) evidence.push({ source: k8s.source, detail: `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})` });
         const reuse = sysctlEvidence(netns, 'net.ipv4.vs.conn_reuse_mode');
         if (reuse) evidence.push(reuse);
         const nodest = sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn');
@@ -60,6 +68,37 @@ export default defineRule({
     return out;
   },
 });
+
+interface K8sService {
+  name: string;
+  endpoints: Set<string>;
+  source: string;
+}
+
+/** The Service an IPVS virtual service stands for: its cluster IP and port, or its NodePort. */
+function serviceOf(svc: VirtualService, cluster: ClusterObjects): K8sService | undefined {
+  if (svc.address === undefined || svc.port === undefined) return undefined;
+  for (const s of cluster.services) {
+    const byClusterIp = s.clusterIPs.includes(svc.address) && s.ports.some((p) => p.port === svc.port && p.protocol === svc.protocol);
+    const byNodePort = s.ports.some((p) => p.nodePort === svc.port && p.protocol === svc.protocol);
+    const endpoints = cluster.endpoints.get(s.name);
+    if ((byClusterIp || byNodePort) && endpoints) return { name: s.name, endpoints, source: cluster.sources.get(s.name) ?? 'k8s' };
+  }
+  return undefined;
+}
+
+function notAnEndpoint(svc: VirtualService, real: RealServer, key: string, k8s: K8sService, source: string): FindingDraft {
+  return {
+    message: `IPVS service ${svc.key} sends traffic to ${key} (weight ${real.weight ?? '?'}), which is not an endpoint of Service ${k8s.name}: kube-proxy has not synced IPVS with the Endpoints, so a share of the requests goes to a pod that is gone or not ready.`,
+    subject: { service: svc.key, realServer: key, k8sService: k8s.name, ...(real.weight !== undefined ? { weight: real.weight } : {}) },
+    evidence: [
+      { source, line: svc.line, detail: svc.text },
+      { source, line: real.line, detail: real.text },
+      { source: k8s.source, detail: `endpoints of ${k8s.name}: ${[...k8s.endpoints].slice(0, 8).join(', ') || 'none'}` },
+    ],
+    remediation: `Check kube-proxy's log for sync errors and restart it so it rebuilds the IPVS table from the Endpoints; remove the stray real server at once with \`ipvsadm -d -t ${svc.key} -r ${key}\`. Verify with \`ipvsadm -Ln -t ${svc.key}\` against \`kubectl get endpointslices -l kubernetes.io/service-name=${k8s.name.split('/')[1]} -n ${k8s.name.split('/')[0]}\`.`,
+  };
+}
 
 function findReal(services: VirtualService[], svcKey: string, realKey: string): RealServer | undefined {
   const svc = services.find((s) => s.key === svcKey);

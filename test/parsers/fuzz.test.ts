@@ -9,6 +9,7 @@ import { ParseError } from '../../src/parsers/parse-error.js';
 import { knownNodePorts } from '../../src/facts/nodeports.js';
 import { parseIptablesSave } from '../../src/parsers/iptables-save.js';
 import { parseIpvsConns, parseIpvsTable } from '../../src/parsers/ipvs.js';
+import { addK8sJson, emptyClusterObjects } from '../../src/parsers/k8s-objects.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../../src/parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../../src/parsers/kube-proxy-log.js';
 import { parsePortList, parsePortRange } from '../../src/parsers/port-range.js';
@@ -68,6 +69,11 @@ const parsers: [string, (s: string) => unknown, string][] = [
   ['ipvsadm -Ln --stats', (s) => parseIpvsTable(s, 'stats'), ipvsFixture('ipvsadm-Ln-stats.rolling-update')],
   ['/proc/net/ip_vs_conn', (s) => parseIpvsConns(s, 'ip_vs_conn'), ipvsFixture('ip_vs_conn.rolling-update')],
   ['ipvsadm -Lnc', (s) => parseIpvsConns(s, 'ipvsadm-Lnc'), ipvsFixture('ipvsadm-Lnc.rolling-update')],
+  [
+    'k8s JSON',
+    (s) => addK8sJson(emptyClusterObjects(), s, 'k8s/x.json'),
+    '{"kind":"List","items":[{"kind":"Service","metadata":{"name":"web","namespace":"default"},"spec":{"clusterIP":"10.96.0.100","ports":[{"port":80,"protocol":"TCP"}]}},{"kind":"Endpoints","metadata":{"name":"web","namespace":"default"},"subsets":[{"addresses":[{"ip":"10.244.2.3"}],"ports":[{"port":8080}]}]}]}',
+  ],
   ['port list', (s) => parsePortList(s), '30000-32767,40000'],
   [
     '/proc/net/tcp',

@@ -57,3 +57,38 @@ describe(RULE, () => {
     assert.ok(report.skipped.some((s) => s.rule === RULE && /ip_vs/.test(s.reason)));
   });
 });
+
+describe(`${RULE}: real servers that are not endpoints (Endpoints in the bundle)`, () => {
+  const cluster = (ready: string[]) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.100', clusterIPs: ['10.96.0.100'], ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } },
+        {
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: 'web-abcde', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+          ports: [{ port: 8080, protocol: 'TCP' }],
+          endpoints: [
+            ...ready.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+            { addresses: ['10.244.1.2'], conditions: { ready: false, serving: false, terminating: true } },
+          ],
+        },
+      ],
+    });
+
+  it('the weight-0 real server is named as no longer an endpoint', async () => {
+    const [f] = byRule(await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.3.4']) }), RULE);
+    assert.equal(f.subject.realServer, '10.244.1.2:8080');
+    assert.ok(f.evidence.some((e) => e.source === 'k8s/web.json' && /^10\.244\.1\.2:8080 is not an endpoint of Service default\/web/.test(e.detail)));
+  });
+
+  it('a live real server (weight 1) that is not an endpoint → error naming the Service', async () => {
+    const findings = byRule(await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.6.7']) }), RULE);
+    const f = findings.find((x) => x.subject.realServer === '10.244.3.4:8080');
+    assert.deepEqual({ severity: f?.severity, k8s: f?.subject.k8sService, weight: f?.subject.weight }, { severity: 'error', k8s: 'default/web', weight: 1 });
+    assert.ok(f!.evidence.some((e) => e.source === 'k8s/web.json' && e.detail === 'endpoints of default/web: 10.244.2.3:8080, 10.244.6.7:8080'));
+    assert.equal(findings.filter((x) => x.subject.realServer === '10.244.2.3:8080').length, 0, 'a real endpoint is fine');
+  });
+});

@@ -55,6 +55,9 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
     const text = await readOptional(join(dir, file));
     if (text !== undefined) sink.text(file, text);
   }
+  for (const name of (await listFiles(join(dir, 'k8s'))).filter((n) => n.endsWith('.json'))) {
+    sink.text(`k8s/${name}`, (await readFile(join(dir, 'k8s', name))).toString('utf8'));
+  }
   for (const m of manifest.netns) {
     const base = `netns/${m.id}`;
     for (const file of NETNS_FILES) {
@@ -91,6 +94,14 @@ async function listDir(path: string): Promise<string[]> {
   try {
     const entries = await readdir(path, { withFileTypes: true });
     return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : a.localeCompare(b)));
+  } catch {
+    return [];
+  }
+}
+
+async function listFiles(path: string): Promise<string[]> {
+  try {
+    return (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
   } catch {
     return [];
   }

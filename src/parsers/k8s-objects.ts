@@ -1,0 +1,100 @@
+import { ParseError } from './parse-error.js';
+
+/**
+ * `kubectl get services,endpoints,endpointslices -A -o json` output (a List, or single objects): what the
+ * node rules need of it — which addresses and ports are the endpoints of which Service.
+ */
+export interface ServiceInfo {
+  /** "default/web" */
+  name: string;
+  clusterIPs: string[];
+  ports: { port: number; protocol: string; nodePort?: number }[];
+}
+
+export interface ClusterObjects {
+  services: ServiceInfo[];
+  /** "default/web" → "10.244.2.3:8080", … (ready or still serving) */
+  endpoints: Map<string, Set<string>>;
+  /** which file each Service's endpoints came from, for evidence */
+  sources: Map<string, string>;
+}
+
+interface Meta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+}
+type Obj = { kind?: string; metadata?: Meta; items?: Obj[]; spec?: unknown; subsets?: unknown; endpoints?: unknown; ports?: unknown };
+
+export function emptyClusterObjects(): ClusterObjects {
+  return { services: [], endpoints: new Map(), sources: new Map() };
+}
+
+/** Adds the objects of one JSON file to `into`. */
+export function addK8sJson(into: ClusterObjects, text: string, source: string): void {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ParseError(source, 1, `not JSON: ${(e as Error).message.slice(0, 120)}`);
+  }
+  const visit = (o: Obj, depth: number) => {
+    if (!o || typeof o !== 'object' || depth > 3) return;
+    if (Array.isArray(o.items)) return o.items.forEach((i) => visit(i, depth + 1));
+    const id = `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
+    if (o.kind === 'Service') into.services.push(service(id, o.spec as Record<string, unknown> | undefined));
+    if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
+    if (o.kind === 'EndpointSlice') {
+      const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
+      if (svc) addAll(into, `${o.metadata?.namespace ?? 'default'}/${svc}`, source, sliceAddresses(o.endpoints, o.ports));
+    }
+  };
+  visit(doc as Obj, 0);
+}
+
+function service(name: string, spec: Record<string, unknown> | undefined): ServiceInfo {
+  const ips = [...arr(spec?.clusterIPs), spec?.clusterIP].filter((x): x is string => typeof x === 'string' && x !== 'None');
+  const ports = arr(spec?.ports).map((p) => {
+    const port = p as { port?: unknown; protocol?: unknown; nodePort?: unknown };
+    return { port: Number(port.port), protocol: typeof port.protocol === 'string' ? port.protocol : 'TCP', nodePort: typeof port.nodePort === 'number' ? port.nodePort : undefined };
+  });
+  return { name, clusterIPs: [...new Set(ips)], ports: ports.filter((p) => Number.isInteger(p.port)) };
+}
+
+function endpointsAddresses(subsets: unknown): string[] {
+  const out: string[] = [];
+  for (const s of arr(subsets)) {
+    const subset = s as { addresses?: unknown; ports?: unknown };
+    for (const a of arr(subset.addresses)) {
+      for (const p of arr(subset.ports)) out.push(endpoint((a as { ip?: unknown }).ip, (p as { port?: unknown }).port));
+    }
+  }
+  return out.filter(Boolean);
+}
+
+function sliceAddresses(endpoints: unknown, ports: unknown): string[] {
+  const out: string[] = [];
+  for (const e of arr(endpoints)) {
+    const ep = e as { addresses?: unknown; conditions?: { ready?: boolean; serving?: boolean } };
+    // A terminating endpoint that still serves is an endpoint; one that does not is not.
+    if (ep.conditions?.ready === false && ep.conditions?.serving !== true) continue;
+    for (const a of arr(ep.addresses)) for (const p of arr(ports)) out.push(endpoint(a, (p as { port?: unknown }).port));
+  }
+  return out.filter(Boolean);
+}
+
+function endpoint(ip: unknown, port: unknown): string {
+  if (typeof ip !== 'string' || typeof port !== 'number') return '';
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function addAll(into: ClusterObjects, svc: string, source: string, addresses: string[]): void {
+  const set = into.endpoints.get(svc) ?? new Set<string>();
+  for (const a of addresses) set.add(a);
+  into.endpoints.set(svc, set);
+  into.sources.set(svc, source);
+}
+
+function arr(x: unknown): unknown[] {
+  return Array.isArray(x) ? x : [];
+}
