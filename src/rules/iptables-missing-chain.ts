@@ -1,4 +1,5 @@
 import { REQUIRED_CHAINS, minorVersion, versionBefore, type RequiredChain } from '../knowledge/kube-chains.js';
+import type { Ruleset } from '../parsers/iptables-save.js';
 import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
 import {
   FAMILIES,
@@ -13,6 +14,7 @@ import {
   proxyMode,
   restoreFailures,
   rulesetOf,
+  type KubeProxyBackend,
 } from './lib/iptables.js';
 
 interface Missing {
@@ -85,7 +87,7 @@ export default defineRule({
   },
 });
 
-function tableChains(ruleset: NonNullable<ReturnType<typeof rulesetOf>>, missing: Missing[]): Evidence[] {
+function tableChains(ruleset: Ruleset, missing: Missing[]): Evidence[] {
   const tables = [...new Set(missing.map((m) => m.table))];
   return tables.map((t) => {
     const chains = [...(ruleset.tables.get(t)?.chains.keys() ?? [])];
@@ -95,7 +97,7 @@ function tableChains(ruleset: NonNullable<ReturnType<typeof rulesetOf>>, missing
 
 function finding(
   family: string,
-  kp: NonNullable<ReturnType<typeof kubeProxyBackend>>,
+  kp: KubeProxyBackend,
   missing: Missing[],
   mineSource: string,
   theirsSource: string | undefined,
