@@ -13,5 +13,3 @@ export function atLeast(v: [number, number], min: [number, number]): boolean {
  * the 1 s delay (f0a5e4d7a594, 35dfb013149f), so conn_reuse_mode=1 is safe there (FACTS.md §5).
  */
 export const IPVS_CONN_REUSE_FIXED: [number, number] = [5, 9];
-/** tcp_tw_recycle was removed in 4.12 (4396e46187ca). */
-export const TW_RECYCLE_REMOVED: [number, number] = [4, 12];

@@ -195,16 +195,6 @@ export function optionValues(rule: IptablesRule, option: string): { value: strin
   return out;
 }
 
-/** The match modules of a rule, in order ("-m comment -m tcp -m statistic" → comment, tcp, statistic). */
-export function matchModules(rule: IptablesRule): string[] {
-  const words = ruleWords(rule);
-  const out: string[] = [];
-  for (let k = 0; k < words.length - 1; k++) {
-    if (words[k] === '-m' || words[k] === '--match') out.push(words[k + 1]);
-  }
-  return out;
-}
-
 /** Every chain name a ruleset declares, with the table it lives in. */
 export function chainsOf(ruleset: Ruleset): IptablesChain[] {
   return [...ruleset.tables.values()].flatMap((t) => [...t.chains.values()]);

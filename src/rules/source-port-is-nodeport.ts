@@ -20,10 +20,11 @@ export default defineRule({
     const listening = new Set(sockets.listeners.map((l) => l.port));
     const candidates = new Set<number>(services.keys());
     for (let p = nodePorts.lo; p <= nodePorts.hi; p++) candidates.add(p);
-    const hits = [...candidates].filter((p) => sockets.localPortUse[p] > 0 && !listening.has(p)).sort((a, b) => a - b);
-    if (hits.length === 0) return [];
     // Ports a Service owns first: those connections are broken now, not merely at risk.
-    hits.sort((a, b) => Number(services.has(b)) - Number(services.has(a)) || a - b);
+    const hits = [...candidates]
+      .filter((p) => sockets.localPortUse[p] > 0 && !listening.has(p))
+      .sort((a, b) => Number(services.has(b)) - Number(services.has(a)) || a - b);
+    if (hits.length === 0) return [];
     const owned = hits.filter((p) => services.has(p));
     const socketCount = hits.reduce((n, p) => n + sockets.localPortUse[p], 0);
     const evidence: Evidence[] = [];

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chainsOf, matchModules, optionValues, parseIptablesSave } from '../../src/parsers/iptables-save.js';
+import { chainsOf, optionValues, parseIptablesSave, ruleWords, type IptablesRule } from '../../src/parsers/iptables-save.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
 import { FIXTURES } from '../helpers.js';
+
+/** The match modules of a rule, in order ("-m comment -m tcp" → comment, tcp). */
+const modules = (rule: IptablesRule) => ruleWords(rule).flatMap((w, i, all) => (w === '-m' ? [all[i + 1]] : []));
 
 /** Saved by real iptables 1.8.9 here from test/fixtures/iptables/kube-proxy.rules (see capture.sh). */
 const saved = (name: string) => readFileSync(join(FIXTURES, 'iptables', name), 'utf8');
@@ -30,7 +33,7 @@ describe('iptables-save parser', () => {
 
       const stat = nat.rules.find((x) => x.chain === 'KUBE-SVC-WEB' && optionValues(x, '--probability').length > 0)!;
       assert.equal(stat.comment, 'default/web:http -> 10.244.1.2:8080');
-      assert.deepEqual(matchModules(stat), ['comment', 'statistic']);
+      assert.deepEqual(modules(stat), ['comment', 'statistic']);
       assert.deepEqual(optionValues(stat, '--probability'), [{ value: '0.33333333349', negated: false }]);
       assert.equal(stat.target, 'KUBE-SEP-WEB1');
 
@@ -40,7 +43,7 @@ describe('iptables-save parser', () => {
       assert.equal(quoted.comment, 'say "local" only \\ no masq');
 
       const filter = r.tables.get('filter')!;
-      const recent = filter.rules.find((x) => matchModules(x).includes('recent'))!;
+      const recent = filter.rules.find((x) => modules(x).includes('recent'))!;
       assert.deepEqual(optionValues(recent, '--name'), [{ value: 'ssh-guard', negated: false }]);
       assert.equal(recent.target, 'DROP');
       const notEstablished = filter.rules.find((x) => x.chain === 'KUBE-FIREWALL')!;

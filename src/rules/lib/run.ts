@@ -21,7 +21,7 @@ export interface RuleRun {
 }
 
 /** Which artefacts (relative to netns/<id>/) each need comes from: the skip reason names them. */
-const NEED_ARTEFACTS: Record<NodeNeed, string> = {
+const NEED_ARTEFACTS: Record<Exclude<NodeNeed, 'iptables' | 'kubeProxyLog' | 'ipvs'>, string> = {
   sysctls: 'sysctl.txt',
   sockets: 'proc/net/tcp',
   netstat: 'proc/net/netstat',
@@ -29,9 +29,6 @@ const NEED_ARTEFACTS: Record<NodeNeed, string> = {
   snmp: 'proc/net/snmp',
   snmpLater: 'later/proc/net/snmp',
   conntrack: 'sysctl.txt',
-  iptables: 'iptables-legacy-save',
-  kubeProxyLog: 'logs/kube-proxy.log',
-  ipvs: 'proc/net/ip_vs',
 };
 
 function has(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): boolean {

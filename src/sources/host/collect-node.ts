@@ -7,7 +7,7 @@ import { COLLECTED_SYSCTLS } from '../../knowledge/sysctls.js';
 import { TOOL_NAME, TOOL_VERSION } from '../package-info.js';
 import { identify } from './identify.js';
 import { describeKubeProxy, findKubeProxyLog, journalOf, tailFile } from './kube-proxy.js';
-import { nsenterReader, output, selfReader, type NetnsReader } from './netns-reader.js';
+import { nsenterReader, output, procNetText, selfReader, succeed, type NetnsReader } from './netns-reader.js';
 import { CommandError, commandExists } from './run.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';
 
@@ -96,9 +96,7 @@ async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Prom
   for (const file of COUNTER_FILES) {
     const path = `netns/${t.meta.id}/${prefix}${file}`;
     try {
-      const chunks: Buffer[] = [];
-      await t.reader.procNet(file.slice('proc/net/'.length), (c) => chunks.push(Buffer.from(c)));
-      sink.text(path, Buffer.concat(chunks).toString('utf8'));
+      sink.text(path, await procNetText(t.reader, file.slice('proc/net/'.length)));
     } catch (e) {
       sink.failed(path, describeError(e));
     }
@@ -114,15 +112,9 @@ async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
   }
   await readIptables(sink, t); // before the socket tables, as in NETNS_FILES
   for (const file of ['tcp', 'tcp6']) {
-    const path = `${base}/proc/net/${file}`;
-    const w = sink.stream(path);
-    try {
-      await t.reader.procNet(file, (c) => w.push(c));
-      w.end();
-    } catch (e) {
-      w.end();
-      sink.failed(path, file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not present (IPv6 disabled)' : describeError(e));
-    }
+    await streamInto(sink, `${base}/proc/net/${file}`, (w) => t.reader.procNet(file, w), (e) =>
+      file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not present (IPv6 disabled)' : describeError(e),
+    );
   }
   try {
     sink.text(`${base}/ss-ltn`, await t.reader.listeners());
@@ -141,8 +133,7 @@ async function readIptables(sink: ArtefactSink, t: Target): Promise<void> {
       continue;
     }
     try {
-      const r = await t.reader.exec([tool]);
-      if (r.code !== 0) throw new Error(`${tool} exited ${r.code}${r.stderr ? `: ${r.stderr}` : ''}`);
+      const r = await succeed(t.reader, [tool]);
       // iptables 1.8.9 prints "# Warning: iptables-legacy tables present …" on stderr, older ones on stdout:
       // keep it in the artefact either way, where users have always seen it.
       const warnings = r.stderr.split('\n').filter((l) => l.startsWith('# Warning'));
@@ -160,9 +151,7 @@ async function readIptables(sink: ArtefactSink, t: Target): Promise<void> {
 async function readIpvs(sink: ArtefactSink, t: Target, prefix: '' | 'later/'): Promise<void> {
   const base = `netns/${t.meta.id}/${prefix}`;
   try {
-    const chunks: Buffer[] = [];
-    await t.reader.procNet('ip_vs', (c) => chunks.push(Buffer.from(c)));
-    sink.text(`${base}proc/net/ip_vs`, Buffer.concat(chunks).toString('utf8'));
+    sink.text(`${base}proc/net/ip_vs`, await procNetText(t.reader, 'ip_vs'));
     if (prefix === '') await streamInto(sink, `${base}proc/net/ip_vs_conn`, (w) => t.reader.procNet('ip_vs_conn', w));
     return;
   } catch (e) {
@@ -174,24 +163,27 @@ async function readIpvs(sink: ArtefactSink, t: Target, prefix: '' | 'later/'): P
   try {
     sink.text(`${base}ipvsadm-Ln`, await output(t.reader, ['ipvsadm', '-Ln']));
     if (prefix === '') {
-      await streamInto(sink, `${base}ipvsadm-Lnc`, async (w) => {
-        const r = await t.reader.exec(['ipvsadm', '-Lnc'], w);
-        if (r.code !== 0) throw new Error(`ipvsadm -Lnc exited ${r.code}: ${r.stderr}`);
-      });
+      await streamInto(sink, `${base}ipvsadm-Lnc`, (w) => succeed(t.reader, ['ipvsadm', '-Lnc'], w));
     }
   } catch (e) {
     sink.failed(`${base}ipvsadm-Ln`, describeError(e));
   }
 }
 
-async function streamInto(sink: ArtefactSink, path: string, produce: (onChunk: (c: Buffer) => void) => Promise<void>): Promise<void> {
+/** A large artefact streamed into the sink as it is produced; a failure is recorded for its path. */
+async function streamInto(
+  sink: ArtefactSink,
+  path: string,
+  produce: (onChunk: (c: Buffer) => void) => Promise<unknown>,
+  explain: (e: unknown) => string = describeError,
+): Promise<void> {
   const w = sink.stream(path);
   try {
     await produce((c) => w.push(c));
-  } catch (e) {
-    sink.failed(path, describeError(e));
-  } finally {
     w.end();
+  } catch (e) {
+    w.end();
+    sink.failed(path, explain(e));
   }
 }
 

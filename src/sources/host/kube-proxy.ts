@@ -8,7 +8,7 @@ import { run } from './run.js';
 const IPTABLES_PATHS = ['/usr/sbin/iptables', '/sbin/iptables', '/usr/local/sbin/iptables', '/usr/bin/iptables', '/bin/iptables'];
 const MAX_HOPS = 16;
 /** The end of kube-proxy's log is what matters; 2 MiB holds hours of a healthy log and every recent failure. */
-export const LOG_TAIL_BYTES = 2 << 20;
+const LOG_TAIL_BYTES = 2 << 20;
 
 /** The kube-proxy process on this machine, described as the host/kube-proxy artefact; undefined when none runs. */
 export async function describeKubeProxy(procRoot = '/proc'): Promise<string | undefined> {

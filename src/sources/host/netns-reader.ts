@@ -23,11 +23,23 @@ function execIn(prefix: string[]): NetnsReader['exec'] {
   };
 }
 
+/** A command that must succeed: its result, or an error naming the command, its exit status and stderr. */
+export async function succeed(reader: NetnsReader, argv: string[], onStdout?: (chunk: Buffer) => void): Promise<RunResult> {
+  const r = await reader.exec(argv, onStdout);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}${r.stderr ? `: ${r.stderr}` : ''}`);
+  return r;
+}
+
 /** stdout of a command that must succeed. */
 export async function output(reader: NetnsReader, argv: string[]): Promise<string> {
-  const r = await reader.exec(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}${r.stderr ? `: ${r.stderr}` : ''}`);
-  return r.stdout.toString('utf8');
+  return (await succeed(reader, argv)).stdout.toString('utf8');
+}
+
+/** A small file under /proc/net, whole. */
+export async function procNetText(reader: NetnsReader, file: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  await reader.procNet(file, (c) => chunks.push(Buffer.from(c)));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The namespace this process runs in: plain file reads, no subprocess but ss. */
