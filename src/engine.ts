@@ -1,9 +1,12 @@
 import os from 'node:os';
 import { FactsBuilder } from './facts/builder.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
-import { nodeReport, type Report } from './report/report.js';
-import type { NodeRule } from './rules/define-rule.js';
+import { workloadOf } from './facts/workloads.js';
+import { baseReport, nodeReport, type Report } from './report/report.js';
+import type { ManifestRule, ManifestRuleOptions, NodeRule } from './rules/define-rule.js';
+import { runManifestRules } from './rules/lib/run-manifests.js';
 import { runNodeRules } from './rules/lib/run.js';
+import { readManifests, STDIN_NAME } from './sources/manifests.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
 import { writeBundle } from './sources/bundle/write.js';
@@ -62,4 +65,18 @@ export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: st
     }
   }
   return nodeReport({ kind: 'bundle', name: paths.join(', ') }, runs, opts.rules.length);
+}
+
+/** `netdoctor lint`: manifests → workloads → manifest rules. Unreadable documents become problems. */
+export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; options: ManifestRuleOptions; stdin?: () => Promise<string> }): Promise<Report> {
+  const files = await readManifests(paths, opts.stdin);
+  const workloads = files.flatMap((f) => f.objects.flatMap((o) => workloadOf(o) ?? []));
+  const { findings, suppressed } = runManifestRules(workloads, opts.rules, opts.options);
+  return {
+    ...baseReport({ kind: 'manifests', name: paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ') }, findings),
+    skipped: [],
+    problems: files.flatMap((f) => f.problems.map((p) => ({ artefact: p.source, line: p.position.line, column: p.position.column, reason: p.message }))),
+    suppressed,
+    context: { files: files.length, workloads: workloads.length, rules: opts.rules.length, k8sVersion: opts.options.k8sVersion.join('.') },
+  };
 }

@@ -7,11 +7,12 @@ import { renderText } from '../report/text.js';
 import { SEVERITIES, type Severity } from '../rules/define-rule.js';
 
 export interface CommonOptions {
-  format?: 'text' | 'json' | 'markdown' | 'sarif';
+  format?: 'text' | 'json' | 'markdown' | 'sarif' | 'github';
   failOn: Severity | 'never';
   rules?: string[];
   color: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -38,9 +39,9 @@ export function defaultNetns(): NetnsSelection {
   return process.getuid?.() === 0 ? { kind: 'all' } : { kind: 'self' };
 }
 
-export function addCommonOptions(cmd: Command): Command {
+export function addCommonOptions(cmd: Command, formats = ['text', 'json', 'markdown', 'sarif']): Command {
   return cmd
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'sarif']))
+    .addOption(new Option('--format <format>', 'output format').choices(formats))
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['error', 'warning', 'info', 'never']).default('error'))
     .option('--rules <ids>', 'run only these rules (comma-separated ids; see `netdoctor rules`)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--no-color', 'no colours, even on a terminal')
@@ -54,9 +55,10 @@ export function render(report: Report, opts: CommonOptions): string {
     case 'markdown':
       return renderMarkdown(report);
     case 'sarif':
-      throw new UsageError('--format sarif is for `netdoctor lint`, whose findings point into files; use json for node findings');
+    case 'github':
+      throw new UsageError(`--format ${opts.format} is for \`netdoctor lint\`, whose findings point into files; use json for node findings`);
     default:
-      return renderText(report, { color: useColor(opts), quiet: opts.quiet });
+      return renderText(report, { color: useColor(opts), quiet: opts.quiet, verbose: opts.verbose });
   }
 }
 
@@ -71,7 +73,7 @@ export function exitCodeFor(report: Report, failOn: CommonOptions['failOn']): nu
   return report.findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit) ? 1 : 0;
 }
 
-export function emit(report: Report, opts: CommonOptions): number {
-  process.stdout.write(render(report, opts));
+export function emit(report: Report, opts: CommonOptions, output = render(report, opts)): number {
+  process.stdout.write(output);
   return exitCodeFor(report, opts.failOn);
 }

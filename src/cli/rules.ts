@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { docsPath } from '../rules/define-rule.js';
-import { NODE_RULES, selectRules } from '../rules/index.js';
+import { ALL_RULES, ruleInfo } from '../rules/index.js';
 import { readRuleDoc } from '../sources/docs.js';
 
 export function rulesCommand(setExit: (code: number) => void): Command {
@@ -11,15 +11,14 @@ export function rulesCommand(setExit: (code: number) => void): Command {
     .addHelpText('after', '\nExamples:\n  netdoctor rules\n  netdoctor rules ephemeral-port-exhaustion')
     .action((id: string | undefined, opts: { format: string }) => {
       if (id) {
-        const [rule] = selectRules([id]);
-        process.stdout.write(readRuleDoc(rule.id));
+        process.stdout.write(readRuleDoc(ruleInfo(id).id));
         return setExit(0);
       }
       if (opts.format === 'json') {
-        process.stdout.write(JSON.stringify(NODE_RULES.map(({ id: rid, title, severity, needs, scope }) => ({ id: rid, title, severity, needs, scope, docs: docsPath(rid) })), null, 2) + '\n');
+        process.stdout.write(JSON.stringify(ALL_RULES.map((r) => ({ ...r, docs: docsPath(r.id) })), null, 2) + '\n');
       } else {
-        const width = Math.max(...NODE_RULES.map((r) => r.id.length));
-        for (const r of NODE_RULES) process.stdout.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.title}\n`);
+        const width = Math.max(...ALL_RULES.map((r) => r.id.length));
+        for (const r of ALL_RULES) process.stdout.write(`${r.id.padEnd(width)}  ${r.target.padEnd(9)}  ${r.severity.padEnd(7)}  ${r.title}\n`);
       }
       setExit(0);
     });

@@ -1,6 +1,7 @@
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
 import { summarize, type RuleRun, type Skipped } from '../rules/lib/run.js';
+import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
 import { TOOL_NAME, TOOL_VERSION } from '../sources/package-info.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -14,10 +15,16 @@ export interface Report {
   findings: Finding[];
   skipped: Skipped[];
   /** artefacts that could not be collected or read, and why */
-  problems: { artefact: string; reason: string }[];
+  problems: { artefact: string; reason: string; line?: number; column?: number }[];
   summary: { error: number; warning: number; info: number };
-  /** what was looked at, for the reader: namespaces, rules, the sampling interval */
-  context?: { netns: number; rules: number; intervalMs?: number; nodes?: string[] };
+  /** what was looked at, for the reader: namespaces, rules, the sampling interval; files and workloads for lint */
+  context?: { netns?: number; rules: number; intervalMs?: number; nodes?: string[]; files?: number; workloads?: number; k8sVersion?: string };
+  /** findings an annotation on their object silenced (lint), with the reason given */
+  suppressed?: SuppressedFinding[];
+}
+
+export function baseReport(target: Report['target'], findings: Finding[]): Omit<Report, 'skipped' | 'problems'> {
+  return { tool: TOOL_NAME, version: TOOL_VERSION, schemaVersion: REPORT_SCHEMA_VERSION, target, findings, summary: summarize(findings) };
 }
 
 export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {

@@ -5,15 +5,34 @@ import type { Report } from './report.js';
 export interface TextOptions {
   color: boolean;
   quiet?: boolean;
+  /** also list the findings annotations suppressed, with their reasons */
+  verbose?: boolean;
 }
 
 const LABEL: Record<Severity, string> = { error: 'ERROR', warning: 'WARNING', info: 'INFO' };
 
+/** Manifest findings lead with file:line:column, the form editors and terminals make clickable. */
+const LOCATION_KEYS = new Set(['node', 'file', 'line', 'column']);
+
 function subjectLine(f: Finding): string {
-  return Object.entries(f.subject)
-    .filter(([k, v]) => v !== undefined && k !== 'node')
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
+  const { file, line, column } = f.subject;
+  const location = file !== undefined && line !== undefined ? [`${file}:${line}${column !== undefined ? `:${column}` : ''}`] : [];
+  const rest = Object.entries(f.subject)
+    .filter(([k, v]) => v !== undefined && !(location.length > 0 ? LOCATION_KEYS : new Set(['node'])).has(k))
+    .map(([k, v]) => `${k}=${v}`);
+  return [...location, ...rest].join(' ');
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function contextLine(ctx: NonNullable<Report['context']>): string {
+  const parts = [];
+  if (ctx.netns !== undefined) parts.push(plural(ctx.netns, 'network namespace'));
+  if (ctx.files !== undefined) parts.push(plural(ctx.files, 'file'), plural(ctx.workloads ?? 0, 'workload'));
+  parts.push(`${ctx.rules} rules`);
+  if (ctx.k8sVersion) parts.push(`Kubernetes ${ctx.k8sVersion}`);
+  if (ctx.intervalMs) parts.push(`counters over ${(ctx.intervalMs / 1000).toFixed(1)} s`);
+  return parts.join(', ');
 }
 
 /** Findings grouped by severity, evidence under each, then the fix; one summary line last. */
@@ -23,7 +42,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   const lines: string[] = [];
   if (!opts.quiet) {
     const ctx = report.context;
-    lines.push(c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) + (ctx ? c.dim(` (${ctx.netns} network namespace${ctx.netns === 1 ? '' : 's'}, ${ctx.rules} rules${ctx.intervalMs ? `, counters over ${(ctx.intervalMs / 1000).toFixed(1)} s` : ''})`) : ''));
+    lines.push(c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) + (ctx ? c.dim(` (${contextLine(ctx)})`) : ''));
     lines.push('');
   }
   for (const severity of ['error', 'warning', 'info'] as Severity[]) {
@@ -42,8 +61,12 @@ export function renderText(report: Report, opts: TextOptions): string {
     for (const s of report.skipped) {
       lines.push(c.dim(`skipped ${s.rule}: ${s.reason}${s.netns ? ` [${s.netns.length > 3 ? `${s.netns.slice(0, 3).join(', ')} and ${s.netns.length - 3} more` : s.netns.join(', ')}]` : ''}`));
     }
-    for (const p of report.problems) lines.push(c.dim(`not collected ${p.artefact}: ${p.reason}`));
-    if (report.skipped.length || report.problems.length) lines.push('');
+    for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : 'not collected'} ${p.artefact}: ${p.reason}`));
+    const suppressed = report.suppressed ?? [];
+    if (opts.verbose) {
+      for (const f of suppressed) lines.push(c.dim(`suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`));
+    } else if (suppressed.length > 0) lines.push(c.dim(`${suppressed.length} finding${suppressed.length === 1 ? '' : 's'} suppressed by netdoctor.io/ignore annotations (--verbose lists them)`));
+    if (report.skipped.length || report.problems.length || suppressed.length) lines.push('');
     const { error, warning, info } = report.summary;
     const total = error + warning + info;
     lines.push(

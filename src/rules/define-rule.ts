@@ -1,4 +1,7 @@
 import type { NetnsFacts, NodeFacts } from '../facts/types.js';
+import type { Workload } from '../facts/workloads.js';
+import type { Position } from '../parsers/manifests.js';
+import type { PortRange } from '../parsers/port-range.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
@@ -58,6 +61,30 @@ export interface NodeRule {
 }
 
 export function defineRule(rule: NodeRule): NodeRule {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
+  return rule;
+}
+
+export interface ManifestRuleOptions {
+  /** the Kubernetes minor version the manifests are for (safe sysctls depend on it) */
+  k8sVersion: [number, number];
+  nodePortRange: PortRange;
+}
+
+/** A manifest finding before the runner adds the rule id, docs link and the workload subject. */
+export interface ManifestFindingDraft extends FindingDraft {
+  /** the offending node: where SARIF, `--format github` and the text report point */
+  position: Position;
+}
+
+export interface ManifestRule {
+  id: string;
+  title: string;
+  severity: Severity;
+  check(ctx: { workload: Workload; options: ManifestRuleOptions }): ManifestFindingDraft[];
+}
+
+export function defineManifestRule(rule: ManifestRule): ManifestRule {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
   return rule;
 }

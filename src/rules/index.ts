@@ -1,4 +1,9 @@
-import type { NodeRule } from './define-rule.js';
+import type { ManifestRule, NodeRule, Severity } from './define-rule.js';
+import nodeSysctlFromPod from './node-sysctl-from-pod.js';
+import portRangeOverlapsNodeports from './port-range-overlaps-nodeports.js';
+import preferSafeSysctl from './prefer-safe-sysctl.js';
+import sysctlInitContainerUnguarded from './sysctl-init-container-unguarded.js';
+import unsafeSysctl from './unsafe-sysctl.js';
 import conntrackTablePressure from './conntrack-table-pressure.js';
 import ephemeralPortExhaustion from './ephemeral-port-exhaustion.js';
 import ephemeralPortRange from './ephemeral-port-range.js';
@@ -30,13 +35,35 @@ export const NODE_RULES: NodeRule[] = [
   tcpTwRecycleNat,
 ];
 
+/** The rules `netdoctor lint` runs on manifests. */
+export const MANIFEST_RULES: ManifestRule[] = [nodeSysctlFromPod, sysctlInitContainerUnguarded, unsafeSysctl, preferSafeSysctl, portRangeOverlapsNodeports];
+
+export type RuleTarget = 'node' | 'manifests';
+
+/** Every rule, whatever it reads: for `netdoctor rules` and the documentation checks. */
+export const ALL_RULES: { id: string; title: string; severity: Severity; target: RuleTarget; needs?: NodeRule['needs']; scope?: NodeRule['scope'] }[] = [
+  ...NODE_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'node' as const, needs: r.needs, scope: r.scope })),
+  ...MANIFEST_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'manifests' as const })),
+];
+
+/** `--rules a,b` against one family of rules; an id from no family, or another family, is a usage error. */
+function select<R extends { id: string }>(family: R[], ids: string[] | undefined): R[] {
+  if (!ids || ids.length === 0) return family;
+  const unknown = ids.filter((id) => !family.some((r) => r.id === id));
+  if (unknown.length > 0) throw new UnknownRuleError(unknown, family.map((r) => r.id));
+  return family.filter((r) => ids.includes(r.id));
+}
+
 export function selectRules(ids: string[] | undefined): NodeRule[] {
-  if (!ids || ids.length === 0) return NODE_RULES;
-  const unknown = ids.filter((id) => !NODE_RULES.some((r) => r.id === id));
-  if (unknown.length > 0) {
-    throw new UnknownRuleError(unknown, NODE_RULES.map((r) => r.id));
-  }
-  return NODE_RULES.filter((r) => ids.includes(r.id));
+  return select(NODE_RULES, ids);
+}
+
+export function selectManifestRules(ids: string[] | undefined): ManifestRule[] {
+  return select(MANIFEST_RULES, ids);
+}
+
+export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
+  return select(ALL_RULES, [id])[0];
 }
 
 export class UnknownRuleError extends Error {

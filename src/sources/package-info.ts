@@ -14,12 +14,15 @@ export function packageRoot(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-function packageVersion(): string {
+function packageJson(): { version?: string; homepage?: string } {
   try {
-    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string; homepage?: string };
   } catch {
-    return '0.0.0';
+    return {};
   }
 }
 
-export const TOOL_VERSION = packageVersion();
+export const TOOL_VERSION = packageJson().version ?? '0.0.0';
+
+/** Where the project lives; rule pages are docs/rules/<id>.md under it (SARIF helpUri). */
+export const TOOL_HOMEPAGE = (packageJson().homepage ?? 'https://github.com/kube-netdoctor/kube-netdoctor').replace(/#.*$/, '');

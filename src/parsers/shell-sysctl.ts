@@ -1,0 +1,333 @@
+/**
+ * What a container's command does to sysctls: `sysctl -w k=v`, `sysctl k=v`, `sysctl -p [FILE]`,
+ * `echo v > /proc/sys/…`, `… | tee /proc/sys/…`, also through `nsenter -t 1 -n`, inside `sh -c` scripts
+ * spanning lines; and whether a POD_IP/HOST_IP comparison guards each write (`if [ "$A" != "$B" ]; then`,
+ * `[ … ] && sysctl …`, `[ "$A" = "$B" ] && exit 0`, `test`, `-ne`, either order).
+ * Pure and total: a script it cannot follow yields fewer writes, never an exception.
+ */
+
+export interface SysctlWrite {
+  /** canonical dotted name; undefined for `sysctl -p`, whose keys live in a file */
+  key?: string;
+  /** the value as written, after substituting literal env values; undefined when not known */
+  value?: string;
+  via: 'sysctl' | 'sysctl -p' | '/proc/sys';
+  /** the file `sysctl -p` loads */
+  file?: string;
+  /** the shell command, as one line */
+  command: string;
+  /** 0-based position of the key (or the command) inside the script */
+  line: number;
+  column: number;
+  /** the variables of the comparison that guards it, when one does */
+  guard?: { left: string; right: string };
+  /** run through `nsenter -t 1 -n`: in the network namespace of the host's pid 1 (with hostPID) */
+  viaNsenterPid1: boolean;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'busybox']);
+
+/** argv = command ++ args of a container. Returns the writes it performs and the script it ran, if any. */
+export function sysctlWritesOfArgv(argv: string[], env: ReadonlyMap<string, string> = new Map()): { writes: SysctlWrite[]; script?: string; scriptIndex?: number } {
+  if (argv.length === 0) return { writes: [] };
+  const base = basename(argv[0]);
+  const shellArgs = base === 'busybox' && argv[1] && SHELLS.has(argv[1]) ? argv.slice(2) : argv.slice(1);
+  if (SHELLS.has(base)) {
+    const c = shellArgs.findIndex((a) => /^-[a-z]*c[a-z]*$/.test(a));
+    if (c >= 0 && c + 1 < shellArgs.length) {
+      const script = shellArgs[c + 1];
+      return { writes: sysctlWritesOfScript(script, env), script, scriptIndex: argv.length - shellArgs.length + c + 1 };
+    }
+  }
+  // exec form: the words are the command itself
+  const words = argv.map((text) => ({ text, line: 0, column: 0, op: false }));
+  const writes: SysctlWrite[] = [];
+  inspectCommand(words, env, undefined, false, writes);
+  return { writes };
+}
+
+interface Token {
+  text: string;
+  line: number;
+  column: number;
+  /** an operator: ; && || | & newline > >> < ( ) */
+  op: boolean;
+}
+
+/** Words and operators with their positions; quotes removed, $VARS kept as text. */
+export function tokenize(script: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  let line = 0;
+  let lineStart = 0;
+  let word: Token | undefined;
+  const flush = () => {
+    if (word) tokens.push(word);
+    word = undefined;
+  };
+  const start = () => (word ??= { text: '', line, column: i - lineStart, op: false });
+  while (i < script.length) {
+    const ch = script[i];
+    if (ch === '\n') {
+      flush();
+      tokens.push({ text: '\n', line, column: i - lineStart, op: true });
+      i++;
+      line++;
+      lineStart = i;
+    } else if (ch === ' ' || ch === '\t' || ch === '\r') {
+      flush();
+      i++;
+    } else if (ch === '#' && !word) {
+      while (i < script.length && script[i] !== '\n') i++;
+    } else if (ch === '\\') {
+      if (script[i + 1] === '\n') {
+        i += 2;
+        line++;
+        lineStart = i;
+      } else {
+        start().text += script[i + 1] ?? '';
+        i += 2;
+      }
+    } else if (ch === "'" || ch === '"') {
+      start();
+      const end = script.indexOf(ch, i + 1);
+      const stop = end < 0 ? script.length : end;
+      for (let k = i + 1; k < stop; k++) {
+        if (script[k] === '\n') {
+          line++;
+          lineStart = k + 1;
+        }
+      }
+      word!.text += script.slice(i + 1, stop).replace(ch === '"' ? /\\(["\\$`])/g : /$^/g, '$1');
+      i = stop + 1;
+    } else if (';&|<>()'.includes(ch)) {
+      flush();
+      const two = script.slice(i, i + 2);
+      const op = ['&&', '||', '>>', ';;'].includes(two) ? two : ch;
+      tokens.push({ text: op, line, column: i - lineStart, op: true });
+      i += op.length;
+    } else {
+      start().text += ch;
+      i++;
+    }
+  }
+  flush();
+  return tokens;
+}
+
+type GuardKind = 'ne' | 'eq';
+
+interface Frame {
+  guard?: SysctlWrite['guard'];
+  /** for an if: the guard its else branch gets */
+  elseGuard?: SysctlWrite['guard'];
+  isIf: boolean;
+  inCondition: boolean;
+  condition: Token[][];
+  /** an equality if whose then-branch exits: everything after its fi is guarded */
+  exitsWhenEqual?: SysctlWrite['guard'];
+  sawExit: boolean;
+  conditionKind?: GuardKind;
+}
+
+const OPENERS = new Set(['while', 'until', 'for', 'case', '{', '(']);
+const CLOSERS = new Set(['done', 'esac', '}', ')']);
+
+export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, string> = new Map()): SysctlWrite[] {
+  const writes: SysctlWrite[] = [];
+  const stack: Frame[] = [{ isIf: false, inCondition: false, condition: [], sawExit: false }];
+  const guardNow = () => {
+    for (let k = stack.length - 1; k >= 0; k--) if (stack[k].guard) return stack[k].guard;
+    return undefined;
+  };
+  // an and-or list: the guard a previous element gives the commands after it
+  let listGuard: SysctlWrite['guard'] | undefined;
+  let lastKind: { kind: GuardKind; guard: SysctlWrite['guard'] } | undefined;
+  let words: Token[] = [];
+
+  const endCommand = (connector: string) => {
+    let cmd = words;
+    words = [];
+    // leading reserved words open and close blocks; what follows them is a command
+    while (cmd.length > 0 && !cmd[0].op) {
+      const w = cmd[0].text;
+      const top = stack[stack.length - 1];
+      if (w === 'if') stack.push({ isIf: true, inCondition: true, condition: [], sawExit: false });
+      else if (w === 'then' && top.isIf) {
+        top.inCondition = false;
+        const cond = top.condition.map(guardOf).find(Boolean);
+        top.conditionKind = cond?.kind;
+        if (cond?.kind === 'ne') top.guard = cond.guard;
+        if (cond?.kind === 'eq') top.elseGuard = cond.guard;
+      } else if (w === 'else' && top.isIf) {
+        if (top.conditionKind === 'eq' && top.sawExit) top.exitsWhenEqual = top.elseGuard;
+        top.guard = top.elseGuard;
+        top.sawExit = false;
+      } else if (w === 'elif' && top.isIf) {
+        top.guard = undefined;
+        top.inCondition = true;
+        top.condition = [];
+      } else if (w === 'fi' && top.isIf && stack.length > 1) {
+        stack.pop();
+        const exitsWhenEqual = top.exitsWhenEqual ?? (top.conditionKind === 'eq' && top.sawExit && top.guard === undefined ? top.elseGuard : undefined);
+        if (exitsWhenEqual) stack[stack.length - 1].guard ??= exitsWhenEqual;
+      } else if (OPENERS.has(w) || w === 'do') {
+        if (w !== 'do') stack.push({ isIf: false, inCondition: false, condition: [], sawExit: false });
+      } else if (CLOSERS.has(w) && !stack[stack.length - 1].isIf && stack.length > 1) stack.pop();
+      else if (w !== 'time') break;
+      cmd = cmd.slice(1);
+      if (w === 'for' || w === 'case') cmd = []; // their words are not commands
+    }
+    const top = stack[stack.length - 1];
+    if (cmd.length > 0) {
+      if (top.inCondition) top.condition.push(cmd);
+      const kind = guardOf(cmd);
+      const isExit = cmd[0].text === 'exit' || cmd[0].text === 'return';
+      const guard = listGuard ?? guardNow();
+      if (isExit) {
+        top.sawExit = true;
+        // `[ A = B ] && exit` / `[ A != B ] || exit`: the rest of this block is guarded
+        if (lastKind && ((lastKind.kind === 'eq' && prevConnector === '&&') || (lastKind.kind === 'ne' && prevConnector === '||'))) top.guard ??= lastKind.guard;
+      } else if (!top.inCondition) {
+        inspectCommand(cmd, env, guard, false, writes);
+      }
+      if (kind) lastKind = kind;
+      if (connector === '&&' && kind?.kind === 'ne') listGuard = kind.guard;
+      if (connector === '||' && kind?.kind === 'eq') listGuard = kind.guard;
+    }
+    if (connector !== '&&' && connector !== '||' && connector !== '|') {
+      listGuard = undefined;
+      lastKind = undefined;
+    }
+    prevConnector = connector;
+  };
+  let prevConnector = '';
+  const tokens = tokenize(script);
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k];
+    if (t.op && (t.text === '>' || t.text === '>>' || t.text === '<')) {
+      words.push(t);
+      continue;
+    }
+    if (t.op && (t.text === '(' || t.text === ')') && words.length === 0) {
+      words.push({ ...t, op: false });
+      endCommand(';');
+      continue;
+    }
+    if (t.op) endCommand(t.text === '\n' ? ';' : t.text);
+    else words.push(t);
+  }
+  endCommand(';');
+  return writes;
+}
+
+/** `[ "$A" != "$B" ]`, `[[ … ]]`, `test …`, `!` negation, = == != -eq -ne. */
+function guardOf(cmd: Token[]): { kind: GuardKind; guard: { left: string; right: string } } | undefined {
+  let words = cmd.filter((t) => !t.op).map((t) => t.text);
+  let negate = false;
+  while (words[0] === '!') {
+    negate = !negate;
+    words = words.slice(1);
+  }
+  if (words[0] === '[' || words[0] === '[[') words = words.slice(1, words[words.length - 1] === ']' || words[words.length - 1] === ']]' ? -1 : undefined);
+  else if (words[0] === 'test') words = words.slice(1);
+  else return undefined;
+  if (words[0] === '!') {
+    negate = !negate;
+    words = words.slice(1);
+  }
+  if (words.length !== 3) return undefined;
+  const [a, op, b] = words;
+  const va = variableName(a);
+  const vb = variableName(b);
+  if (!va || !vb) return undefined;
+  let kind: GuardKind | undefined = op === '!=' || op === '-ne' ? 'ne' : op === '=' || op === '==' || op === '-eq' ? 'eq' : undefined;
+  if (!kind) return undefined;
+  if (negate) kind = kind === 'ne' ? 'eq' : 'ne';
+  return { kind, guard: { left: va, right: vb } };
+}
+
+function variableName(word: string): string | undefined {
+  return /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word)?.[1];
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Looks at one simple command for sysctl writes; recurses through nsenter and wrappers. */
+function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: SysctlWrite['guard'], viaNsenter: boolean, writes: SysctlWrite[]): void {
+  let k = 0;
+  while (k < cmd.length && !cmd[k].op && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd[k].text) || ['!', 'exec', 'command', 'sudo', 'busybox', 'env', 'nohup'].includes(cmd[k].text))) k++;
+  const rest = cmd.slice(k);
+  if (rest.length === 0) return;
+  const text = rest.map((t) => t.text).join(' ');
+  const record = (w: Omit<SysctlWrite, 'command' | 'guard' | 'viaNsenterPid1'>) => writes.push({ ...w, command: text, guard, viaNsenterPid1: viaNsenter });
+  const name = basename(rest[0].text);
+
+  if (name === 'nsenter') {
+    const inner = nsenterInner(rest.slice(1));
+    if (inner) inspectCommand(inner.command, env, guard, viaNsenter || inner.pid1Net, writes);
+    return;
+  }
+  if (name === 'sysctl') {
+    const args = rest.slice(1).filter((t) => !t.op);
+    for (let a = 0; a < args.length; a++) {
+      const word = args[a].text;
+      if (word === '-p' || word === '--load' || word.startsWith('--load=') || /^-[a-zA-Z]*p$/.test(word)) {
+        const file = word.startsWith('--load=') ? word.slice(7) : args[a + 1] && !args[a + 1].text.startsWith('-') ? args[++a].text : '/etc/sysctl.conf';
+        record({ via: 'sysctl -p', file, line: args[a].line, column: args[a].column });
+      } else if (word === '--system') record({ via: 'sysctl -p', file: '/etc/sysctl.d/*.conf', line: args[a].line, column: args[a].column });
+      else if (!word.startsWith('-') && word.includes('=')) {
+        const eq = word.indexOf('=');
+        record({ via: 'sysctl', key: normalizeKey(word.slice(0, eq)), value: substitute(word.slice(eq + 1).trim(), env), line: args[a].line, column: args[a].column });
+      }
+    }
+    return;
+  }
+  // echo v > /proc/sys/…, printf, cat <<…, and tee /proc/sys/…
+  for (let a = 0; a < rest.length; a++) {
+    const t = rest[a];
+    const target = t.op && (t.text === '>' || t.text === '>>') ? rest[a + 1] : !t.op && name === 'tee' && a > 0 && t.text.startsWith('/proc/sys/') ? t : undefined;
+    if (target && !target.op && target.text.startsWith('/proc/sys/')) {
+      const valueWords = name === 'echo' || name === 'printf' ? rest.slice(1, a).filter((w) => !w.op && !/^-[neE]+$/.test(w.text)).map((w) => w.text) : [];
+      record({ via: '/proc/sys', key: normalizeKey(target.text), value: valueWords.length > 0 ? substitute(valueWords.join(' '), env) : undefined, line: target.line, column: target.column });
+    }
+  }
+}
+
+/** `nsenter -t 1 -n -- CMD`, `nsenter --target=1 --net CMD`, `nsenter --net=/proc/1/ns/net CMD`. */
+function nsenterInner(args: Token[]): { command: Token[]; pid1Net: boolean } | undefined {
+  let target: string | undefined;
+  let net = false;
+  let netPid1 = false;
+  let k = 0;
+  for (; k < args.length; k++) {
+    const w = args[k].text;
+    if (w === '--') {
+      k++;
+      break;
+    }
+    if (!w.startsWith('-')) break;
+    if (w === '-t' || w === '--target') target = args[++k]?.text;
+    else if (w.startsWith('--target=')) target = w.slice(9);
+    else if (w.startsWith('--net=') || w.startsWith('--network=')) netPid1 = /^--net(work)?=\/proc\/1\/ns\/net$/.test(w);
+    else if (w === '--net' || w === '--network') net = true;
+    else if (/^-[a-zA-Z]+$/.test(w)) {
+      if (w.includes('n')) net = true;
+      const t = w.indexOf('t');
+      if (t >= 0) target = t === w.length - 1 ? args[++k]?.text : w.slice(t + 1);
+    }
+  }
+  const command = args.slice(k);
+  return command.length > 0 ? { command, pid1Net: netPid1 || (net && target === '1') } : undefined;
+}
+
+function normalizeKey(key: string): string {
+  return key.replace(/^\/proc\/sys\//, '').replace(/^\//, '').replaceAll('/', '.');
+}
+
+/** $VAR and ${VAR} from literal env values; anything else is left as written. */
+function substitute(value: string, env: ReadonlyMap<string, string>): string {
+  return value.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => env.get(name) ?? whole);
+}

@@ -1,0 +1,43 @@
+import type { Workload } from '../../facts/workloads.js';
+import { docsPath, type Finding, type ManifestRule, type ManifestRuleOptions } from '../define-rule.js';
+
+export interface SuppressedFinding extends Finding {
+  suppression: { annotation: string; reason?: string };
+}
+
+/** The subject every manifest finding starts with: where it is and which object. */
+function workloadSubject(w: Workload): Finding['subject'] {
+  return {
+    file: w.file.source,
+    kind: w.kind,
+    name: w.name,
+    ...(w.namespace ? { namespace: w.namespace } : {}),
+    ...(w.helmSource ? { template: w.helmSource } : {}),
+  };
+}
+
+/** Runs the rules on each workload; findings the object's netdoctor.io/ignore annotation names are set aside. */
+export function runManifestRules(workloads: Workload[], rules: ManifestRule[], options: ManifestRuleOptions): { findings: Finding[]; suppressed: SuppressedFinding[] } {
+  const findings: Finding[] = [];
+  const suppressed: SuppressedFinding[] = [];
+  for (const w of workloads) {
+    for (const rule of rules) {
+      for (const draft of rule.check({ workload: w, options })) {
+        const { position, ...rest } = draft;
+        const finding: Finding = {
+          rule: rule.id,
+          severity: draft.severity ?? rule.severity,
+          message: rest.message,
+          subject: { ...workloadSubject(w), line: position.line, column: position.column, ...rest.subject },
+          evidence: rest.evidence,
+          remediation: rest.remediation,
+          docs: docsPath(rule.id),
+        };
+        if (w.ignore && (w.ignore.rules.includes(rule.id) || w.ignore.rules.includes('*'))) {
+          suppressed.push({ ...finding, suppression: { annotation: `${w.file.source}:${w.ignore.position.line}`, reason: w.ignore.reason } });
+        } else findings.push(finding);
+      }
+    }
+  }
+  return { findings, suppressed };
+}

@@ -1,0 +1,30 @@
+import { writesReachingNode } from '../facts/workloads.js';
+import { defineManifestRule, type ManifestFindingDraft } from './define-rule.js';
+import { describeContainer, describeWorkload, GUARD_FIX, isNetWrite, lineEvidence, writeEvidence } from './lib/manifest.js';
+
+export default defineManifestRule({
+  id: 'node-sysctl-from-pod',
+  title: "A pod changes the node's own net.* sysctls",
+  severity: 'error',
+  check({ workload: w }) {
+    const out: ManifestFindingDraft[] = [];
+    for (const c of w.containers) {
+      const writes = writesReachingNode(w, c).filter(isNetWrite);
+      if (writes.length === 0) continue;
+      const keys = [...new Set(writes.map((x) => x.key ?? `the keys in ${x.file}`))];
+      const how = writes.every((x) => x.viaNsenterPid1) ? 'enters the host network namespace (nsenter -t 1 -n, hostPID)' : 'runs on the host network (hostNetwork: true)';
+      out.push({
+        message: `${describeWorkload(w)}: ${describeContainer(c)} ${how} and writes ${keys.join(', ')}; that changes the sysctls of the node itself, for every pod and for kubelet and kube-proxy.`,
+        position: writes[0].position,
+        subject: { container: c.name, sysctl: keys.join(',') },
+        evidence: [
+          ...(w.hostNetwork.value ? [lineEvidence(w, w.hostNetwork.position, 'the pod shares the node network namespace')] : []),
+          lineEvidence(w, c.position, c.privileged ? 'privileged: may write /proc/sys' : `capabilities ${c.capabilitiesAdded.join(',')}`),
+          ...writeEvidence(w, writes),
+        ],
+        remediation: `Set node sysctls in the node's own configuration (/etc/sysctl.d on the image, or the node pool's sysctl settings), where the NodePort range can be reserved at the same time; in this pod, either drop hostNetwork and move namespaced settings to spec.securityContext.sysctls, or ${GUARD_FIX}.`,
+      });
+    }
+    return out;
+  },
+});

@@ -1,0 +1,49 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseManifestFile, type ManifestFile } from '../parsers/manifests.js';
+
+export const STDIN_NAME = 'stdin';
+const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
+const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+
+export class ManifestInputError extends Error {
+  override name = 'ManifestInputError';
+}
+
+/** Files as given, directories searched for *.yaml, *.yml and *.json (sorted, .git skipped), `-` for stdin. */
+export async function readManifests(paths: string[], stdin: () => Promise<string> = readStdin): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      files.push(parseManifestFile(await stdin(), STDIN_NAME));
+      continue;
+    }
+    for (const file of await expand(path)) files.push(parseManifestFile(await readFile(file, 'utf8'), file));
+  }
+  return files;
+}
+
+async function expand(path: string): Promise<string[]> {
+  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new ManifestInputError(`${path}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}; give manifest files, directories, or - for stdin`);
+  });
+  if (!info.isDirectory()) return [path];
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) await walk(full);
+      else if (e.isFile() && MANIFEST_EXTENSIONS.test(e.name)) out.push(full);
+    }
+  };
+  await walk(path);
+  return out;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new ManifestInputError('reading manifests from stdin, but stdin is a terminal; pipe them in, e.g. `helm template . | netdoctor lint -`');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
