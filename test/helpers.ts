@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { analyzeBundles } from '../src/engine.js';
+import { analyzeBundles, lintPaths } from '../src/engine.js';
+import { NEWEST_KNOWN_K8S } from '../src/knowledge/k8s-sysctls.js';
+import { parsePortRange } from '../src/parsers/port-range.js';
 import type { Report } from '../src/report/report.js';
 import type { Finding } from '../src/rules/define-rule.js';
-import { NODE_RULES } from '../src/rules/index.js';
+import { MANIFEST_RULES, NODE_RULES } from '../src/rules/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/netdoctor');
@@ -19,10 +21,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI (optionally inside a network namespace via `ip netns exec`). */
-export function runCli(args: string[], opts: { netns?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { netns?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, BIN, ...args]] : [BIN, args];
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -71,4 +73,24 @@ export async function analyzeEdited(fixture: string, edits: Record<string, strin
   } finally {
     await b.done();
   }
+}
+
+export const manifestFixture = (name: string) => join(FIXTURES, 'manifests', name);
+
+/** Lints fixture manifests in-process with every manifest rule. */
+export async function lintFixture(names: string[], opts: { k8sVersion?: [number, number]; nodePortRange?: string } = {}): Promise<Report> {
+  return lintPaths(names.map(manifestFixture), {
+    rules: MANIFEST_RULES,
+    options: { k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S, nodePortRange: parsePortRange(opts.nodePortRange ?? '30000-32767') },
+  });
+}
+
+/** "rule name line:column" per finding, sorted: compact enough to assert a whole report at once. */
+export function findingKeys(report: Report): string[] {
+  return report.findings.map((f) => `${f.rule} ${f.subject.name} ${f.subject.line}:${f.subject.column}`).sort();
+}
+
+/** Lints YAML text given inline (for one-object cases), in-process. */
+export async function lintText(text: string, opts: { k8sVersion?: [number, number] } = {}): Promise<Report> {
+  return lintPaths(['-'], { rules: MANIFEST_RULES, options: { k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S, nodePortRange: parsePortRange('30000-32767') }, stdin: async () => text });
 }

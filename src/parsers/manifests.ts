@@ -142,7 +142,8 @@ export function parseManifestFile(text: string, source: string): ManifestFile {
       }
       continue;
     }
-    const helmSource = /(?:^|\n)\s*Source:\s*(\S+)/.exec(doc.commentBefore ?? '')?.[1];
+    const comments = `${doc.commentBefore ?? ''}\n${(doc.contents as Node | null)?.commentBefore ?? ''}`;
+    const helmSource = /(?:^|\n)\s*Source:\s*(\S+)/.exec(comments)?.[1];
     const root = new YamlView(doc.contents as Node | null, doc, file, counter, helmSource);
     if (!root.exists) continue;
     for (const object of expandLists(root)) file.objects.push(object);

@@ -265,6 +265,16 @@ function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: S
   const record = (w: Omit<SysctlWrite, 'command' | 'guard' | 'viaNsenterPid1'>) => writes.push({ ...w, command: text, guard, viaNsenterPid1: viaNsenter });
   const name = basename(rest[0].text);
 
+  if (SHELLS.has(name)) {
+    const c = rest.findIndex((t, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(t.text));
+    const script = c > 0 ? rest[c + 1] : undefined;
+    if (script && !script.op) {
+      for (const inner of sysctlWritesOfScript(script.text, env)) {
+        writes.push({ ...inner, line: script.line + inner.line, column: inner.line === 0 ? script.column + inner.column : inner.column, guard: inner.guard ?? guard, viaNsenterPid1: inner.viaNsenterPid1 || viaNsenter });
+      }
+    }
+    return;
+  }
   if (name === 'nsenter') {
     const inner = nsenterInner(rest.slice(1));
     if (inner) inspectCommand(inner.command, env, guard, viaNsenter || inner.pid1Net, writes);

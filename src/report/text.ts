@@ -61,7 +61,7 @@ export function renderText(report: Report, opts: TextOptions): string {
     for (const s of report.skipped) {
       lines.push(c.dim(`skipped ${s.rule}: ${s.reason}${s.netns ? ` [${s.netns.length > 3 ? `${s.netns.slice(0, 3).join(', ')} and ${s.netns.length - 3} more` : s.netns.join(', ')}]` : ''}`));
     }
-    for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : 'not collected'} ${p.artefact}: ${p.reason}`));
+    for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : 'not collected'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`));
     const suppressed = report.suppressed ?? [];
     if (opts.verbose) {
       for (const f of suppressed) lines.push(c.dim(`suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`));
@@ -71,7 +71,9 @@ export function renderText(report: Report, opts: TextOptions): string {
     const total = error + warning + info;
     lines.push(
       total === 0
-        ? c.green('No problems found.')
+        ? report.target.kind === 'manifests' && report.problems.length > 0
+          ? paint.error(`No findings in what could be read, but ${plural(report.problems.length, 'document error')} kept part of the input unread.`)
+          : c.green('No problems found.')
         : `${paint.error(`${error} error${error === 1 ? '' : 's'}`)}, ${paint.warning(`${warning} warning${warning === 1 ? '' : 's'}`)}, ${paint.info(`${info} info`)}`,
     );
   }
