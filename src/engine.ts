@@ -3,7 +3,8 @@ import { FactsBuilder } from './facts/builder.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
 import { workloadOf } from './facts/workloads.js';
 import { baseReport, nodeReport, type Report } from './report/report.js';
-import type { ManifestRule, ManifestRuleOptions, NodeRule } from './rules/define-rule.js';
+import { docsPath, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
+import { readCapture } from './sources/capture.js';
 import { runManifestRules } from './rules/lib/run-manifests.js';
 import { runNodeRules } from './rules/lib/run.js';
 import { readManifests, STDIN_NAME } from './sources/manifests.js';
@@ -78,5 +79,26 @@ export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; 
     problems: files.flatMap((f) => f.problems.map((p) => ({ artefact: p.source, line: p.position.line, column: p.position.column, reason: p.message }))),
     suppressed,
     context: { files: files.length, workloads: workloads.length, rules: opts.rules.length, k8sVersion: opts.options.k8sVersion.join('.') },
+  };
+}
+
+/** `netdoctor pcap`: each capture streamed into handshake facts, then the capture rules. */
+export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRule[]; nodePortRange: PortRange }): Promise<Report> {
+  const findings: Finding[] = [];
+  const captures = [];
+  for (const path of paths) {
+    const capture = await readCapture(path);
+    captures.push(capture);
+    for (const rule of opts.rules) {
+      for (const draft of rule.check({ capture, nodePortRange: opts.nodePortRange })) {
+        findings.push({ rule: rule.id, severity: draft.severity ?? rule.severity, message: draft.message, subject: draft.subject ?? { capture: capture.source }, evidence: draft.evidence, remediation: draft.remediation, docs: docsPath(rule.id) });
+      }
+    }
+  }
+  return {
+    ...baseReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings),
+    skipped: [],
+    problems: captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
+    context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
   };
 }

@@ -4,17 +4,19 @@ import { UnknownRuleError } from '../rules/index.js';
 import { BundleError } from '../sources/bundle/archive.js';
 import { NothingToCollectError } from '../sources/host/collect-node.js';
 import { ManifestInputError } from '../sources/manifests.js';
+import { CaptureInputError } from '../sources/capture.js';
 import { TOOL_VERSION } from '../sources/package-info.js';
 import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
 import { lintCommand } from './lint.js';
 import { nodeCommand } from './node.js';
 import { UsageError } from './options.js';
+import { pcapCommand } from './pcap.js';
 import { planCommand } from './plan.js';
 import { rulesCommand } from './rules.js';
 
 /** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
-const EXPECTED = [UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError];
+const EXPECTED = [UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -25,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor lint k8s/ --format sarif\n  netdoctor plan --rate 500 --lifetime 100ms\n  netdoctor rules ephemeral-port-exhaustion');
-  for (const make of [nodeCommand, collectCommand, analyzeCommand, lintCommand, planCommand, rulesCommand]) {
+  for (const make of [nodeCommand, collectCommand, analyzeCommand, lintCommand, pcapCommand, planCommand, rulesCommand]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   try {

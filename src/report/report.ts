@@ -18,7 +18,17 @@ export interface Report {
   problems: { artefact: string; reason: string; line?: number; column?: number }[];
   summary: { error: number; warning: number; info: number };
   /** what was looked at, for the reader: namespaces, rules, the sampling interval; files and workloads for lint */
-  context?: { netns?: number; rules: number; intervalMs?: number; nodes?: string[]; files?: number; workloads?: number; k8sVersion?: string };
+  context?: {
+    netns?: number;
+    rules: number;
+    intervalMs?: number;
+    nodes?: string[];
+    files?: number;
+    workloads?: number;
+    k8sVersion?: string;
+    /** pcap: what each capture held */
+    captures?: { source: string; format?: string; linkTypes: number[]; interfaces: number; packets: number; tcpPackets: number; tuples: number; attempts: number; established: number; refused: number; seconds: number }[];
+  };
   /** findings an annotation on their object silenced (lint), with the reason given */
   suppressed?: SuppressedFinding[];
 }

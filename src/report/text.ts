@@ -29,6 +29,10 @@ function contextLine(ctx: NonNullable<Report['context']>): string {
   const parts = [];
   if (ctx.netns !== undefined) parts.push(plural(ctx.netns, 'network namespace'));
   if (ctx.files !== undefined) parts.push(plural(ctx.files, 'file'), plural(ctx.workloads ?? 0, 'workload'));
+  if (ctx.captures) {
+    const sum = (k: 'packets' | 'tuples' | 'attempts') => ctx.captures!.reduce((n, c) => n + c[k], 0);
+    parts.push(plural(sum('packets'), 'packet'), plural(sum('tuples'), 'TCP 4-tuple'), plural(sum('attempts'), 'handshake'));
+  }
   parts.push(`${ctx.rules} rules`);
   if (ctx.k8sVersion) parts.push(`Kubernetes ${ctx.k8sVersion}`);
   if (ctx.intervalMs) parts.push(`counters over ${(ctx.intervalMs / 1000).toFixed(1)} s`);

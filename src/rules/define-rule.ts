@@ -1,3 +1,4 @@
+import type { CaptureFacts } from '../facts/handshakes.js';
 import type { NetnsFacts, NodeFacts } from '../facts/types.js';
 import type { Workload } from '../facts/workloads.js';
 import type { Position } from '../parsers/manifests.js';
@@ -85,6 +86,18 @@ export interface ManifestRule {
 }
 
 export function defineManifestRule(rule: ManifestRule): ManifestRule {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
+  return rule;
+}
+
+export interface CaptureRule {
+  id: string;
+  title: string;
+  severity: Severity;
+  check(ctx: { capture: CaptureFacts; nodePortRange: PortRange }): FindingDraft[];
+}
+
+export function defineCaptureRule(rule: CaptureRule): CaptureRule {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
   return rule;
 }

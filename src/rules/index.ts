@@ -1,4 +1,10 @@
-import type { ManifestRule, NodeRule, Severity } from './define-rule.js';
+import type { CaptureRule, ManifestRule, NodeRule, Severity } from './define-rule.js';
+import icmpUnreachableOnSyn from './icmp-unreachable-on-syn.js';
+import synAckRetransmitted from './synack-retransmitted.js';
+import synRetransmit1s from './syn-retransmit-1s.js';
+import synUnanswered from './syn-unanswered.js';
+import timestampsNonMonotonicPerSource from './timestamps-non-monotonic-per-source.js';
+import tupleReusedInTimeWait from './tuple-reused-in-time-wait.js';
 import nodeSysctlFromPod from './node-sysctl-from-pod.js';
 import portRangeOverlapsNodeports from './port-range-overlaps-nodeports.js';
 import preferSafeSysctl from './prefer-safe-sysctl.js';
@@ -38,12 +44,16 @@ export const NODE_RULES: NodeRule[] = [
 /** The rules `netdoctor lint` runs on manifests. */
 export const MANIFEST_RULES: ManifestRule[] = [nodeSysctlFromPod, sysctlInitContainerUnguarded, unsafeSysctl, preferSafeSysctl, portRangeOverlapsNodeports];
 
-export type RuleTarget = 'node' | 'manifests';
+/** The rules `netdoctor pcap` runs on a capture's handshakes. */
+export const CAPTURE_RULES: CaptureRule[] = [synUnanswered, synAckRetransmitted, icmpUnreachableOnSyn, tupleReusedInTimeWait, synRetransmit1s, timestampsNonMonotonicPerSource];
+
+export type RuleTarget = 'node' | 'manifests' | 'pcap';
 
 /** Every rule, whatever it reads: for `netdoctor rules` and the documentation checks. */
 export const ALL_RULES: { id: string; title: string; severity: Severity; target: RuleTarget; needs?: NodeRule['needs']; scope?: NodeRule['scope'] }[] = [
   ...NODE_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'node' as const, needs: r.needs, scope: r.scope })),
   ...MANIFEST_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'manifests' as const })),
+  ...CAPTURE_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'pcap' as const })),
 ];
 
 /** `--rules a,b` against one family of rules; an id from no family, or another family, is a usage error. */
@@ -60,6 +70,10 @@ export function selectRules(ids: string[] | undefined): NodeRule[] {
 
 export function selectManifestRules(ids: string[] | undefined): ManifestRule[] {
   return select(MANIFEST_RULES, ids);
+}
+
+export function selectCaptureRules(ids: string[] | undefined): CaptureRule[] {
+  return select(CAPTURE_RULES, ids);
 }
 
 export function ruleInfo(id: string): (typeof ALL_RULES)[number] {

@@ -1,0 +1,258 @@
+/**
+ * TCP handshakes in a capture, per 4-tuple: what happened to each connection attempt (answered, refused,
+ * unanswered, SYN-ACKs without the final ACK, ICMP unreachable, established after a retransmitted SYN,
+ * a tuple reused soon after it closed), and per source address whether SYN timestamps go backwards.
+ * Memory: one small record per live flow (idle flows are retired) and a few examples per group.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
+
+export interface PacketRef {
+  /** Wireshark's frame number */
+  number: number;
+  timeUs: number;
+}
+
+export interface Attempt {
+  client: string;
+  server: string;
+  firstSyn: PacketRef;
+  secondSyn?: PacketRef;
+  lastSyn: PacketRef;
+  synCount: number;
+  synAckCount: number;
+  firstSynAck?: PacketRef;
+  lastSynAck?: PacketRef;
+  established: boolean;
+  reset?: PacketRef & { byServer: boolean };
+  icmp?: PacketRef & { type: number; code: number; from: string };
+  /** for a reused tuple: when the previous connection on it closed (or was last seen) */
+  previous?: PacketRef & { closed: boolean };
+}
+
+export interface AttemptGroup {
+  /** "10.0.0.2:80", or "10.0.0.2:80 icmp 3/1" */
+  key: string;
+  server: string;
+  count: number;
+  examples: Attempt[];
+}
+
+export interface TimestampSource {
+  address: string;
+  syns: number;
+  /** connections (distinct source ports) whose SYNs carried a timestamp */
+  connections: number;
+  /**
+   * Distinct TSval clocks: SYNs whose (TSval − capture time in ms) agree within CLOCK_SLACK_MS share one
+   * (Linux ticks TSval in ms). One clock per connection means per-connection random offsets (Linux
+   * tcp_timestamps=1 on newer kernels; seen on 6.18); fewer, but more than one, means several hosts.
+   * Capped at MAX_CLOCKS.
+   */
+  clocks: number;
+  backwards: number;
+  examples: { earlier: PacketRef & { tsval: number; port: number }; later: PacketRef & { tsval: number; port: number } }[];
+}
+
+export interface CaptureFacts {
+  source: string;
+  format?: string;
+  linkTypes: number[];
+  interfaces: number;
+  packets: number;
+  tcpPackets: number;
+  firstUs?: number;
+  lastUs?: number;
+  truncatedBytes: number;
+  /** distinct TCP 4-tuples seen */
+  tuples: number;
+  attempts: number;
+  established: number;
+  refused: number;
+  unanswered: AttemptGroup[];
+  synAckUnacknowledged: AttemptGroup[];
+  icmpUnreachable: AttemptGroup[];
+  retransmittedThenEstablished: AttemptGroup[];
+  reusedTuples: AttemptGroup[];
+  timestampSources: TimestampSource[];
+}
+
+const EXAMPLES = 3;
+const CLOCK_SLACK_MS = 200;
+const MAX_CLOCKS = 64;
+/** TCP_TIMEWAIT_LEN: how long the closing side keeps the tuple (FACTS.md §1) */
+export const TIME_WAIT_US = 60_000_000;
+const IDLE_RETIRE_US = 2 * TIME_WAIT_US;
+const SWEEP_EVERY = 65_536;
+
+interface Flow {
+  clientKey: string;
+  client: string;
+  server: string;
+  isn: number;
+  attempt?: Attempt;
+  clientFin: boolean;
+  serverFin: boolean;
+  closedAt?: PacketRef;
+  lastSeen: PacketRef;
+}
+
+const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+export class HandshakeTracker {
+  private readonly flows = new Map<string, Flow>();
+  private readonly groups = {
+    unanswered: new Map<string, AttemptGroup>(),
+    synAckUnacknowledged: new Map<string, AttemptGroup>(),
+    icmpUnreachable: new Map<string, AttemptGroup>(),
+    retransmittedThenEstablished: new Map<string, AttemptGroup>(),
+    reusedTuples: new Map<string, AttemptGroup>(),
+  };
+  private readonly tsSources = new Map<string, TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }>();
+  private tuples = 0;
+  private attempts = 0;
+  private established = 0;
+  private refused = 0;
+  private tcpPackets = 0;
+  private sinceSweep = 0;
+  private nowUs = 0;
+
+  add(p: DecodedPacket, ref: PacketRef): void {
+    if (ref.timeUs === ref.timeUs) this.nowUs = ref.timeUs;
+    if (p.kind === 'icmp-unreachable') return this.icmp(p, ref);
+    if (p.kind !== 'tcp') return;
+    this.tcpPackets++;
+    if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
+    const fromKey = endpoint(p.src, p.srcPort);
+    const toKey = endpoint(p.dst, p.dstPort);
+    let flow = this.flows.get(`${fromKey}>${toKey}`) ?? this.flows.get(`${toKey}>${fromKey}`);
+    const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    if (!flow) {
+      this.tuples++;
+      const clientIsSender = syn || (p.flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
+      const [client, server] = clientIsSender ? [fromKey, toKey] : [toKey, fromKey];
+      flow = { clientKey: client, client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
+      this.flows.set(`${client}>${server}`, flow);
+    }
+    const seenBefore = flow.lastSeen;
+    flow.lastSeen = ref;
+    const fromClient = fromKey === flow.clientKey;
+    if (syn && fromClient) return this.syn(flow, p, ref, seenBefore);
+    const a = flow.attempt;
+    if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && !fromClient) {
+      if (a && !a.established) {
+        a.synAckCount++;
+        a.firstSynAck ??= ref;
+        a.lastSynAck = ref;
+      }
+      return;
+    }
+    if (p.flags & TCP_RST) {
+      if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient) a.reset = { ...ref, byServer: true };
+      flow.closedAt = ref;
+      return;
+    }
+    if (a && !a.established && fromClient && p.flags & TCP_ACK && a.synAckCount > 0) a.established = true;
+    if (p.flags & TCP_FIN) {
+      if (fromClient) flow.clientFin = true;
+      else flow.serverFin = true;
+      if (flow.clientFin && flow.serverFin) flow.closedAt = ref;
+    }
+  }
+
+  private syn(flow: Flow, p: DecodedPacket, ref: PacketRef, seenBefore: PacketRef): void {
+    this.timestamp(p, ref);
+    const a = flow.attempt;
+    if (a && p.seq === flow.isn) {
+      a.synCount++;
+      a.secondSyn ??= ref;
+      a.lastSyn = ref;
+      return;
+    }
+    let previous: Attempt['previous'];
+    if (a) {
+      if (a.established) previous = flow.closedAt ? { ...flow.closedAt, closed: true } : { ...seenBefore, closed: false };
+      this.finish(a);
+    }
+    flow.isn = p.seq;
+    flow.clientFin = flow.serverFin = false;
+    flow.closedAt = undefined;
+    flow.attempt = { client: flow.client, server: flow.server, firstSyn: ref, lastSyn: ref, synCount: 1, synAckCount: 0, established: false, previous };
+    this.attempts++;
+  }
+
+  private timestamp(p: DecodedPacket, ref: PacketRef): void {
+    if (p.tsval < 0) return;
+    let s = this.tsSources.get(p.src);
+    if (!s) this.tsSources.set(p.src, (s = { address: p.src, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] }));
+    s.syns++;
+    const now = { ...ref, tsval: p.tsval, port: p.srcPort };
+    if (!s.last || s.last.port !== p.srcPort) {
+      s.connections++;
+      const base = (p.tsval - Math.round(ref.timeUs / 1000)) | 0;
+      if (!s.bases.some((b) => Math.abs((base - b) | 0) <= CLOCK_SLACK_MS) && s.bases.length < MAX_CLOCKS) s.bases.push(base);
+      s.clocks = s.bases.length;
+    }
+    // serial-number arithmetic: TSval wraps at 2^32
+    if (s.last && s.last.port !== p.srcPort && ((p.tsval - s.last.tsval) | 0) < 0) {
+      s.backwards++;
+      if (s.examples.length < EXAMPLES) s.examples.push({ earlier: s.last, later: now });
+    }
+    s.last = now;
+  }
+
+  private icmp(p: DecodedPacket, ref: PacketRef): void {
+    const flow = this.flows.get(`${endpoint(p.src, p.srcPort)}>${endpoint(p.dst, p.dstPort)}`);
+    const a = flow?.attempt;
+    if (a && !a.established && !a.icmp) a.icmp = { ...ref, type: p.icmpType, code: p.icmpCode, from: p.icmpFrom };
+  }
+
+  private finish(a: Attempt): void {
+    if (a.previous && (!a.previous.closed || a.firstSyn.timeUs - a.previous.timeUs < TIME_WAIT_US)) this.group('reusedTuples', a.server, a);
+    if (a.established) {
+      this.established++;
+      if (a.secondSyn && a.firstSynAck && a.firstSynAck.timeUs >= a.secondSyn.timeUs) this.group('retransmittedThenEstablished', a.server, a);
+    } else if (a.icmp) this.group('icmpUnreachable', `${a.server} icmp ${a.icmp.type}/${a.icmp.code}`, a);
+    else if (a.reset) this.refused++;
+    else if (a.synAckCount >= 2) this.group('synAckUnacknowledged', a.server, a);
+    else if (a.synAckCount === 0) this.group('unanswered', a.server, a);
+  }
+
+  private group(kind: keyof HandshakeTracker['groups'], key: string, a: Attempt): void {
+    const map = this.groups[kind];
+    let g = map.get(key);
+    if (!g) map.set(key, (g = { key, server: a.server, count: 0, examples: [] }));
+    g.count++;
+    if (g.examples.length < EXAMPLES) g.examples.push(a);
+  }
+
+  /** Flows idle for two TIME_WAIT periods can no longer matter: finish and forget them. */
+  private sweep(): void {
+    this.sinceSweep = 0;
+    for (const [key, flow] of this.flows) {
+      if (this.nowUs - flow.lastSeen.timeUs > IDLE_RETIRE_US) {
+        if (flow.attempt) this.finish(flow.attempt);
+        this.flows.delete(key);
+      }
+    }
+  }
+
+  facts(base: Pick<CaptureFacts, 'source' | 'format' | 'linkTypes' | 'interfaces' | 'packets' | 'firstUs' | 'lastUs' | 'truncatedBytes'>): CaptureFacts {
+    for (const flow of this.flows.values()) if (flow.attempt) this.finish(flow.attempt);
+    this.flows.clear();
+    const sorted = (m: Map<string, AttemptGroup>) => [...m.values()].sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
+    return {
+      ...base,
+      tcpPackets: this.tcpPackets,
+      tuples: this.tuples,
+      attempts: this.attempts,
+      established: this.established,
+      refused: this.refused,
+      unanswered: sorted(this.groups.unanswered),
+      synAckUnacknowledged: sorted(this.groups.synAckUnacknowledged),
+      icmpUnreachable: sorted(this.groups.icmpUnreachable),
+      retransmittedThenEstablished: sorted(this.groups.retransmittedThenEstablished),
+      reusedTuples: sorted(this.groups.reusedTuples),
+      timestampSources: [...this.tsSources.values()].map(({ last: _last, bases: _bases, ...s }) => s).sort((x, y) => y.backwards - x.backwards || x.address.localeCompare(y.address)),
+    };
+  }
+}

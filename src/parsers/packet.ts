@@ -1,0 +1,180 @@
+/**
+ * Link layer → IPv4/IPv6 → TCP or ICMP, decoded into one reused object (no allocation per packet).
+ * Link types (tcpdump.org link-layer header types): 1 Ethernet (with 802.1Q/802.1ad tags), 113 Linux
+ * cooked v1 (`tcpdump -i any` before libpcap 1.10), 276 Linux cooked v2, 101/12/14 raw IP, 228 raw IPv4,
+ * 229 raw IPv6, 0 BSD loopback.
+ */
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_ACK = 0x10;
+
+export interface DecodedPacket {
+  kind: 'tcp' | 'icmp-unreachable' | 'other';
+  /** addresses as text ("10.0.0.1", "fd00::1") */
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  flags: number;
+  seq: number;
+  ack: number;
+  /** TCP timestamp option TSval, or -1 */
+  tsval: number;
+  /** for ICMP: type and code, and the TCP packet it quotes (src/dst/ports/flags above describe that one) */
+  icmpType: number;
+  icmpCode: number;
+  /** the sender of the ICMP message */
+  icmpFrom: string;
+}
+
+export function newDecodedPacket(): DecodedPacket {
+  return { kind: 'other', src: '', dst: '', srcPort: 0, dstPort: 0, flags: 0, seq: 0, ack: 0, tsval: -1, icmpType: 0, icmpCode: 0, icmpFrom: '' };
+}
+
+/** Where the IP header starts and which version, or -1 for frames that carry no IP. */
+function ipOffset(linkType: number, d: Buffer): number {
+  let at: number;
+  let ethertype: number;
+  switch (linkType) {
+    case 1:
+      if (d.length < 14) return -1;
+      ethertype = d.readUInt16BE(12);
+      at = 14;
+      while ((ethertype === 0x8100 || ethertype === 0x88a8) && at + 4 <= d.length) {
+        ethertype = d.readUInt16BE(at + 2);
+        at += 4;
+      }
+      return ethertype === 0x0800 || ethertype === 0x86dd ? at : -1;
+    case 113:
+      if (d.length < 16) return -1;
+      ethertype = d.readUInt16BE(14);
+      return ethertype === 0x0800 || ethertype === 0x86dd ? 16 : -1;
+    case 276:
+      if (d.length < 20) return -1;
+      ethertype = d.readUInt16BE(0);
+      return ethertype === 0x0800 || ethertype === 0x86dd ? 20 : -1;
+    case 101:
+    case 12:
+    case 14:
+    case 228:
+    case 229:
+      return 0;
+    case 0:
+      return d.length >= 4 ? 4 : -1;
+    default:
+      return -1;
+  }
+}
+
+function ipv4(d: Buffer, at: number): string {
+  return `${d[at]}.${d[at + 1]}.${d[at + 2]}.${d[at + 3]}`;
+}
+
+function ipv6(d: Buffer, at: number): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(d.readUInt16BE(at + i).toString(16));
+  // the longest run of zero groups becomes ::
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+/** Decodes an IP packet at `at`; returns false for anything that is not TCP or an ICMP unreachable. */
+function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): boolean {
+  if (at >= d.length) return false;
+  const version = d[at] >> 4;
+  let proto: number;
+  let l4: number;
+  if (version === 4) {
+    if (at + 20 > d.length) return false;
+    const ihl = (d[at] & 0x0f) * 4;
+    // a non-first fragment has no transport header
+    if ((d.readUInt16BE(at + 6) & 0x1fff) !== 0) return false;
+    proto = d[at + 9];
+    out.src = ipv4(d, at + 12);
+    out.dst = ipv4(d, at + 16);
+    l4 = at + ihl;
+  } else if (version === 6) {
+    if (at + 40 > d.length) return false;
+    proto = d[at + 6];
+    out.src = ipv6(d, at + 8);
+    out.dst = ipv6(d, at + 24);
+    l4 = at + 40;
+    // hop-by-hop, routing, destination options: skip to the transport header
+    for (let hops = 0; (proto === 0 || proto === 43 || proto === 60) && hops < 4 && l4 + 2 <= d.length; hops++) {
+      proto = d[l4];
+      l4 += (d[l4 + 1] + 1) * 8;
+    }
+  } else return false;
+
+  if (proto === 6) {
+    // an ICMP error quotes only 8 bytes of TCP: ports and sequence number
+    if (l4 + (quoted ? 8 : 20) > d.length) return false;
+    out.srcPort = d.readUInt16BE(l4);
+    out.dstPort = d.readUInt16BE(l4 + 2);
+    out.seq = d.readUInt32BE(l4 + 4);
+    if (quoted) {
+      out.flags = TCP_SYN;
+      out.ack = 0;
+      out.tsval = -1;
+      return true;
+    }
+    out.ack = d.readUInt32BE(l4 + 8);
+    const dataOffset = (d[l4 + 12] >> 4) * 4;
+    out.flags = d[l4 + 13];
+    out.tsval = -1;
+    const end = Math.min(l4 + dataOffset, d.length);
+    for (let o = l4 + 20; o < end; ) {
+      const kind = d[o];
+      if (kind === 0) break;
+      if (kind === 1) {
+        o++;
+        continue;
+      }
+      const len = d[o + 1];
+      if (len === undefined || len < 2) break;
+      if (kind === 8 && len === 10 && o + 10 <= end) {
+        out.tsval = d.readUInt32BE(o + 2);
+        break;
+      }
+      o += len;
+    }
+    out.kind = 'tcp';
+    return true;
+  }
+  if (quoted) return false;
+  // ICMP destination unreachable (3) / ICMPv6 (1) quoting a TCP segment
+  if ((proto === 1 && version === 4) || (proto === 58 && version === 6)) {
+    if (l4 + 8 > d.length) return false;
+    const type = d[l4];
+    if (!((proto === 1 && type === 3) || (proto === 58 && type === 1))) return false;
+    const from = out.src;
+    const code = d[l4 + 1];
+    if (!decodeIp(d, l4 + 8, out, true)) return false;
+    out.kind = 'icmp-unreachable';
+    out.icmpType = type;
+    out.icmpCode = code;
+    out.icmpFrom = from;
+    return true;
+  }
+  return false;
+}
+
+export function decodePacket(linkType: number, data: Buffer, out: DecodedPacket): DecodedPacket {
+  out.kind = 'other';
+  const at = ipOffset(linkType, data);
+  if (at < 0 || !decodeIp(data, at, out, false)) out.kind = 'other';
+  return out;
+}

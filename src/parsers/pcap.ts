@@ -1,0 +1,189 @@
+/**
+ * pcap and pcapng, streaming: feed chunks with push(), packets come out through the callback with a view
+ * of their bytes (valid only during the call). Memory is one carry-over buffer for a record split across
+ * chunks, never the file. Formats: pcap (tcpdump.org "PCAP Capture File Format"), micro- and nanosecond,
+ * both byte orders; pcapng (IETF draft-ietf-opsawg-pcapng) SHB, IDB with if_tsresol, EPB, SPB, PB; several
+ * sections and interfaces.
+ */
+import { ParseError } from './parse-error.js';
+
+export interface CapturedPacket {
+  /** 1-based, as Wireshark numbers them */
+  number: number;
+  /** capture time in microseconds since the epoch (a float keeps nanoseconds) */
+  timeUs: number;
+  linkType: number;
+  interfaceId: number;
+  /** the captured bytes (may be shorter than the packet on the wire) */
+  data: Buffer;
+}
+
+export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
+
+const PCAP_MAGIC_US = 0xa1b2c3d4;
+const PCAP_MAGIC_NS = 0xa1b23c4d;
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_BOM = 0x1a2b3c4d;
+/** a snaplen beyond this is a corrupt length field, not a packet */
+const MAX_RECORD = 256 * 1024 * 1024;
+
+interface NgInterface {
+  linkType: number;
+  /** units per second of this interface's timestamps */
+  unitsPerSecond: number;
+}
+
+export class CaptureReader {
+  format?: CaptureFormat;
+  readonly interfaces: NgInterface[] = [];
+  private le = true;
+  private pcapLinkType = 0;
+  private pcapUnitsPerSecond = 1e6;
+  private carry: Buffer = Buffer.alloc(0);
+  private started = false;
+  private offset = 0;
+  private packets = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly onPacket: (p: CapturedPacket) => void,
+  ) {}
+
+  get packetCount(): number {
+    return this.packets;
+  }
+
+  push(chunk: Buffer): void {
+    let buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    let pos = 0;
+    if (!this.started) {
+      if (buf.length < 24) {
+        this.carry = Buffer.from(buf);
+        return;
+      }
+      pos = this.readFileHeader(buf);
+      this.started = true;
+    }
+    pos = this.format === 'pcapng' ? this.readNgBlocks(buf, pos) : this.readPcapRecords(buf, pos);
+    this.offset += pos;
+    this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
+    buf = this.carry;
+  }
+
+  /** Call at the end: a record cut short is a truncated capture (tcpdump killed mid-write). */
+  end(): { truncatedBytes: number } {
+    if (!this.started) throw new ParseError(this.source, 1, this.carry.length === 0 ? 'empty file: not a capture' : 'too short to be a pcap or pcapng file');
+    return { truncatedBytes: this.carry.length };
+  }
+
+  private fail(reason: string): never {
+    throw new ParseError(this.source, this.packets + 1, `${reason} (at byte ${this.offset})`);
+  }
+
+  private readFileHeader(buf: Buffer): number {
+    const be = buf.readUInt32BE(0);
+    const le = buf.readUInt32LE(0);
+    if (be === PCAPNG_SHB) {
+      this.format = 'pcapng';
+      return 0;
+    }
+    for (const [magic, ns] of [
+      [PCAP_MAGIC_US, false],
+      [PCAP_MAGIC_NS, true],
+    ] as const) {
+      if (le === magic || be === magic) {
+        this.le = le === magic;
+        this.format = ns ? 'pcap-ns' : 'pcap';
+        this.pcapUnitsPerSecond = ns ? 1e9 : 1e6;
+        this.pcapLinkType = (this.le ? buf.readUInt32LE(20) : buf.readUInt32BE(20)) & 0x0fffffff;
+        this.interfaces.push({ linkType: this.pcapLinkType, unitsPerSecond: this.pcapUnitsPerSecond });
+        return 24;
+      }
+    }
+    throw new ParseError(this.source, 1, `not a pcap or pcapng file (magic 0x${be.toString(16).padStart(8, '0')}); save captures with tcpdump -w or Wireshark`);
+  }
+
+  private u32(buf: Buffer, at: number): number {
+    return this.le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  }
+
+  private u16(buf: Buffer, at: number): number {
+    return this.le ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+  }
+
+  private readPcapRecords(buf: Buffer, pos: number): number {
+    const scale = 1e6 / this.pcapUnitsPerSecond;
+    while (pos + 16 <= buf.length) {
+      const incl = this.u32(buf, pos + 8);
+      if (incl > MAX_RECORD) this.fail(`record length ${incl} is not plausible`);
+      if (pos + 16 + incl > buf.length) break;
+      const timeUs = this.u32(buf, pos) * 1e6 + this.u32(buf, pos + 4) * scale;
+      this.emit(timeUs, this.pcapLinkType, 0, buf.subarray(pos + 16, pos + 16 + incl));
+      pos += 16 + incl;
+    }
+    return pos;
+  }
+
+  private readNgBlocks(buf: Buffer, pos: number): number {
+    while (pos + 12 <= buf.length) {
+      let type = this.u32(buf, pos);
+      if (type === PCAPNG_SHB || buf.readUInt32BE(pos) === PCAPNG_SHB) {
+        // a section header sets the byte order of everything up to the next one
+        const bom = buf.readUInt32LE(pos + 8);
+        if (bom === PCAPNG_BOM) this.le = true;
+        else if (buf.readUInt32BE(pos + 8) === PCAPNG_BOM) this.le = false;
+        else this.fail('pcapng section header without a valid byte-order magic');
+        type = PCAPNG_SHB;
+        this.interfaces.length = 0;
+      }
+      const length = this.u32(buf, pos + 4);
+      if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) this.fail(`pcapng block length ${length} is not valid`);
+      if (pos + length > buf.length) break;
+      const body = pos + 8;
+      const bodyEnd = pos + length - 4;
+      if (type === 1) this.readIdb(buf, body, bodyEnd);
+      else if (type === 6 && body + 20 <= bodyEnd) {
+        const ifId = this.u32(buf, body);
+        const iface = this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
+        const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
+        const captured = this.u32(buf, body + 12);
+        if (body + 20 + captured > bodyEnd) this.fail('enhanced packet block shorter than its captured length');
+        this.emit((ts / iface.unitsPerSecond) * 1e6, iface.linkType, ifId, buf.subarray(body + 20, body + 20 + captured));
+      } else if (type === 3 && body + 4 <= bodyEnd) {
+        const iface = this.interfaces[0] ?? this.fail('simple packet block before any interface block');
+        const original = this.u32(buf, body);
+        this.emit(NaN, iface.linkType, 0, buf.subarray(body + 4, Math.min(bodyEnd, body + 4 + original)));
+      } else if (type === 2 && body + 20 <= bodyEnd) {
+        const ifId = this.u16(buf, body);
+        const iface = this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
+        const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
+        const captured = this.u32(buf, body + 12);
+        this.emit((ts / iface.unitsPerSecond) * 1e6, iface.linkType, ifId, buf.subarray(body + 20, Math.min(bodyEnd, body + 20 + captured)));
+      }
+      pos += length;
+    }
+    return pos;
+  }
+
+  private readIdb(buf: Buffer, body: number, end: number): void {
+    const linkType = this.u16(buf, body);
+    let unitsPerSecond = 1e6;
+    let opt = body + 8;
+    while (opt + 4 <= end) {
+      const code = this.u16(buf, opt);
+      const len = this.u16(buf, opt + 2);
+      if (code === 0) break;
+      if (code === 9 && len >= 1 && opt + 4 < end) {
+        const v = buf[opt + 4];
+        unitsPerSecond = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** (v & 0x7f);
+      }
+      opt += 4 + ((len + 3) & ~3);
+    }
+    this.interfaces.push({ linkType, unitsPerSecond });
+  }
+
+  private emit(timeUs: number, linkType: number, interfaceId: number, data: Buffer): void {
+    this.packets++;
+    this.onPacket({ number: this.packets, timeUs, linkType, interfaceId, data });
+  }
+}
