@@ -99,6 +99,6 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
     ...baseReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings),
     skipped: [],
     problems: captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
-    context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
+    context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
   };
 }

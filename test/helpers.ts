@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { analyzeBundles, lintPaths } from '../src/engine.js';
+import { analyzeBundles, analyzeCaptures, lintPaths } from '../src/engine.js';
 import { NEWEST_KNOWN_K8S } from '../src/knowledge/k8s-sysctls.js';
 import { parsePortRange } from '../src/parsers/port-range.js';
 import type { Report } from '../src/report/report.js';
 import type { Finding } from '../src/rules/define-rule.js';
-import { MANIFEST_RULES, NODE_RULES } from '../src/rules/index.js';
+import { CAPTURE_RULES, MANIFEST_RULES, NODE_RULES } from '../src/rules/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/netdoctor');
@@ -93,4 +93,11 @@ export function findingKeys(report: Report): string[] {
 /** Lints YAML text given inline (for one-object cases), in-process. */
 export async function lintText(text: string, opts: { k8sVersion?: [number, number] } = {}): Promise<Report> {
   return lintPaths(['-'], { rules: MANIFEST_RULES, options: { k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S, nodePortRange: parsePortRange('30000-32767') }, stdin: async () => text });
+}
+
+export const pcapFixture = (name: string) => join(FIXTURES, 'pcap', name);
+
+/** Runs the capture rules in-process on fixture captures. */
+export async function analyzePcapFixture(name: string | string[], nodePortRange = '30000-32767'): Promise<Report> {
+  return analyzeCaptures((Array.isArray(name) ? name : [name]).map((n) => (n.startsWith('/') ? n : pcapFixture(n))), { rules: CAPTURE_RULES, nodePortRange: parsePortRange(nodePortRange) });
 }

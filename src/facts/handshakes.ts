@@ -66,6 +66,8 @@ export interface CaptureFacts {
   /** distinct TCP 4-tuples seen */
   tuples: number;
   attempts: number;
+  /** TCP conversations as Wireshark counts them: one per SYN that starts a connection, plus tuples first seen mid-connection */
+  conversations: number;
   established: number;
   refused: number;
   unanswered: AttemptGroup[];
@@ -109,6 +111,7 @@ export class HandshakeTracker {
   };
   private readonly tsSources = new Map<string, TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }>();
   private tuples = 0;
+  private midstream = 0;
   private attempts = 0;
   private established = 0;
   private refused = 0;
@@ -131,6 +134,7 @@ export class HandshakeTracker {
       const clientIsSender = syn || (p.flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
       const [client, server] = clientIsSender ? [fromKey, toKey] : [toKey, fromKey];
       flow = { clientKey: client, client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
+      if (!syn) this.midstream++;
       this.flows.set(`${client}>${server}`, flow);
     }
     const seenBefore = flow.lastSeen;
@@ -245,6 +249,7 @@ export class HandshakeTracker {
       tcpPackets: this.tcpPackets,
       tuples: this.tuples,
       attempts: this.attempts,
+      conversations: this.attempts + this.midstream,
       established: this.established,
       refused: this.refused,
       unanswered: sorted(this.groups.unanswered),

@@ -27,7 +27,7 @@ export interface Report {
     workloads?: number;
     k8sVersion?: string;
     /** pcap: what each capture held */
-    captures?: { source: string; format?: string; linkTypes: number[]; interfaces: number; packets: number; tcpPackets: number; tuples: number; attempts: number; established: number; refused: number; seconds: number }[];
+    captures?: { source: string; format?: string; linkTypes: number[]; interfaces: number; packets: number; tcpPackets: number; tuples: number; attempts: number; conversations: number; established: number; refused: number; seconds: number }[];
   };
   /** findings an annotation on their object silenced (lint), with the reason given */
   suppressed?: SuppressedFinding[];

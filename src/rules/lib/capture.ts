@@ -41,3 +41,9 @@ function splitEndpoint(e: string): [string, string] {
 export function portOf(endpoint: string): number {
   return Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
 }
+
+/** Frames in capture order, the other evidence after them. */
+export function inFrameOrder(evidence: Evidence[]): Evidence[] {
+  const frame = (e: Evidence) => (e.source.startsWith('frame ') ? Number(e.source.slice(6)) : Infinity);
+  return [...evidence].sort((a, b) => frame(a) - frame(b));
+}
