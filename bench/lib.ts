@@ -9,12 +9,17 @@ export function time(f: () => void): number {
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** The whole `netdoctor analyze` CLI on a bundle; returns its peak RSS in KiB (run-analyze.mjs reports it). */
-export function runAnalyze(bundle: string, rules: string[]): number {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'run-analyze.mjs'), bundle, '--rules', rules.join(','), '--format', 'json', '--fail-on', 'never'], {
+/** The whole netdoctor CLI (JSON output); returns its peak RSS in KiB (run-cli.mjs reports it). */
+export function runNetdoctor(args: string[]): number {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'run-cli.mjs'), ...args, '--format', 'json', '--fail-on', 'never'], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
   if (r.status !== 0) throw new Error(r.stderr);
   return Number(/MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
+}
+
+/** `netdoctor analyze` on a bundle with some rules. */
+export function runAnalyze(bundle: string, rules: string[]): number {
+  return runNetdoctor(['analyze', bundle, '--rules', rules.join(',')]);
 }
