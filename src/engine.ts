@@ -2,7 +2,7 @@ import os from 'node:os';
 import { FactsBuilder } from './facts/builder.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
 import { workloadOf } from './facts/workloads.js';
-import { baseReport, nodeReport, type Report } from './report/report.js';
+import { buildReport, nodeReport, type Report } from './report/report.js';
 import { docsPath, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
 import { readCapture } from './sources/capture.js';
 import { runManifestRules } from './rules/lib/run-manifests.js';
@@ -73,13 +73,12 @@ export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; 
   const files = await readManifests(paths, opts.stdin);
   const workloads = files.flatMap((f) => f.objects.flatMap((o) => workloadOf(o) ?? []));
   const { findings, suppressed } = runManifestRules(workloads, opts.rules, opts.options);
-  return {
-    ...baseReport({ kind: 'manifests', name: paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ') }, findings),
+  return buildReport({ kind: 'manifests', name: paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ') }, findings, {
     skipped: [],
     problems: files.flatMap((f) => f.problems.map((p) => ({ artefact: p.source, line: p.position.line, column: p.position.column, reason: p.message }))),
     suppressed,
     context: { files: files.length, workloads: workloads.length, rules: opts.rules.length, k8sVersion: opts.options.k8sVersion.join('.') },
-  };
+  });
 }
 
 /** `netdoctor pcap`: each capture streamed into handshake facts, then the capture rules. */
@@ -95,10 +94,9 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
       }
     }
   }
-  return {
-    ...baseReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings),
+  return buildReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings, {
     skipped: [],
     problems: captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
     context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
-  };
+  });
 }

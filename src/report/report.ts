@@ -33,28 +33,24 @@ export interface Report {
   suppressed?: SuppressedFinding[];
 }
 
-export function baseReport(target: Report['target'], findings: Finding[]): Omit<Report, 'skipped' | 'problems'> {
-  return { tool: TOOL_NAME, version: TOOL_VERSION, schemaVersion: REPORT_SCHEMA_VERSION, target, findings, summary: summarize(findings) };
+/** A report with its fields in SPEC.md's order (tool, version, schemaVersion, target, findings, skipped, problems, summary), then the rest. */
+export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed'>>): Report {
+  const { skipped, problems, ...extra } = rest;
+  return { tool: TOOL_NAME, version: TOOL_VERSION, schemaVersion: REPORT_SCHEMA_VERSION, target, findings, skipped, problems, summary: summarize(findings), ...extra };
 }
 
 export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {
   const findings = runs.flatMap(({ facts, run }) => run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })));
   const skipped = runs.flatMap(({ run }) => run.skipped);
   const problems = runs.flatMap(({ facts }) => collectionProblems(facts));
-  return {
-    tool: TOOL_NAME,
-    version: TOOL_VERSION,
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    target,
-    findings,
+  return buildReport(target, findings, {
     skipped,
     problems,
-    summary: summarize(findings),
     context: {
       netns: runs.reduce((n, r) => n + r.facts.netns.length, 0),
       rules: ruleCount,
       intervalMs: runs[0]?.facts.intervalMs,
       nodes: runs.map((r) => r.facts.hostname),
     },
-  };
+  });
 }

@@ -61,9 +61,14 @@ export interface NodeRule {
   check(ctx: NodeRuleContext): FindingDraft[];
 }
 
-export function defineRule(rule: NodeRule): NodeRule {
+/** Every kind of rule goes through this: ids are stable kebab-case (SPEC.md). */
+function checked<R extends { id: string }>(rule: R): R {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
   return rule;
+}
+
+export function defineRule(rule: NodeRule): NodeRule {
+  return checked(rule);
 }
 
 export interface ManifestRuleOptions {
@@ -86,8 +91,7 @@ export interface ManifestRule {
 }
 
 export function defineManifestRule(rule: ManifestRule): ManifestRule {
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
-  return rule;
+  return checked(rule);
 }
 
 export interface CaptureRule {
@@ -98,8 +102,7 @@ export interface CaptureRule {
 }
 
 export function defineCaptureRule(rule: CaptureRule): CaptureRule {
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(rule.id)) throw new Error(`rule id must be kebab-case: ${rule.id}`);
-  return rule;
+  return checked(rule);
 }
 
 export function docsPath(ruleId: string): string {

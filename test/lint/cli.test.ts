@@ -1,6 +1,5 @@
 /** `netdoctor lint` through the real CLI: formats, inputs, exit codes, suppression. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,24 +7,11 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
-import { BIN, manifestFixture, ROOT, runCli } from '../helpers.js';
+import { manifestFixture, ROOT, runCli } from '../helpers.js';
 
 /** The official SARIF 2.1.0 schema lives beside the checkout (../shared/schemas), never in the repo. */
 const SCHEMA_CANDIDATES = [resolve(ROOT, '../shared/schemas/sarif-schema-2.1.0.json'), '/work/shared/schemas/sarif-schema-2.1.0.json', process.env.SARIF_SCHEMA ?? ''];
 const SCHEMA = SCHEMA_CANDIDATES.find((p) => p && existsSync(p));
-
-function runWithStdin(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(BIN, args, { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 interface SarifLog {
   runs: {
@@ -95,7 +81,7 @@ describe('netdoctor lint (CLI)', () => {
 
   it('reads Helm output on stdin and names each finding\'s template', async () => {
     const helm = `---\n# Source: tuner/templates/daemonset.yaml\n${readFileSync(manifestFixture('incidents.yaml'), 'utf8').split('---').find((d) => d.includes('name: node-tuner'))!.trim()}\n---\n# Source: tuner/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: tuner}\n`;
-    const r = await runWithStdin(['lint', '-', '--format', 'json'], helm);
+    const r = await runCli(['lint', '-', '--format', 'json'], { stdin: helm });
     const report = JSON.parse(r.stdout) as { findings: { rule: string; subject: Record<string, unknown> }[]; target: { kind: string } };
     assert.equal(report.target.kind, 'manifests');
     assert.deepEqual(report.findings.map((f) => f.rule).sort(), ['node-sysctl-from-pod', 'port-range-overlaps-nodeports']);
