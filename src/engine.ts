@@ -3,7 +3,7 @@ import { FactsBuilder } from './facts/builder.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
 import { workloadOf } from './facts/workloads.js';
 import { buildReport, nodeReport, type Report } from './report/report.js';
-import { docsPath, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
+import { completeFinding, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
 import { readCapture } from './sources/capture.js';
 import { runManifestRules } from './rules/lib/run-manifests.js';
 import { runNodeRules } from './rules/lib/run.js';
@@ -90,7 +90,7 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
     captures.push(capture);
     for (const rule of opts.rules) {
       for (const draft of rule.check({ capture, nodePortRange: opts.nodePortRange })) {
-        findings.push({ rule: rule.id, severity: draft.severity ?? rule.severity, message: draft.message, subject: draft.subject ?? { capture: capture.source }, evidence: draft.evidence, remediation: draft.remediation, docs: docsPath(rule.id) });
+        findings.push(completeFinding(rule, draft, { capture: capture.source }));
       }
     }
   }

@@ -87,7 +87,6 @@ const IDLE_RETIRE_US = 2 * TIME_WAIT_US;
 const SWEEP_EVERY = 65_536;
 
 interface Flow {
-  clientKey: string;
   client: string;
   server: string;
   isn: number;
@@ -133,13 +132,13 @@ export class HandshakeTracker {
       this.tuples++;
       const clientIsSender = syn || (p.flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
       const [client, server] = clientIsSender ? [fromKey, toKey] : [toKey, fromKey];
-      flow = { clientKey: client, client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
+      flow = { client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
       if (!syn) this.midstream++;
       this.flows.set(`${client}>${server}`, flow);
     }
     const seenBefore = flow.lastSeen;
     flow.lastSeen = ref;
-    const fromClient = fromKey === flow.clientKey;
+    const fromClient = fromKey === flow.client;
     if (syn && fromClient) return this.syn(flow, p, ref, seenBefore);
     const a = flow.attempt;
     if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && !fromClient) {

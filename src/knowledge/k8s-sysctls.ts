@@ -46,7 +46,7 @@ export function canonicalSysctl(name: string): string {
 /**
  * net.* sysctls that no network namespace but the first has: writing one changes every namespace on the
  * node. Read off Linux 6.18 on this project's machines (entries in /proc/sys/net/{core,ipv4} of the host
- * but absent in a new netns); older kernels have more (net.core.rmem_max, wmem_max, somaxconn before 4.?)
+ * but absent in a new netns); older kernels have more (net.core.rmem_max and wmem_max are per netns on 6.18 but were not always),
  * so this is the floor, not the ceiling. Source: net/core/sysctl_net_core.c (net_core_table vs
  * netns_core_table), net/ipv4/sysctl_net_ipv4.c (ipv4_table vs ipv4_net_table).
  */

@@ -108,7 +108,7 @@ export class YamlView {
       const indent = this.blockIndent(start.line);
       return text.length > 0 ? { line: first, column: indent + column + 1 } : { line: first, column: 1 };
     }
-    if (line === 0 && (n.range?.[1] ?? 0) - (n.range?.[0] ?? 0) >= 0 && !this.sourceSpansLines(n)) {
+    if (line === 0 && !this.sourceSpansLines(n)) {
       const quoted = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE ? 1 : 0;
       return { line: start.line, column: start.column + quoted + column };
     }

@@ -22,7 +22,7 @@ export interface DecodedPacket {
   ack: number;
   /** TCP timestamp option TSval, or -1 */
   tsval: number;
-  /** for ICMP: type and code, and the TCP packet it quotes (src/dst/ports/flags above describe that one) */
+  /** for ICMP: type and code; src/dst/ports/seq above then describe the TCP segment it quotes (flags 0) */
   icmpType: number;
   icmpCode: number;
   /** the sender of the ICMP message */
@@ -126,7 +126,7 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
     out.dstPort = d.readUInt16BE(l4 + 2);
     out.seq = d.readUInt32BE(l4 + 4);
     if (quoted) {
-      out.flags = TCP_SYN;
+      out.flags = 0;
       out.ack = 0;
       out.tsval = -1;
       return true;
@@ -175,6 +175,6 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
 export function decodePacket(linkType: number, data: Buffer, out: DecodedPacket): DecodedPacket {
   out.kind = 'other';
   const at = ipOffset(linkType, data);
-  if (at < 0 || !decodeIp(data, at, out, false)) out.kind = 'other';
+  if (at >= 0) decodeIp(data, at, out, false);
   return out;
 }

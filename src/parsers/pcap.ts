@@ -24,8 +24,11 @@ const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BOM = 0x1a2b3c4d;
-/** a snaplen beyond this is a corrupt length field, not a packet */
-const MAX_RECORD = 256 * 1024 * 1024;
+/**
+ * A record longer than this is a corrupt length field, not a packet (libpcap's largest snaplen is 256 KiB);
+ * it also bounds the carry-over buffer a corrupt file could make the reader grow.
+ */
+const MAX_RECORD = 16 * 1024 * 1024;
 
 interface NgInterface {
   linkType: number;
@@ -54,7 +57,7 @@ export class CaptureReader {
   }
 
   push(chunk: Buffer): void {
-    let buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
     let pos = 0;
     if (!this.started) {
       if (buf.length < 24) {
@@ -67,7 +70,6 @@ export class CaptureReader {
     pos = this.format === 'pcapng' ? this.readNgBlocks(buf, pos) : this.readPcapRecords(buf, pos);
     this.offset += pos;
     this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
-    buf = this.carry;
   }
 
   /** Call at the end: a record cut short is a truncated capture (tcpdump killed mid-write). */

@@ -90,15 +90,19 @@ export function tokenize(script: string): Token[] {
       }
     } else if (ch === "'" || ch === '"') {
       start();
-      const end = script.indexOf(ch, i + 1);
-      const stop = end < 0 ? script.length : end;
+      // the closing quote; inside double quotes a backslash-escaped quote does not close it
+      let stop = i + 1;
+      while (stop < script.length && script[stop] !== ch) stop += ch === '"' && script[stop] === '\\' ? 2 : 1;
+      stop = Math.min(stop, script.length);
       for (let k = i + 1; k < stop; k++) {
         if (script[k] === '\n') {
           line++;
           lineStart = k + 1;
         }
       }
-      word!.text += script.slice(i + 1, stop).replace(ch === '"' ? /\\(["\\$`])/g : /$^/g, '$1');
+      const quoted = script.slice(i + 1, stop);
+      // inside double quotes a backslash escapes " \ $ `; inside single quotes nothing is special
+      word!.text += ch === '"' ? quoted.replace(/\\(["\\$`])/g, '$1') : quoted;
       i = stop + 1;
     } else if (';&|<>()'.includes(ch)) {
       flush();
@@ -143,6 +147,7 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
   // an and-or list: the guard a previous element gives the commands after it
   let listGuard: SysctlWrite['guard'] | undefined;
   let lastKind: { kind: GuardKind; guard: SysctlWrite['guard'] } | undefined;
+  let prevConnector = '';
   let words: Token[] = [];
 
   const endCommand = (connector: string) => {
@@ -201,7 +206,6 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
     }
     prevConnector = connector;
   };
-  let prevConnector = '';
   const tokens = tokenize(script);
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k];
@@ -285,8 +289,9 @@ function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: S
     for (let a = 0; a < args.length; a++) {
       const word = args[a].text;
       if (word === '-p' || word === '--load' || word.startsWith('--load=') || /^-[a-zA-Z]*p$/.test(word)) {
+        const at = args[a];
         const file = word.startsWith('--load=') ? word.slice(7) : args[a + 1] && !args[a + 1].text.startsWith('-') ? args[++a].text : '/etc/sysctl.conf';
-        record({ via: 'sysctl -p', file, line: args[a].line, column: args[a].column });
+        record({ via: 'sysctl -p', file, line: at.line, column: at.column });
       } else if (word === '--system') record({ via: 'sysctl -p', file: '/etc/sysctl.d/*.conf', line: args[a].line, column: args[a].column });
       else if (!word.startsWith('-') && word.includes('=')) {
         const eq = word.indexOf('=');

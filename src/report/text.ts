@@ -13,12 +13,13 @@ const LABEL: Record<Severity, string> = { error: 'ERROR', warning: 'WARNING', in
 
 /** Manifest findings lead with file:line:column, the form editors and terminals make clickable. */
 const LOCATION_KEYS = new Set(['node', 'file', 'line', 'column']);
+const NODE_KEY = new Set(['node']);
 
 function subjectLine(f: Finding): string {
   const { file, line, column } = f.subject;
   const location = file !== undefined && line !== undefined ? [`${file}:${line}${column !== undefined ? `:${column}` : ''}`] : [];
   const rest = Object.entries(f.subject)
-    .filter(([k, v]) => v !== undefined && !(location.length > 0 ? LOCATION_KEYS : new Set(['node'])).has(k))
+    .filter(([k, v]) => v !== undefined && !(location.length > 0 ? LOCATION_KEYS : NODE_KEY).has(k))
     .map(([k, v]) => `${k}=${v}`);
   return [...location, ...rest].join(' ');
 }

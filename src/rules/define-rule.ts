@@ -109,6 +109,19 @@ export function docsPath(ruleId: string): string {
   return `docs/rules/${ruleId}.md`;
 }
 
+/** A check's draft as a finding: the rule's id, default severity and docs page, the subject the runner knows first. */
+export function completeFinding(rule: { id: string; severity: Severity }, draft: FindingDraft, subject: Subject): Finding {
+  return {
+    rule: rule.id,
+    severity: draft.severity ?? rule.severity,
+    message: draft.message,
+    subject: { ...subject, ...draft.subject },
+    evidence: draft.evidence,
+    remediation: draft.remediation,
+    docs: docsPath(rule.id),
+  };
+}
+
 /** The subject fields every node finding starts with: which namespace, which pod. */
 export function netnsSubject(netns: NetnsFacts): Subject {
   const m = netns.meta;

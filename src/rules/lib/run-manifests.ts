@@ -1,5 +1,5 @@
 import type { Workload } from '../../facts/workloads.js';
-import { docsPath, type Finding, type ManifestRule, type ManifestRuleOptions } from '../define-rule.js';
+import { completeFinding, type Finding, type ManifestRule, type ManifestRuleOptions } from '../define-rule.js';
 
 export interface SuppressedFinding extends Finding {
   suppression: { annotation: string; reason?: string };
@@ -24,15 +24,7 @@ export function runManifestRules(workloads: Workload[], rules: ManifestRule[], o
     for (const rule of rules) {
       for (const draft of rule.check({ workload: w, options })) {
         const { position, ...rest } = draft;
-        const finding: Finding = {
-          rule: rule.id,
-          severity: draft.severity ?? rule.severity,
-          message: rest.message,
-          subject: { ...workloadSubject(w), line: position.line, column: position.column, ...rest.subject },
-          evidence: rest.evidence,
-          remediation: rest.remediation,
-          docs: docsPath(rule.id),
-        };
+        const finding = completeFinding(rule, rest, { ...workloadSubject(w), line: position.line, column: position.column });
         if (w.ignore && (w.ignore.rules.includes(rule.id) || w.ignore.rules.includes('*'))) {
           suppressed.push({ ...finding, suppression: { annotation: `${w.file.source}:${w.ignore.position.line}`, reason: w.ignore.reason } });
         } else findings.push(finding);

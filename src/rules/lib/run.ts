@@ -1,7 +1,7 @@
 import { IPTABLES_SAVES, type NetnsFacts, type NodeFacts } from '../../facts/types.js';
 import {
   SEVERITIES,
-  docsPath,
+  completeFinding,
   netnsSubject,
   type Finding,
   type NodeNeed,
@@ -89,17 +89,7 @@ export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
         skipped.set(key, entry);
         continue;
       }
-      for (const draft of rule.check({ node: facts, netns })) {
-        findings.push({
-          rule: rule.id,
-          severity: draft.severity ?? rule.severity,
-          message: draft.message,
-          subject: { ...netnsSubject(netns), ...draft.subject },
-          evidence: draft.evidence,
-          remediation: draft.remediation,
-          docs: docsPath(rule.id),
-        });
-      }
+      for (const draft of rule.check({ node: facts, netns })) findings.push(completeFinding(rule, draft, netnsSubject(netns)));
     }
   }
   return { findings: sortFindings(findings), skipped: [...skipped.values()] };
