@@ -5,6 +5,8 @@ import { workloadOf } from './facts/workloads.js';
 import { buildReport, nodeReport, type Report } from './report/report.js';
 import { completeFinding, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
 import { readCapture } from './sources/capture.js';
+import { textLines } from './sources/text.js';
+import { TextExplainer } from './explain/explained.js';
 import { runManifestRules } from './rules/lib/run-manifests.js';
 import { runNodeRules } from './rules/lib/run.js';
 import { readManifests, STDIN_NAME } from './sources/manifests.js';
@@ -98,5 +100,19 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
     skipped: [],
     problems: captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
     context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
+  });
+}
+
+/** `netdoctor explain`: each line of a pasted message or log, against the catalogue of connection-failure messages. */
+export async function explainText(args: string[]): Promise<Report> {
+  const explainer = new TextExplainer();
+  for await (const line of textLines(args)) explainer.push(line);
+  const target = { kind: 'text' as const, name: args.length === 1 && args[0] === '-' ? STDIN_NAME : 'argument' };
+  return buildReport(target, [], {
+    skipped: [],
+    problems: [],
+    input: { lines: explainer.lineCount, recognised: explainer.explained.length },
+    explanations: explainer.explained,
+    unrecognised: explainer.unrecognised(),
   });
 }

@@ -8,6 +8,7 @@ import { CaptureInputError } from '../sources/capture.js';
 import { TOOL_VERSION } from '../sources/package-info.js';
 import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
+import { explainCommand } from './explain.js';
 import { lintCommand } from './lint.js';
 import { nodeCommand } from './node.js';
 import { UsageError } from './options.js';
@@ -26,8 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION, '--version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor lint k8s/ --format sarif\n  netdoctor plan --rate 500 --lifetime 100ms\n  netdoctor rules ephemeral-port-exhaustion');
-  for (const make of [nodeCommand, collectCommand, analyzeCommand, lintCommand, pcapCommand, planCommand, rulesCommand]) {
+    .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor lint k8s/ --format sarif\n  netdoctor explain "dial tcp 10.96.0.1:443: connect: no route to host"\n  netdoctor plan --rate 500 --lifetime 100ms\n  netdoctor rules ephemeral-port-exhaustion');
+  for (const make of [nodeCommand, collectCommand, analyzeCommand, lintCommand, explainCommand, pcapCommand, planCommand, rulesCommand]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   try {

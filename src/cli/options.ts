@@ -62,7 +62,8 @@ export function render(report: Report, opts: CommonOptions): string {
   }
 }
 
-function useColor(opts: CommonOptions): boolean {
+/** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
+export function useColor(opts: { color: boolean }): boolean {
   return opts.color && process.stdout.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
 

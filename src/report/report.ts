@@ -1,3 +1,4 @@
+import type { ExplainedLine, Unrecognised } from '../explain/explained.js';
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
 import { summarize, type RuleRun, type Skipped } from '../rules/lib/run.js';
@@ -31,10 +32,16 @@ export interface Report {
   };
   /** findings an annotation on their object silenced (lint), with the reason given */
   suppressed?: SuppressedFinding[];
+  /** explain: how much text was read and how many of its lines were recognised */
+  input?: { lines: number; recognised: number };
+  /** explain: one entry per recognised line */
+  explanations?: ExplainedLine[];
+  /** explain: what was not recognised, with the closest known messages when nothing was */
+  unrecognised?: Unrecognised;
 }
 
 /** A report with its fields in SPEC.md's order (tool, version, schemaVersion, target, findings, skipped, problems, summary), then the rest. */
-export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed'>>): Report {
+export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed' | 'input' | 'explanations' | 'unrecognised'>>): Report {
   const { skipped, problems, ...extra } = rest;
   return { tool: TOOL_NAME, version: TOOL_VERSION, schemaVersion: REPORT_SCHEMA_VERSION, target, findings, skipped, problems, summary: summarize(findings), ...extra };
 }

@@ -1,0 +1,93 @@
+import { CONNECT_FAILURE_OF_ERRNO, connectionFailure, type ConnectionFailure } from '../knowledge/connection-failures.js';
+import { errnoByName, errnoByNumber, errnoByText, wordingOf, type Errno } from '../knowledge/errnos.js';
+import { SIGNATURES, type Signature } from '../knowledge/error-signatures.js';
+
+/** One recognised line: who printed it, what failed, and (where the line says) towards where. */
+export interface LineMatch {
+  signature: string;
+  /** who printed it; "kubelet probe (event) → Go net.Dial" when one message wraps another */
+  tool: string;
+  failure: ConnectionFailure;
+  syscall: string;
+  errno?: Errno & { wording?: 'glibc' | 'musl' | 'go' };
+  destination?: { host: string; port?: number };
+  /** what this line adds: a timing, who connects from where */
+  notes: string[];
+}
+
+/** Lines longer than this are matched on their start: log lines that long are payload dumps, and it bounds the work. */
+const MAX_LINE = 16_384;
+
+export function matchLine(line: string, signatures: readonly Signature[] = SIGNATURES): LineMatch | undefined {
+  const text = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
+  for (const sig of signatures) {
+    const m = sig.pattern.exec(text);
+    if (!m) continue;
+    const g = m.groups ?? {};
+    if (g.inner !== undefined) {
+      const inner = matchLine(g.inner.replaceAll('\\"', '"'), signatures.filter((s) => s !== sig));
+      const note = sig.note?.(g);
+      if (inner) return { ...inner, signature: `${sig.id}+${inner.signature}`, tool: `${sig.tool} → ${inner.tool}`, notes: note ? [...inner.notes, note] : inner.notes };
+      continue;
+    }
+    const errno = errnoOf(g);
+    const failureId = typeof sig.failure === 'function' ? sig.failure(g, errno) : (sig.failure ?? (errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined));
+    if (!failureId) continue; // the wording matched, but not a failure this catalogue knows (e.g. another errno)
+    const failure = connectionFailure(failureId);
+    return {
+      signature: sig.id,
+      tool: sig.tool,
+      failure,
+      syscall: sig.syscall ?? failure.syscall,
+      errno: errno ? { ...errno, wording: g.err ? wordingOf(errno, g.err) : undefined } : undefined,
+      destination: destinationOf(g, text),
+      notes: [sig.note?.(g, errno), errno && g.err && wordingOf(errno, g.err) === 'musl' ? 'musl wording: the program runs on an Alpine-style (musl) image.' : undefined].filter((n): n is string => n !== undefined),
+    };
+  }
+  return undefined;
+}
+
+function errnoOf(g: Record<string, string | undefined>): Errno | undefined {
+  if (g.errno) return errnoByNumber(Number(g.errno));
+  if (g.code) return errnoByName(g.code);
+  if (g.err) return errnoByText(g.err);
+  return undefined;
+}
+
+/** proxies name the upstream in a field of their own; clients put the URL in the line */
+const UPSTREAM = /\bupstream: "\w+:\/\/(?<host>\[[^\]]+\]|[^/:"\s]+)(?::(?<port>\d+))?/;
+const URL_IN_LINE = /"(?<scheme>https?):\/\/(?<host>\[[^\]]+\]|[^/:"\s]+)(?::(?<port>\d+))?[/"]/;
+
+function destinationOf(g: Record<string, string | undefined>, line: string): LineMatch['destination'] {
+  if (g.host) return { host: g.host, port: g.port ? Number(g.port) : undefined };
+  const m = UPSTREAM.exec(line) ?? URL_IN_LINE.exec(line);
+  if (!m?.groups) return undefined;
+  const port = m.groups.port ? Number(m.groups.port) : m.groups.scheme === 'https' ? 443 : m.groups.scheme === 'http' ? 80 : undefined;
+  return { host: m.groups.host!, port };
+}
+
+/** Signatures whose example reads most like the line: for input nothing matched, so the user sees what is known. */
+export function closestSignatures(line: string, limit = 3): { signature: Signature; score: number }[] {
+  const words = wordsOf(line);
+  if (words.size === 0) return [];
+  return SIGNATURES.map((signature) => ({ signature, score: dice(words, exampleWords(signature)) }))
+    .filter((c) => c.score >= 0.2)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit);
+}
+
+const wordsOf = (text: string) => new Set(text.toLowerCase().match(/[a-z]{3,}/g) ?? []);
+const EXAMPLE_WORDS = new Map<Signature, Set<string>>();
+function exampleWords(sig: Signature): Set<string> {
+  let words = EXAMPLE_WORDS.get(sig);
+  if (!words) EXAMPLE_WORDS.set(sig, (words = wordsOf(sig.example)));
+  return words;
+}
+function dice(a: Set<string>, b: Set<string>): number {
+  let shared = 0;
+  for (const w of a) if (b.has(w)) shared++;
+  return (2 * shared) / (a.size + b.size);
+}
+
+/** Lines worth offering closest matches for when nothing was recognised: the ones that read like errors. */
+export const LOOKS_LIKE_AN_ERROR = /error|fail|refused|timed? ?out|unreachable|reset|exception|cannot|can't|couldn't|unable|denied|closed/i;

@@ -1,0 +1,130 @@
+import type { Cause } from '../knowledge/connection-failures.js';
+import { CATALOGUE_COVERS, SIGNATURES } from '../knowledge/error-signatures.js';
+import { ruleInfo, type RuleTarget } from '../rules/index.js';
+import { closestSignatures, LOOKS_LIKE_AN_ERROR, matchLine, type LineMatch } from './explain.js';
+
+/** The JSON shape of one explained line (`explanations[]` in a report whose target kind is "text"). */
+export interface ExplainedLine {
+  line: number;
+  text: string;
+  signature: string;
+  tool: string;
+  syscall: string;
+  errno?: { name: string; number: number; text: string; wording?: 'glibc' | 'musl' | 'go' };
+  failure: { id: string; title: string; meaning: string };
+  destination?: { host: string; port?: number };
+  notes: string[];
+  causes: ExplainedCause[];
+  /** commands that run every rule named by the causes */
+  next: string[];
+}
+
+export interface ExplainedCause {
+  rank: number;
+  cause: string;
+  /** a finding of one of these confirms the cause; the rule running (not skipped) and finding nothing excludes it */
+  rules: { id: string; target: RuleTarget }[];
+  check?: string;
+  commands: string[];
+}
+
+export interface Unrecognised {
+  /** lines that held no message of the catalogue */
+  lines: number;
+  /** when nothing at all was recognised: the error-looking lines and the signatures closest to each */
+  closest: { line: number; text: string; matches: { signature: string; tool: string; example: string; score: number }[] }[];
+}
+
+const CAPTURE_FILE = '/tmp/netdoctor.pcap';
+const MAX_CLOSEST_LINES = 3;
+
+/** Reads lines one at a time (a log may be long) and keeps what the report needs. */
+export class TextExplainer {
+  readonly explained: ExplainedLine[] = [];
+  private lines = 0;
+  private candidates: { line: number; text: string }[] = [];
+  /** when no line reads like an error, a short paste is still compared as it is */
+  private firstLines: { line: number; text: string }[] = [];
+
+  push(text: string): void {
+    const line = ++this.lines;
+    const match = matchLine(text);
+    if (match) this.explained.push(explainedLine(line, text, match));
+    else if (text.trim()) {
+      if (this.candidates.length < MAX_CLOSEST_LINES && LOOKS_LIKE_AN_ERROR.test(text)) this.candidates.push({ line, text: text.trim() });
+      if (this.firstLines.length <= MAX_CLOSEST_LINES) this.firstLines.push({ line, text: text.trim() });
+    }
+  }
+
+  get lineCount(): number {
+    return this.lines;
+  }
+
+  unrecognised(): Unrecognised {
+    const closest =
+      this.explained.length > 0
+        ? []
+        : (this.candidates.length > 0 || this.firstLines.length > MAX_CLOSEST_LINES ? this.candidates : this.firstLines).map(({ line, text }) => ({
+            line,
+            text,
+            matches: closestSignatures(text).map(({ signature, score }) => ({ signature: signature.id, tool: signature.tool, example: signature.example, score: Math.round(score * 100) / 100 })),
+          }));
+    return { lines: this.lines - this.explained.length, closest };
+  }
+}
+
+function explainedLine(line: number, text: string, m: LineMatch): ExplainedLine {
+  const dest = m.destination;
+  const causes = m.failure.causes.map((c, i) => explainedCause(i + 1, c, dest));
+  return {
+    line,
+    text: text.trim(),
+    signature: m.signature,
+    tool: m.tool,
+    syscall: m.syscall,
+    errno: m.errno ? { name: m.errno.name, number: m.errno.number, text: m.errno.wording ? m.errno[m.errno.wording] : m.errno.glibc, wording: m.errno.wording } : undefined,
+    failure: { id: m.failure.id, title: m.failure.title, meaning: m.failure.meaning },
+    destination: dest,
+    notes: m.notes,
+    causes,
+    next: commandsFor(
+      m.failure.causes.flatMap((c) => c.rules),
+      dest,
+    ),
+  };
+}
+
+function explainedCause(rank: number, c: Cause, dest: LineMatch['destination']): ExplainedCause {
+  return {
+    rank,
+    cause: c.cause,
+    rules: c.rules.map((id) => ({ id, target: ruleInfo(id).target })),
+    check: c.check ? fillIn(c.check, dest) : undefined,
+    commands: commandsFor(c.rules, dest),
+  };
+}
+
+/** The placeholders of the catalogue's checks, filled in where the message named the destination. */
+function fillIn(text: string, dest: LineMatch['destination']): string {
+  if (!dest) return text;
+  const filled = text.replaceAll('ADDR', dest.host);
+  return dest.port === undefined ? filled.replaceAll(':PORT', '') : filled.replaceAll('PORT', String(dest.port));
+}
+
+function commandsFor(ruleIds: readonly string[], dest: LineMatch['destination']): string[] {
+  const unique = [...new Set(ruleIds)];
+  const node = unique.filter((id) => ruleInfo(id).target === 'node');
+  const pcap = unique.filter((id) => ruleInfo(id).target === 'pcap');
+  const commands: string[] = [];
+  if (node.length) commands.push(`sudo netdoctor node --rules ${node.join(',')}`);
+  if (pcap.length) {
+    const filter = dest ? `(tcp${dest.port !== undefined ? ` port ${dest.port}` : ''} and host ${dest.host.replace(/^\[|\]$/g, '')}) or icmp or icmp6` : 'tcp or icmp or icmp6';
+    commands.push(`sudo timeout 60 tcpdump -i any -w ${CAPTURE_FILE} '${filter}'`, `netdoctor pcap ${CAPTURE_FILE} --rules ${pcap.join(',')}`);
+  }
+  return commands;
+}
+
+/** The catalogue in a sentence, for telling users what "not recognised" was measured against. */
+export function catalogueSummary(): string {
+  return `${SIGNATURES.length} message signatures of ${CATALOGUE_COVERS.join(', ')}, and the errno texts of glibc, musl and Go`;
+}
