@@ -1,7 +1,7 @@
 import type { Cause } from '../knowledge/connection-failures.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../knowledge/error-signatures.js';
 import { ruleInfo, type RuleTarget } from '../rules/index.js';
-import { closestSignatures, LOOKS_LIKE_AN_ERROR, matchLine, type LineMatch } from './explain.js';
+import { closestSignatures, LOOKS_LIKE_AN_ERROR, matchLine, MIGHT_MATCH, type LineMatch } from './explain.js';
 
 /** The JSON shape of one explained line (`explanations[]` in a report whose target kind is "text"). */
 export interface ExplainedLine {
@@ -46,14 +46,19 @@ export class TextExplainer {
   /** when no line reads like an error, a short paste is still compared as it is */
   private firstLines: { line: number; text: string }[] = [];
 
-  push(text: string): void {
+  push(raw: string): void {
     const line = ++this.lines;
-    const match = matchLine(text);
-    if (match) this.explained.push(explainedLine(line, text, match));
-    else if (text.trim()) {
-      if (this.candidates.length < MAX_CLOSEST_LINES && LOOKS_LIKE_AN_ERROR.test(text)) this.candidates.push({ line, text: text.trim() });
-      if (this.firstLines.length <= MAX_CLOSEST_LINES) this.firstLines.push({ line, text: text.trim() });
+    const text = raw.trim();
+    if (!text) return;
+    if (MIGHT_MATCH.test(text)) {
+      const own = detached(text);
+      const match = matchLine(own);
+      if (match) return void this.explained.push(explainedLine(line, own, match));
     }
+    // what "closest" needs is only wanted while nothing was recognised
+    if (this.explained.length > 0) return;
+    if (this.candidates.length < MAX_CLOSEST_LINES && LOOKS_LIKE_AN_ERROR.test(text)) this.candidates.push({ line, text: detached(text) });
+    if (this.firstLines.length <= MAX_CLOSEST_LINES) this.firstLines.push({ line, text: detached(text) });
   }
 
   get lineCount(): number {
@@ -73,12 +78,21 @@ export class TextExplainer {
   }
 }
 
+/**
+ * A copy of a line that does not share memory with the chunk it was read from. V8 keeps a substring as a
+ * view of its parent, so every kept line (and every regex group taken from it) would otherwise pin a whole
+ * 64 KiB read buffer: 2,000 failures in a long log held 150 MiB that way.
+ */
+function detached(line: string): string {
+  return Buffer.from(line, 'utf8').toString('utf8');
+}
+
 function explainedLine(line: number, text: string, m: LineMatch): ExplainedLine {
   const dest = m.destination;
   const causes = m.failure.causes.map((c, i) => explainedCause(i + 1, c, dest));
   return {
     line,
-    text: text.trim(),
+    text,
     signature: m.signature,
     tool: m.tool,
     syscall: m.syscall,

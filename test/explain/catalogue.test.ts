@@ -1,10 +1,10 @@
 /** The message catalogue is consistent: every example is recognised by its own signature, every cause names real rules. */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { closestSignatures, matchLine } from '../../src/explain/explain.js';
+import { closestSignatures, firstMatch, matchLine } from '../../src/explain/explain.js';
 import { CONNECT_FAILURE_OF_ERRNO, CONNECTION_FAILURES, connectionFailure } from '../../src/knowledge/connection-failures.js';
 import { ERRNOS, errnoByText } from '../../src/knowledge/errnos.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../../src/knowledge/error-signatures.js';
@@ -23,6 +23,21 @@ describe('error-message catalogue', () => {
 
   it('every program the help names has a signature', () => {
     for (const program of CATALOGUE_COVERS) assert.ok(SIGNATURES.some((s) => s.tool.includes(program)), `${program} has no signature`);
+  });
+
+  it('the quick pre-test never hides a match: examples and every real captured line agree with the full search', () => {
+    const dir = join(ROOT, 'test/fixtures/explain');
+    const real = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'probes')
+      .flatMap((d) => readdirSync(join(dir, d.name)).flatMap((f) => readFileSync(join(dir, d.name, f), 'utf8').split('\n')));
+    assert.ok(real.length > 500);
+    let matched = 0;
+    for (const line of [...SIGNATURES.map((s) => s.example), ...real]) {
+      const full = firstMatch(line)?.signature;
+      assert.equal(matchLine(line)?.signature, full, line);
+      if (full) matched++;
+    }
+    assert.ok(matched >= 150, `only ${matched} lines matched`);
   });
 
   it('signature and failure ids are unique', () => {
