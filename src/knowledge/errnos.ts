@@ -37,8 +37,9 @@ export const errnoByNumber = (n: number): Errno | undefined => BY_NUMBER.get(n);
 /** Any runtime's wording, any case ("Connection refused", "connection refused", "Address not available"). */
 export const errnoByText = (text: string): Errno | undefined => BY_TEXT.get(text.trim().toLowerCase());
 
-/** Which library's wording a text is, for telling the user what printed it (musl means an Alpine-style image). */
+/** Which library's wording a text is, for telling the user what printed it (musl means an Alpine-style image); undefined where glibc and musl word it alike. */
 export function wordingOf(errno: Errno, text: string): 'glibc' | 'musl' | 'go' | undefined {
+  if (errno.glibc === errno.musl && text === errno.glibc) return undefined;
   if (text === errno.glibc) return 'glibc';
   if (text === errno.musl) return 'musl';
   if (text === errno.go) return 'go';
