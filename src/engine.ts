@@ -107,11 +107,12 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
 export async function explainText(args: string[]): Promise<Report> {
   const explainer = new TextExplainer();
   for await (const line of textLines(args)) explainer.push(line);
+  explainer.assertText();
   const target = { kind: 'text' as const, name: args.length === 1 && args[0] === '-' ? STDIN_NAME : 'argument' };
   return buildReport(target, [], {
     skipped: [],
     problems: [],
-    input: { lines: explainer.lineCount, recognised: explainer.explained.length },
+    input: { lines: explainer.lineCount, recognised: explainer.recognised, shown: explainer.explained.length },
     explanations: explainer.explained,
     unrecognised: explainer.unrecognised(),
   });

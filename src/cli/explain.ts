@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { explainText } from '../engine.js';
 import { renderJson } from '../report/json.js';
 import { renderExplainMarkdown, renderExplainText } from '../report/explain.js';
-import { UsageError, useColor } from './options.js';
+import { useColor } from './options.js';
 
 interface ExplainOptions {
   format?: 'text' | 'json' | 'markdown';
@@ -28,13 +28,11 @@ Examples:
 
 It knows the messages of curl, wget, busybox, nc, Go (and so kubelet), Node.js, Python, Java and nginx,
 and the errno texts of glibc, musl and Go. Exit status: 0 when the text was read (recognised or not),
-2 when there was no text.`,
+2 when there was no text. The first 1000 recognised lines are explained;
+the rest are counted.`,
     )
     .action(async (text: string[], opts: ExplainOptions) => {
       const report = await explainText(text);
-      if (report.input!.lines === 0 || (report.input!.lines === 1 && text.join('').trim() === '')) {
-        throw new UsageError('no text to explain: pass the error message in quotes, or - and the lines on stdin');
-      }
       process.stdout.write(opts.format === 'json' ? renderJson(report) : opts.format === 'markdown' ? renderExplainMarkdown(report) : renderExplainText(report, { color: useColor(opts), quiet: opts.quiet }));
       setExit(0);
     });

@@ -5,6 +5,7 @@ import { BundleError } from '../sources/bundle/archive.js';
 import { NothingToCollectError } from '../sources/host/collect-node.js';
 import { ManifestInputError } from '../sources/manifests.js';
 import { CaptureInputError } from '../sources/capture.js';
+import { NoTextError } from '../explain/explained.js';
 import { TOOL_VERSION } from '../sources/package-info.js';
 import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
@@ -17,7 +18,7 @@ import { planCommand } from './plan.js';
 import { rulesCommand } from './rules.js';
 
 /** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
-const EXPECTED = [UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError];
+const EXPECTED = [UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -47,14 +47,15 @@ export function firstMatch(text: string, signatures: readonly Signature[] = SIGN
     const failureId = typeof sig.failure === 'function' ? sig.failure(g, errno) : (sig.failure ?? (errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined));
     if (!failureId) continue; // the wording matched, but not a failure this catalogue knows (e.g. another errno)
     const failure = connectionFailure(failureId);
+    const wording = errno && g.err ? wordingOf(errno, g.err) : undefined;
     return {
       signature: sig.id,
       tool: sig.tool,
       failure,
       syscall: sig.syscall ?? failure.syscall,
-      errno: errno ? { ...errno, wording: g.err ? wordingOf(errno, g.err) : undefined } : undefined,
+      errno: errno ? { ...errno, wording } : undefined,
       destination: destinationOf(g, text),
-      notes: [sig.note?.(g, errno), errno && g.err && wordingOf(errno, g.err) === 'musl' ? 'musl wording: the program runs on an Alpine-style (musl) image.' : undefined].filter((n): n is string => n !== undefined),
+      notes: [sig.note?.(g, errno), wording === 'musl' ? 'musl wording: the program runs on an Alpine-style (musl) image.' : undefined].filter((n): n is string => n !== undefined),
     };
   }
   return undefined;

@@ -37,11 +37,21 @@ export interface Unrecognised {
 
 const CAPTURE_FILE = '/tmp/netdoctor.pcap';
 const MAX_CLOSEST_LINES = 3;
+/** A log can be all failures; past this many, recognised lines are counted, not kept (memory stays bounded). */
+export const MAX_EXPLAINED_LINES = 1000;
+
+/** The text had no line with anything in it: nothing to explain (exit 2). */
+export class NoTextError extends Error {
+  override name = 'NoTextError';
+}
 
 /** Reads lines one at a time (a log may be long) and keeps what the report needs. */
 export class TextExplainer {
   readonly explained: ExplainedLine[] = [];
+  /** every recognised line, kept or not */
+  recognised = 0;
   private lines = 0;
+  private blank = 0;
   private candidates: { line: number; text: string }[] = [];
   /** when no line reads like an error, a short paste is still compared as it is */
   private firstLines: { line: number; text: string }[] = [];
@@ -49,11 +59,16 @@ export class TextExplainer {
   push(raw: string): void {
     const line = ++this.lines;
     const text = raw.trim();
-    if (!text) return;
+    if (!text) return void this.blank++;
     if (MIGHT_MATCH.test(text)) {
-      const own = detached(text);
+      const keep = this.explained.length < MAX_EXPLAINED_LINES;
+      const own = keep ? detached(text) : text;
       const match = matchLine(own);
-      if (match) return void this.explained.push(explainedLine(line, own, match));
+      if (match) {
+        this.recognised++;
+        if (keep) this.explained.push(explainedLine(line, own, match));
+        return;
+      }
     }
     // what "closest" needs is only wanted while nothing was recognised
     if (this.explained.length > 0) return;
@@ -65,6 +80,11 @@ export class TextExplainer {
     return this.lines;
   }
 
+  /** Throws NoTextError when every line read was blank. */
+  assertText(): void {
+    if (this.blank === this.lines) throw new NoTextError('no text to explain: pass the error message in quotes, or - and the lines on stdin');
+  }
+
   unrecognised(): Unrecognised {
     const closest =
       this.explained.length > 0
@@ -74,7 +94,7 @@ export class TextExplainer {
             text,
             matches: closestSignatures(text).map(({ signature, score }) => ({ signature: signature.id, tool: signature.tool, example: signature.example, score: Math.round(score * 100) / 100 })),
           }));
-    return { lines: this.lines - this.explained.length, closest };
+    return { lines: this.lines - this.recognised, closest };
   }
 }
 

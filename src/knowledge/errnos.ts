@@ -2,8 +2,8 @@
  * The errno values behind TCP connection failures, in the words each runtime prints them.
  * Sources: glibc's strerror texts (sysdeps/gnu/errlist.h), musl's (src/errno/__strerror.h), Go's
  * syscall.Errstr table (syscall/zerrors_linux_amd64.go), Linux's numbers (include/uapi/asm-generic/errno.h).
- * Every text below was also printed on this project's machines by the clients in
- * test/fixtures/explain/capture.sh, except the ones that had no failure to print them.
+ * The clients in test/fixtures/explain/capture.sh printed every text below on this project's machines,
+ * except EADDRINUSE's (no scenario makes it) and musl's ECONNRESET text (no musl client reads a reset there).
  */
 export interface Errno {
   name: ErrnoName;

@@ -203,7 +203,7 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'curl-56',
     tool: 'curl',
     pattern: rx(String.raw`\(56\) (?:Recv failure|Send failure|OpenSSL SSL_read|Failure when receiving data from the peer)(?:.*?${ERR})?`),
-    failure: (_g, errno) => readFailure(_g, errno) ?? 'connection-reset',
+    failure: (g, errno) => readFailure(g, errno) ?? 'connection-reset',
     syscall: 'recv()',
     example: 'curl: (56) Recv failure: Connection reset by peer',
     source: `${FIXTURE}econnreset/curl.txt; ${CURL_ERRORS}`,

@@ -1,6 +1,5 @@
 import pc from 'picocolors';
-import type { ExplainedLine } from '../explain/explained.js';
-import { catalogueSummary } from '../explain/explained.js';
+import { catalogueSummary, type ExplainedLine } from '../explain/explained.js';
 import type { Report } from './report.js';
 
 /** Lines that tell of the same failure towards the same place are explained once, with all their line numbers. */
@@ -24,7 +23,7 @@ const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` :
 export function renderExplainText(report: Report, opts: { color: boolean; quiet?: boolean }): string {
   const c = pc.createColors(opts.color);
   const out: string[] = [];
-  const input = report.input ?? { lines: 0, recognised: 0 };
+  const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
   if (!opts.quiet) out.push(c.bold(`${report.tool} ${report.version} — explain ${report.target.name}`) + c.dim(` (${input.lines} line${input.lines === 1 ? '' : 's'}, ${input.recognised} recognised)`), '');
   for (const group of groups(report.explanations ?? [])) {
     const first = group[0]!;
@@ -48,15 +47,18 @@ export function renderExplainText(report: Report, opts: { color: boolean; quiet?
   }
   const unrecognised = report.unrecognised;
   if (input.recognised === 0) {
-    out.push(c.bold(input.lines === 0 ? 'Not recognised: the input was empty.' : `Not recognised: no line is a connection-failure message this catalogue knows (${catalogueSummary()}).`));
+    out.push(c.bold(`Not recognised: no line is a connection-failure message this catalogue knows (${catalogueSummary()}).`));
     for (const cand of unrecognised?.closest ?? []) {
       out.push(`  line ${cand.line}: ${clip(cand.text)}`);
       if (cand.matches.length === 0) out.push(c.dim('    nothing in the catalogue reads like it'));
       for (const m of cand.matches) out.push(`    ${c.dim(`closest (${Math.round(m.score * 100)}%):`)} ${m.tool} ${c.dim(`[${m.signature}]`)}  ${clip(m.example, 120)}`);
     }
-    if (input.lines > 0 && !unrecognised?.closest.length) out.push(c.dim('  No line reads like an error message; paste the line that names the failure (with "refused", "timed out", "reset", an errno…).'));
+    if (!unrecognised?.closest.length) out.push(c.dim('  No line reads like an error message; paste the line that names the failure (with "refused", "timed out", "reset", an errno…).'));
     out.push(c.dim('  `netdoctor rules` lists what the node, lint and pcap commands check.'));
-  } else if (!opts.quiet && unrecognised && unrecognised.lines > 0) {
+  } else if (input.shown < input.recognised) {
+    out.push(c.dim(`${input.recognised - input.shown} more recognised lines are counted but not shown: the first ${input.shown} are.`));
+  }
+  if (input.recognised > 0 && !opts.quiet && unrecognised && unrecognised.lines > 0) {
     out.push(c.dim(`${unrecognised.lines} other line${unrecognised.lines === 1 ? '' : 's'} held no connection-failure message this catalogue knows.`));
   }
   return out.join('\n') + '\n';
@@ -65,7 +67,7 @@ export function renderExplainText(report: Report, opts: { color: boolean; quiet?
 const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('`', "'");
 
 export function renderExplainMarkdown(report: Report): string {
-  const input = report.input ?? { lines: 0, recognised: 0 };
+  const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
   const out = [`# ${report.tool} ${report.version}: explain ${report.target.name}`, '', `**${input.lines} lines, ${input.recognised} recognised**`, ''];
   for (const group of groups(report.explanations ?? [])) {
     const first = group[0]!;
@@ -77,5 +79,6 @@ export function renderExplainMarkdown(report: Report): string {
     out.push('');
   }
   if (input.recognised === 0) out.push(`Not recognised: no line is a connection-failure message this catalogue knows (${catalogueSummary()}).`, '');
+  else if (input.shown < input.recognised) out.push(`${input.recognised - input.shown} more recognised lines are counted but not shown: the first ${input.shown} are.`, '');
   return out.join('\n');
 }

@@ -32,9 +32,9 @@ export interface Report {
   };
   /** findings an annotation on their object silenced (lint), with the reason given */
   suppressed?: SuppressedFinding[];
-  /** explain: how much text was read and how many of its lines were recognised */
-  input?: { lines: number; recognised: number };
-  /** explain: one entry per recognised line */
+  /** explain: how much text was read, how many of its lines were recognised, and how many of those are in `explanations` */
+  input?: { lines: number; recognised: number; shown: number };
+  /** explain: one entry per recognised line, for the first MAX_EXPLAINED_LINES of them */
   explanations?: ExplainedLine[];
   /** explain: what was not recognised, with the closest known messages when nothing was */
   unrecognised?: Unrecognised;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/report/report.js';
+import { MAX_EXPLAINED_LINES } from '../../src/explain/explained.js';
 import { FIXTURES, runCli } from '../helpers.js';
 
 const fixture = (p: string) => readFileSync(join(FIXTURES, 'explain', p), 'utf8');
@@ -81,6 +82,7 @@ describe('netdoctor explain', () => {
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /no text to explain/);
     assert.equal((await runCli(['explain', '-'], { stdin: '' })).code, 2);
+    assert.equal((await runCli(['explain', '-'], { stdin: '  \n\n\t\n' })).code, 2, 'blank lines are no text either');
     assert.equal((await runCli(['explain'])).code, 2);
   });
 
@@ -91,6 +93,18 @@ describe('netdoctor explain', () => {
     const quiet = await runCli(['explain', '--quiet', fixture('eaddrnotavail/busybox-musl.txt').trim()]);
     assert.doesNotMatch(quiet.stdout, /kube-netdoctor/);
     assert.match(quiet.stdout, /note: musl wording/);
+  });
+
+  it('a log of nothing but failures: the first 1000 are explained, the rest counted', async () => {
+    const line = fixture('econnrefused/go-dial.txt').trim();
+    const r = await runCli(['explain', '-', '--format', 'json'], { stdin: `${line}\n`.repeat(MAX_EXPLAINED_LINES + 500) });
+    const report = JSON.parse(r.stdout) as Report;
+    assert.deepEqual(report.input, { lines: MAX_EXPLAINED_LINES + 500, recognised: MAX_EXPLAINED_LINES + 500, shown: MAX_EXPLAINED_LINES });
+    assert.equal(report.explanations!.length, MAX_EXPLAINED_LINES);
+    assert.equal(report.unrecognised!.lines, 0);
+    const text = await runCli(['explain', '-'], { stdin: `${line}\n`.repeat(MAX_EXPLAINED_LINES + 500) });
+    assert.match(text.stdout, /… and 995 more lines like these/);
+    assert.match(text.stdout, /500 more recognised lines are counted but not shown: the first 1000 are\./);
   });
 
   it('curl exit codes explain lines in any wording', async () => {
