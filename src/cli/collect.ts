@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { collectBundle, nodePortsFrom } from '../engine.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
-import { defaultNetns, parseDuration, parseNetns } from './options.js';
+import { defaultNetns, parseDuration, parseNetns, withAsNode } from './options.js';
 
 interface CollectOptions {
   output?: string;
@@ -11,6 +11,7 @@ interface CollectOptions {
   nodeportRange?: string;
   redact?: boolean;
   kubeProxyLog?: string;
+  asNode?: boolean;
 }
 
 export function collectCommand(setExit: (code: number) => void): Command {
@@ -18,6 +19,7 @@ export function collectCommand(setExit: (code: number) => void): Command {
     .description('write everything `node` reads into a bundle (.tar.gz) for offline analysis')
     .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
     .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
+    .option('--as-node', 'with --netns self: record this namespace as the node\'s own even when the kernel shows it is not')
     .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
     .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
     .option('--redact', 'replace every IP address with a consistent stand-in')
@@ -34,7 +36,7 @@ Examples:
       const out = opts.output ?? `netdoctor-${os.hostname()}-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`;
       await collectBundle({
         out,
-        netns: opts.netns ?? defaultNetns(),
+        netns: withAsNode(opts.netns ?? defaultNetns(), opts.asNode),
         intervalMs: opts.interval,
         nodePorts: opts.nodeportRange ? nodePortsFrom(opts.nodeportRange) : undefined,
         redact: opts.redact === true,

@@ -16,9 +16,11 @@ import { UsageError } from './options.js';
 import { pcapCommand } from './pcap.js';
 import { planCommand } from './plan.js';
 import { rulesCommand } from './rules.js';
+import { NothingCheckedError } from '../report/report.js';
+import { InputFileError } from '../sources/fs/require-file.js';
 
 /** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
-const EXPECTED = [UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
+const EXPECTED = [InputFileError, NothingCheckedError, UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { diagnoseNode, nodePortsFrom } from '../engine.js';
 import { selectRules } from '../rules/index.js';
-import { addCommonOptions, defaultNetns, emit, parseDuration, parseNetns, type CommonOptions } from './options.js';
+import { addCommonOptions, defaultNetns, withAsNode, emit, parseDuration, parseNetns, type CommonOptions } from './options.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
 
 interface NodeOptions extends CommonOptions {
@@ -9,12 +9,14 @@ interface NodeOptions extends CommonOptions {
   interval: number;
   nodeportRange?: string;
   kubeProxyLog?: string;
+  asNode?: boolean;
 }
 
 export function nodeCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('node')
     .description("diagnose this machine: the host network namespace and, as root, every pod's")
     .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
+    .option('--as-node', 'with --netns self: judge this namespace as a node even when the kernel shows it is not the first one (for `ip netns exec X` tests)')
     .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
     .option('--nodeport-range <A-B>', 'the cluster\'s NodePort range (default 30000-32767)')
     .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)");
@@ -32,7 +34,7 @@ Examples:
   return cmd.action(async (opts: NodeOptions) => {
     const rules = selectRules(opts.rules);
     const report = await diagnoseNode({
-      netns: opts.netns ?? defaultNetns(),
+      netns: withAsNode(opts.netns ?? defaultNetns(), opts.asNode),
       intervalMs: opts.interval,
       nodePorts: nodePortsFrom(opts.nodeportRange),
       kubeProxyLog: opts.kubeProxyLog,

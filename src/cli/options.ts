@@ -35,6 +35,13 @@ export function parseNetns(text: string): NetnsSelection {
   return { kind: 'list', items };
 }
 
+/** --as-node only means something with --netns self. */
+export function withAsNode(sel: NetnsSelection, asNode: boolean | undefined): NetnsSelection {
+  if (!asNode) return sel;
+  if (sel.kind !== 'self') throw new UsageError('--as-node goes with --netns self (it judges the namespace the tool runs in as a node)');
+  return { kind: 'self', asNode: true };
+}
+
 export function defaultNetns(): NetnsSelection {
   return process.getuid?.() === 0 ? { kind: 'all' } : { kind: 'self' };
 }

@@ -39,11 +39,16 @@ interface Pending {
   tcpSeen?: boolean;
 }
 
+/** Every kernel has these two, and both `sysctl -a` and the collector print them: a set without them is partial. */
+function looksComplete(s: Map<string, unknown>): boolean {
+  return s.has('net.ipv4.tcp_timestamps') && s.has('net.ipv4.ip_local_port_range') && s.has('net.ipv4.tcp_tw_reuse');
+}
+
 /** Turns artefacts into facts as they arrive; `finish` hands over the NodeFacts. */
 export class FactsBuilder implements ArtefactSink {
   private readonly opts: BuilderOptions;
   private readonly netnsById = new Map<string, Pending>();
-  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'cluster' | 'problems'> = { problems: new Map() };
+  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'cluster' | 'problems' | 'absent'> = { problems: new Map(), absent: new Map() };
   private result: NodeFacts | undefined;
 
   constructor(opts: BuilderOptions) {
@@ -57,7 +62,7 @@ export class FactsBuilder implements ArtefactSink {
       return;
     }
     this.netnsById.set(meta.id, {
-      facts: { meta, ephemeral: ephemeralPorts(undefined), iptables: {}, ipvs: {}, first: {}, later: {}, problems: new Map() },
+      facts: { meta, ephemeral: ephemeralPorts(undefined), iptables: {}, ipvs: {}, first: {}, later: {}, problems: new Map(), absent: new Map() },
     });
   }
 
@@ -80,7 +85,9 @@ export class FactsBuilder implements ArtefactSink {
     const facts = pending.facts;
     this.guard(facts.problems, file, () => {
       if (file === 'sysctl.txt') {
-        facts.sysctls = parseSysctls(content, path);
+        const parsed = parseSysctls(content, path);
+        facts.sysctls = facts.sysctls ? new Map([...facts.sysctls, ...parsed]) : parsed;
+        facts.sysctlsComplete ||= looksComplete(facts.sysctls);
         facts.ephemeral = ephemeralPorts(facts.sysctls, path);
       } else if ((IPTABLES_SAVES as readonly string[]).includes(file)) {
         facts.iptables[file as IptablesSave] = parseIptablesSave(content, file);
@@ -147,10 +154,18 @@ export class FactsBuilder implements ArtefactSink {
     else where.pending.facts.problems.set(where.file, reason);
   }
 
+  absent(path: string, reason: string): void {
+    const where = this.locate(path);
+    if (!where || where.kind === 'host') this.host.absent.set(path, reason);
+    else where.pending.facts.absent.set(where.file, reason);
+  }
+
   async finish(info: BundleInfo): Promise<void> {
     const netns: NetnsFacts[] = [];
     for (const pending of this.netnsById.values()) {
       const f = pending.facts;
+      // A socket table whose read failed is not an empty table: it stays unread, and its rules are skipped.
+      if (f.problems.has('proc/net/tcp')) pending.socketsBroken = true;
       if (pending.scanner && !pending.socketsBroken) {
         this.guard(f.problems, 'proc/net/tcp', () => {
           if (pending.tcpSeen) f.sockets = pending.scanner!.result();
@@ -174,6 +189,8 @@ export class FactsBuilder implements ArtefactSink {
       nodePorts: this.opts.nodePorts,
       netns,
       problems: this.host.problems,
+      absent: this.host.absent,
+      notes: info.notes ?? [],
     };
   }
 

@@ -10,7 +10,13 @@ export interface ArtefactSink {
   netns(meta: NetnsMeta): void;
   text(path: string, content: string): void;
   stream(path: string): ChunkWriter;
+  /** the artefact could not be read: the rules that need it are not checked */
   failed(path: string, reason: string): void;
+  /**
+   * the machine has no such thing (no IPVS in the kernel, no kube-proxy on the node): the rules that need it
+   * do not apply here, which is an answer, not a gap
+   */
+  absent(path: string, reason: string): void;
   finish(info: BundleInfo): Promise<void>;
 }
 
@@ -30,6 +36,9 @@ export interface BundleInfo {
   nodePortRangeOrigin?: string;
   netns: NetnsMeta[];
   problems: { path: string; reason: string }[];
+  absent?: { path: string; reason: string }[];
+  /** sentences about the run as a whole (not root: one namespace read) */
+  notes?: string[];
 }
 
 /** Canonical order of a netns's artefacts: sysctls before sockets (the port range shapes the scan). */

@@ -51,6 +51,11 @@ export type IptablesSave = (typeof IPTABLES_SAVES)[number];
 export interface NetnsFacts {
   meta: NetnsMeta;
   sysctls?: Sysctls;
+  /**
+   * the sysctls read are the collector's set or `sysctl -a`: a key missing from them is missing from the
+   * kernel. A pasted single value or sysctl.conf excerpt is partial: a missing key was just not given.
+   */
+  sysctlsComplete?: boolean;
   ephemeral: EphemeralPorts;
   sockets?: SocketTable;
   /** listeners as `ss -ltn` shows them, with their backlog */
@@ -64,6 +69,8 @@ export interface NetnsFacts {
   later: CounterSamples;
   /** artefact (path relative to netns/<id>/) → why it is missing or unusable */
   problems: Map<string, string>;
+  /** artefact → why this namespace has no such thing (no IPVS in the kernel): rules needing it do not apply */
+  absent: Map<string, string>;
 }
 
 export interface NodeFacts {
@@ -84,6 +91,10 @@ export interface NodeFacts {
   netns: NetnsFacts[];
   /** bundle path of a host-level artefact (or a namespace that could not be read) → why it is missing */
   problems: Map<string, string>;
+  /** bundle path of a host-level artefact → why the machine has no such thing (no kube-proxy runs here) */
+  absent: Map<string, string>;
+  /** sentences about the run as a whole (not root: only one namespace read), shown before the findings */
+  notes: string[];
 }
 
 /** Every artefact that could not be collected or parsed, by bundle path. */

@@ -1,7 +1,7 @@
 import type { ExplainedLine, Unrecognised } from '../explain/explained.js';
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
-import { summarize, type RuleRun, type Skipped } from '../rules/lib/run.js';
+import { summarize, type Coverage, type RuleRun, type Skipped } from '../rules/lib/run.js';
 import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
 import { TOOL_NAME, TOOL_VERSION } from '../sources/package-info.js';
 
@@ -30,6 +30,13 @@ export interface Report {
     /** pcap: what each capture held */
     captures?: { source: string; format?: string; linkTypes: number[]; interfaces: number; packets: number; tcpPackets: number; tuples: number; attempts: number; conversations: number; established: number; refused: number; seconds: number }[];
   };
+  /** sentences about the run as a whole, shown first (not root: only one namespace was read) */
+  notes?: string[];
+  /**
+   * node rules: what was judged where. `complete` is true only when every selected rule ran (or does not
+   * apply) in every namespace read; "No problems found" is said only then.
+   */
+  coverage?: { complete: boolean; ran: number; skipped: number; notApplicable: number; targets: Coverage[] };
   /** findings an annotation on their object silenced (lint), with the reason given */
   suppressed?: SuppressedFinding[];
   /** explain: how much text was read, how many of its lines were recognised, and how many of those are in `explanations` */
@@ -41,18 +48,28 @@ export interface Report {
 }
 
 /** A report with its fields in SPEC.md's order (tool, version, schemaVersion, target, findings, skipped, problems, summary), then the rest. */
-export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed' | 'input' | 'explanations' | 'unrecognised'>>): Report {
+export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed' | 'input' | 'explanations' | 'unrecognised' | 'notes' | 'coverage'>>): Report {
   const { skipped, problems, ...extra } = rest;
   return { tool: TOOL_NAME, version: TOOL_VERSION, schemaVersion: REPORT_SCHEMA_VERSION, target, findings, skipped, problems, summary: summarize(findings), ...extra };
 }
+
+/** The tool could not do its job: no selected rule could run on anything read (exit 2). */
+export class NothingCheckedError extends Error {}
 
 export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {
   const findings = runs.flatMap(({ facts, run }) => run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })));
   const skipped = runs.flatMap(({ run }) => run.skipped);
   const problems = runs.flatMap(({ facts }) => collectionProblems(facts));
+  const targets = runs.flatMap(({ run }) => run.coverage);
+  const count = (k: 'ran' | 'skipped' | 'notApplicable') => targets.reduce((n, t) => n + t[k].length, 0);
+  const coverage = { complete: skipped.every((s) => s.notApplicable), ran: count('ran'), skipped: count('skipped'), notApplicable: count('notApplicable'), targets };
+  if (coverage.ran + coverage.notApplicable === 0) throw new NothingCheckedError(nothingCheckedMessage(skipped, target));
+  const notes = runs.flatMap(({ facts }) => facts.notes);
   return buildReport(target, findings, {
     skipped,
     problems,
+    ...(notes.length > 0 ? { notes } : {}),
+    coverage,
     context: {
       netns: runs.reduce((n, r) => n + r.facts.netns.length, 0),
       rules: ruleCount,
@@ -60,4 +77,17 @@ export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; r
       nodes: runs.map((r) => r.facts.hostname),
     },
   });
+}
+
+/** One line: what was missing and what to do about it. */
+function nothingCheckedMessage(skipped: Skipped[], target: Report['target']): string {
+  const reasons = [...new Set(skipped.map((s) => s.reason))];
+  const denied = reasons.some((r) => /permission denied|must be root|EACCES|EPERM/i.test(r));
+  const todo = denied
+    ? 'run it as root (sudo netdoctor node), or collect a bundle as root and analyse that'
+    : target.kind === 'bundle'
+      ? 'the input holds none of the artefacts the selected rules read: add them (docs/bundle-layout.md lists each file and the rules it feeds), or name a file\'s kind with --as KIND'
+      : 'check that the namespaces still exist and the tools are installed (iproute2, iptables, procps)';
+  const shown = reasons.slice(0, 2).join('; ') + (reasons.length > 2 ? `; and ${reasons.length - 2} more reasons` : '');
+  return `nothing could be checked: ${shown || 'no rule selected could run'}. To fix: ${todo}.`;
 }

@@ -26,6 +26,21 @@ function subjectLine(f: Finding): string {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** The same reason for 30 namespaces is one line with a count; rules sharing a reason share a line. */
+function notCheckedLines(skipped: Report['skipped']): string[] {
+  const byReason = new Map<string, { rules: Set<string>; netns: Set<string> }>();
+  for (const s of skipped.filter((x) => !x.notApplicable)) {
+    const entry = byReason.get(s.reason) ?? { rules: new Set(), netns: new Set() };
+    entry.rules.add(s.rule);
+    for (const n of s.netns ?? []) entry.netns.add(n);
+    byReason.set(s.reason, entry);
+  }
+  return [...byReason].map(([reason, { rules, netns }]) => {
+    const where = netns.size === 0 ? '' : netns.size <= 2 ? ` in ${[...netns].join(', ')}` : ` in ${netns.size} namespaces`;
+    return `  ${[...rules].join(', ')}${where}: ${reason}`;
+  });
+}
+
 function contextLine(ctx: NonNullable<Report['context']>): string {
   const parts = [];
   if (ctx.netns !== undefined) parts.push(plural(ctx.netns, 'network namespace'));
@@ -40,6 +55,26 @@ function contextLine(ctx: NonNullable<Report['context']>): string {
   return parts.join(', ');
 }
 
+/**
+ * "No problems found." only when everything selected was checked; otherwise the count of what was not, so
+ * a reader who stops at the last line is not told a failure was ruled out.
+ */
+function summaryLine(report: Report, c: ReturnType<typeof pc.createColors>, paint: Record<Severity, (s: string) => string>): string {
+  const { error, warning, info } = report.summary;
+  const total = error + warning + info;
+  const unchecked = new Set(report.skipped.filter((x) => !x.notApplicable).map((x) => x.rule)).size;
+  const gap = unchecked > 0 ? `${plural(unchecked, 'rule')} not checked (listed at the top)` : '';
+  if (total > 0) {
+    const counts = `${paint.error(plural(error, 'error'))}, ${paint.warning(plural(warning, 'warning'))}, ${paint.info(`${info} info`)}`;
+    return gap ? `${counts}; ${c.yellow(gap)}` : counts;
+  }
+  if (report.target.kind === 'manifests' && report.problems.length > 0) {
+    return paint.error(`No findings in what could be read, but ${plural(report.problems.length, 'document error')} kept part of the input unread.`);
+  }
+  if (gap) return c.yellow(`No problems found in what was checked; ${gap}.`);
+  return c.green('No problems found.');
+}
+
 /** Findings grouped by severity, evidence under each, then the fix; one summary line last. */
 export function renderText(report: Report, opts: TextOptions): string {
   const c = pc.createColors(opts.color);
@@ -48,6 +83,13 @@ export function renderText(report: Report, opts: TextOptions): string {
   if (!opts.quiet) {
     const ctx = report.context;
     lines.push(c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) + (ctx ? c.dim(` (${contextLine(ctx)})`) : ''));
+    for (const note of report.notes ?? []) lines.push(c.yellow(`note: ${note}`));
+    const notChecked = notCheckedLines(report.skipped);
+    if (notChecked.length > 0) {
+      const rules = new Set(report.skipped.filter((x) => !x.notApplicable).map((x) => x.rule)).size;
+      lines.push(c.yellow(`Not checked (${plural(rules, 'rule')}; a rule not checked is not cleared):`));
+      lines.push(...notChecked);
+    }
     lines.push('');
   }
   for (const severity of ['error', 'warning', 'info'] as Severity[]) {
@@ -63,24 +105,16 @@ export function renderText(report: Report, opts: TextOptions): string {
     }
   }
   if (!opts.quiet) {
-    for (const s of report.skipped) {
-      lines.push(c.dim(`skipped ${s.rule}: ${s.reason}${s.netns ? ` [${s.netns.length > 3 ? `${s.netns.slice(0, 3).join(', ')} and ${s.netns.length - 3} more` : s.netns.join(', ')}]` : ''}`));
+    if (opts.verbose) {
+      for (const s of report.skipped.filter((x) => x.notApplicable)) lines.push(c.dim(`does not apply ${s.rule}: ${s.reason}`));
     }
     for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : 'not collected'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`));
     const suppressed = report.suppressed ?? [];
     if (opts.verbose) {
       for (const f of suppressed) lines.push(c.dim(`suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`));
     } else if (suppressed.length > 0) lines.push(c.dim(`${suppressed.length} finding${suppressed.length === 1 ? '' : 's'} suppressed by netdoctor.io/ignore annotations (--verbose lists them)`));
-    if (report.skipped.length || report.problems.length || suppressed.length) lines.push('');
-    const { error, warning, info } = report.summary;
-    const total = error + warning + info;
-    lines.push(
-      total === 0
-        ? report.target.kind === 'manifests' && report.problems.length > 0
-          ? paint.error(`No findings in what could be read, but ${plural(report.problems.length, 'document error')} kept part of the input unread.`)
-          : c.green('No problems found.')
-        : `${paint.error(`${error} error${error === 1 ? '' : 's'}`)}, ${paint.warning(`${warning} warning${warning === 1 ? '' : 's'}`)}, ${paint.info(`${info} info`)}`,
-    );
+    if (report.problems.length || suppressed.length || (opts.verbose && report.skipped.length)) lines.push('');
+    lines.push(summaryLine(report, c, paint));
   }
   return lines.join('\n') + '\n';
 }

@@ -56,6 +56,11 @@ export interface NodeRule {
   /** default severity; a finding may lower it */
   severity: Severity;
   needs: NodeNeed[];
+  /**
+   * sysctl keys the check decides on. Where the sysctls read are a partial set (a pasted file, not
+   * `sysctl -a`), a key missing from it means "not given", and the rule is skipped rather than cleared.
+   */
+  reads?: string[];
   /** "host": only the node's own network namespace; "netns": every namespace */
   scope: 'host' | 'netns';
   check(ctx: NodeRuleContext): FindingDraft[];

@@ -10,6 +10,7 @@ export default defineRule({
   id: 'ephemeral-port-range',
   title: 'The ephemeral port range is set in a way that hurts',
   severity: 'warning',
+  reads: ['net.ipv4.ip_local_port_range'],
   needs: ['sysctls'],
   scope: 'netns',
   check({ node, netns }) {

@@ -8,6 +8,7 @@ export default defineRule({
   id: 'ephemeral-range-overlaps-nodeports',
   title: "The node's ephemeral port range overlaps the NodePort range",
   severity: 'error',
+  reads: ['net.ipv4.ip_local_port_range'],
   needs: ['sysctls'],
   scope: 'host',
   check({ node, netns }) {

@@ -7,8 +7,9 @@ export default defineRule({
   id: 'ipvs-conn-reuse-mode',
   title: 'IPVS connection-reuse settings that are dangerous on this kernel',
   severity: 'warning',
+  reads: ['net.ipv4.vs.conn_reuse_mode'],
   needs: ['ipvs', 'sysctls'],
-  scope: 'netns',
+  scope: 'host',
   check({ node, netns }) {
     if (netns.ipvs.table!.services.length === 0) return [];
     const s = netns.sysctls!;

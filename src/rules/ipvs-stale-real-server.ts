@@ -13,7 +13,7 @@ export default defineRule({
   title: 'IPVS keeps sending traffic to a real server that was removed (weight 0)',
   severity: 'error',
   needs: ['ipvs'],
-  scope: 'netns',
+  scope: 'host',
   check({ node, netns }) {
     const { table, later, conns } = netns.ipvs;
     const out: FindingDraft[] = [];

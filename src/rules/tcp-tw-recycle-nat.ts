@@ -7,6 +7,7 @@ export default defineRule({
   id: 'tcp-tw-recycle-nat',
   title: 'tcp_tw_recycle drops SYNs from clients behind NAT',
   severity: 'error',
+  reads: ['net.ipv4.tcp_tw_recycle'],
   needs: ['sysctls'],
   scope: 'netns',
   check({ node, netns }) {

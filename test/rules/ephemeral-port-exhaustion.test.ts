@@ -27,11 +27,11 @@ describe(RULE, () => {
   it('without sysctl.txt the kernel default is assumed, and the evidence says so', async () => {
     const r = await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': null });
     assert.deepEqual(byRule(r, RULE), [], '10 sockets are nothing against 28,232 ports');
-    assert.ok(r.skipped.some((s) => s.rule === 'ephemeral-port-range' && /sysctl\.txt was not collected/.test(s.reason)));
+    assert.ok(r.skipped.some((s) => s.rule === 'ephemeral-port-range' && /sysctl\.txt was not read/.test(s.reason)));
   });
 
   it('without the socket table the rule is skipped with the reason', async () => {
     const r = await analyzeEdited('exhaustion', { 'netns/host/proc/net/tcp': null, 'netns/host/proc/net/tcp6': null });
-    assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not collected', netns: ['host'] });
+    assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not read', netns: ['host'] });
   });
 });

@@ -13,11 +13,26 @@ export interface Skipped {
   reason: string;
   /** the namespaces the reason applies to */
   netns?: string[];
+  /**
+   * true when the machine has no such thing (no IPVS in the kernel, no kube-proxy): the failure cannot
+   * happen here, so the rule is answered, not left unchecked
+   */
+  notApplicable?: boolean;
+}
+
+/** What was judged where: per namespace, the rules that ran, that could not run, and that do not apply. */
+export interface Coverage {
+  node?: string;
+  netns: string;
+  ran: string[];
+  skipped: string[];
+  notApplicable: string[];
 }
 
 export interface RuleRun {
   findings: Finding[];
   skipped: Skipped[];
+  coverage: Coverage[];
 }
 
 /** Which artefacts (relative to netns/<id>/) each need comes from: the skip reason names them. */
@@ -31,68 +46,113 @@ const NEED_ARTEFACTS: Record<Exclude<NodeNeed, 'iptables' | 'kubeProxyLog' | 'ip
   conntrack: 'sysctl.txt',
 };
 
-function has(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): boolean {
-  switch (need) {
-    case 'iptables':
-      return Object.keys(netns.iptables).length > 0;
-    case 'kubeProxyLog':
-      return node.kubeProxyLog !== undefined;
-    case 'ipvs':
-      return netns.ipvs.table !== undefined;
-    case 'sysctls':
-      return netns.sysctls !== undefined;
-    case 'sockets':
-      return netns.sockets !== undefined;
-    case 'netstat':
-      return netns.first.netstat !== undefined;
-    case 'netstatLater':
-      return netns.later.netstat !== undefined;
-    case 'snmp':
-      return netns.first.snmp !== undefined;
-    case 'snmpLater':
-      return netns.later.snmp !== undefined;
-    case 'conntrack':
-      return netns.sysctls?.has('net.netfilter.nf_conntrack_count') === true;
-  }
-}
+/** A need is met, does not apply on this machine (with why), or was not read (with why). */
+type NeedState = { state: 'met' } | { state: 'absent' | 'unread'; reason: string };
 
-function missingReason(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): string {
-  if (need === 'iptables') {
-    const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter(Boolean);
-    return reasons.length > 0 ? [...new Set(reasons)].join('; ') : 'no iptables-save output was collected';
+const MET: NeedState = { state: 'met' };
+
+function needState(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): NeedState {
+  switch (need) {
+    case 'iptables': {
+      if (Object.keys(netns.iptables).length > 0) return MET;
+      const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter(Boolean);
+      return { state: 'unread', reason: reasons.length > 0 ? shorten([...new Set(reasons)] as string[]) : 'no iptables-save output was read' };
+    }
+    case 'kubeProxyLog': {
+      if (node.kubeProxyLog !== undefined) return MET;
+      const absent = node.absent.get('logs/kube-proxy.log');
+      if (absent) return { state: 'absent', reason: absent };
+      return { state: 'unread', reason: `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not in the input (pass the log, or --kube-proxy-log FILE)'}` };
+    }
+    case 'ipvs': {
+      if (netns.ipvs.table !== undefined) return MET;
+      const absent = netns.absent.get('proc/net/ip_vs');
+      if (absent) return { state: 'absent', reason: absent };
+      const problem = netns.problems.get('proc/net/ip_vs') ?? netns.problems.get('ipvsadm-Ln');
+      return { state: 'unread', reason: problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` output was read' };
+    }
+    case 'conntrack':
+      if (netns.sysctls?.has('net.netfilter.nf_conntrack_count') === true) return MET;
+      if (netns.sysctls && netns.sysctlsComplete) return { state: 'absent', reason: 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)' };
+      break;
+    case 'sysctls':
+      if (netns.sysctls !== undefined) return MET;
+      break;
+    case 'sockets':
+      if (netns.sockets !== undefined) return MET;
+      break;
+    case 'netstat':
+      if (netns.first.netstat !== undefined) return MET;
+      break;
+    case 'netstatLater':
+      if (netns.later.netstat !== undefined) return MET;
+      if (node.intervalMs === 0 && netns.first.netstat) return { state: 'unread', reason: 'one sample only (--interval 0 or a single `netstat -s`): counter rates need two' };
+      break;
+    case 'snmp':
+      if (netns.first.snmp !== undefined) return MET;
+      break;
+    case 'snmpLater':
+      if (netns.later.snmp !== undefined) return MET;
+      if (node.intervalMs === 0 && netns.first.snmp) return { state: 'unread', reason: 'one sample only (--interval 0): counter rates need two' };
+      break;
   }
-  if (need === 'ipvs') {
-    const problem = netns.problems.get('proc/net/ip_vs') ?? netns.problems.get('ipvsadm-Ln');
-    return problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` was collected';
-  }
-  if (need === 'kubeProxyLog') return `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not collected'}`;
   const artefact = NEED_ARTEFACTS[need];
   const problem = netns.problems.get(artefact);
-  if (problem) return `${artefact}: ${problem}`;
-  if (need === 'conntrack' && netns.sysctls) return 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)';
-  if (need.endsWith('Later') && node.intervalMs === 0) return 'one sample only (--interval 0): counter rates need two';
-  return `${artefact} was not collected`;
+  if (problem) return { state: 'unread', reason: `${artefact}: ${problem}` };
+  return { state: 'unread', reason: `${artefact} was not read${netns.meta.isHost ? '' : ' for this namespace'}` };
+}
+
+/** Four save commands failing alike make one reason, not four. */
+function shorten(reasons: string[]): string {
+  return reasons.length <= 1 ? (reasons[0] ?? '') : `${reasons[0]} (and ${reasons.length - 1} more like it)`;
+}
+
+/** With a partial set of sysctls (one pasted file, a sysctl.conf), a key the rule reads may simply not have been given. */
+function missingSysctl(rule: NodeRule, netns: NetnsFacts): string | undefined {
+  if (!netns.sysctls || netns.sysctlsComplete) return undefined;
+  const missing = (rule.reads ?? []).filter((k) => !netns.sysctls!.has(k));
+  return missing.length > 0 ? `${missing.join(', ')} ${missing.length === 1 ? 'was' : 'were'} not among the sysctls read (pass \`sysctl -a\` output)` : undefined;
 }
 
 export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
   const findings: Finding[] = [];
   const skipped = new Map<string, Skipped>();
+  const coverage = new Map<string, Coverage>();
+  for (const netns of facts.netns) coverage.set(netns.meta.id, { node: facts.hostname, netns: netns.meta.id, ran: [], skipped: [], notApplicable: [] });
   for (const rule of rules) {
     for (const netns of facts.netns) {
+      const cover = coverage.get(netns.meta.id)!;
       if (rule.scope === 'host' && !netns.meta.isHost) continue;
-      const missing = rule.needs.find((n) => !has(facts, netns, n));
-      if (missing) {
-        const reason = missingReason(facts, netns, missing);
-        const key = `${rule.id}\0${reason}`;
-        const entry = skipped.get(key) ?? { rule: rule.id, reason, netns: [] };
+      let blocked: NeedState | undefined;
+      for (const need of rule.needs) {
+        const s = needState(facts, netns, need);
+        if (s.state !== 'met') {
+          blocked = s;
+          break;
+        }
+      }
+      const partial = blocked ? undefined : missingSysctl(rule, netns);
+      if (partial) blocked = { state: 'unread', reason: partial };
+      if (blocked && blocked.state !== 'met') {
+        const notApplicable = blocked.state === 'absent';
+        const key = `${rule.id}\0${blocked.reason}`;
+        const entry = skipped.get(key) ?? { rule: rule.id, reason: blocked.reason, netns: [], ...(notApplicable ? { notApplicable } : {}) };
         entry.netns!.push(netns.meta.id);
         skipped.set(key, entry);
+        (notApplicable ? cover.notApplicable : cover.skipped).push(rule.id);
         continue;
       }
+      cover.ran.push(rule.id);
       for (const draft of rule.check({ node: facts, netns })) findings.push(completeFinding(rule, draft, netnsSubject(netns)));
     }
   }
-  return { findings: sortFindings(findings), skipped: [...skipped.values()] };
+  if (!facts.netns.some((n) => n.meta.isHost)) {
+    // Judged as pods only: the node-level rules had nothing to run on, and that is said, not hidden.
+    for (const rule of rules.filter((r) => r.scope === 'host')) {
+      skipped.set(rule.id, { rule: rule.id, reason: "the node's own network namespace was not read (pass --as-node to judge this namespace as a node)" });
+    }
+  }
+  return { findings: sortFindings(findings), skipped: [...skipped.values()], coverage: [...coverage.values()] };
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {

@@ -20,12 +20,16 @@ export interface Manifest {
   redacted?: boolean;
   /** artefacts that could not be collected, and why */
   problems?: { path: string; reason: string }[];
+  /** what the machine does not have (no IPVS, no kube-proxy): the rules needing it do not apply */
+  absent?: { path: string; reason: string }[];
+  notes?: string[];
 }
 
 /** Writes artefacts as a bundle directory (the layout in SPEC.md) and manifest.json last. */
 export class DirSink implements ArtefactSink {
   private readonly root: string;
   private readonly problems: { path: string; reason: string }[] = [];
+  private readonly absences: { path: string; reason: string }[] = [];
   private readonly redactor: Redactor | undefined;
 
   constructor(root: string, redactor?: Redactor) {
@@ -74,6 +78,10 @@ export class DirSink implements ArtefactSink {
     this.problems.push({ path, reason });
   }
 
+  absent(path: string, reason: string): void {
+    this.absences.push({ path, reason });
+  }
+
   async finish(info: BundleInfo): Promise<void> {
     const r = this.redactor;
     const manifest: Manifest = {
@@ -89,6 +97,8 @@ export class DirSink implements ArtefactSink {
       redacted: r ? true : undefined,
       netns: info.netns,
       problems: this.problems.map((p) => ({ path: p.path, reason: r ? r.text(p.reason) : p.reason })),
+      absent: this.absences.length > 0 ? this.absences : undefined,
+      notes: info.notes,
     };
     writeFileSync(join(this.root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   }

@@ -26,10 +26,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
       throw new BundleError(`${join(dir, 'manifest.json')}: schemaVersion ${manifest.schemaVersion} is newer than this netdoctor understands (${SCHEMA_VERSION}); upgrade netdoctor`);
     }
   }
-  if (ids.length === 0 && !(await exists(join(dir, 'host')))) {
-    throw new BundleError(`${dir}: not a bundle (no netns/ or host/ directory)`);
+  const parts = await Promise.all(['host', 'logs', 'k8s'].map((d) => exists(join(dir, d))));
+  if (ids.length === 0 && text === undefined && !parts.some(Boolean)) {
+    throw new BundleError(`${dir}: not a bundle (none of manifest.json, netns/, host/, logs/, k8s/); to analyse loose files, name them: netdoctor analyze FILE…`);
   }
   const listed = new Map((manifest.netns ?? []).map((m) => [m.id, m]));
+  // Every file is optional: a bundle of only logs/ or host/ or k8s/ is about the node itself, so the
+  // host-level rules run against an implied host namespace.
+  if (!ids.includes('host') && !(manifest.netns ?? []).some((m) => m.isHost)) ids.unshift('host');
   const netns: NetnsMeta[] = ids.map((id) => listed.get(id) ?? { id, isHost: id === 'host' });
   for (const m of netns) m.isHost = m.isHost ?? m.id === 'host';
   return {
@@ -44,13 +48,24 @@ export async function readManifest(dir: string): Promise<Manifest> {
     nodePortRangeOrigin: manifest.nodePortRangeOrigin,
     netns,
     problems: manifest.problems ?? [],
+    absent: manifest.absent ?? [],
+    notes: manifest.notes,
   };
 }
 
 /** Feeds a bundle directory into a sink in the canonical order, as the live collection did. */
 export async function replayBundle(dir: string, manifest: Manifest, sink: ArtefactSink): Promise<void> {
   for (const m of manifest.netns) sink.netns(m);
-  for (const p of manifest.problems ?? []) sink.failed(p.path, p.reason);
+  // Bundles of 0.1.0 recorded what the machine lacks as a collection problem; it is an absence (and with
+  // no kube-proxy process, a log not found is one too).
+  const problems = manifest.problems ?? [];
+  const noKubeProxy = problems.some((p) => p.path === 'host/kube-proxy' && /^no kube-proxy process/.test(p.reason));
+  for (const p of problems) {
+    const lacking = /^no IPVS in this kernel|^no kube-proxy process on this machine/.test(p.reason) || (noKubeProxy && p.path === 'logs/kube-proxy.log' && /^no kube-proxy log found/.test(p.reason));
+    if (lacking) sink.absent(p.path, p.reason);
+    else sink.failed(p.path, p.reason);
+  }
+  for (const p of manifest.absent ?? []) sink.absent(p.path, p.reason);
   for (const file of HOST_FILES) {
     const text = await readOptional(join(dir, file));
     if (text !== undefined) sink.text(file, text);
@@ -87,6 +102,7 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
     nodePortRangeOrigin: manifest.nodePortRangeOrigin,
     netns: manifest.netns,
     problems: manifest.problems ?? [],
+    notes: manifest.notes,
   });
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { COUNTER_FILES, type ArtefactSink } from '../../facts/sink.js';
@@ -6,12 +6,13 @@ import { IPTABLES_SAVES, type NetnsMeta } from '../../facts/types.js';
 import { COLLECTED_SYSCTLS } from '../../knowledge/sysctls.js';
 import { TOOL_NAME, TOOL_VERSION } from '../package-info.js';
 import { identify } from './identify.js';
+import { requireReadableFile } from '../fs/require-file.js';
 import { describeKubeProxy, findKubeProxyLog, journalOf, tailFile } from './kube-proxy.js';
 import { nsenterReader, output, procNetText, selfReader, succeed, type NetnsReader } from './netns-reader.js';
 import { CommandError, commandExists } from './run.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';
 
-export type NetnsSelection = { kind: 'self' } | { kind: 'all' } | { kind: 'list'; items: string[] };
+export type NetnsSelection = { kind: 'self'; asNode?: boolean } | { kind: 'all' } | { kind: 'list'; items: string[] };
 
 export interface NodeCollectOptions {
   netns: NetnsSelection;
@@ -37,12 +38,41 @@ function describeError(e: unknown): string {
   return err.message ?? String(e);
 }
 
-async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ targets: Target[]; problems: { path: string; reason: string }[] }> {
+/**
+ * Whether the namespace this process runs in is the node's own. The kernel registers some net.core
+ * sysctls in the initial namespace only (net/core/sysctl_net_core.c, net_core_table): their presence in
+ * /proc/sys (which always shows the reader's namespace) answers it, also inside a pod whose PID 1 is not
+ * the node's. Where /proc/sys/net/core is unreadable, compare with PID 1's namespace.
+ */
+async function selfIsInitialNetns(procRoot: string, selfInode: number | undefined): Promise<boolean> {
+  const core = `${procRoot}/sys/net/core`;
+  try {
+    const names = new Set(await readdir(core));
+    if (names.has('somaxconn')) return INITIAL_NETNS_ONLY.some((n) => names.has(n));
+  } catch {
+    // fall through to PID 1
+  }
+  const init = await netnsInode(`${procRoot}/1/ns/net`);
+  return init === undefined || init === selfInode;
+}
+
+/** net.core sysctls no namespace but the first has (Linux 2.6 to 6.18 alike). */
+const INITIAL_NETNS_ONLY = ['netdev_max_backlog', 'message_cost', 'dev_weight'];
+
+async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ targets: Target[]; problems: { path: string; reason: string }[]; notes: string[] }> {
   const problems: { path: string; reason: string }[] = [];
-  const self = { meta: { id: 'host', isHost: true, inode: await netnsInode(`${procRoot}/self/ns/net`) }, reader: selfReader(procRoot) };
-  if (sel.kind === 'self') return { targets: [self], problems };
+  const notes: string[] = [];
+  const selfInode = await netnsInode(`${procRoot}/self/ns/net`);
+  const self = { meta: { id: 'host', isHost: true, inode: selfInode } as NetnsMeta, reader: selfReader(procRoot) };
+  if (sel.kind === 'self') {
+    if (!sel.asNode && !(await selfIsInitialNetns(procRoot, selfInode))) {
+      self.meta = { id: selfInode !== undefined ? `netns-${selfInode}` : 'self', isHost: false, inode: selfInode };
+      notes.push("--netns self: this is not the node's own network namespace (the kernel shows none of the sysctls only the first namespace has), so it is judged as a pod's, and node-level rules are not checked; pass --as-node to judge it as a node");
+    }
+    if (process.getuid?.() !== 0) notes.push(await nonRootNote(procRoot, selfInode));
+    return { targets: [self], problems, notes };
+  }
   const hostInode = (await netnsInode(`${procRoot}/1/ns/net`)) ?? self.meta.inode;
-  const selfInode = self.meta.inode;
   const found = sel.kind === 'all' ? await discoverNetns(procRoot) : [];
   if (sel.kind === 'list') {
     for (const item of sel.items) {
@@ -89,7 +119,14 @@ async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ 
     if (n > 0) t.meta.id = `${t.meta.id}-${t.meta.inode}`;
   }
   targets.sort((a, b) => Number(b.meta.isHost) - Number(a.meta.isHost));
-  return { targets, problems };
+  return { targets, problems, notes };
+}
+
+/** Without root only the tool's own namespace is read: say so, with how many others this user can see. */
+async function nonRootNote(procRoot: string, selfInode: number | undefined): Promise<string> {
+  const others = (await discoverNetns(procRoot).catch(() => [])).filter((n) => n.inode !== selfInode).length;
+  const seen = others > 0 ? `${others} other network namespace${others === 1 ? ' is' : 's are'} visible to this user, and more may exist` : 'other namespaces (pods) cannot be seen without root';
+  return `not root: only this process's own network namespace was read; ${seen}. Run as root (sudo netdoctor node) to read every pod's namespace, the iptables rules and kube-proxy's log.`;
 }
 
 async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Promise<void> {
@@ -158,7 +195,8 @@ async function readIpvs(sink: ArtefactSink, t: Target, prefix: '' | 'later/'): P
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return sink.failed(`${base}proc/net/ip_vs`, describeError(e));
   }
   if (!(await commandExists('ipvsadm'))) {
-    return sink.failed(`${base}proc/net/ip_vs`, 'no IPVS in this kernel (the ip_vs module is not loaded), and no ipvsadm');
+    // No /proc/net/ip_vs: the ip_vs module is not loaded, so nothing on this node uses IPVS.
+    return sink.absent(`${base}proc/net/ip_vs`, 'no IPVS in this kernel (the ip_vs module is not loaded): kube-proxy does not run in IPVS mode here');
   }
   try {
     sink.text(`${base}ipvsadm-Ln`, await output(t.reader, ['ipvsadm', '-Ln']));
@@ -194,10 +232,14 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
   } catch (e) {
     sink.failed('host/iptables-version', describeError(e));
   }
+  let running = true;
   try {
     const info = await describeKubeProxy(procRoot);
     if (info) sink.text('host/kube-proxy', info);
-    else sink.failed('host/kube-proxy', 'no kube-proxy process on this machine');
+    else {
+      running = false;
+      sink.absent('host/kube-proxy', 'no kube-proxy process on this machine');
+    }
   } catch (e) {
     sink.failed('host/kube-proxy', describeError(e));
   }
@@ -209,7 +251,10 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
       throw e;
     });
     if (journal) return sink.text('logs/kube-proxy.log', journal);
-    sink.failed('logs/kube-proxy.log', 'no kube-proxy log found (looked in /var/log/pods/kube-system_kube-proxy-*, /var/log/containers/kube-proxy-* and journald; pass --kube-proxy-log FILE)');
+    const looked = 'looked in /var/log/pods/kube-system_kube-proxy-*, /var/log/containers/kube-proxy-* and journald';
+    // No process and no log: kube-proxy does not run here (not a node, or a CNI replaces it).
+    if (!running) return sink.absent('logs/kube-proxy.log', `no kube-proxy runs on this machine (no process; no log: ${looked})`);
+    sink.failed('logs/kube-proxy.log', `no kube-proxy log found (${looked}; pass --kube-proxy-log FILE)`);
   } catch (e) {
     sink.failed('logs/kube-proxy.log', `${opts.kubeProxyLog ?? 'kube-proxy log'}: ${describeError(e)}`);
   }
@@ -221,7 +266,8 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
  */
 export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions): Promise<void> {
   const procRoot = opts.procRoot ?? '/proc';
-  const { targets, problems } = await resolveTargets(opts.netns, procRoot);
+  if (opts.kubeProxyLog !== undefined) requireReadableFile(opts.kubeProxyLog, '--kube-proxy-log');
+  const { targets, problems, notes } = await resolveTargets(opts.netns, procRoot);
   if (targets.length === 0) throw new NothingToCollectError(problems.map((p) => p.reason).join('; ') || 'no network namespace to read');
   for (const p of problems) sink.failed(p.path, p.reason);
   for (const t of targets) sink.netns(t.meta);
@@ -257,5 +303,6 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
     nodePortRangeOrigin: opts.nodePortRangeOrigin,
     netns: targets.map((t) => t.meta),
     problems,
+    ...(notes.length > 0 ? { notes } : {}),
   });
 }
