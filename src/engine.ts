@@ -9,10 +9,13 @@ import { textLines } from './sources/text.js';
 import { TextExplainer } from './explain/explained.js';
 import { runManifestRules } from './rules/lib/run-manifests.js';
 import { runNodeRules } from './rules/lib/run.js';
-import { readManifests, STDIN_NAME } from './sources/manifests.js';
+import { ManifestInputError, readManifests, STDIN_NAME } from './sources/manifests.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
 import { writeBundle } from './sources/bundle/write.js';
+import { isBundlePath } from './sources/bundle/kind.js';
+import { replayLooseFiles } from './sources/loose.js';
+import type { LooseKind } from './parsers/sniff.js';
 import { collectNode, type NetnsSelection } from './sources/host/collect-node.js';
 
 export const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
@@ -47,10 +50,23 @@ export async function collectBundle(opts: { out: string; netns: NetnsSelection; 
   );
 }
 
-/** `netdoctor analyze`: replay bundles into the analyser, as `node` would have judged those machines. */
-export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: string; rules: NodeRule[] }): Promise<Report> {
+/**
+ * `netdoctor analyze`: replay bundles into the analyser, as `node` would have judged those machines. Files
+ * that are not bundles are loose artefacts of one machine (what a customer sent), read together.
+ */
+export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: string; rules: NodeRule[]; as?: LooseKind }): Promise<Report> {
   const runs = [];
-  for (const path of paths) {
+  const loose = paths.filter((p) => !isBundlePath(p));
+  if (loose.length > 0) {
+    const builder = new FactsBuilder({ target: { kind: 'bundle', name: loose.join(', ') }, byteOrder: 'LE', nodePorts: nodePortsFrom(opts.nodePortsFlag) });
+    const { names } = await replayLooseFiles(loose, opts.as, builder);
+    const facts = builder.facts();
+    const run = runNodeRules(facts, opts.rules);
+    // Evidence names the file the user has, not the bundle slot it was filed in.
+    for (const f of run.findings) for (const e of f.evidence) e.source = names.get(e.source) ?? e.source;
+    runs.push({ facts, run });
+  }
+  for (const path of paths.filter(isBundlePath)) {
     const bundle = await openBundle(path);
     try {
       const manifest = await readManifest(bundle.dir);
@@ -73,12 +89,24 @@ export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: st
 /** `netdoctor lint`: manifests → workloads → manifest rules. Unreadable documents become problems. */
 export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; options: ManifestRuleOptions; stdin?: () => Promise<string> }): Promise<Report> {
   const files = await readManifests(paths, opts.stdin);
+  const documents = files.reduce((n, f) => n + f.objects.length, 0);
+  const documentErrors = files.reduce((n, f) => n + f.problems.length, 0);
+  if (files.length === 0) throw new ManifestInputError(`${paths.join(', ')}: no manifest files (*.yaml, *.yml, *.json) found; nothing was linted`);
+  if (documents === 0 && documentErrors === 0) {
+    throw new ManifestInputError(`${paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ')}: no Kubernetes documents in the input (empty, or only comments); nothing was linted`);
+  }
   const workloads = files.flatMap((f) => f.objects.flatMap((o) => workloadOf(o) ?? []));
   const { findings, suppressed } = runManifestRules(workloads, opts.rules, opts.options);
+  const kinds = [...new Set(files.flatMap((f) => f.objects.map((o) => o.get('kind').text() ?? '(no kind)')))];
+  const notes =
+    workloads.length === 0 && documents > 0
+      ? [`${documents} document${documents === 1 ? '' : 's'} read (${kinds.slice(0, 6).join(', ')}${kinds.length > 6 ? ', …' : ''}), none with a pod template: there was nothing for the rules to check`]
+      : [];
   return buildReport({ kind: 'manifests', name: paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ') }, findings, {
     skipped: [],
     problems: files.flatMap((f) => f.problems.map((p) => ({ artefact: p.source, line: p.position.line, column: p.position.column, reason: p.message }))),
     suppressed,
+    ...(notes.length > 0 ? { notes } : {}),
     context: { files: files.length, workloads: workloads.length, rules: opts.rules.length, k8sVersion: opts.options.k8sVersion.join('.') },
   });
 }

@@ -3,7 +3,9 @@ import { IpvsConnScanner, parseIpvsTable } from '../parsers/ipvs.js';
 import { addK8sJson, emptyClusterObjects } from '../parsers/k8s-objects.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../parsers/kube-proxy-log.js';
-import { ParseError } from '../parsers/parse-error.js';
+import { ParseError, UnreadLines, describeUnread } from '../parsers/parse-error.js';
+import { parseNetstatS } from '../parsers/netstat-s.js';
+import { parseSocketText } from '../parsers/socket-text.js';
 import type { PortRange } from '../parsers/port-range.js';
 import {
   parseConntrackStat,
@@ -11,8 +13,8 @@ import {
   parseSockstat,
   type Counters,
 } from '../parsers/proc-net-counters.js';
-import { SocketTableScanner, type ByteOrder } from '../parsers/proc-net-tcp.js';
-import { parseSsListeners } from '../parsers/ss-listeners.js';
+import { ST_LISTEN, SocketTableScanner, type ByteOrder } from '../parsers/proc-net-tcp.js';
+import { parseSsListeners, type SsListener } from '../parsers/ss-listeners.js';
 import { parseSysctls } from '../parsers/sysctl.js';
 import { ephemeralPorts, portBitmap } from './ephemeral.js';
 import { knownNodePorts } from './nodeports.js';
@@ -83,20 +85,38 @@ export class FactsBuilder implements ArtefactSink {
     }
     const { pending, file } = where;
     const facts = pending.facts;
+    const unread = new UnreadLines();
     this.guard(facts.problems, file, () => {
       if (file === 'sysctl.txt') {
-        const parsed = parseSysctls(content, path);
+        const parsed = parseSysctls(content, path, unread);
         facts.sysctls = facts.sysctls ? new Map([...facts.sysctls, ...parsed]) : parsed;
         facts.sysctlsComplete ||= looksComplete(facts.sysctls);
         facts.ephemeral = ephemeralPorts(facts.sysctls, path);
+      } else if (file.startsWith('proc/sys/')) {
+        // One sysctl file as `cat /proc/sys/…` printed it: the value, whitespace as the kernel wrote it.
+        const key = file.slice('proc/sys/'.length).replaceAll('/', '.');
+        const value = content.replace(/\n+$/, '').trim();
+        const entry = { value, line: 1, raw: `${key} = ${value}` };
+        facts.sysctls = new Map([...(facts.sysctls ?? []), [key, entry]]);
+        facts.ephemeral = ephemeralPorts(facts.sysctls, path);
       } else if ((IPTABLES_SAVES as readonly string[]).includes(file)) {
-        facts.iptables[file as IptablesSave] = parseIptablesSave(content, file);
-      } else if (file === 'proc/net/ip_vs' || file === 'ipvsadm-Ln') {
-        facts.ipvs.table ??= parseIpvsTable(content, file);
-      } else if (file === 'later/proc/net/ip_vs' || file === 'later/ipvsadm-Ln') {
-        facts.ipvs.later ??= parseIpvsTable(content, file);
+        const ruleset = parseIptablesSave(content, file);
+        facts.iptables[file as IptablesSave] = ruleset;
+        if (ruleset.unread) facts.problems.set(file, describeUnread(ruleset.unread));
+      } else if (file === 'proc/net/ip_vs' || file === 'ipvsadm-Ln' || file === 'later/proc/net/ip_vs' || file === 'later/ipvsadm-Ln') {
+        const table = parseIpvsTable(content, file);
+        if (file.startsWith('later/')) facts.ipvs.later ??= table;
+        else facts.ipvs.table ??= table;
+        if (table.unread) facts.problems.set(file, describeUnread(table.unread));
       } else if (file === 'ss-ltn') {
-        facts.ssListeners = parseSsListeners(content, path);
+        facts.ssListeners = parseSsListeners(content, path, unread);
+      } else if (file === 'ss-tan' || file === 'netstat-an') {
+        this.socketText(pending, file, content, unread);
+      } else if (file === 'netstat-s') {
+        // One map for both: the names carry their group (TcpExt.…, Tcp.…).
+        const counters = parseNetstatS(content, path, unread);
+        facts.first.netstat = counters;
+        facts.first.snmp = counters;
       } else if (file.startsWith('later/') && COUNTER_PARSERS[file.slice(6)]) {
         const [key, parse] = COUNTER_PARSERS[file.slice(6)];
         facts.later[key] = parse(content, path);
@@ -105,6 +125,32 @@ export class FactsBuilder implements ArtefactSink {
         facts.first[key] = parse(content, path);
       }
     });
+    const summary = unread.summary();
+    if (summary && !facts.problems.has(file)) facts.problems.set(file, describeUnread(summary));
+  }
+
+  /** `ss -tan` or `netstat -an` text: the same scanner as /proc/net/tcp; ss also gives listeners' backlogs. */
+  private socketText(pending: Pending, file: string, content: string, unread: UnreadLines): void {
+    const scanner = this.scannerFor(pending).file(file);
+    const listeners: SsListener[] = [];
+    parseSocketText(content, file, (s) => {
+      scanner.textSocket(s);
+      if (file === 'ss-tan' && s.state === ST_LISTEN) {
+        const local = s.family === 6 ? `[${s.localIp}]:${s.localPort}` : `${s.localIp}:${s.localPort}`;
+        listeners.push({ local, ip: s.localIp, port: s.localPort, acceptQueue: s.recvQ, backlog: s.sendQ, line: s.line, raw: s.raw });
+      }
+    }, unread);
+    pending.tcpSeen = true; // only now: a listing that was no socket table at all threw above and stays unread
+    if (listeners.length > 0) pending.facts.ssListeners ??= listeners;
+  }
+
+  private scannerFor(pending: Pending): SocketTableScanner {
+    pending.scanner ??= new SocketTableScanner({
+      ephemeral: pending.facts.ephemeral.bitmap,
+      watched: portBitmap([this.opts.nodePorts.range, ...[...knownNodePorts(pending.facts).keys()].map((p) => ({ lo: p, hi: p }))]),
+      byteOrder: this.opts.byteOrder,
+    });
+    return pending.scanner;
   }
 
   stream(path: string): ChunkWriter {
@@ -130,14 +176,7 @@ export class FactsBuilder implements ArtefactSink {
     }
     const { pending, file } = where;
     pending.tcpSeen ||= file === 'proc/net/tcp';
-    if (!pending.scanner) {
-      pending.scanner = new SocketTableScanner({
-        ephemeral: pending.facts.ephemeral.bitmap,
-        watched: portBitmap([this.opts.nodePorts.range, ...[...knownNodePorts(pending.facts).keys()].map((p) => ({ lo: p, hi: p }))]),
-        byteOrder: this.opts.byteOrder,
-      });
-    }
-    const scanner = pending.scanner.file('/proc/net/' + file.slice('proc/net/'.length));
+    const scanner = this.scannerFor(pending).file('/proc/net/' + file.slice('proc/net/'.length));
     const problems = pending.facts.problems;
     return {
       push: (chunk) => {

@@ -1,7 +1,7 @@
 /**
  * What a workload's pod does to sysctls, read from a manifest object: the facts the lint rules judge.
  */
-import { canonicalSysctl } from '../knowledge/k8s-sysctls.js';
+import { canonicalSysctl, isNodeWideNetSysctl } from '../knowledge/k8s-sysctls.js';
 import type { ManifestFile, Position, YamlView } from '../parsers/manifests.js';
 import { sysctlWritesOfArgv, type SysctlWrite } from '../parsers/shell-sysctl.js';
 
@@ -64,9 +64,11 @@ export interface Workload {
 
 /** The workload an object is, or undefined for objects without a pod template (Services, ConfigMaps, …). */
 export function workloadOf(object: YamlView): Workload | undefined {
-  const kind = object.get('kind').text();
-  if (!kind || !(kind in POD_TEMPLATE_PATH)) return undefined;
-  const template = object.path(...POD_TEMPLATE_PATH[kind]);
+  const declared = object.get('kind').text();
+  const path = declared !== undefined && declared in POD_TEMPLATE_PATH ? POD_TEMPLATE_PATH[declared] : fragmentTemplatePath(object);
+  if (!path) return undefined;
+  const kind = declared ?? 'patch';
+  const template = object.path(...path);
   const spec = template.get('spec');
   if (!spec.exists) return undefined;
   const meta = object.get('metadata');
@@ -95,6 +97,18 @@ export function workloadOf(object: YamlView): Workload | undefined {
     containers,
     ignore: ignoreOf(meta) ?? ignoreOf(template.get('metadata')),
   };
+}
+
+/**
+ * Strategic-merge and kustomize patches carry a pod template without always naming a workload kind (or
+ * name a CRD that embeds one): where containers sit under spec.template.spec or spec, lint them too.
+ */
+function fragmentTemplatePath(object: YamlView): string[] | undefined {
+  const hasContainers = (spec: YamlView) => spec.get('containers').exists || spec.get('initContainers').exists;
+  if (hasContainers(object.path('spec', 'template', 'spec'))) return ['spec', 'template'];
+  if (hasContainers(object.path('template', 'spec'))) return ['template'];
+  if (hasContainers(object.get('spec'))) return [];
+  return undefined;
 }
 
 function ignoreOf(meta: YamlView): Workload['ignore'] {
@@ -161,8 +175,15 @@ export function canWriteSysctls(c: ContainerFacts): boolean {
 export function writesReachingNode(w: Workload, c: ContainerFacts): ContainerSysctlWrite[] {
   if (!canWriteSysctls(c)) return [];
   return c.writes.filter((write) => {
+    // Node-wide parameters (nf_conntrack_max, module parameters) change the node from any pod's namespace.
+    if (write.key !== undefined && isNodeWide(write.key)) return true;
     if (write.key !== undefined && !write.key.startsWith('net.')) return false;
     if (write.viaNsenterPid1 && w.hostPID) return true;
     return w.hostNetwork.value && !write.guardValid;
   });
+}
+
+/** A kernel parameter no network namespace has its own copy of. */
+export function isNodeWide(key: string): boolean {
+  return key.startsWith('/sys/module/') || isNodeWideNetSysctl(key);
 }

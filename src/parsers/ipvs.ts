@@ -1,4 +1,4 @@
-import { ParseError, forEachLine } from './parse-error.js';
+import { ParseError, UnreadLines, forEachLine, type UnreadLine } from './parse-error.js';
 
 /**
  * IPVS tables, from /proc/net/ip_vs or `ipvsadm -Ln` (with or without --stats), and connection entries from
@@ -33,6 +33,28 @@ export interface VirtualService {
 export interface IpvsTable {
   source: string;
   services: VirtualService[];
+  /** `ipvsadm -L` without -n: addresses are host names and ports service names, as resolved there */
+  named?: boolean;
+  unread?: { count: number; lines: UnreadLine[] };
+}
+
+/** The service names ipvsadm -L prints for the ports Kubernetes Services use most (/etc/services). */
+const SERVICE_PORTS: Record<string, number> = {
+  http: 80, https: 443, domain: 53, ssh: 22, 'http-alt': 8080, webcache: 8080, 'https-alt': 8443, 'pcsync-https': 8443,
+  mysql: 3306, postgresql: 5432, redis: 6379, ldap: 389, ldaps: 636, smtp: 25, ftp: 21, 'sun-proxyadmin': 8081,
+  'etcd-client': 2379, 'etcd-server': 2380, 'kubernetes': 6443, 'sun-answerbook': 8888, 'mongodb': 27017, 'amqp': 5672,
+};
+
+/** `ipvsadm -L` (no -n): "kubernetes.default.svc.cluster.local:https", "10-244-1-2.web.svc:http-alt". */
+function parseNamedEndpoint(text: string, source: string, n: number): { address: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon).replace(/^\[|\]$/g, '');
+  const service = text.slice(colon + 1);
+  const port = /^\d+$/.test(service) ? Number(service) : SERVICE_PORTS[service];
+  if (colon <= 0 || !/^[\w.:-]+$/.test(host) || port === undefined || port > 65535) {
+    throw new ParseError(source, n, `not an address:port: "${text.slice(0, 60)}"${port === undefined && colon > 0 ? ` (unknown service name "${service.slice(0, 20)}"; use ipvsadm -Ln)` : ''}`);
+  }
+  return { address: host.toLowerCase(), port };
 }
 
 export function endpointKey(address: string, port: number): string {
@@ -92,10 +114,23 @@ function count(word: string | undefined, source: string, n: number, what: string
  */
 export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
   const table: IpvsTable = { source, services: [] };
+  const unread = new UnreadLines();
   let stats = false;
-  forEachLine(text, (line, n) => {
+  let firstContent: number | undefined;
+  const endpoint = (word: string, n: number) => {
+    if (isHexEndpoint(word)) return parseEndpoint(word, true, source, n);
+    try {
+      return parseEndpoint(word, false, source, n);
+    } catch (e) {
+      if (!(e instanceof ParseError) || !/[a-z]/i.test(word)) throw e;
+      table.named = true;
+      return parseNamedEndpoint(word, source, n);
+    }
+  };
+  forEachLine(text, (line, n) => unread.guard(n, () => {
     const t = line.trim();
     if (t === '' || t.startsWith('IP Virtual Server') || t.startsWith('-> RemoteAddress')) return;
+    firstContent ??= n;
     if (t.startsWith('Prot LocalAddress')) {
       stats = /Conns/.test(t);
       return;
@@ -104,7 +139,7 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
     if (w[0] === '->') {
       const svc = table.services[table.services.length - 1];
       if (!svc) throw new ParseError(source, n, 'a real server before any virtual service');
-      const ep = parseEndpoint(w[1] ?? '', isHexEndpoint(w[1] ?? ''), source, n);
+      const ep = endpoint(w[1] ?? '', n);
       const real: RealServer = { ...ep, forward: w[2] ?? '', line: n, text: line };
       if (!stats) {
         real.weight = count(w[3], source, n, 'weight');
@@ -122,7 +157,7 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
       svc.fwmark = mark;
       svc.key = `FWM ${mark}`;
     } else {
-      const ep = parseEndpoint(w[1] ?? '', isHexEndpoint(w[1] ?? ''), source, n);
+      const ep = endpoint(w[1] ?? '', n);
       svc.address = ep.address;
       svc.port = ep.port;
       svc.key = endpointKey(ep.address, ep.port);
@@ -133,7 +168,10 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
       if (p > 0) svc.persistent = Number(w[p + 1]);
     }
     table.services.push(svc);
-  });
+  }));
+  if (table.services.length === 0 && unread.count > 0) throw new ParseError(source, firstContent ?? 1, `no IPVS virtual service in the input (${unread.kept[0]?.reason ?? ''})`);
+  const summary = unread.summary();
+  if (summary) table.unread = summary;
   return table;
 }
 

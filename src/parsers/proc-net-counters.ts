@@ -1,4 +1,4 @@
-import { ParseError, numberedLines } from './parse-error.js';
+import { ParseError, UnreadLines, numberedLines } from './parse-error.js';
 
 /** Counters by "Group.Name" (e.g. "TcpExt.ListenOverflows"), mapped by name, never by column. */
 export type Counters = Map<string, number>;
@@ -7,30 +7,32 @@ export type Counters = Map<string, number>;
  * /proc/net/netstat and /proc/net/snmp: pairs of lines, a header "TcpExt: SyncookiesSent …" and a values
  * line "TcpExt: 0 …" with the same prefix. Newer kernels append columns; both lines grow together.
  */
-export function parseProcNetCounters(text: string, source: string): Counters {
+export function parseProcNetCounters(text: string, source: string, unread = new UnreadLines()): Counters {
   const out: Counters = new Map();
   let header: { group: string; names: string[]; line: number } | undefined;
   for (const [n, line] of numberedLines(text)) {
     if (line.trim() === '') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new ParseError(source, n, 'expected "Group: …"');
-    const group = line.slice(0, colon);
-    const fields = line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== '');
-    if (!header || header.group !== group) {
-      if (header) throw new ParseError(source, n, `values for ${header.group} missing before ${group}`);
-      header = { group, names: fields, line: n };
-      continue;
-    }
-    if (fields.length !== header.names.length) {
-      throw new ParseError(source, n, `${group} has ${header.names.length} names but ${fields.length} values`);
-    }
-    fields.forEach((v, i) => {
-      if (!/^-?\d+$/.test(v)) throw new ParseError(source, n, `${group}.${header!.names[i]}: "${v}" is not a number`);
-      out.set(`${group}.${header!.names[i]}`, Number(v));
+    unread.guard(n, () => {
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new ParseError(source, n, 'expected "Group: …"');
+      const group = line.slice(0, colon);
+      const fields = line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== '');
+      if (!header || header.group !== group) {
+        if (header) unread.add(header.line, `values for ${header.group} missing before ${group}`);
+        header = { group, names: fields, line: n };
+        return;
+      }
+      const names = header.names;
+      header = undefined;
+      if (fields.length !== names.length) throw new ParseError(source, n, `${group} has ${names.length} names but ${fields.length} values`);
+      fields.forEach((v, i) => {
+        if (/^-?\d+$/.test(v)) out.set(`${group}.${names[i]}`, Number(v));
+        else unread.add(n, `${group}.${names[i]}: "${v.slice(0, 20)}" is not a number`);
+      });
     });
-    header = undefined;
   }
-  if (header) throw new ParseError(source, header.line, `values for ${header.group} missing`);
+  if (header) unread.add(header.line, `values for ${header.group} missing`);
+  if (out.size === 0 && unread.count > 0) throw new ParseError(source, unread.kept[0]?.line ?? 1, `no counters read: ${unread.kept[0]?.reason ?? ''}`);
   return out;
 }
 

@@ -6,6 +6,7 @@
  * the listeners, and one sample line per destination and per watched port for evidence.
  */
 import { ParseError } from './parse-error.js';
+import { ipv6Bytes, type TextSocket } from './socket-text.js';
 
 export const TCP_STATES = [
   '',
@@ -116,6 +117,8 @@ export class SocketTableScanner {
   private source = '/proc/net/tcp';
   private lineNo = 0;
   private carry: Buffer | undefined;
+  /** the `ss`/`netstat` line a text socket came from: evidence shows what the user has, not a made-up hex line */
+  private textLine: string | undefined;
 
   constructor(opts: SocketScanOptions) {
     this.opts = opts;
@@ -243,14 +246,14 @@ export class SocketTableScanner {
       const rxQueue = this.hexAt(b, p + 9, 8, end, 'rx_queue');
       const ip = family === 4 ? ipv4(this.hexAt(b, localStart, 8, end, 'address'), this.order())
         : ipv6(b.toString('latin1', localStart, localStart + 32), this.order());
-      t.listeners.push({ family, ip, port: lport, acceptQueue: rxQueue, line: b.toString('latin1', start, end).trim(), source: this.source });
+      t.listeners.push({ family, ip, port: lport, acceptQueue: rxQueue, line: this.text(b, start, end), source: this.source });
       return;
     }
     t.localPortUse[lport]++;
     if (this.opts.watched && this.opts.watched[lport] === 1 && !t.watchedSamples.has(lport)) {
       const rem = family === 4 ? ipv4(this.hexAt(b, remoteStart, 8, end, 'address'), this.order())
         : ipv6(b.toString('latin1', remoteStart, remoteStart + 32), this.order());
-      t.watchedSamples.set(lport, { line: b.toString('latin1', start, end).trim(), source: this.source, remote: `${rem}:${rport}` });
+      t.watchedSamples.set(lport, { line: this.text(b, start, end), source: this.source, remote: `${rem}:${rport}` });
     }
     if (this.opts.ephemeral[lport] !== 1) return;
 
@@ -263,7 +266,7 @@ export class SocketTableScanner {
       const key = remote * 65536 + rport;
       let d = byRemote.get(key);
       if (!d) {
-        d = newDest(4, this.source, b.toString('latin1', start, end).trim());
+        d = newDest(4, this.source, this.text(b, start, end));
         d.key4 = { local, remote, port: rport };
         byRemote.set(key, d);
       }
@@ -274,12 +277,36 @@ export class SocketTableScanner {
     const key = b.toString('latin1', localStart, localStart + 32) + b.toString('latin1', remoteStart, remoteStart + 32 + 5);
     let d = this.dest6.get(key);
     if (!d) {
-      d = newDest(6, this.source, b.toString('latin1', start, end).trim());
+      d = newDest(6, this.source, this.text(b, start, end));
       d.key6 = { local: key.slice(0, 32), remote: key.slice(32, 64), port: rport };
       this.dest6.set(key, d);
     }
     d.total++;
     d.states[state]++;
+  }
+
+  /**
+   * A socket read from `ss` or `netstat` text: encoded as the kernel would print it in /proc/net/tcp and
+   * counted by the same code, so both inputs give the same facts.
+   */
+  textSocket(s: TextSocket): void {
+    const order = this.order();
+    const v6 = s.family === 6;
+    const addr = (ip: string) => (v6 ? hex6(ip.includes(':') ? ip : ip === '0.0.0.0' ? '::' : `::ffff:${ip}`, order) : hex4(ip, order));
+    const hex = (v: number, w: number) => v.toString(16).toUpperCase().padStart(w, '0');
+    const line = `0: ${addr(s.localIp)}:${hex(s.localPort, 4)} ${addr(s.remoteIp)}:${hex(s.remotePort, 4)} ${hex(s.state, 2)} ${hex(s.sendQ, 8)}:${hex(s.recvQ, 8)} 00:00000000 00000000`;
+    const b = Buffer.from(line, 'latin1');
+    this.textLine = s.raw;
+    this.lineNo = s.line - 1;
+    try {
+      this.line(b, 0, b.length);
+    } finally {
+      this.textLine = undefined;
+    }
+  }
+
+  private text(b: Buffer, start: number, end: number): string {
+    return this.textLine ?? b.toString('latin1', start, end).trim();
   }
 
   private order(): ByteOrder {
@@ -303,6 +330,24 @@ export class SocketTableScanner {
     }
     return v;
   }
+}
+
+/** a.b.c.d as /proc/net/tcp prints it: %08X of the __be32, byte-reversed on little-endian machines */
+function hex4(ip: string, order: ByteOrder): string {
+  const b = ip.split('.').map(Number);
+  const bytes = order === 'LE' ? b.reverse() : b;
+  return bytes.map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** an IPv6 address as /proc/net/tcp6 prints it: four 32-bit groups, each byte-reversed on little-endian */
+function hex6(ip: string, order: ByteOrder): string {
+  const bytes = ipv6Bytes(ip) ?? new Array<number>(16).fill(0);
+  let out = '';
+  for (let g = 0; g < 16; g += 4) {
+    const group = bytes.slice(g, g + 4);
+    for (const x of order === 'LE' ? group.reverse() : group) out += x.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
 }
 
 function newDest(family: 4 | 6, source: string, sample: string): Dest {

@@ -11,7 +11,7 @@ export interface SysctlWrite {
   key?: string;
   /** the value as written, after substituting literal env values; undefined when not known */
   value?: string;
-  via: 'sysctl' | 'sysctl -p' | '/proc/sys';
+  via: 'sysctl' | 'sysctl -p' | '/proc/sys' | '/sys/module';
   /** the file `sysctl -p` loads */
   file?: string;
   /** the shell command, as one line */
@@ -303,10 +303,12 @@ function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: S
   // echo v > /proc/sys/…, printf, cat <<…, and tee /proc/sys/…
   for (let a = 0; a < rest.length; a++) {
     const t = rest[a];
-    const target = t.op && (t.text === '>' || t.text === '>>') ? rest[a + 1] : !t.op && name === 'tee' && a > 0 && t.text.startsWith('/proc/sys/') ? t : undefined;
-    if (target && !target.op && target.text.startsWith('/proc/sys/')) {
+    const target = t.op && (t.text === '>' || t.text === '>>') ? rest[a + 1] : !t.op && name === 'tee' && a > 0 && isKernelParameter(t.text) ? t : undefined;
+    if (target && !target.op && isKernelParameter(target.text)) {
       const valueWords = name === 'echo' || name === 'printf' ? rest.slice(1, a).filter((w) => !w.op && !/^-[neE]+$/.test(w.text)).map((w) => w.text) : [];
-      record({ via: '/proc/sys', key: normalizeKey(target.text), value: valueWords.length > 0 ? substitute(valueWords.join(' '), env) : undefined, line: target.line, column: target.column });
+      const value = valueWords.length > 0 ? substitute(valueWords.join(' '), env) : undefined;
+      const via = target.text.startsWith('/proc/sys/') ? '/proc/sys' : '/sys/module';
+      record({ via, key: via === '/proc/sys' ? normalizeKey(target.text) : target.text, value, line: target.line, column: target.column });
     }
   }
 }
@@ -336,6 +338,14 @@ function nsenterInner(args: Token[]): { command: Token[]; pid1Net: boolean } | u
   }
   const command = args.slice(k);
   return command.length > 0 ? { command, pid1Net: netPid1 || (net && target === '1') } : undefined;
+}
+
+/**
+ * /proc/sys/… and kernel module parameters (/sys/module/nf_conntrack/parameters/hashsize): both are written
+ * like files and change the kernel; module parameters are never per namespace.
+ */
+function isKernelParameter(path: string): boolean {
+  return path.startsWith('/proc/sys/') || /^\/sys\/module\/[^/]+\/parameters\/./.test(path);
 }
 
 function normalizeKey(key: string): string {

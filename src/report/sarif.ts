@@ -84,11 +84,15 @@ export function renderSarif(report: Report, opts: SarifOptions): string {
         invocations: [
           {
             executionSuccessful: report.problems.length === 0,
-            toolExecutionNotifications: report.problems.map((p) => ({
-              level: 'error',
-              message: { text: p.reason },
-              locations: [{ physicalLocation: { artifactLocation: artifactLocation(p.artefact), ...(p.line !== undefined ? { region: { startLine: p.line, startColumn: p.column ?? 1 } } : {}) } }],
-            })),
+            toolExecutionNotifications: [
+              ...report.problems.map((p) => ({
+                level: 'error',
+                message: { text: p.reason },
+                locations: [{ physicalLocation: { artifactLocation: artifactLocation(p.artefact), ...(p.line !== undefined ? { region: { startLine: p.line, startColumn: p.column ?? 1 } } : {}) } }],
+              })),
+              // Nothing linted is not a clean result: say so where code scanning shows it.
+              ...(report.notes ?? []).map((note) => ({ level: 'warning', message: { text: note } })),
+            ],
           },
         ],
         columnKind: 'unicodeCodePoints',

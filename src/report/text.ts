@@ -72,6 +72,7 @@ function summaryLine(report: Report, c: ReturnType<typeof pc.createColors>, pain
     return paint.error(`No findings in what could be read, but ${plural(report.problems.length, 'document error')} kept part of the input unread.`);
   }
   if (gap) return c.yellow(`No problems found in what was checked; ${gap}.`);
+  if (report.target.kind === 'manifests' && report.context?.workloads === 0) return c.yellow('Nothing to lint: no workload (pod template) in the input.');
   return c.green('No problems found.');
 }
 

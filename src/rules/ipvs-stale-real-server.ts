@@ -56,9 +56,11 @@ export default defineRule({
         const nodest = sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn');
         if (nodest) evidence.push(nodest);
         if (node.kernelRelease) evidence.push({ source: 'uname -r', detail: node.kernelRelease });
+        const risk = reuseRisk(reuseMode, node.kernelRelease, held);
+        if (risk.because) evidence.push({ source: 'judgement', detail: risk.because });
         out.push({
-          severity: pinned > 0 ? 'error' : reuseMode === 0 ? 'warning' : 'info',
-          message: message(svc, key, held, pinned, reuseMode, entries?.maxExpires),
+          severity: pinned > 0 ? 'error' : risk.likely ? 'warning' : 'info',
+          message: message(svc, key, held, pinned, reuseMode, entries?.maxExpires, risk.likely),
           subject: { service: svc.key, realServer: key, weight: 0, connections: held, ...(pinned > 0 ? { newHandshakes: pinned } : {}) },
           evidence,
           remediation: remediation(node.kernelRelease),
@@ -105,13 +107,36 @@ function findReal(services: VirtualService[], svcKey: string, realKey: string): 
   return svc?.reals.find((r) => r.weight === 0 && endpointKey(r.address, r.port) === realKey);
 }
 
-function message(svc: VirtualService, key: string, held: number, pinned: number, reuseMode: number | undefined, maxExpires: number | undefined): string {
+/** Entries toward one real server from which a busy client's source-port reuse becomes likely. */
+const BUSY_ENTRIES = 1000;
+
+/**
+ * Whether a new connection may land on the weight-0 server: conn_reuse_mode=0 sends any reused 5-tuple
+ * there; when the mode was not read, kube-proxy set it to 0 on kernels before 5.9 (PR #71114), and
+ * thousands of entries (short connections in TIME_WAIT) mean busy clients that do reuse source ports.
+ */
+function reuseRisk(reuseMode: number | undefined, kernelRelease: string | undefined, held: number): { likely: boolean; because?: string } {
+  if (reuseMode === 0) return { likely: true };
+  if (reuseMode !== undefined) return { likely: false };
+  const v = majorMinor(kernelRelease);
+  const fixedKernel = v !== undefined && (v[0] > 5 || (v[0] === 5 && v[1] >= 9));
+  if (fixedKernel || held < BUSY_ENTRIES) return { likely: false };
+  return {
+    likely: true,
+    because: `conn_reuse_mode was not read${v ? '' : ' and neither was the kernel version'}: kube-proxy sets it to 0 on kernels before 5.9, and ${fmt(held)} entries toward this server mean clients busy enough to reuse source ports`,
+  };
+}
+
+function message(svc: VirtualService, key: string, held: number, pinned: number, reuseMode: number | undefined, maxExpires: number | undefined, likely = false): string {
   const base = `IPVS service ${svc.key} keeps real server ${key} at weight 0 (a removed endpoint, e.g. a pod deleted in a rolling update) with ${fmt(held)} connection(s)`;
   if (pinned > 0) {
     return `${base}, and ${fmt(pinned)} new handshake(s) were sent to it: a client reused a source port of an old connection entry, IPVS matched the entry and forwarded the SYN to the deleted pod (502s / "No route to host" until the entry expires${maxExpires ? `, up to ${fmt(maxExpires)} s` : ''}).`;
   }
   if (reuseMode === 0) {
     return `${base}; with conn_reuse_mode=0 any client that reuses a source port of those entries is sent to it (502s / "No route to host") until they expire.`;
+  }
+  if (likely) {
+    return `${base}; that many entries mean busy clients, and unless conn_reuse_mode is 1 on a 5.9+ kernel, a client that reuses a source port of one of them is sent to the removed pod (502s / "No route to host") until the entries expire.`;
   }
   return `${base}: kube-proxy drains it and deletes it once the connections are gone.`;
 }

@@ -84,19 +84,26 @@ describe('iptables-save parser', () => {
     assert.equal(r.tables.size, 0);
   });
 
+  it('rejects input with no table at all, with the line', () => {
+    assert.throws(
+      () => parseIptablesSave('-A INPUT -j ACCEPT\n', 'x.save'),
+      (e: unknown) => e instanceof ParseError && e.source === 'x.save' && e.line === 1 && /no iptables-save table/.test(e.reason),
+    );
+  });
+
   for (const [name, text, line, reason] of [
-    ['a rule before any table', '-A INPUT -j ACCEPT\n', 1, /outside a table/],
-    ['output cut short', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', 3, /without COMMIT/],
+    ['output cut short', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', 3, /without COMMIT .*1 rules are kept/],
     ['an unterminated quote', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "oops -j ACCEPT\nCOMMIT\n', 3, /unterminated quote/],
     ['a rule for an undeclared chain', '*filter\n:INPUT ACCEPT [0:0]\n-A KUBE-X -j ACCEPT\nCOMMIT\n', 3, /does not declare/],
     ['a stray line', '*filter\nhello\nCOMMIT\n', 2, /not an iptables-save line/],
     ['a jump without target', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j\nCOMMIT\n', 3, /without a target/],
   ] as const) {
-    it(`rejects ${name} with the line`, () => {
-      assert.throws(
-        () => parseIptablesSave(text, 'x.save'),
-        (e: unknown) => e instanceof ParseError && e.source === 'x.save' && e.line === line && reason.test(e.reason),
-      );
+    it(`reads past ${name} and reports it with the line`, () => {
+      const r = parseIptablesSave(text, 'x.save');
+      assert.equal(r.tables.get('filter')?.name, 'filter', 'the table is kept');
+      assert.equal(r.unread?.count, 1);
+      assert.equal(r.unread?.lines[0]?.line, line);
+      assert.match(r.unread?.lines[0]?.reason ?? '', reason);
     });
   }
 });

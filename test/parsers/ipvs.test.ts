@@ -40,10 +40,22 @@ describe('IPVS table parser', () => {
     assert.equal(t.services[0].reals[0].weight, undefined);
   });
 
-  it('rejects what is not IPVS, with the line', () => {
+  it('rejects what is not IPVS at all, with the line', () => {
     assert.throws(() => parseIpvsTable('IP Virtual Server version 1.2.1 (size=4096)\nTCP  0A600064 rr\n', 'x'), (e: unknown) => e instanceof ParseError && e.line === 2);
     assert.throws(() => parseIpvsTable('  -> 0AF40102:1F90      Masq    0      0          25\n', 'x'), /before any virtual service/);
-    assert.throws(() => parseIpvsTable('TCP  10.96.0.1:443 rr\n  -> 10.0.0.1:80 Masq one 0 0\n', 'x'), /weight: expected a number/);
+  });
+  it('reads past a line it does not understand and reports it with its number', () => {
+    const t = parseIpvsTable('TCP  10.96.0.1:443 rr\n  -> 10.0.0.1:80 Masq one 0 0\n  -> 10.0.0.2:80 Masq 1 3 4\n', 'x');
+    assert.equal(t.services[0]?.reals.length, 1);
+    assert.equal(t.unread?.count, 1);
+    assert.equal(t.unread?.lines[0]?.line, 2);
+    assert.match(t.unread?.lines[0]?.reason ?? '', /weight: expected a number/);
+  });
+  it('ipvsadm -L without -n: host and service names', () => {
+    const t = parseIpvsTable('Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  kubernetes.default.svc.cluster.local:https rr\n  -> master-1:6443                Masq    1      2          0\n  -> 10-244-1-7.web.default.svc.cluster.local:http Masq 0 0 1200\n', 'x');
+    assert.equal(t.named, true);
+    assert.deepEqual(t.services.map((s) => [s.address, s.port]), [['kubernetes.default.svc.cluster.local', 443]]);
+    assert.deepEqual(t.services[0]?.reals.map((r) => [r.address, r.port, r.weight, r.inactive]), [['master-1', 6443, 1, 0], ['10-244-1-7.web.default.svc.cluster.local', 80, 0, 1200]]);
   });
 });
 

@@ -44,7 +44,7 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
         const log = join(dir, '0.log');
         await writeFile(log, asKubeProxyLog(sync.status!, sync.stderr));
 
-        const { code, report } = await runJson(['node', '--netns', 'self', '--interval', '0', '--kube-proxy-log', log], { netns: ns.name });
+        const { code, report } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '0', '--kube-proxy-log', log], { netns: ns.name });
         assert.equal(code, 1);
         const [split, ...moreSplits] = byRule(report, 'iptables-backend-split');
         assert.equal(moreSplits.length, 0);
@@ -82,7 +82,7 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
         assert.equal(ns.restore('iptables-nft-restore', await rules('kube-proxy.rules')).status, 0);
         const log = join(dir, '0.log');
         await writeFile(log, '2026-11-21T00:53:40.000000000Z stderr F I1121 00:53:40.000001       1 proxier.go:820] "SyncProxyRules complete" elapsed="12ms"\n');
-        const { report } = await runJson(['node', '--netns', 'self', '--interval', '0', '--kube-proxy-log', log, '--rules', IPTABLES_RULES.join(',')], { netns: ns.name });
+        const { report } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '0', '--kube-proxy-log', log, '--rules', IPTABLES_RULES.join(',')], { netns: ns.name });
         assert.deepEqual(report.findings, []);
         assert.deepEqual(report.skipped, [], 'every iptables rule ran');
       }),
@@ -97,7 +97,7 @@ describe('scenario: NodePorts from KUBE-NODEPORTS', { skip }, () => {
       await ns.helper('listen', '127.0.0.1', '80', '128', 'accept');
       assert.deepEqual(JSON.parse(await ns.helper('connect-from', '127.0.0.1', '80', '31000')), { opened: 1, sport: 31000 });
       // The range we pass leaves 31000 out: only the KUBE-NODEPORTS rule tells it is a NodePort.
-      const { report } = await runJson(['node', '--netns', 'self', '--interval', '0', '--nodeport-range', '32000-32767', '--rules', 'source-port-is-nodeport'], { netns: ns.name });
+      const { report } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '0', '--nodeport-range', '32000-32767', '--rules', 'source-port-is-nodeport'], { netns: ns.name });
       const [f, ...rest] = byRule(report, 'source-port-is-nodeport');
       assert.equal(rest.length, 0);
       assert.deepEqual({ severity: f.severity, ports: f.subject.ports, nodePorts: f.subject.nodePorts }, { severity: 'error', ports: '31000', nodePorts: '31000' });

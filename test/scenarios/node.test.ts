@@ -12,7 +12,7 @@ import { byRule, runCli, runJson } from '../helpers.js';
 import { scenarioSkipReason, withNetns } from './netns.js';
 
 const skip = scenarioSkipReason();
-const node = (ns: string, ...args: string[]) => runJson(['node', '--netns', 'self', '--interval', '0', ...args], { netns: ns });
+const node = (ns: string, ...args: string[]) => runJson(['node', '--netns', 'self', '--as-node', '--interval', '0', ...args], { netns: ns });
 
 describe('scenario: ephemeral port exhaustion', { skip }, () => {
   it('one destination until EADDRNOTAVAIL → error naming the destination with used/usable', () =>
@@ -108,7 +108,7 @@ describe('scenario: listen queue overflow', { skip }, () => {
     withNetns(['lq'], async (ns) => {
       await ns.helper('listen', '127.0.0.1', '9000', '1', 'noaccept');
       assert.equal(await ns.helper('flood', '127.0.0.1', '9000', '20'), 'flooding');
-      const { report } = await runJson(['node', '--netns', 'self', '--interval', '3s', '--rules', 'listen-queue-overflow'], { netns: ns.name });
+      const { report } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '3s', '--rules', 'listen-queue-overflow'], { netns: ns.name });
       const findings = byRule(report, 'listen-queue-overflow');
       const [f] = findings;
       assert.equal(f?.severity, 'error');
@@ -134,7 +134,7 @@ describe('scenario: collect, then analyze elsewhere', { skip }, () => {
       try {
         const live = await node(ns.name);
         const bundle = join(dir, 'node.tar.gz');
-        const c = await runJsonless(ns.name, ['collect', '--netns', 'self', '--interval', '0', '-o', bundle]);
+        const c = await runJsonless(ns.name, ['collect', '--netns', 'self', '--as-node', '--interval', '0', '-o', bundle]);
         assert.equal(c, 0);
         const offline = await runJson(['analyze', bundle]);
         assert.equal(offline.code, live.code);
@@ -142,7 +142,7 @@ describe('scenario: collect, then analyze elsewhere', { skip }, () => {
         assert.ok(live.report.findings.some((f) => f.rule === 'source-port-is-nodeport'));
 
         const redacted = join(dir, 'redacted.tar.gz');
-        assert.equal(await runJsonless(ns.name, ['collect', '--netns', 'self', '--interval', '0', '--redact', '-o', redacted]), 0);
+        assert.equal(await runJsonless(ns.name, ['collect', '--netns', 'self', '--as-node', '--interval', '0', '--redact', '-o', redacted]), 0);
         const r = await runJson(['analyze', redacted]);
         assert.deepEqual(r.report.findings.map((f) => [f.rule, f.severity]), live.report.findings.map((f) => [f.rule, f.severity]));
         assert.doesNotMatch(JSON.stringify(r.report), /10\.250\.0\.1/);

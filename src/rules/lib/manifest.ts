@@ -40,5 +40,5 @@ export const GUARD_FIX =
 
 /** Writes of net.* sysctls (and `sysctl -p`, whose keys are unknown). */
 export function isNetWrite(write: ContainerSysctlWrite): boolean {
-  return write.via === 'sysctl -p' || write.key?.startsWith('net.') === true;
+  return write.via === 'sysctl -p' || write.key?.startsWith('net.') === true || write.via === '/sys/module';
 }
