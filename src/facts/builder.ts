@@ -207,7 +207,14 @@ export class FactsBuilder implements ArtefactSink {
       if (f.problems.has('proc/net/tcp')) pending.socketsBroken = true;
       if (pending.scanner && !pending.socketsBroken) {
         this.guard(f.problems, 'proc/net/tcp', () => {
-          if (pending.tcpSeen) f.sockets = pending.scanner!.result();
+          if (!pending.tcpSeen) return;
+          const table = pending.scanner!.result();
+          for (const u of table.unread ?? []) {
+            const file = u.source.replace(/^\//, '');
+            f.problems.set(file, u.rejected ? `unreadable: not a socket table (line ${u.lines[0]?.line ?? 1}: ${u.lines[0]?.reason ?? ''})` : describeUnread(u));
+          }
+          // The IPv4 table (or the ss/netstat listing) unreadable: no socket facts, rather than too few.
+          if (!(table.unread ?? []).some((u) => u.rejected && !u.source.endsWith('tcp6'))) f.sockets = table;
         });
       }
       netns.push(f);

@@ -27,6 +27,25 @@ export interface RestoreFailure {
   time?: string;
   /** the physical log lines of this entry */
   lines: LogLine[];
+  /** the entry came within a few entries of start-up cleanup ("Tearing down inactive rules", a mode switch) */
+  duringCleanup?: boolean;
+  /** what the kernel refused, when the error says (see KernelRefusal) */
+  refusal?: KernelRefusal;
+}
+
+/**
+ * The node's kernel refusing what kube-proxy's iptables asked for: a table it has no module for ("can't
+ * initialize iptables table `nat': Table does not exist"), an option or extension the kernel's nf_tables
+ * cannot express ('unknown option "--xor-mark"', "Extension MARK revision 0 not supported"), or nf_tables
+ * operations a 3.10 kernel fails ("CHAIN_USER_DEL failed (Device or resource busy)").
+ */
+export interface KernelRefusal {
+  kind: 'table-missing' | 'unknown-option' | 'extension-unsupported' | 'nft-operation-failed' | 'match-missing';
+  /** the table, option, extension or operation named */
+  what: string;
+  backend?: string;
+  time?: string;
+  lines: LogLine[];
 }
 
 export interface KubeProxyLog {
@@ -41,6 +60,9 @@ export interface KubeProxyLog {
   version?: { value: string; line: LogLine };
   /** "iptables" / "ipvs" / "nftables", from "Using iptables Proxier" and its successors */
   mode?: { value: string; line: LogLine };
+  /** kernel refusals outside restore failures (iptables -N/-C calls), with counts by kind; the last 50 kept */
+  refusals: KernelRefusal[];
+  refusalCount: number;
 }
 
 const KLOG = /^([IWEF])(\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?)\s+\d+ [^\]\s]+\] /;
@@ -50,6 +72,25 @@ const RESTORE_FAILED = /(?:Failed to execute|failed to execute|Failed to run|err
 const VERSION = /(?:Version: |"Version info" version="|gitVersion:")(v\d+\.\d+\.\d+[^"\s,]*)/;
 const MODE = /Using (iptables|ipvs|nftables|userspace|kernelspace) [Pp]rox(?:ier|y)|"Using (iptables|ipvs|nftables) [Pp]rox/;
 const MAX_KEPT = 200;
+/** Start-up cleanup of other proxy modes' rules: a failure right after it is the cleanup's, not a sync's. */
+const CLEANUP = /Tearing down inactive rules|[Cc]leaning up|CleanupLeftovers|Removing iptables rules|Error removing (?:iptables|userspace|ipvs) rules|Deleting (?:ipvs|iptables|userspace) rules/;
+const CLEANUP_WINDOW = 10;
+
+/** What the kernel refused, from an iptables error text; undefined when the error is of another kind. */
+export function kernelRefusalOf(message: string): Omit<KernelRefusal, 'lines' | 'time'> | undefined {
+  const backend = /ip6?tables(?:-nft|-legacy)?(?:-restore|-save)? v[\d.]+ \((legacy|nf_tables)\)/.exec(message)?.[1];
+  const table = /can't initialize ip6?tables table [`'"]?(\w+)['`"]?: Table does not exist/.exec(message);
+  if (table) return { kind: 'table-missing', what: table[1], backend };
+  const option = /unknown option "?--([\w-]+)"?/.exec(message);
+  if (option) return { kind: 'unknown-option', what: `--${option[1]}`, backend };
+  const extension = /Extension (\w+) revision \d+ not supported/.exec(message);
+  if (extension) return { kind: 'extension-unsupported', what: extension[1], backend };
+  const nftOp = /\b(CHAIN_USER_DEL|CHAIN_USER_ADD|RULE_APPEND|RULE_INSERT|TABLE_FLUSH) failed/.exec(message);
+  if (nftOp) return { kind: 'nft-operation-failed', what: nftOp[1], backend };
+  const match = /Couldn't load match [`'](\w+)'/.exec(message);
+  if (match) return { kind: 'match-missing', what: match[1], backend };
+  return undefined;
+}
 
 interface Entry {
   time?: string;
@@ -58,12 +99,13 @@ interface Entry {
 }
 
 export function parseKubeProxyLog(text: string, source = 'logs/kube-proxy.log'): KubeProxyLog {
-  const log: KubeProxyLog = { source, lines: 0, failureCounts: {}, failures: [] };
+  const log: KubeProxyLog = { source, lines: 0, failureCounts: {}, failures: [], refusals: [], refusalCount: 0 };
+  const state = { entries: 0, lastCleanup: -Infinity };
   let entry: Entry | undefined;
   // CRI splits a long line into "P" (partial) pieces ending with an "F" piece: glue them back together.
   let continuesPartial = false;
   const flush = () => {
-    if (entry) judge(entry, log);
+    if (entry) judge(entry, log, state);
     entry = undefined;
   };
   log.lines = forEachLine(text, (raw, n) => {
@@ -111,9 +153,17 @@ function unwrap(raw: string, n: number, source: string): { time?: string; messag
   return { message: raw, partial: false };
 }
 
-function judge(entry: Entry, log: KubeProxyLog): void {
+function judge(entry: Entry, log: KubeProxyLog, state: { entries: number; lastCleanup: number }): void {
   const m = entry.message;
+  const index = state.entries++;
   const failed = RESTORE_FAILED.exec(m);
+  const refusal = kernelRefusalOf(m);
+  if (CLEANUP.test(m)) state.lastCleanup = index;
+  if (refusal && !failed) {
+    log.refusalCount++;
+    if (log.refusals.length >= 50) log.refusals.shift();
+    log.refusals.push({ ...refusal, time: entry.time, lines: entry.lines });
+  }
   if (failed) {
     // Newer kube-proxy says "iptables-restore" for both families; the error text or ipFamily tells IPv6 apart.
     const command = failed[1] === 'ip6tables' || failed[2] === 'ip6tables' || /\bip6tables(?:-nft|-legacy)?-restore\b|ipFamily="IPv6"/.test(m) ? 'ip6tables-restore' : 'iptables-restore';
@@ -127,6 +177,8 @@ function judge(entry: Entry, log: KubeProxyLog): void {
       exitStatus: numberOf(/exit status (\d+)/.exec(m)),
       time: entry.time,
       lines: entry.lines,
+      ...(index - state.lastCleanup <= CLEANUP_WINDOW ? { duringCleanup: true } : {}),
+      ...(refusal ? { refusal: { ...refusal, time: entry.time, lines: entry.lines } } : {}),
     });
     return;
   }

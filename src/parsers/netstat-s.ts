@@ -26,7 +26,12 @@ export function parseNetstatS(text: string, source: string, unread = new UnreadL
       if (g) return void out.set(`${g}.${nstat[1].slice(g.length)}`, Number(nstat[2]));
     }
     unread.guard(n, () => {
-      if (!group) throw new ParseError(source, n, `a counter outside any section ("Tcp:", "TcpExt:"): "${t.slice(0, 60)}"`);
+      // `netstat -s | grep -i listen` keeps the sentences and loses their section: their wording names the counter.
+      if (!group) {
+        const sentence = NETSTAT_S_SENTENCES.find((s) => s.text.test(t));
+        if (sentence) return void out.set(`${sentence.group}.${sentence.name}`, Number(sentence.text.exec(t)![1]));
+        throw new ParseError(source, n, `a counter outside any section ("Tcp:", "TcpExt:"): "${t.slice(0, 60)}"`);
+      }
       const named = /^([A-Za-z][\w]*):\s*(\d+)$/.exec(t);
       if (named) return void out.set(`${group}.${named[1]}`, Number(named[2]));
       const sentence = NETSTAT_S_SENTENCES.find((s) => s.group === group && s.text.test(t));

@@ -37,9 +37,32 @@ export function cleanPaste(input: string): CleanedPaste {
       lines[i] = '';
     }
   });
+  stripQuotePrefix(lines);
+  bareCommandFirst(lines, commands, wrapping);
   const indent = commonIndent(lines);
   const text = (indent > 0 ? lines.map((l) => l.slice(Math.min(indent, l.length))) : lines).join('\n');
   return { text, commands, wrapping };
+}
+
+/** A paste that starts with the command itself, no prompt ("cat /proc/net/tcp", "iptables-save"), then its output. */
+function bareCommandFirst(lines: string[], commands: CleanedPaste['commands'], wrapping: number[]): void {
+  const i = lines.findIndex((l) => l.trim() !== '');
+  if (i < 0 || commands.some((c) => c.line < i + 1)) return;
+  const t = lines[i]!.trim();
+  if (!KNOWN_COMMANDS.test(t) || t.length > 200 || !/^[\w./ |"'=:-]+$/.test(t) || lines.slice(i + 1).every((l) => l.trim() === '')) return;
+  commands.unshift({ line: i + 1, command: t });
+  wrapping.push(i + 1);
+  lines[i] = '';
+}
+
+/** "> " (a Markdown quote) or "* " (a bullet list) on every non-empty line is the paste's, not the output's. */
+function stripQuotePrefix(lines: string[]): void {
+  for (const prefix of ['> ', '* ']) {
+    const content = lines.filter((l) => l.trim() !== '');
+    if (content.length === 0 || !content.every((l) => l.startsWith(prefix) || l.trim() === prefix.trim())) continue;
+    lines.forEach((l, i) => (lines[i] = l.startsWith(prefix) ? l.slice(prefix.length) : l.trim() === prefix.trim() ? '' : l));
+    return;
+  }
 }
 
 /** The indent every non-empty line shares (spaces or tabs alike), which a quote or an editor added. */

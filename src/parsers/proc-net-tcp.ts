@@ -5,7 +5,7 @@
  * socket: per-destination counts for sockets whose local port is an ephemeral port, a per-port use count,
  * the listeners, and one sample line per destination and per watched port for evidence.
  */
-import { ParseError } from './parse-error.js';
+import { ParseError, UnreadLines, type UnreadLine } from './parse-error.js';
 import { ipv6Bytes, type TextSocket } from './socket-text.js';
 
 export const TCP_STATES = [
@@ -71,6 +71,8 @@ export interface SocketTable {
   localPortUse: Uint32Array;
   /** first raw line per watched local port (non-LISTEN sockets) */
   watchedSamples: Map<number, { line: string; source: string; remote: string }>;
+  /** lines that were not socket lines (a paste's stray text, a line cut short), per source */
+  unread?: { source: string; count: number; lines: UnreadLine[]; rejected?: boolean }[];
 }
 
 const HEX = new Int8Array(256).fill(-1);
@@ -119,6 +121,9 @@ export class SocketTableScanner {
   private carry: Buffer | undefined;
   /** the `ss`/`netstat` line a text socket came from: evidence shows what the user has, not a made-up hex line */
   private textLine: string | undefined;
+  /** lines of the current file that were not socket lines; a file of nothing else is not a socket table */
+  private unread = new UnreadLines();
+  private socketsInFile = 0;
 
   constructor(opts: SocketScanOptions) {
     this.opts = opts;
@@ -127,6 +132,7 @@ export class SocketTableScanner {
   /** Start a new file (its line numbers start again at 1). */
   file(source: string): this {
     this.finishFile();
+    this.endFile();
     this.source = source;
     this.lineNo = 0;
     this.table.sources.push(source);
@@ -161,6 +167,7 @@ export class SocketTableScanner {
 
   result(): SocketTable {
     this.finishFile();
+    this.endFile();
     const t = this.table;
     t.destinations = [];
     const order = this.opts.byteOrder ?? 'LE';
@@ -185,6 +192,17 @@ export class SocketTableScanner {
     }
   }
 
+  /** A file whose lines were all refused is not a socket table: that, and only that, is an error. */
+  private endFile(): void {
+    const u = this.unread;
+    this.unread = new UnreadLines();
+    const sockets = this.socketsInFile;
+    this.socketsInFile = 0;
+    if (u.count === 0) return;
+    // No socket line at all: this file is not a socket table. Its reader decides what that costs.
+    (this.table.unread ??= []).push({ source: this.source, count: u.count, lines: u.kept, ...(sockets === 0 ? { rejected: true } : {}) });
+  }
+
   private guardCarry(): void {
     // A real line is ~150 bytes; a "line" this long means the input is not a socket table.
     if (this.carry && this.carry.length > 4096) {
@@ -196,14 +214,24 @@ export class SocketTableScanner {
     throw new ParseError(this.source, this.lineNo, reason);
   }
 
+  /** One line; a line that is not a socket line is counted and left out, never the end of the scan. */
   private line(b: Buffer, start: number, end: number): void {
     this.lineNo++;
+    try {
+      this.socketLine(b, start, end);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      this.unread.add(this.lineNo, e.reason);
+    }
+  }
+
+  private socketLine(b: Buffer, start: number, end: number): void {
     if (end > start && b[end - 1] === 13) end--;
     let p = start;
     while (p < end && b[p] === SPACE) p++;
     if (p === end) return;
     if (b[p] === 115 /* s */ && b[p + 1] === 108 /* l */) {
-      if (this.lineNo !== 1) this.fail('header line in the middle of the table');
+      if (this.socketsInFile > 0) this.fail('header line in the middle of the table');
       return;
     }
     // "  12: "
@@ -238,6 +266,7 @@ export class SocketTableScanner {
     if (b[p + 8] !== COLON) this.fail('expected tx_queue:rx_queue');
 
     const t = this.table;
+    this.socketsInFile++;
     t.sockets++;
     t.byState[state]++;
     const family: 4 | 6 = addrLen === 8 ? 4 : 6;

@@ -30,7 +30,10 @@ const NETSTAT_STATES: Record<string, number> = {
 };
 
 /** ss and netstat print a few well-known ports by name without -n. */
-const PORT_NAMES: Record<string, number> = { http: 80, https: 443, ssh: 22, domain: 53, 'http-alt': 8080, mysql: 3306, postgresql: 5432, redis: 6379 };
+const PORT_NAMES: Record<string, number> = {
+  http: 80, https: 443, ssh: 22, domain: 53, 'http-alt': 8080, mysql: 3306, postgresql: 5432, redis: 6379, smtp: 25, sunrpc: 111, ipp: 631,
+  ldap: 389, ldaps: 636, 'webcache': 8080, 'https-alt': 8443, 'pcsync-https': 8443, imap: 143, imaps: 993, pop3: 110, ntp: 123, bgp: 179,
+};
 
 /** "10.0.0.1:80", "[::ffff:10.0.0.1]:80", ":::80", "*:*", "[fe80::1%eth0]:22", "127.0.0.53%lo:53". */
 export function splitEndpoint(text: string): { ip: string; port: number; family: 4 | 6 } | undefined {
@@ -43,6 +46,7 @@ export function splitEndpoint(text: string): { ip: string; port: number; family:
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   host = host.replace(/%[\w.-]+$/, '');
   if (host === '*' || host === '') return { ip: host === '' ? '::' : '0.0.0.0', port, family: host === '' ? 6 : 4 };
+  if (host === 'localhost') return { ip: '127.0.0.1', port, family: 4 };
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return { ip: host, port, family: 4 };
   if (/^[0-9a-fA-F:.]+$/.test(host) && host.includes(':') && ipv6Bytes(host)) return { ip: host.toLowerCase(), port, family: 6 };
   return undefined;
@@ -73,6 +77,13 @@ export function ipv6Bytes(text: string): number[] | undefined {
   });
   if (tail.length) bytes.splice(12, 4, ...tail);
   return bytes;
+}
+
+/** Why an endpoint could not be read, when the listing's options are the cause. */
+function hint(endpoint: string): string {
+  if (endpoint.length >= 23 && !endpoint.includes('[')) return ' (netstat cuts long IPv6 addresses; use netstat -W or ss)';
+  if (/[a-z]{2,}/i.test(endpoint.split(':')[0] ?? '') || /:[a-z]/i.test(endpoint)) return ' (a host or service name: list with -n for numbers)';
+  return '';
 }
 
 /**
@@ -116,8 +127,8 @@ export function parseSocketText(text: string, source: string, onSocket: (s: Text
       if (!/^\d+$/.test(recvQ ?? '') || !/^\d+$/.test(sendQ ?? '')) throw new ParseError(source, n, 'expected Recv-Q and Send-Q numbers');
       const l = splitEndpoint(local ?? '');
       const r = splitEndpoint(peer ?? '');
-      if (!l) throw new ParseError(source, n, `not an address:port: "${(local ?? '').slice(0, 60)}"${(local ?? '').length >= 23 && !(local ?? '').includes('[') ? ' (netstat cuts long IPv6 addresses; use netstat -W or ss)' : ''}`);
-      if (!r) throw new ParseError(source, n, `not an address:port: "${(peer ?? '').slice(0, 60)}"`);
+      if (!l) throw new ParseError(source, n, `not an address:port: "${(local ?? '').slice(0, 60)}"${hint(local ?? '')}`);
+      if (!r) throw new ParseError(source, n, `not an address:port: "${(peer ?? '').slice(0, 60)}"${hint(peer ?? '')}`);
       const family: 4 | 6 = l.family === 6 || r.family === 6 ? 6 : 4;
       sockets++;
       onSocket({ state, family, localIp: l.ip, localPort: l.port, remoteIp: r.ip, remotePort: r.port, recvQ: Number(recvQ), sendQ: Number(sendQ), line: n, raw: t });

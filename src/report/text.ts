@@ -109,7 +109,7 @@ export function renderText(report: Report, opts: TextOptions): string {
     if (opts.verbose) {
       for (const s of report.skipped.filter((x) => x.notApplicable)) lines.push(c.dim(`does not apply ${s.rule}: ${s.reason}`));
     }
-    for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : 'not collected'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`));
+    for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : /the rest was read$/.test(p.reason) ? 'partly read' : 'not read'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`));
     const suppressed = report.suppressed ?? [];
     if (opts.verbose) {
       for (const f of suppressed) lines.push(c.dim(`suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`));

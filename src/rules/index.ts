@@ -19,6 +19,7 @@ import ipvsStaleRealServer from './ipvs-stale-real-server.js';
 import iptablesBackendSplit from './iptables-backend-split.js';
 import iptablesMissingChain from './iptables-missing-chain.js';
 import kubeProxyRestoreFailure from './kube-proxy-restore-failure.js';
+import iptablesKernelMismatch from './iptables-kernel-mismatch.js';
 import listenQueueOverflow from './listen-queue-overflow.js';
 import sourcePortIsNodeport from './source-port-is-nodeport.js';
 import tcpTwRecycleNat from './tcp-tw-recycle-nat.js';
@@ -36,6 +37,7 @@ export const NODE_RULES: NodeRule[] = [
   iptablesBackendSplit,
   iptablesMissingChain,
   kubeProxyRestoreFailure,
+  iptablesKernelMismatch,
   ipvsStaleRealServer,
   ipvsConnReuseMode,
   tcpTwRecycleNat,
