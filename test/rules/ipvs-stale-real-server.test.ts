@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { analyzeBundles } from '../../src/engine.js';
+import { NODE_RULES } from '../../src/rules/index.js';
 import { FIXTURES, analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
 
 const RULE = 'ipvs-stale-real-server';
@@ -90,5 +92,15 @@ describe(`${RULE}: real servers that are not endpoints (Endpoints in the bundle)
     assert.deepEqual({ severity: f?.severity, k8s: f?.subject.k8sService, weight: f?.subject.weight }, { severity: 'error', k8s: 'default/web', weight: 1 });
     assert.ok(f!.evidence.some((e) => e.source === 'k8s/web.json' && e.detail === 'endpoints of default/web: 10.244.2.3:8080, 10.244.6.7:8080'));
     assert.equal(findings.filter((x) => x.subject.realServer === '10.244.2.3:8080').length, 0, 'a real endpoint is fine');
+  });
+});
+
+describe('ipvs-stale-real-server: a busy weight-0 server is a warning', () => {
+  it('14,058 entries (kubernetes#81775), reuse mode and kernel unknown → warning, saying why', async () => {
+    const report = await analyzeBundles([join(FIXTURES, 'corpus', 'ipvsadm-81775.txt')], { rules: NODE_RULES });
+    const [f] = report.findings.filter((x) => x.rule === 'ipvs-stale-real-server');
+    assert.equal(f?.severity, 'warning');
+    assert.equal(f?.subject.connections, 14058);
+    assert.ok(f?.evidence.some((e) => e.source === 'judgement' && /conn_reuse_mode was not read .*14,058 entries/.test(e.detail)));
   });
 });

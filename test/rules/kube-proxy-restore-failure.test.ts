@@ -40,3 +40,51 @@ describe(RULE, () => {
     assert.ok(report.skipped.some((s) => s.rule === RULE && /no kube-proxy log found/.test(s.reason)));
   });
 });
+
+describe(`${RULE}: what real logs taught`, () => {
+  const klog = (t: string, file: string, msg: string) => `I1121 00:00:0${t}.000000       1 ${file}] ${msg}`;
+  it('a single failure right after start-up cleanup, never repeated → info, not an error', async () => {
+    const log = [
+      klog('1', 'server_others.go:174', 'Tearing down inactive rules.'),
+      'E1121 00:00:02.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 1 (iptables-restore: line 7 failed',
+      ')',
+      klog('3', 'proxier.go:820', '"SyncProxyRules complete" elapsed="12ms"'),
+    ].join('\n');
+    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': log + '\n' }), RULE);
+    assert.equal(f?.severity, 'info');
+    assert.equal(f?.subject.duringCleanup, true);
+  });
+
+  it('the same failure twice is an error, cleanup or not', async () => {
+    const fail = (s: string) => `E1121 00:00:0${s}.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 1 (iptables-restore: line 7 failed)`;
+    const log = [klog('1', 'server_others.go:174', 'Tearing down inactive rules.'), fail('2'), fail('5')].join('\n');
+    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': log + '\n' }), RULE);
+    assert.equal(f?.severity, 'error');
+    assert.equal(f?.subject.failures, 2);
+  });
+
+  it('KUBE-MARK-DROP in the other backend → the fix aligns the backends', async () => {
+    const [f] = byRule(await analyzeFixture(bundleFixture('backend-split')), RULE);
+    assert.match(f?.remediation ?? '', /exists only in nf_tables, not in the legacy backend .*split between backends/);
+  });
+
+  it('KUBE-MARK-DROP in no backend → never created or flushed: the fix recreates it, not "align the backends"', async () => {
+    const report = await analyzeEdited('backend-split', {
+      'netns/host/iptables-nft-save': '*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\nCOMMIT\n',
+    });
+    const [f] = byRule(report, RULE);
+    assert.match(f?.remediation ?? '', /exists in no backend that was read .*never created or was flushed, not split\. .*restart kubelet/);
+    assert.doesNotMatch(f?.remediation ?? '', /Align kubelet's and kube-proxy's/);
+  });
+
+  it('no iptables read → both causes, and how to tell them apart', async () => {
+    const report = await analyzeEdited('backend-split', {
+      'netns/host/iptables-nft-save': null,
+      'netns/host/iptables-legacy-save': null,
+      'netns/host/ip6tables-nft-save': null,
+      'netns/host/ip6tables-legacy-save': null,
+    });
+    const [f] = byRule(report, RULE);
+    assert.match(f?.remediation ?? '', /Two causes look alike .*iptables-legacy-save \| grep KUBE-MARK-DROP.*nobody recreated it after a flush/);
+  });
+});
