@@ -27,6 +27,15 @@ export interface Attempt {
   icmp?: PacketRef & { type: number; code: number; from: string };
   /** for a reused tuple: when the previous connection on it closed (or was last seen) */
   previous?: PacketRef & { closed: boolean };
+  /**
+   * the server answered the SYN with a bare ACK (no SYN): it still holds a connection on this 4-tuple
+   * (ESTABLISHED or TIME_WAIT) and sends a challenge ACK (RFC 5961) — the tuple was reused too early
+   */
+  bareAck?: PacketRef;
+  /** both ends sent a SYN (simultaneous open): an answer, not silence */
+  simultaneousOpen?: boolean;
+  /** the client's ACK came before the SYN-ACK it acknowledges (reordered, as `tcpdump -i any` can) */
+  ackBeforeSynAck?: boolean;
 }
 
 export interface AttemptGroup {
@@ -75,6 +84,8 @@ export interface CaptureFacts {
   icmpUnreachable: AttemptGroup[];
   retransmittedThenEstablished: AttemptGroup[];
   reusedTuples: AttemptGroup[];
+  /** SYNs answered with a bare ACK: the server still holds a connection on the tuple */
+  answeredWithAck: AttemptGroup[];
   timestampSources: TimestampSource[];
 }
 
@@ -95,7 +106,12 @@ interface Flow {
   serverFin: boolean;
   closedAt?: PacketRef;
   lastSeen: PacketRef;
+  /** a SYN-ACK seen before any SYN on the flow: `tcpdump -i any` can print a reply before its request */
+  earlySynAck?: PacketRef;
 }
+
+/** How far apart a request and its reply may be captured out of order and still be paired. */
+const REORDER_US = 1_000_000;
 
 const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
@@ -107,6 +123,7 @@ export class HandshakeTracker {
     icmpUnreachable: new Map<string, AttemptGroup>(),
     retransmittedThenEstablished: new Map<string, AttemptGroup>(),
     reusedTuples: new Map<string, AttemptGroup>(),
+    answeredWithAck: new Map<string, AttemptGroup>(),
   };
   private readonly tsSources = new Map<string, TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }>();
   private tuples = 0;
@@ -141,12 +158,22 @@ export class HandshakeTracker {
     const fromClient = fromKey === flow.client;
     if (syn && fromClient) return this.syn(flow, p, ref, seenBefore);
     const a = flow.attempt;
+    if (syn && a && !a.established) {
+      a.simultaneousOpen = true; // the other end's SYN crossed ours
+      return;
+    }
     if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && !fromClient) {
-      if (a && !a.established) {
+      if (!a) flow.earlySynAck ??= ref;
+      else if (!a.established) {
         a.synAckCount++;
         a.firstSynAck ??= ref;
         a.lastSynAck = ref;
+        if (a.ackBeforeSynAck) a.established = true;
       }
+      return;
+    }
+    if (a && !a.established && !fromClient && (p.flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK && a.synAckCount === 0) {
+      a.bareAck ??= ref;
       return;
     }
     if (p.flags & TCP_RST) {
@@ -154,7 +181,10 @@ export class HandshakeTracker {
       flow.closedAt = ref;
       return;
     }
-    if (a && !a.established && fromClient && p.flags & TCP_ACK && a.synAckCount > 0) a.established = true;
+    if (a && !a.established && fromClient && p.flags & TCP_ACK) {
+      if (a.synAckCount > 0 || a.simultaneousOpen) a.established = true;
+      else if (!a.bareAck) a.ackBeforeSynAck = true;
+    }
     if (p.flags & TCP_FIN) {
       if (fromClient) flow.clientFin = true;
       else flow.serverFin = true;
@@ -180,6 +210,12 @@ export class HandshakeTracker {
     flow.clientFin = flow.serverFin = false;
     flow.closedAt = undefined;
     flow.attempt = { client: flow.client, server: flow.server, firstSyn: ref, lastSyn: ref, synCount: 1, synAckCount: 0, established: false, previous };
+    const early = flow.earlySynAck;
+    flow.earlySynAck = undefined;
+    if (early && Math.abs(ref.timeUs - early.timeUs) <= REORDER_US) {
+      // the SYN-ACK was captured first: it answers this SYN
+      Object.assign(flow.attempt, { synAckCount: 1, firstSynAck: early, lastSynAck: early });
+    }
     this.attempts++;
   }
 
@@ -210,11 +246,14 @@ export class HandshakeTracker {
   }
 
   private finish(a: Attempt): void {
-    if (a.previous && (!a.previous.closed || a.firstSyn.timeUs - a.previous.timeUs < TIME_WAIT_US)) this.group('reusedTuples', a.server, a);
+    // A challenge ACK is reported as such (with the old connection when the capture holds it), not twice.
+    if (!a.bareAck && a.previous && (!a.previous.closed || a.firstSyn.timeUs - a.previous.timeUs < TIME_WAIT_US)) this.group('reusedTuples', a.server, a);
     if (a.established) {
       this.established++;
       if (a.secondSyn && a.firstSynAck && a.firstSynAck.timeUs >= a.secondSyn.timeUs) this.group('retransmittedThenEstablished', a.server, a);
-    } else if (a.icmp) this.group('icmpUnreachable', `${a.server} icmp ${a.icmp.type}/${a.icmp.code}`, a);
+    } else if (a.simultaneousOpen) this.established++;
+    else if (a.bareAck) this.group('answeredWithAck', a.server, a);
+    else if (a.icmp) this.group('icmpUnreachable', `${a.server} icmp ${a.icmp.type}/${a.icmp.code}`, a);
     else if (a.reset) this.refused++;
     else if (a.synAckCount >= 2) this.group('synAckUnacknowledged', a.server, a);
     else if (a.synAckCount === 0) this.group('unanswered', a.server, a);
@@ -256,6 +295,7 @@ export class HandshakeTracker {
       icmpUnreachable: sorted(this.groups.icmpUnreachable),
       retransmittedThenEstablished: sorted(this.groups.retransmittedThenEstablished),
       reusedTuples: sorted(this.groups.reusedTuples),
+      answeredWithAck: sorted(this.groups.answeredWithAck),
       timestampSources: [...this.tsSources.values()].map(({ last: _last, bases: _bases, ...s }) => s).sort((x, y) => y.backwards - x.backwards || x.address.localeCompare(y.address)),
     };
   }

@@ -48,6 +48,8 @@ export const NETNS_FILES = [
   'proc/net/snmp',
   'proc/net/sockstat',
   'proc/net/stat/nf_conntrack',
+  // What customers send instead of /proc/net/netstat and snmp
+  'netstat-s',
   // Before the socket tables: the NodePorts in KUBE-NODEPORTS join the ports whose sockets are sampled.
   'iptables-legacy-save',
   'iptables-nft-save',
@@ -55,12 +57,18 @@ export const NETNS_FILES = [
   'ip6tables-nft-save',
   'proc/net/tcp',
   'proc/net/tcp6',
+  // What customers send instead of /proc/net/tcp
+  'ss-tan',
+  'netstat-an',
   'ss-ltn',
   'proc/net/ip_vs',
   'proc/net/ip_vs_conn',
   'ipvsadm-Ln',
   'ipvsadm-Lnc',
 ] as const;
+
+/** Single sysctl files as `cat /proc/sys/…` printed them, under netns/<id>/proc/sys/, read right after sysctl.txt. */
+export const PROC_SYS_DIR = 'proc/sys';
 
 /** Artefacts that may be large and are streamed rather than read whole. */
 export const STREAMED_FILES = ['proc/net/tcp', 'proc/net/tcp6', 'proc/net/ip_vs_conn', 'ipvsadm-Lnc'] as const;

@@ -6,7 +6,24 @@ export default defineCaptureRule({
   title: 'A new SYN on a 4-tuple that closed less than 60 s before',
   severity: 'warning',
   check({ capture }) {
-    return capture.reusedTuples.map((g) => {
+    // A SYN answered by a bare ACK: the server still holds a connection on this tuple (RFC 5961 challenge
+    // ACK), so the client reused it too early. The capture may not hold the old connection at all.
+    const challenged = capture.answeredWithAck.map((g) => {
+      const a = g.examples[0]!;
+      return {
+        message: `${g.count} SYN${g.count === 1 ? '' : 's'} to ${g.server} ${g.count === 1 ? 'was' : 'were'} answered with a bare ACK instead of a SYN-ACK: the server still holds a connection on that 4-tuple (ESTABLISHED, or TIME_WAIT) and sent a challenge ACK, so the client reused a source port the other end had not released; the client's kernel resets and retries, adding a second or more per connect (failure 4's signature: a reused tuple meeting an old connection).`,
+        subject: { capture: capture.source, server: g.server, client: a.client, challengeAcks: g.count },
+        evidence: [
+          ...(a.previous ? [frameEvidence(capture, a.previous, `${a.client} ↔ ${a.server} the previous connection on this tuple, ${a.previous.closed ? 'closed' : 'never closed in the capture (no FIN or RST seen)'}`)] : []),
+          frameEvidence(capture, a.firstSyn, `${a.client} → ${a.server} SYN`),
+          frameEvidence(capture, a.bareAck!, `${a.server} → ${a.client} ACK without SYN: the server's state for this tuple is an older connection`),
+          ...(a.synCount > 1 ? [frameEvidence(capture, a.lastSyn, `${a.client} → ${a.server} SYN sent ${a.synCount} times`)] : []),
+          { source: 'wireshark filter', detail: wiresharkFilter(a) },
+        ],
+        remediation: `Find who holds the old connection on the server side (\`ss -tan state all '( sport = :${a.server.split(':').pop() ?? ''} )'\` on the server's node): a connection the client abandoned without a FIN or RST reaching the server, or a server-side TIME_WAIT. On the client's node run \`netdoctor node --rules ephemeral-port-exhaustion,time-wait-pressure\`, and behind IPVS \`netdoctor node --rules ipvs-conn-reuse-mode,ipvs-stale-real-server\`.`,
+      };
+    });
+    return [...challenged, ...capture.reusedTuples.map((g) => {
       const a = g.examples[0];
       const prev = a.previous!;
       return {
@@ -19,6 +36,6 @@ export default defineCaptureRule({
         ],
         remediation: `On the client's node run \`netdoctor node --rules ephemeral-port-exhaustion,time-wait-pressure\` (more ports or pooled connections end the reuse); behind IPVS also \`netdoctor node --rules ipvs-conn-reuse-mode,ipvs-stale-real-server\`.`,
       };
-    });
+    })];
   },
 });

@@ -77,6 +77,17 @@ describe('node and analyze inputs', () => {
     const as = await runJson(['analyze', '--as', 'ipvsadm-Ln', join(FIXTURES, 'corpus', 'ipvsadm-81775.txt')]);
     assert.ok(as.report.notes?.some((n) => /read as ipvsadm-Ln \(--as\)/.test(n)));
   });
+  it('a bundle directory with the new artefacts: netns/host/ss-tan, netstat-s and proc/sys/… single files', async () => {
+    const b = join(dir, 'new-layout/netns/host');
+    await mkdir(join(b, 'proc/sys/net/ipv4'), { recursive: true });
+    await writeFile(join(b, 'proc/sys/net/ipv4/ip_local_port_range'), '40000\t40003\n');
+    await writeFile(join(b, 'ss-tan'), ['State Recv-Q Send-Q Local Address:Port Peer Address:Port', ...[0, 1, 2, 3].map((i) => `ESTAB 0 0 10.0.0.1:4000${i} 10.96.0.10:443`)].join('\n') + '\n');
+    await writeFile(join(b, 'netstat-s'), 'TcpExt:\n    9 times the listen queue of a socket overflowed\n');
+    const { report } = await runJson(['analyze', join(dir, 'new-layout')]);
+    const [f] = report.findings.filter((x) => x.rule === 'ephemeral-port-exhaustion');
+    assert.deepEqual([f?.severity, f?.subject.used, f?.subject.usable, f?.subject.remoteIp], ['error', 4, 4, '10.96.0.10']);
+    assert.ok(report.findings.some((x) => x.rule === 'listen-queue-overflow'));
+  });
   it('a FIFO named as a loose file is refused, never read', async () => {
     const { spawnSync } = await import('node:child_process');
     const fifo = join(dir, 'fifo');

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HOST_FILES, LATER_FILES, NETNS_FILES, STREAMED_FILES, type ArtefactSink } from '../../facts/sink.js';
+import { HOST_FILES, LATER_FILES, NETNS_FILES, PROC_SYS_DIR, STREAMED_FILES, type ArtefactSink } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import { streamFile } from '../fs/stream-file.js';
 import { BundleError } from './archive.js';
@@ -76,6 +76,10 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
   for (const m of manifest.netns) {
     const base = `netns/${m.id}`;
     for (const file of NETNS_FILES) {
+      if (file === 'netstat-s') {
+        // sysctl.txt came first; single /proc/sys files join it before anything reads the range
+        for (const rel of await listTree(join(dir, base, PROC_SYS_DIR))) sink.text(`${base}/${PROC_SYS_DIR}/${rel}`, (await readFile(join(dir, base, PROC_SYS_DIR, rel))).toString('utf8'));
+      }
       const path = join(dir, base, file);
       if (!(await exists(path))) continue;
       if ((STREAMED_FILES as readonly string[]).includes(file)) {
@@ -121,6 +125,23 @@ async function listFiles(path: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** Regular files under a directory, relative paths, sorted; links and special files are not followed. */
+async function listTree(root: string, prefix = ''): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(join(root, prefix), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listTree(root, rel)));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out;
 }
 
 async function exists(path: string): Promise<boolean> {
