@@ -108,6 +108,8 @@ interface Flow {
   lastSeen: PacketRef;
   /** a SYN-ACK seen before any SYN on the flow: `tcpdump -i any` can print a reply before its request */
   earlySynAck?: PacketRef;
+  /** first seen mid-connection, unless the SYN of a reordered handshake still comes */
+  midstreamPending?: boolean;
 }
 
 /** How far apart a request and its reply may be captured out of order and still be paired. */
@@ -150,7 +152,9 @@ export class HandshakeTracker {
       const clientIsSender = syn || (p.flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
       const [client, server] = clientIsSender ? [fromKey, toKey] : [toKey, fromKey];
       flow = { client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
-      if (!syn) this.midstream++;
+      // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
+      if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) flow.midstreamPending = true;
+      else if (!syn) this.midstream++;
       this.flows.set(`${client}>${server}`, flow);
     }
     const seenBefore = flow.lastSeen;
@@ -210,6 +214,7 @@ export class HandshakeTracker {
     flow.clientFin = flow.serverFin = false;
     flow.closedAt = undefined;
     flow.attempt = { client: flow.client, server: flow.server, firstSyn: ref, lastSyn: ref, synCount: 1, synAckCount: 0, established: false, previous };
+    flow.midstreamPending = false;
     const early = flow.earlySynAck;
     flow.earlySynAck = undefined;
     if (early && Math.abs(ref.timeUs - early.timeUs) <= REORDER_US) {
@@ -272,6 +277,7 @@ export class HandshakeTracker {
     this.sinceSweep = 0;
     for (const [key, flow] of this.flows) {
       if (this.nowUs - flow.lastSeen.timeUs > IDLE_RETIRE_US) {
+        if (flow.midstreamPending) this.midstream++;
         if (flow.attempt) this.finish(flow.attempt);
         this.flows.delete(key);
       }
@@ -279,7 +285,10 @@ export class HandshakeTracker {
   }
 
   facts(base: Pick<CaptureFacts, 'source' | 'format' | 'linkTypes' | 'interfaces' | 'packets' | 'firstUs' | 'lastUs' | 'truncatedBytes'>): CaptureFacts {
-    for (const flow of this.flows.values()) if (flow.attempt) this.finish(flow.attempt);
+    for (const flow of this.flows.values()) {
+      if (flow.midstreamPending) this.midstream++;
+      if (flow.attempt) this.finish(flow.attempt);
+    }
     this.flows.clear();
     const sorted = (m: Map<string, AttemptGroup>) => [...m.values()].sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
     return {
