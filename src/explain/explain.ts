@@ -1,5 +1,5 @@
 import { CONNECT_FAILURE_OF_ERRNO, connectionFailure, type ConnectionFailure } from '../knowledge/connection-failures.js';
-import { errnoByName, errnoByNumber, errnoByText, wordingOf, type Errno } from '../knowledge/errnos.js';
+import { errnoByName, errnoByNumber, errnoByText, wordingOf, type Errno, type Wording } from '../knowledge/errnos.js';
 import { SIGNATURES, type Signature } from '../knowledge/error-signatures.js';
 
 /** One recognised line: who printed it, what failed, and (where the line says) towards where. */
@@ -9,11 +9,18 @@ export interface LineMatch {
   tool: string;
   failure: ConnectionFailure;
   syscall: string;
-  errno?: Errno & { wording?: 'glibc' | 'musl' | 'go' };
+  errno?: Errno & { wording?: Wording };
   destination?: { host: string; port?: number };
   /** what this line adds: a timing, who connects from where */
   notes: string[];
 }
+
+/** What a wording tells about the machine that printed the message. */
+const WORDING_NOTE: Record<string, string> = {
+  musl: 'musl wording: the program runs on an Alpine-style (musl) image.',
+  bsd: 'macOS/BSD wording: the program runs on a macOS or BSD machine (a laptop, not a pod), so its errno numbers and causes are that kernel\'s.',
+  'musl-or-bsd': 'musl or macOS/BSD wording (both print it): an Alpine-style image, or a macOS or BSD machine.',
+};
 
 /** Lines longer than this are matched on their start: log lines that long are payload dumps, and it bounds the work. */
 const MAX_LINE = 16_384;
@@ -55,7 +62,7 @@ export function firstMatch(text: string, signatures: readonly Signature[] = SIGN
       syscall: sig.syscall ?? failure.syscall,
       errno: errno ? { ...errno, wording } : undefined,
       destination: destinationOf(g, text),
-      notes: [sig.note?.(g, errno), wording === 'musl' ? 'musl wording: the program runs on an Alpine-style (musl) image.' : undefined].filter((n): n is string => n !== undefined),
+      notes: [sig.note?.(g, errno), WORDING_NOTE[wording ?? '']].filter((n): n is string => n !== undefined),
     };
   }
   return undefined;

@@ -1,4 +1,5 @@
-import type { Cause } from '../knowledge/connection-failures.js';
+import { connectionFailure as failureById, KUBE_PROXY_CAUSE_RULES, NOT_A_SERVICE_VIP, NO_IPV6_SOURCE, type Cause } from '../knowledge/connection-failures.js';
+import { textOf, type Wording } from '../knowledge/errnos.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../knowledge/error-signatures.js';
 import { ruleInfo, type RuleTarget } from '../rules/index.js';
 import { closestSignatures, LOOKS_LIKE_AN_ERROR, matchLine, MIGHT_MATCH, type LineMatch } from './explain.js';
@@ -10,7 +11,7 @@ export interface ExplainedLine {
   signature: string;
   tool: string;
   syscall: string;
-  errno?: { name: string; number: number; text: string; wording?: 'glibc' | 'musl' | 'go' };
+  errno?: { name: string; number: number; text: string; wording?: Wording };
   failure: { id: string; title: string; meaning: string };
   destination?: { host: string; port?: number };
   notes: string[];
@@ -107,22 +108,67 @@ function detached(line: string): string {
   return Buffer.from(line, 'utf8').toString('utf8');
 }
 
-function explainedLine(line: number, text: string, m: LineMatch): ExplainedLine {
+/**
+ * The same words mean different things in context: `listen …: bind: address already in use` is a server
+ * that cannot listen, EADDRNOTAVAIL toward IPv6 from "::" is a missing source address, and a timeout to a
+ * loopback or pod address cannot be a Service's missing rules. Pure: the line and its match in, the
+ * failure and its causes in the order that fits out.
+ */
+export function inContext(text: string, m: LineMatch): { failure: LineMatch['failure']; causes: readonly Cause[]; notes: string[] } {
+  const host = m.destination?.host.replace(/^\[|\]$/g, '') ?? '';
+  if (m.failure.id === 'bind-eaddrinuse' && /\blisten\b/i.test(text)) {
+    const failure = failureById('listen-eaddrinuse');
+    return { failure, causes: failure.causes, notes: [] };
+  }
+  if (m.failure.id === 'connect-eaddrnotavail' && (host.includes(':') || /Local \((?:::|\[::\]):0\)/.test(text))) {
+    return { failure: m.failure, causes: [NO_IPV6_SOURCE, ...m.failure.causes], notes: ['toward IPv6 with no local address yet ("::"): most often no IPv6 source address, not exhausted ports'] };
+  }
+  const notVip = NOT_A_SERVICE_VIP.find((v) => host.startsWith(v.prefix));
+  if (notVip && m.failure.causes.some(isServiceRulesCause)) {
+    const causes = m.failure.causes.filter((c) => !isServiceRulesCause(c));
+    return {
+      failure: m.failure,
+      causes: host.startsWith('127.') || host === '::1' || host === 'localhost' ? causes : [...causes, ...m.failure.causes.filter(isServiceRulesCause)],
+      notes: [`${host} is ${notVip.what}`],
+    };
+  }
+  return { failure: m.failure, causes: m.failure.causes, notes: [] };
+}
+
+/**
+ * The destination as it may appear in a suggested command: an address or host name of plain characters
+ * only. A pasted log is someone else's text; anything else would be a way out of the command's quotes.
+ */
+function safeDestination(dest: LineMatch['destination']): LineMatch['destination'] {
+  if (!dest) return undefined;
+  const host = dest.host.replace(/^\[|\]$/g, '');
+  return /^[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}$/.test(host) ? dest : undefined;
+}
+
+function isServiceRulesCause(c: Cause): boolean {
+  return c.rules.length > 0 && c.rules.every((r) => (KUBE_PROXY_CAUSE_RULES as readonly string[]).includes(r));
+}
+
+function explainedLine(line: number, text: string, original: LineMatch): ExplainedLine {
+  const fit = inContext(text, original);
+  // In context a signature's own note can be wrong ("the kernel had no port left" when it had no address).
+  const kept = fit.causes[0] === NO_IPV6_SOURCE ? original.notes.filter((n) => !/none left to give/.test(n)) : original.notes;
+  const m = { ...original, destination: safeDestination(original.destination), failure: fit.failure, notes: [...kept, ...fit.notes] };
   const dest = m.destination;
-  const causes = m.failure.causes.map((c, i) => explainedCause(i + 1, c, dest));
+  const causes = fit.causes.map((c, i) => explainedCause(i + 1, c, dest));
   return {
     line,
     text,
     signature: m.signature,
     tool: m.tool,
     syscall: m.syscall,
-    errno: m.errno ? { name: m.errno.name, number: m.errno.number, text: m.errno.wording ? m.errno[m.errno.wording] : m.errno.glibc, wording: m.errno.wording } : undefined,
+    errno: m.errno ? { name: m.errno.name, number: m.errno.number, text: textOf(m.errno, m.errno.wording), wording: m.errno.wording } : undefined,
     failure: { id: m.failure.id, title: m.failure.title, meaning: m.failure.meaning },
     destination: dest,
     notes: m.notes,
     causes,
     next: commandsFor(
-      m.failure.causes.flatMap((c) => c.rules),
+      fit.causes.flatMap((c) => c.rules),
       dest,
     ),
   };

@@ -29,6 +29,7 @@ export interface ConnectionFailure {
 export type FailureId =
   | 'connect-eaddrnotavail'
   | 'bind-eaddrinuse'
+  | 'listen-eaddrinuse'
   | 'connect-econnrefused'
   | 'connect-ehostunreach'
   | 'connect-enetunreach'
@@ -51,6 +52,30 @@ const PORTS_HELD: Cause = {
   rules: ['ephemeral-port-exhaustion', 'time-wait-pressure'],
   check: 'ss -tan state all dst ADDR:PORT | wc -l, in the client pod\'s network namespace, against its ip_local_port_range.',
 };
+/** EADDRNOTAVAIL toward IPv6 with the local address still "::": no source address, not no port (FACTS.md §8). */
+export const NO_IPV6_SOURCE: Cause = {
+  cause: 'No usable IPv6 source address: the namespace has no global IPv6 address (or no IPv6 route) for this destination, so the kernel cannot pick a local address at all; "Local (:::0)" means it never got one. Port exhaustion toward IPv6 is rare next to this.',
+  rules: [],
+  check: "ip -6 addr show scope global; ip -6 route get ADDR, in the client's network namespace: an error or no address means the pod has no IPv6 to send from (single-stack IPv4 cluster, or a dual-stack pod without its IPv6).",
+};
+
+/**
+ * Addresses that are not Service VIPs, so kube-proxy's Service rules are not on the path: loopback, and the
+ * default pod networks of common CNIs (flannel and kubeadm docs 10.244.0.0/16, k3s 10.42.0.0/16, MicroK8s
+ * 10.1.0.0/16, Calico 192.168.0.0/16). Service ranges differ (kubeadm 10.96.0.0/12, k3s 10.43.0.0/16).
+ */
+export const NOT_A_SERVICE_VIP: readonly { prefix: string; what: string }[] = [
+  { prefix: '127.', what: 'loopback: the connection never leaves the namespace, and no Service rule is on its path' },
+  { prefix: 'localhost', what: 'loopback: the connection never leaves the namespace, and no Service rule is on its path' },
+  { prefix: '::1', what: 'loopback: the connection never leaves the namespace, and no Service rule is on its path' },
+  { prefix: '10.244.', what: 'in 10.244.0.0/16, the default pod network of flannel and the kubeadm docs: a pod IP, so Service rules are not on the path (unless your cluster uses this range for Services)' },
+  { prefix: '10.42.', what: 'in 10.42.0.0/16, k3s\'s default pod network: a pod IP, so Service rules are not on the path (unless your cluster uses this range for Services)' },
+  { prefix: '10.1.', what: 'in 10.1.0.0/16, MicroK8s\'s default pod network: a pod IP, so Service rules are not on the path (unless your cluster uses this range for Services)' },
+  { prefix: '192.168.', what: 'in 192.168.0.0/16, Calico\'s default pod network: a pod IP, so Service rules are not on the path (unless your cluster uses this range for Services)' },
+];
+
+export const KUBE_PROXY_CAUSE_RULES = ['iptables-backend-split', 'iptables-missing-chain', 'kube-proxy-restore-failure'] as const;
+
 const RANGE_SMALL: Cause = {
   cause: 'The ephemeral port range is narrow, or ip_local_reserved_ports takes most of it, so few connections fill it.',
   rules: ['ephemeral-port-range'],
@@ -122,6 +147,25 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
         cause: 'A server cannot listen because its port was handed out as an ephemeral source port: the node range overlaps NodePorts or hostPorts.',
         rules: ['ephemeral-range-overlaps-nodeports', 'source-port-is-nodeport'],
         check: "ss -tanp 'sport = :PORT' shows who holds the port.",
+      },
+    ],
+  },
+  {
+    id: 'listen-eaddrinuse',
+    syscall: 'bind() of a listening socket',
+    errno: 'EADDRINUSE',
+    title: 'a server cannot listen: its port is taken',
+    meaning: 'The program tried to listen on a port that another socket in the same network namespace already holds. This is the server side failing to start, not a client running out of ports.',
+    causes: [
+      {
+        cause: 'Another process (or a second container of the pod, or an earlier instance still shutting down) already listens on this port in the same network namespace; with hostNetwork: true that is any process on the node, kubelet, kube-proxy and other hostNetwork pods included.',
+        rules: [],
+        check: "ss -tlnp 'sport = :PORT' in the pod's (or, with hostNetwork, the node's) network namespace shows who holds it.",
+      },
+      {
+        cause: 'The port was handed out as an ephemeral source port to an outgoing connection: the range covers it (widened to 1024-65535, or overlapping NodePorts or hostPorts).',
+        rules: ['ephemeral-range-overlaps-nodeports', 'source-port-is-nodeport', 'ephemeral-port-range'],
+        check: "ss -tanp 'sport = :PORT' shows a connection, not a listener, holding it; reserve the port with ip_local_reserved_ports.",
       },
     ],
   },
