@@ -81,16 +81,16 @@ const RANGE_SMALL: Cause = {
   rules: ['ephemeral-port-range'],
 };
 const NODEPORT_REPLY: Cause = {
-  cause: "The client's source port is a NodePort: the node's ephemeral range overlaps the NodePort range, and the reply is taken by kube-proxy's NodePort rules instead of reaching the client (failure 2, e.g. kubelet probes that flap).",
+  cause: "The client's source port is a NodePort: the node's ephemeral range overlaps the NodePort range, and the reply is taken by kube-proxy's NodePort rules instead of reaching the client (failure #2 of docs/failures.md, e.g. kubelet probes that flap).",
   rules: ['ephemeral-range-overlaps-nodeports', 'source-port-is-nodeport', 'synack-retransmitted'],
 };
 const KUBE_PROXY_RULES: Cause = {
-  cause: "kube-proxy's rules for the Service are missing: iptables-restore failed, often because kube-proxy and kubelet write to different iptables backends (failure 3). Service VIPs fail while pod IPs work.",
+  cause: "kube-proxy's rules for the Service are missing: iptables-restore failed, often because kube-proxy and kubelet write to different iptables backends (failure #3 of docs/failures.md). Service VIPs fail while pod IPs work.",
   rules: ['iptables-backend-split', 'iptables-missing-chain', 'kube-proxy-restore-failure'],
   check: 'Connect to a pod IP behind the Service directly: if that works and the VIP does not, the Service rules are at fault.',
 };
 const TW_RECYCLE: Cause = {
-  cause: 'The server drops SYNs from clients behind one NAT address: tcp_tw_recycle with timestamps rejects SYNs whose TSval went backwards (failure 5; kernels before 4.12).',
+  cause: 'The server drops SYNs from clients behind one NAT address: tcp_tw_recycle with timestamps rejects SYNs whose TSval went backwards (failure #5 of docs/failures.md; kernels before 4.12).',
   rules: ['tcp-tw-recycle-nat', 'timestamps-non-monotonic-per-source', 'syn-unanswered'],
 };
 const LISTEN_QUEUE: Cause = {
@@ -102,7 +102,7 @@ const CONNTRACK_FULL: Cause = {
   rules: ['conntrack-table-pressure'],
 };
 const IPVS_STALE: Cause = {
-  cause: 'IPVS sends the connection to a pod that no longer exists: a weight-0 real server kept for lingering connections, or a reused source port matching an old connection entry (failure 4).',
+  cause: 'IPVS sends the connection to a pod that no longer exists: a weight-0 real server kept for lingering connections, or a reused source port matching an old connection entry (failure #4 of docs/failures.md).',
   rules: ['ipvs-stale-real-server', 'ipvs-conn-reuse-mode', 'tuple-reused-in-time-wait'],
 };
 const IPVS_FIRST_SYN: Cause = {
@@ -140,7 +140,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
     meaning: 'bind() found the requested local port (or, for port 0, every ephemeral port) already in use.',
     causes: [
       {
-        cause: 'A client binds before it connects (nc -p, bind(0), some RPC clients): each such socket holds its port for every destination, so the whole range runs out at once (failure 1).',
+        cause: 'A client binds before it connects (nc -p, bind(0), some RPC clients): each such socket holds its port for every destination, so the whole range runs out at once (failure #1 of docs/failures.md).',
         rules: ['ephemeral-port-exhaustion', 'ephemeral-port-range'],
       },
       {
@@ -186,7 +186,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
         rules: [],
         check: "iptables-save | grep 'has no endpoints' on the client's node.",
       },
-      { ...IPVS_STALE, cause: 'IPVS sends the connection to a deleted pod whose IP now belongs to another pod that does not listen on the port (failure 4).' },
+      { ...IPVS_STALE, cause: 'IPVS sends the connection to a deleted pod whose IP now belongs to another pod that does not listen on the port (failure #4 of docs/failures.md).' },
     ],
   },
   {
@@ -196,7 +196,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
     title: 'no route to host',
     meaning: 'The destination address did not answer at the link layer (no ARP/neighbour reply, about 3 s), or a router or firewall sent ICMP host unreachable.',
     causes: [
-      { ...IPVS_STALE, cause: 'The destination pod is gone but traffic is still sent to its IP: IPVS keeps weight-0 real servers, or a reused source port matches an old IPVS connection entry (failure 4: 502s from nginx after a rolling update).' },
+      { ...IPVS_STALE, cause: 'The destination pod is gone but traffic is still sent to its IP: IPVS keeps weight-0 real servers, or a reused source port matches an old IPVS connection entry (failure #4 of docs/failures.md: 502s from nginx after a rolling update).' },
       {
         cause: 'A firewall or NetworkPolicy rejects the SYN with icmp-host-unreachable.',
         rules: ['icmp-unreachable-on-syn'],
@@ -244,7 +244,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
     meaning: 'connect() failed, but the message hides the errno: EADDRNOTAVAIL (no free local port), ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, or the kernel\'s own ETIMEDOUT. curl 7.88 and later print this for all of them; `curl -v` prints the errno on its "connect to … failed:" line, and the time it took narrows it down.',
     causes: [
       PORTS_HELD,
-      { ...IPVS_STALE, cause: 'The destination pod is gone (EHOSTUNREACH after about 3 s) or replaced by one that does not listen (ECONNREFUSED) (failure 4).' },
+      { ...IPVS_STALE, cause: 'The destination pod is gone (EHOSTUNREACH after about 3 s) or replaced by one that does not listen (ECONNREFUSED) (failure #4 of docs/failures.md).' },
       { cause: 'Nothing listens on the port at the destination, or the Service has no ready endpoints (ECONNREFUSED).', rules: [], check: 'Run the client again with -v and read the "connect to … failed:" line.' },
       RANGE_SMALL,
     ],
@@ -296,7 +296,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
     title: 'the proxy could not get a response from the upstream (502)',
     meaning: "The proxy's connection to the upstream failed or broke: refused, reset, unreachable, no free local port, or closed early. The proxy's error log has the line with the errno.",
     causes: [
-      { ...IPVS_STALE, cause: 'After a rolling update, traffic still reaches deleted pods through IPVS (failure 4: a few percent of 502s for minutes).' },
+      { ...IPVS_STALE, cause: 'After a rolling update, traffic still reaches deleted pods through IPVS (failure #4 of docs/failures.md: a few percent of 502s for minutes).' },
       { ...PORTS_HELD, cause: 'The proxy has used up the ephemeral ports towards one upstream (no upstream keep-alive): connect() fails with EADDRNOTAVAIL, logged at [crit].' },
       { cause: 'The upstream pod is not ready or restarting, or closed the connection early.', rules: [], check: "The proxy's error.log line for the same request (upstream and errno)." },
     ],
@@ -324,7 +324,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
     title: 'the DNS server did not answer',
     meaning: 'The name could not be looked up because no DNS server answered (EAI_AGAIN, "Temporary failure in name resolution"): the query or its reply was lost.',
     causes: [
-      { ...KUBE_PROXY_RULES, cause: "The kube-dns Service VIP is not reachable because kube-proxy's rules for it are missing (failure 3)." },
+      { ...KUBE_PROXY_RULES, cause: "The kube-dns Service VIP is not reachable because kube-proxy's rules for it are missing (failure #3 of docs/failures.md)." },
       { ...CONNTRACK_FULL, cause: 'DNS queries over UDP are dropped by conntrack: the table is full, or parallel A/AAAA queries race on insert (insert_failed).' },
       { cause: 'CoreDNS pods are down or overloaded.', rules: [], check: 'kubectl -n kube-system get pods -l k8s-app=kube-dns, and its logs.' },
     ],
@@ -344,7 +344,7 @@ export const CONNECTION_FAILURES: readonly ConnectionFailure[] = [
     title: 'the name could not be resolved',
     meaning: 'The lookup failed; the message does not say whether no server answered or the name does not exist.',
     causes: [
-      { ...KUBE_PROXY_RULES, cause: "The kube-dns Service VIP is not reachable because kube-proxy's rules for it are missing (failure 3)." },
+      { ...KUBE_PROXY_RULES, cause: "The kube-dns Service VIP is not reachable because kube-proxy's rules for it are missing (failure #3 of docs/failures.md)." },
       { ...CONNTRACK_FULL, cause: 'DNS queries over UDP are dropped by conntrack (table full, insert races).' },
       { cause: 'The name does not exist where it was looked up.', rules: [], check: 'nslookup NAME in the same pod tells which: "server can\'t find" (no such name) or "timed out" (unreachable).' },
     ],

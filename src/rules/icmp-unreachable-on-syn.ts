@@ -18,7 +18,7 @@ export default defineCaptureRule({
       const v6 = a.server.startsWith('[');
       const what = meaning(icmp.type, icmp.code, v6);
       return {
-        message: `${g.count} SYN${g.count === 1 ? '' : 's'} to ${g.server} answered by ICMP${v6 ? 'v6' : ''} ${what} from ${icmp.from}: the client fails at once. Behind a Service this is failure 4: IPVS (or a stale conntrack entry) still sends new connections to a pod that is gone, and the node answers for the dead pod IP; a REJECT rule gives the same picture.`,
+        message: `${g.count} SYN${g.count === 1 ? '' : 's'} to ${g.server} answered by ICMP${v6 ? 'v6' : ''} ${what} from ${icmp.from}: the client fails at once. Behind a Service this is failure #4 of docs/failures.md: IPVS (or a stale conntrack entry) still sends new connections to a pod that is gone, and the node answers for the dead pod IP; a REJECT rule gives the same picture.`,
         subject: { capture: capture.source, server: g.server, icmp: `${icmp.type}/${icmp.code}`, from: icmp.from, attempts: g.count },
         evidence: inFrameOrder([...handshakeEvidence(capture, a), frameEvidence(capture, icmp, `${icmp.from} → ${a.client} ICMP${v6 ? 'v6' : ''} ${icmp.type}/${icmp.code} ${what}, quoting the SYN`), { source: 'wireshark filter', detail: wiresharkFilter(a) }]),
         remediation: `Check that ${g.server} is a live endpoint: \`kubectl get endpointslices -A -o wide | grep ${g.server.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')}\`; on the node that sent the ICMP run \`netdoctor node --rules ipvs-stale-real-server,ipvs-conn-reuse-mode\` and \`iptables-save | grep REJECT\`.`,

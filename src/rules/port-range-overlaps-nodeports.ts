@@ -64,7 +64,7 @@ export default defineManifestRule({
         const overlap = uncoveredOverlap(range, options.nodePortRange, reserved);
         if (overlap.length === 0) continue;
         out.push({
-          message: `${describeWorkload(w)}: ${describeContainer(c)} sets the node's ${RANGE} to ${formatRange(range)}, which overlaps the NodePort range ${formatRange(options.nodePortRange)} at ${overlap.map(formatRange).join(', ')}: the node's own connections (kubelet probes, kube-proxy) will take NodePorts as source ports and their replies are captured by Services (failure 2).`,
+          message: `${describeWorkload(w)}: ${describeContainer(c)} sets the node's ${RANGE} to ${formatRange(range)}, which overlaps the NodePort range ${formatRange(options.nodePortRange)} at ${overlap.map(formatRange).join(', ')}: the node's own connections (kubelet probes, kube-proxy) will take NodePorts as source ports and their replies are captured by Services (failure #2 of docs/failures.md).`,
           position: write.position,
           subject: { container: c.name, sysctl: RANGE, overlap: overlap.map(formatRange).join(',') },
           evidence: [...writeEvidence(w, [write]), lineEvidence(w, w.hostNetwork.position, 'the write reaches the node')],

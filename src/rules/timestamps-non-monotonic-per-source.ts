@@ -16,7 +16,7 @@ export default defineCaptureRule({
           : `they come from at least ${s.clocks} different clocks over ${s.connections} connections: several hosts behind one address (a NAT or SNAT, a load balancer, kube-proxy's MASQUERADE for externalTrafficPolicy: Cluster)`;
         return {
           severity: perConnection ? ('info' as const) : undefined,
-          message: `SYNs from ${s.address} carry TCP timestamps (TSval) that go backwards ${s.backwards} time${s.backwards === 1 ? '' : 's'} in ${s.syns} SYNs; ${who}. A server with tcp_tw_recycle=1 (kernels before 4.12) drops such SYNs silently and those clients time out (failure 5).`,
+          message: `SYNs from ${s.address} carry TCP timestamps (TSval) that go backwards ${s.backwards} time${s.backwards === 1 ? '' : 's'} in ${s.syns} SYNs; ${who}. A server with tcp_tw_recycle=1 (kernels before 4.12) drops such SYNs silently and those clients time out (failure #5 of docs/failures.md).`,
           subject: { capture: capture.source, source: s.address, backwards: s.backwards, syns: s.syns, connections: s.connections, clocks: s.clocks },
         evidence: s.examples.flatMap((e) => [
           frameEvidence(capture, e.earlier, `${s.address}:${e.earlier.port} SYN TSval=${e.earlier.tsval}`),

@@ -11,7 +11,7 @@ export default defineCaptureRule({
     const challenged = capture.answeredWithAck.map((g) => {
       const a = g.examples[0]!;
       return {
-        message: `${g.count} SYN${g.count === 1 ? '' : 's'} to ${g.server} ${g.count === 1 ? 'was' : 'were'} answered with a bare ACK instead of a SYN-ACK: the server still holds a connection on that 4-tuple (ESTABLISHED, or TIME_WAIT) and sent a challenge ACK, so the client reused a source port the other end had not released; the client's kernel resets and retries, adding a second or more per connect (failure 4's signature: a reused tuple meeting an old connection).`,
+        message: `${g.count} SYN${g.count === 1 ? '' : 's'} to ${g.server} ${g.count === 1 ? 'was' : 'were'} answered with a bare ACK instead of a SYN-ACK: the server still holds a connection on that 4-tuple (ESTABLISHED, or TIME_WAIT) and sent a challenge ACK, so the client reused a source port the other end had not released; the client's kernel resets and retries, adding a second or more per connect (failure #4 of docs/failures.md's signature: a reused tuple meeting an old connection).`,
         subject: { capture: capture.source, server: g.server, client: a.client, challengeAcks: g.count },
         evidence: [
           ...(a.previous ? [frameEvidence(capture, a.previous, `${a.client} ↔ ${a.server} the previous connection on this tuple, ${a.previous.closed ? 'closed' : 'never closed in the capture (no FIN or RST seen)'}`)] : []),
@@ -27,7 +27,7 @@ export default defineCaptureRule({
       const a = g.examples[0];
       const prev = a.previous!;
       return {
-        message: `${g.count} new connection${g.count === 1 ? '' : 's'} to ${g.server} reused a source port whose previous connection to the same address and port ${prev.closed ? `had closed only ${secondsBetween(prev, a.firstSyn)} before` : 'was still open (no FIN or RST seen)'}, inside TIME_WAIT's 60 s. The client takes over TIME_WAIT ports (tcp_tw_reuse, or a narrow range); anything in between that remembers the old connection — an IPVS connection entry (conn_reuse_mode=0), a conntrack entry, the server's own TIME_WAIT — may treat the SYN as part of it and send it to the old backend (failure 4).`,
+        message: `${g.count} new connection${g.count === 1 ? '' : 's'} to ${g.server} reused a source port whose previous connection to the same address and port ${prev.closed ? `had closed only ${secondsBetween(prev, a.firstSyn)} before` : 'was still open (no FIN or RST seen)'}, inside TIME_WAIT's 60 s. The client takes over TIME_WAIT ports (tcp_tw_reuse, or a narrow range); anything in between that remembers the old connection — an IPVS connection entry (conn_reuse_mode=0), a conntrack entry, the server's own TIME_WAIT — may treat the SYN as part of it and send it to the old backend (failure #4 of docs/failures.md).`,
         subject: { capture: capture.source, server: g.server, client: a.client, reuses: g.count },
         evidence: [
           frameEvidence(capture, prev, prev.closed ? `${a.client} ↔ ${a.server} previous connection closed` : `${a.client} ↔ ${a.server} previous connection last seen`),

@@ -58,11 +58,19 @@ describe('address decoding (FACTS.md §7)', () => {
 
 describe('malformed tables', () => {
   const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
-  it('throws a ParseError naming the source and line', () => {
-    assert.throws(
-      () => parseSocketTables([{ source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n   1: 0100007F:ZZZZ 00000000:0000 01 00000000:00000000\n' }], opts),
-      (e: unknown) => e instanceof ParseError && e.source === 'x/tcp' && e.line === 3 && /local port/.test(e.reason),
-    );
+  it('reads past a bad line and reports it with the source and line; the rest is counted', () => {
+    const t = parseSocketTables([{ source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n   1: 0100007F:ZZZZ 00000000:0000 01 00000000:00000000\n' }], opts);
+    assert.equal(t.sockets, 1);
+    assert.deepEqual(t.unread?.map((u) => [u.source, u.count, u.lines[0]?.line, u.rejected]), [['x/tcp', 1, 3, undefined]]);
+    assert.match(t.unread?.[0]?.lines[0]?.reason ?? '', /local port/);
+  });
+  it('a file with no socket line at all is marked rejected, the other family\'s file kept', () => {
+    const t = parseSocketTables([
+      { source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n' },
+      { source: 'x/tcp6', content: 'garbage\n' },
+    ], opts);
+    assert.equal(t.sockets, 1);
+    assert.deepEqual(t.unread?.map((u) => [u.source, u.rejected]), [['x/tcp6', true]]);
   });
   it('rejects an endless line instead of buffering it', () => {
     const s = new SocketTableScanner(opts).file('big');
