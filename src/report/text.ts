@@ -101,7 +101,7 @@ export function renderText(report: Report, opts: TextOptions): string {
       const width = Math.max(...f.evidence.map((e) => where(e).length), 0);
       for (const e of f.evidence) lines.push(`    ${c.dim(where(e).padEnd(width))}  ${e.detail}`);
       lines.push(`  ${c.green('fix:')} ${f.remediation}`);
-      lines.push(`  ${c.dim('docs: ' + f.docs)}`);
+      lines.push(`  ${c.dim(`docs: netdoctor rules ${f.rule}  (${f.docs} in the package)`)}`);
       lines.push('');
     }
   }

@@ -18,11 +18,16 @@ import { SocketTableScanner } from '../../src/parsers/proc-net-tcp.js';
 import { parseSsListeners } from '../../src/parsers/ss-listeners.js';
 import { parseSysctls } from '../../src/parsers/sysctl.js';
 import { Redactor } from '../../src/redact/redactor.js';
+import { parseNetstatS } from '../../src/parsers/netstat-s.js';
+import { cleanPaste } from '../../src/parsers/paste.js';
+import { sniffKind } from '../../src/parsers/sniff.js';
+import { parseSocketText } from '../../src/parsers/socket-text.js';
 import { FIXTURES, bundleFixture } from '../helpers.js';
 
 const fixture = (p: string) => readFileSync(join(bundleFixture('exhaustion'), 'netns/host', p), 'latin1');
 const iptablesFixture = (p: string) => readFileSync(join(FIXTURES, 'iptables', p), 'latin1');
 const ipvsFixture = (p: string) => readFileSync(join(FIXTURES, 'ipvs', p), 'latin1');
+const corpus = (p: string) => readFileSync(join(FIXTURES, 'corpus', p), 'utf8');
 
 function onlyParseErrors(f: () => unknown): void {
   try {
@@ -84,7 +89,22 @@ const parsers: [string, (s: string) => unknown, string][] = [
     },
     fixture('proc/net/tcp'),
   ],
+  // what people paste: every shape goes through the paste cleaner and the sniffer first, as in `analyze`
+  ['ss -tan (pasted)', (s) => pasted(s, (t) => parseSocketText(t, 'ss-tan', () => {})), corpus('ss-ant-netdata2169.txt')],
+  ['netstat -an (pasted)', (s) => pasted(s, (t) => parseSocketText(t, 'netstat-an', () => {})), corpus('netstat-anltp-nacos2395.txt')],
+  ['netstat -s (pasted)', (s) => pasted(s, (t) => parseNetstatS(t, 'netstat-s')), corpus('netstat-s-hiboma4.txt')],
+  ['ipvsadm -Ln (pasted)', (s) => pasted(s, (t) => parseIpvsTable(t, 'ipvsadm-Ln')), corpus('ipvsadm-99162.md')],
+  ['iptables-save (pasted, cut short)', (s) => pasted(s, (t) => parseIptablesSave(t, 'iptables-save')), corpus('iptables-save-66454.txt')],
+  ['kube-proxy log (pasted)', (s) => pasted(s, (t) => parseKubeProxyLog(t, 'log')), corpus('kube-proxy-minikube8217.log')],
 ];
+
+/** A pasted artefact: cleaned and sniffed (neither may throw at all), then parsed. */
+function pasted(text: string, parse: (t: string) => unknown): unknown {
+  const c = cleanPaste(text);
+  assert.equal(c.text.split('\n').length, text.split('\n').length, 'line numbers are kept');
+  sniffKind(c.text, 'x.txt', c.commands);
+  return parse(c.text);
+}
 
 describe('fuzz: parsers throw only ParseError', () => {
   for (const [name, parse, real] of parsers) {
