@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { FactsBuilder } from './facts/builder.js';
+import { ParseError } from './parsers/parse-error.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
 import { workloadOf } from './facts/workloads.js';
 import { buildReport, nodeReport, type Report } from './report/report.js';
@@ -70,12 +71,11 @@ export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: st
     const bundle = await openBundle(path);
     try {
       const manifest = await readManifest(bundle.dir);
-      const nodePorts: NodePorts = opts.nodePortsFlag
-        ? nodePortsFrom(opts.nodePortsFlag)
-        : manifest.nodePortRange
-          ? { range: parsePortRange(manifest.nodePortRange, 'manifest.json nodePortRange'), origin: manifest.nodePortRangeOrigin ?? 'bundle manifest' }
-          : nodePortsFrom(undefined);
+      const fromManifest = manifestNodePorts(manifest);
+      if (fromManifest.problem) manifest.manifestProblems.push(fromManifest.problem);
+      const nodePorts: NodePorts = opts.nodePortsFlag ? nodePortsFrom(opts.nodePortsFlag) : (fromManifest.nodePorts ?? nodePortsFrom(undefined));
       const builder = new FactsBuilder({ target: { kind: 'bundle', name: path }, byteOrder: manifest.byteOrder ?? 'LE', nodePorts });
+      for (const r of bundle.refused) builder.failed(r.path.replace(/^[^/]+\/(?=(netns|host|logs|k8s)\/)/, ''), r.reason);
       await replayBundle(bundle.dir, manifest, builder);
       const facts = builder.facts();
       runs.push({ facts, run: runNodeRules(facts, opts.rules) });
@@ -84,6 +84,17 @@ export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: st
     }
   }
   return nodeReport({ kind: 'bundle', name: paths.join(', ') }, runs, opts.rules.length);
+}
+
+/** The NodePort range a bundle recorded; a value that is no range is a problem, and the default stands in. */
+function manifestNodePorts(m: { nodePortRange?: string; nodePortRangeOrigin?: string }): { nodePorts?: NodePorts; problem?: string } {
+  if (!m.nodePortRange) return {};
+  try {
+    return { nodePorts: { range: parsePortRange(m.nodePortRange, 'manifest.json nodePortRange'), origin: m.nodePortRangeOrigin ?? 'bundle manifest' } };
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    return { problem: `field "nodePortRange": ${e.reason}; the default 30000-32767 was used` };
+  }
 }
 
 /** `netdoctor lint`: manifests → workloads → manifest rules. Unreadable documents become problems. */

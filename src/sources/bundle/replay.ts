@@ -1,32 +1,47 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { closeSync, lstatSync, readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HOST_FILES, LATER_FILES, NETNS_FILES, PROC_SYS_DIR, STREAMED_FILES, type ArtefactSink } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
-import { streamFile } from '../fs/stream-file.js';
+import { openSafely, readSafely, UnsafePathError } from '../fs/safe-read.js';
+import { streamFd } from '../fs/stream-file.js';
+import { checkManifest } from './manifest-schema.js';
 import { BundleError } from './archive.js';
 import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
 
-/** The manifest, or one inferred from the layout for a bundle assembled by hand. */
-export async function readManifest(dir: string): Promise<Manifest> {
+/** A text artefact larger than this is refused with a reason; streamed ones (socket tables) are read in chunks. */
+export const MAX_TEXT_ARTEFACT = 512 * 1024 * 1024;
+const MAX_MANIFEST = 16 * 1024 * 1024;
+
+/** The manifest, or one inferred from the layout for a bundle assembled by hand; bad fields become problems. */
+export async function readManifest(dir: string): Promise<Manifest & { manifestProblems: string[] }> {
+  const manifestProblems: string[] = [];
   let text: string | undefined;
   try {
-    text = await readFile(join(dir, 'manifest.json'), 'utf8');
-  } catch {
-    // hand-made bundle: everything is optional
+    const r = readSafely(dir, 'manifest.json', { links: 'refuse', maxBytes: MAX_MANIFEST });
+    if (r.truncated) manifestProblems.push(`over ${MAX_MANIFEST / 1024 / 1024} MiB; ignored`);
+    else text = r.data.toString('utf8');
+  } catch (e) {
+    if (!(e instanceof UnsafePathError) || !/no such file/.test(e.message)) manifestProblems.push((e as Error).message);
   }
-  const ids = await listDir(join(dir, 'netns'));
+  const { ids, refused } = await listNetnsIds(dir);
+  manifestProblems.push(...refused);
   let manifest: Partial<Manifest> = {};
   if (text !== undefined) {
+    let json: unknown;
     try {
-      manifest = JSON.parse(text) as Partial<Manifest>;
+      json = JSON.parse(text);
     } catch (e) {
       throw new BundleError(`${join(dir, 'manifest.json')}: not valid JSON (${(e as Error).message})`);
     }
+    const checked = checkManifest(json);
+    manifest = checked.fields as Partial<Manifest>;
+    manifestProblems.push(...checked.problems);
     if (manifest.schemaVersion !== undefined && manifest.schemaVersion > SCHEMA_VERSION) {
       throw new BundleError(`${join(dir, 'manifest.json')}: schemaVersion ${manifest.schemaVersion} is newer than this netdoctor understands (${SCHEMA_VERSION}); upgrade netdoctor`);
     }
   }
-  const parts = await Promise.all(['host', 'logs', 'k8s'].map((d) => exists(join(dir, d))));
+  const parts = ['host', 'logs', 'k8s'].map((d) => isRealDir(join(dir, d)));
   if (ids.length === 0 && text === undefined && !parts.some(Boolean)) {
     throw new BundleError(`${dir}: not a bundle (none of manifest.json, netns/, host/, logs/, k8s/); to analyse loose files, name them: netdoctor analyze FILE…`);
   }
@@ -50,12 +65,15 @@ export async function readManifest(dir: string): Promise<Manifest> {
     problems: manifest.problems ?? [],
     absent: manifest.absent ?? [],
     notes: manifest.notes,
+    manifestProblems,
   };
 }
 
 /** Feeds a bundle directory into a sink in the canonical order, as the live collection did. */
-export async function replayBundle(dir: string, manifest: Manifest, sink: ArtefactSink): Promise<void> {
+export async function replayBundle(dir: string, manifest: Manifest & { manifestProblems?: string[] }, sink: ArtefactSink): Promise<void> {
   for (const m of manifest.netns) sink.netns(m);
+  if (manifest.manifestProblems?.length) sink.failed('manifest.json', manifest.manifestProblems.join('; '));
+  const text = (rel: string) => readArtefact(dir, rel, sink);
   // Bundles of 0.1.0 recorded what the machine lacks as a collection problem; it is an absence (and with
   // no kube-proxy process, a log not found is one too).
   const problems = manifest.problems ?? [];
@@ -67,32 +85,34 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
   }
   for (const p of manifest.absent ?? []) sink.absent(p.path, p.reason);
   for (const file of HOST_FILES) {
-    const text = await readOptional(join(dir, file));
-    if (text !== undefined) sink.text(file, text);
+    const t = text(file);
+    if (t !== undefined) sink.text(file, t);
   }
-  for (const name of (await listFiles(join(dir, 'k8s'))).filter((n) => n.endsWith('.json'))) {
-    sink.text(`k8s/${name}`, (await readFile(join(dir, 'k8s', name))).toString('utf8'));
+  for (const name of listFiles(join(dir, 'k8s')).filter((n) => n.endsWith('.json'))) {
+    const t = text(`k8s/${name}`);
+    if (t !== undefined) sink.text(`k8s/${name}`, t);
   }
   for (const m of manifest.netns) {
     const base = `netns/${m.id}`;
     for (const file of NETNS_FILES) {
       if (file === 'netstat-s') {
         // sysctl.txt came first; single /proc/sys files join it before anything reads the range
-        for (const rel of await listTree(join(dir, base, PROC_SYS_DIR))) sink.text(`${base}/${PROC_SYS_DIR}/${rel}`, (await readFile(join(dir, base, PROC_SYS_DIR, rel))).toString('utf8'));
+        for (const rel of listTree(join(dir, base, PROC_SYS_DIR))) {
+          const t = text(`${base}/${PROC_SYS_DIR}/${rel}`);
+          if (t !== undefined) sink.text(`${base}/${PROC_SYS_DIR}/${rel}`, t);
+        }
       }
-      const path = join(dir, base, file);
-      if (!(await exists(path))) continue;
+      const rel = `${base}/${file}`;
       if ((STREAMED_FILES as readonly string[]).includes(file)) {
-        const w = sink.stream(`${base}/${file}`);
-        await streamFile(path, (chunk) => w.push(chunk));
-        w.end();
+        streamArtefact(dir, rel, sink);
       } else {
-        sink.text(`${base}/${file}`, (await readFile(path)).toString('utf8'));
+        const t = text(rel);
+        if (t !== undefined) sink.text(rel, t);
       }
     }
     for (const file of LATER_FILES) {
-      const text = await readOptional(join(dir, base, 'later', file));
-      if (text !== undefined) sink.text(`${base}/later/${file}`, text);
+      const t = text(`${base}/later/${file}`);
+      if (t !== undefined) sink.text(`${base}/later/${file}`, t);
     }
   }
   await sink.finish({
@@ -110,53 +130,80 @@ export async function replayBundle(dir: string, manifest: Manifest, sink: Artefa
   });
 }
 
-async function listDir(path: string): Promise<string[]> {
+/**
+ * A text artefact read from a stranger's bundle: undefined when the bundle does not have it; refused (a
+ * link, a FIFO, a device, over the size cap) with the reason recorded for that artefact.
+ */
+function readArtefact(dir: string, rel: string, sink: ArtefactSink): string | undefined {
   try {
-    const entries = await readdir(path, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : a.localeCompare(b)));
-  } catch {
-    return [];
+    const r = readSafely(dir, rel, { links: 'refuse', maxBytes: MAX_TEXT_ARTEFACT });
+    if (r.truncated) {
+      sink.failed(rel, `refused: over ${MAX_TEXT_ARTEFACT / 1024 / 1024} MiB`);
+      return undefined;
+    }
+    return r.data.toString('utf8');
+  } catch (e) {
+    if (e instanceof UnsafePathError && /no such file/.test(e.message)) return undefined;
+    sink.failed(rel, `refused: ${(e as Error).message}`);
+    return undefined;
   }
 }
 
-async function listFiles(path: string): Promise<string[]> {
+/** A large artefact (socket table, IPVS connections) streamed from a bundle, with the same refusals. */
+function streamArtefact(dir: string, rel: string, sink: ArtefactSink): void {
+  let opened: { fd: number; size: number };
   try {
-    return (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
-  } catch {
-    return [];
+    opened = openSafely(dir, rel, 'refuse');
+  } catch (e) {
+    if (e instanceof UnsafePathError && /no such file/.test(e.message)) return;
+    sink.failed(rel, `refused: ${(e as Error).message}`);
+    return;
   }
+  const w = sink.stream(rel);
+  try {
+    streamFd(opened.fd, (chunk) => w.push(chunk));
+  } catch (e) {
+    sink.failed(rel, `unreadable: ${(e as Error).message}`);
+  } finally {
+    closeSync(opened.fd);
+    w.end();
+  }
+}
+
+/** netns/<id> directories (not links), with ids a bundle may use; others are refused with a reason. */
+async function listNetnsIds(dir: string): Promise<{ ids: string[]; refused: string[] }> {
+  const refused: string[] = [];
+  if (!isRealDir(join(dir, 'netns'))) {
+    if (lstatSync(join(dir, 'netns'), { throwIfNoEntry: false })) refused.push('netns: refused, not a directory (a link or special file)');
+    return { ids: [], refused };
+  }
+  const ids: string[] = [];
+  for (const e of await readdir(join(dir, 'netns'), { withFileTypes: true })) {
+    if (!e.isDirectory()) refused.push(`netns/${e.name.slice(0, 64)}: refused, not a directory`);
+    else if (!/^[\w.-]{1,128}$/.test(e.name)) refused.push(`netns/${e.name.slice(0, 64)}: refused, not a namespace id`);
+    else ids.push(e.name);
+  }
+  ids.sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : a.localeCompare(b)));
+  return { ids, refused };
+}
+
+function isRealDir(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+function listFiles(path: string): string[] {
+  if (!isRealDir(path)) return [];
+  return readdirSync(path, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
 }
 
 /** Regular files under a directory, relative paths, sorted; links and special files are not followed. */
-async function listTree(root: string, prefix = ''): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(join(root, prefix), { withFileTypes: true });
-  } catch {
-    return [];
-  }
+function listTree(root: string, prefix = ''): string[] {
+  if (!isRealDir(join(root, prefix))) return [];
   const out: string[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const e of readdirSync(join(root, prefix), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listTree(root, rel)));
+    if (e.isDirectory()) out.push(...listTree(root, rel));
     else if (e.isFile()) out.push(rel);
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path)).toString('utf8');
-  } catch {
-    return undefined;
-  }
 }

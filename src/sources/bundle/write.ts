@@ -1,6 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { makeTempDir } from '../fs/temp-dirs.js';
 import { Redactor } from '../../redact/redactor.js';
 import { packBundle } from './archive.js';
 import { DirSink } from './dir-sink.js';
@@ -11,11 +10,12 @@ import { DirSink } from './dir-sink.js';
  */
 export async function writeBundle(out: string, redact: boolean, fill: (sink: DirSink) => Promise<void>): Promise<void> {
   const toDir = out.endsWith('/');
-  const dir = toDir ? out : await mkdtemp(join(os.tmpdir(), 'netdoctor-collect-'));
+  const tmp = toDir ? undefined : await makeTempDir('netdoctor-collect-');
+  const dir = tmp?.dir ?? out;
   try {
     await fill(new DirSink(dir, redact ? new Redactor(os.endianness()) : undefined));
     if (!toDir) await packBundle(dir, out);
   } finally {
-    if (!toDir) await rm(dir, { recursive: true, force: true });
+    await tmp?.remove();
   }
 }

@@ -11,13 +11,18 @@ const CHUNK = 1 << 20;
 export async function streamFile(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const bytesRead = readSync(fd, buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      onChunk(buf.subarray(0, bytesRead));
-    }
+    streamFd(fd, onChunk);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The same, for a file already opened (and checked) by the caller. */
+export function streamFd(fd: number, onChunk: (chunk: Buffer) => void): void {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  for (;;) {
+    const bytesRead = readSync(fd, buf, 0, CHUNK, null);
+    if (bytesRead === 0) break;
+    onChunk(buf.subarray(0, bytesRead));
   }
 }

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { readSafely, validK8sName } from '../fs/safe-read.js';
 import { join } from 'node:path';
 import type { NetnsMeta } from '../../facts/types.js';
 
@@ -21,12 +23,11 @@ export async function identify(pids: number[], procRoot = '/proc'): Promise<Part
     }
     if (!meta.pod) {
       const env = await readText(join(dir, 'environ'));
-      const host = env?.split('\0').find((v) => v.startsWith('HOSTNAME='))?.slice(9);
+      // The pod's own environment: a claim, kept only if it is a name Kubernetes would allow.
+      const host = validK8sName(env?.split('\0').find((v) => v.startsWith('HOSTNAME='))?.slice(9), 'subdomain');
       if (host && fromCgroup) meta.pod = host;
     }
-    if (meta.pod && !meta.namespace) {
-      meta.namespace = (await readText(join(dir, 'root/var/run/secrets/kubernetes.io/serviceaccount/namespace')))?.trim() || undefined;
-    }
+    if (meta.pod && !meta.namespace) meta.namespace = serviceAccountNamespace(dir);
     if (meta.pod && meta.namespace && meta.container) break;
   }
   if (meta.pid === undefined && pids.length > 0) meta.pid = pids[0];
@@ -67,15 +68,39 @@ export async function runtimeAnnotations(containerId: string): Promise<Record<st
 async function fromRuntime(containerId: string, meta: Partial<NetnsMeta>): Promise<Partial<NetnsMeta>> {
   const a = await runtimeAnnotations(containerId);
   if (!a) return {};
-  const pod = a['io.kubernetes.cri.sandbox-name'] ?? a['io.kubernetes.pod.name'];
-  const namespace = a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'];
-  const container = a['io.kubernetes.cri.container-name'] ?? a['io.kubernetes.container.name'];
-  return { pod, namespace, container: container === 'POD' ? meta.container : container };
+  const pod = validK8sName(a['io.kubernetes.cri.sandbox-name'] ?? a['io.kubernetes.pod.name'], 'subdomain');
+  const namespace = validK8sName(a['io.kubernetes.cri.sandbox-namespace'] ?? a['io.kubernetes.pod.namespace'], 'label');
+  const rawContainer = a['io.kubernetes.cri.container-name'] ?? a['io.kubernetes.container.name'];
+  const container = rawContainer === 'POD' ? meta.container : validK8sName(rawContainer, 'label');
+  return { pod, namespace, container };
 }
 
-export async function readText(path: string): Promise<string | undefined> {
+/** /proc files (comm, cgroup, environ) and the runtime's configs: small, but never read without a cap. */
+export async function readText(path: string, maxBytes = 1 << 20): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    const h = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      if (!(await h.stat()).isFile()) return undefined;
+      const buf = Buffer.alloc(maxBytes);
+      const { bytesRead } = await h.read(buf, 0, maxBytes, 0);
+      return buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await h.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pod's namespace from its service-account mount, read inside the pod's root: a link there resolves as
+ * the pod sees it, never into the host's files; a FIFO or device is not read; the value must be a namespace
+ * name. A pod can lie about its namespace, never make this read a host file.
+ */
+function serviceAccountNamespace(procPidDir: string): string | undefined {
+  try {
+    const { data } = readSafely(join(procPidDir, 'root'), 'var/run/secrets/kubernetes.io/serviceaccount/namespace', { links: 'in-root', maxBytes: 256 });
+    return validK8sName(data.toString('utf8'), 'label');
   } catch {
     return undefined;
   }
