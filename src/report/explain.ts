@@ -1,3 +1,4 @@
+import { safeForTerminal } from './terminal.js';
 import pc from 'picocolors';
 import { catalogueSummary, type ExplainedLine } from '../explain/explained.js';
 import type { Report } from './report.js';
@@ -20,7 +21,12 @@ const what = (e: ExplainedLine) =>
 const MAX_SHOWN_LINES = 5;
 const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/** Strings from outside are made safe for the terminal first (report/terminal.ts). */
 export function renderExplainText(report: Report, opts: { color: boolean; quiet?: boolean }): string {
+  return renderExplainTextUnsafe(safeForTerminal(report), opts);
+}
+
+function renderExplainTextUnsafe(report: Report, opts: { color: boolean; quiet?: boolean }): string {
   const c = pc.createColors(opts.color);
   const out: string[] = [];
   const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
@@ -66,7 +72,12 @@ export function renderExplainText(report: Report, opts: { color: boolean; quiet?
 
 const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('`', "'");
 
+/** Strings from outside are made safe for the terminal first (report/terminal.ts). */
 export function renderExplainMarkdown(report: Report): string {
+  return renderExplainMarkdownUnsafe(safeForTerminal(report));
+}
+
+function renderExplainMarkdownUnsafe(report: Report): string {
   const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
   const out = [`# ${report.tool} ${report.version}: explain ${report.target.name}`, '', `**${input.lines} lines, ${input.recognised} recognised**`, ''];
   for (const group of groups(report.explanations ?? [])) {

@@ -1,3 +1,4 @@
+import { safeForTerminal } from './terminal.js';
 /** GitHub Actions workflow commands: one annotation per finding, on the file and line it names. */
 import type { Severity } from '../rules/define-rule.js';
 import type { Report } from './report.js';
@@ -8,7 +9,12 @@ const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', 
 const escapeData = (s: string) => s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 const escapeProperty = (s: string) => escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C');
 
+/** Strings from outside are made safe for the terminal first (report/terminal.ts). */
 export function renderGithub(report: Report): string {
+  return renderGithubUnsafe(safeForTerminal(report));
+}
+
+function renderGithubUnsafe(report: Report): string {
   const lines = report.findings.map((f) => {
     const props = [
       f.subject.file !== undefined ? `file=${escapeProperty(String(f.subject.file))}` : undefined,

@@ -1,8 +1,14 @@
+import { safeForTerminal } from './terminal.js';
 import type { Report } from './report.js';
 
 const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
+/** Strings from outside are made safe for the terminal first (report/terminal.ts). */
 export function renderMarkdown(report: Report): string {
+  return renderMarkdownUnsafe(safeForTerminal(report));
+}
+
+function renderMarkdownUnsafe(report: Report): string {
   const out: string[] = [`# ${report.tool} ${report.version}: ${report.target.kind} ${report.target.name}`, ''];
   const { error, warning, info } = report.summary;
   out.push(`**${error} error(s), ${warning} warning(s), ${info} info**`, '');

@@ -1,3 +1,4 @@
+import { safeForTerminal } from './terminal.js';
 import pc from 'picocolors';
 import type { Finding, Severity } from '../rules/define-rule.js';
 import type { Report } from './report.js';
@@ -77,7 +78,12 @@ function summaryLine(report: Report, c: ReturnType<typeof pc.createColors>, pain
 }
 
 /** Findings grouped by severity, evidence under each, then the fix; one summary line last. */
+/** Strings from outside are made safe for the terminal first (report/terminal.ts). */
 export function renderText(report: Report, opts: TextOptions): string {
+  return renderTextUnsafe(safeForTerminal(report), opts);
+}
+
+function renderTextUnsafe(report: Report, opts: TextOptions): string {
   const c = pc.createColors(opts.color);
   const paint: Record<Severity, (s: string) => string> = { error: (s) => c.bold(c.red(s)), warning: (s) => c.bold(c.yellow(s)), info: (s) => c.bold(c.cyan(s)) };
   const lines: string[] = [];
