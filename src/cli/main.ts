@@ -19,9 +19,10 @@ import { rulesCommand } from './rules.js';
 import { NothingCheckedError } from '../report/report.js';
 import { InputFileError } from '../sources/fs/require-file.js';
 import { LooseFileError } from '../sources/loose.js';
+import { OutputPathError } from '../sources/bundle/write.js';
 
 /** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
-const EXPECTED = [LooseFileError, InputFileError, NothingCheckedError, UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
+const EXPECTED = [OutputPathError, LooseFileError, InputFileError, NothingCheckedError, UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -102,3 +102,29 @@ describe('node and analyze inputs', () => {
     assert.ok(ipvs.length > 0 && ipvs.every((s) => s.notApplicable === true));
   });
 });
+
+describe('collect -o never writes through a link and never leaves a partial file', () => {
+  it('a symlink at the output path is refused before anything is sampled; its target is untouched', async () => {
+    const { symlink, readFile } = await import('node:fs/promises');
+    const victim = join(dir, 'victim.txt');
+    await writeFile(victim, 'precious\n');
+    await symlink(victim, join(dir, 'out.tar.gz'));
+    const r = await runCli(['collect', '--netns', 'self', '--interval', '0', '-o', join(dir, 'out.tar.gz')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is a symbolic link; refusing to write through it/);
+    assert.equal(await readFile(victim, 'utf8'), 'precious\n');
+  });
+  it('a missing directory is said up front (exit 2, not an internal error)', async () => {
+    const r = await runCli(['collect', '--netns', 'self', '--interval', '0', '-o', join(dir, 'no/such/dir/x.tar.gz')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /does not exist; create it first/);
+  });
+  it('a directory output with something planted in it is refused', async () => {
+    const { symlink } = await import('node:fs/promises');
+    await mkdir(join(dir, 'planted'));
+    await symlink('/etc/passwd', join(dir, 'planted', 'manifest.json'));
+    const r = await runCli(['collect', '--netns', 'self', '--interval', '0', '-o', join(dir, 'planted') + '/']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /exists and is not empty/);
+  });
+});

@@ -3,13 +3,6 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '../fs/temp-dirs.js';
 
-/** Packs a bundle directory into a .tar.gz whose entries start at the bundle root. */
-export async function packBundle(dir: string, file: string): Promise<void> {
-  const entries = (await readdir(dir)).sort();
-  const tar = await import('tar');
-  await tar.c({ gzip: true, file, cwd: dir, portable: true }, entries);
-}
-
 export interface OpenedBundle {
   dir: string;
   cleanup(): Promise<void>;

@@ -1,10 +1,13 @@
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArtefactSink, BundleInfo, ChunkWriter } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import type { Redactor } from '../../redact/redactor.js';
 
 export const SCHEMA_VERSION = 1;
+
+/** Every artefact is a new file: a link or file planted at its path makes the write fail, not follow. */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export interface Manifest {
   schemaVersion: number;
@@ -44,11 +47,11 @@ export class DirSink implements ArtefactSink {
     const file = this.file(path);
     const r = this.redactor;
     const redacted = !r ? content : isIpvsProc(path) ? redactLines(content, (l) => r.ipvsLine(l)) : r.text(content);
-    writeFileSync(file, redacted, 'utf8');
+    writeNew(file, redacted);
   }
 
   stream(path: string): ChunkWriter {
-    const fd = openSync(this.file(path), 'w');
+    const fd = openSync(this.file(path), CREATE_NEW, 0o600);
     if (!this.redactor) {
       return { push: (c) => void writeSync(fd, c), end: () => closeSync(fd) };
     }
@@ -100,13 +103,22 @@ export class DirSink implements ArtefactSink {
       absent: this.absences.length > 0 ? this.absences : undefined,
       notes: info.notes,
     };
-    writeFileSync(join(this.root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeNew(join(this.root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   }
 
   private file(path: string): string {
     const file = join(this.root, path);
     mkdirSync(dirname(file), { recursive: true });
     return file;
+  }
+}
+
+function writeNew(file: string, text: string): void {
+  const fd = openSync(file, CREATE_NEW, 0o600);
+  try {
+    writeSync(fd, text, null, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,15 +1,43 @@
+import { closeSync, constants, createWriteStream, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
-import { makeTempDir } from '../fs/temp-dirs.js';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Redactor } from '../../redact/redactor.js';
-import { packBundle } from './archive.js';
+import { makeTempDir } from '../fs/temp-dirs.js';
 import { DirSink } from './dir-sink.js';
+
+/** `collect -o` cannot write where it was told: said before anything is sampled (exit 2). */
+export class OutputPathError extends Error {}
+
+/**
+ * The output path, checked up front: never a link (root would write through it), never a device or FIFO,
+ * its directory must exist; a directory output must be new or empty (nothing planted in it).
+ */
+export function checkOutputPath(out: string): void {
+  const toDir = out.endsWith('/');
+  const target = toDir ? out.replace(/\/+$/, '') || '/' : out;
+  const st = lstatSync(target, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) throw new OutputPathError(`${out}: is a symbolic link; refusing to write through it (give a path that is not a link)`);
+  if (toDir) {
+    if (st && !st.isDirectory()) throw new OutputPathError(`${out}: exists and is not a directory`);
+    if (st && readdirSync(target).length > 0) throw new OutputPathError(`${out}: exists and is not empty; give a new or empty directory`);
+  } else if (st && !st.isFile()) {
+    throw new OutputPathError(`${out}: exists and is not a regular file`);
+  }
+  const parent = lstatSync(dirname(target), { throwIfNoEntry: false });
+  if (!parent?.isDirectory()) throw new OutputPathError(`${out}: the directory ${dirname(target)} does not exist; create it first`);
+}
 
 /**
  * Gives `fill` a sink that writes a bundle: straight into `out` when it ends in "/", else into a temporary
- * directory that is packed into the .tar.gz `out` and removed.
+ * directory that is packed into the .tar.gz `out` and removed. The archive is written to a new file beside
+ * `out` (O_EXCL|O_NOFOLLOW) and renamed over it only when complete: no partial file, no link followed.
  */
 export async function writeBundle(out: string, redact: boolean, fill: (sink: DirSink) => Promise<void>): Promise<void> {
+  checkOutputPath(out);
   const toDir = out.endsWith('/');
+  if (toDir) mkdirSync(out, { recursive: true, mode: 0o700 });
   const tmp = toDir ? undefined : await makeTempDir('netdoctor-collect-');
   const dir = tmp?.dir ?? out;
   try {
@@ -17,5 +45,33 @@ export async function writeBundle(out: string, redact: boolean, fill: (sink: Dir
     if (!toDir) await packBundle(dir, out);
   } finally {
     await tmp?.remove();
+  }
+}
+
+/** Packs a bundle directory into a .tar.gz whose entries start at the bundle root, atomically. */
+export async function packBundle(dir: string, file: string): Promise<void> {
+  const entries = (await readdir(dir)).sort();
+  const tar = await import('tar');
+  const partial = join(dirname(file), `.${basename(file)}.partial-${randomBytes(6).toString('hex')}`);
+  const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const sink = createWriteStream('', { fd, autoClose: false });
+      const pack = tar.c({ gzip: true, cwd: dir, portable: true }, entries);
+      pack.on('error', reject);
+      sink.on('error', reject);
+      sink.on('finish', () => resolve());
+      pack.pipe(sink);
+    });
+    closeSync(fd);
+    renameSync(partial, file);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    unlinkSync(partial);
+    throw e;
   }
 }
