@@ -31,15 +31,15 @@ export function nodePortsFrom(flag: string | undefined): NodePorts {
 }
 
 /** `netdoctor node`: collect from this machine straight into the analyser, then judge. */
-export async function diagnoseNode(opts: { netns: NetnsSelection; intervalMs: number; nodePorts: NodePorts; kubeProxyLog?: string; rules: NodeRule[] }): Promise<Report> {
+export async function diagnoseNode(opts: { netns: NetnsSelection; intervalMs: number; nodePorts: NodePorts; kubeProxyLog?: string; rules: NodeRule[]; timeoutMs?: number }): Promise<Report> {
   const builder = new FactsBuilder({ target: { kind: 'node', name: os.hostname() }, byteOrder: os.endianness(), nodePorts: opts.nodePorts });
-  await collectNode(builder, { netns: opts.netns, intervalMs: opts.intervalMs, kubeProxyLog: opts.kubeProxyLog });
+  await collectNode(builder, { netns: opts.netns, intervalMs: opts.intervalMs, kubeProxyLog: opts.kubeProxyLog, timeoutMs: opts.timeoutMs });
   const facts = builder.facts();
   return nodeReport({ kind: 'node', name: facts.hostname }, [{ facts, run: runNodeRules(facts, opts.rules) }], opts.rules.length);
 }
 
 /** `netdoctor collect`: the same collection, written as a bundle (a .tar.gz, or a directory when `out` ends in /). */
-export async function collectBundle(opts: { out: string; netns: NetnsSelection; intervalMs: number; nodePorts?: NodePorts; kubeProxyLog?: string; redact: boolean }): Promise<void> {
+export async function collectBundle(opts: { out: string; netns: NetnsSelection; intervalMs: number; nodePorts?: NodePorts; kubeProxyLog?: string; redact: boolean; timeoutMs?: number }): Promise<void> {
   await writeBundle(opts.out, opts.redact, (sink) =>
     collectNode(sink, {
       netns: opts.netns,
@@ -47,6 +47,7 @@ export async function collectBundle(opts: { out: string; netns: NetnsSelection; 
       nodePortRange: opts.nodePorts ? formatRange(opts.nodePorts.range) : undefined,
       nodePortRangeOrigin: opts.nodePorts?.origin,
       kubeProxyLog: opts.kubeProxyLog,
+      timeoutMs: opts.timeoutMs,
     }),
   );
 }

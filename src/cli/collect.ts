@@ -12,6 +12,7 @@ interface CollectOptions {
   redact?: boolean;
   kubeProxyLog?: string;
   asNode?: boolean;
+  timeout: number;
 }
 
 export function collectCommand(setExit: (code: number) => void): Command {
@@ -20,6 +21,7 @@ export function collectCommand(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
     .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
     .option('--as-node', 'with --netns self: record this namespace as the node\'s own even when the kernel shows it is not')
+    .option('--timeout <duration>', 'one deadline for every command the collection runs; what is not read by then is reported', parseDuration, 300_000)
     .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
     .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
     .option('--redact', 'replace every IP address with a consistent stand-in')
@@ -41,6 +43,7 @@ Examples:
         nodePorts: opts.nodeportRange ? nodePortsFrom(opts.nodeportRange) : undefined,
         redact: opts.redact === true,
         kubeProxyLog: opts.kubeProxyLog,
+        timeoutMs: opts.timeout,
       });
       process.stderr.write(`wrote ${out}\n`);
       setExit(0);

@@ -10,6 +10,7 @@ interface NodeOptions extends CommonOptions {
   nodeportRange?: string;
   kubeProxyLog?: string;
   asNode?: boolean;
+  timeout: number;
 }
 
 export function nodeCommand(setExit: (code: number) => void): Command {
@@ -17,6 +18,7 @@ export function nodeCommand(setExit: (code: number) => void): Command {
     .description("diagnose this machine: the host network namespace and, as root, every pod's")
     .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
     .option('--as-node', 'with --netns self: judge this namespace as a node even when the kernel shows it is not the first one (for `ip netns exec X` tests)')
+    .option('--timeout <duration>', 'one deadline for every command the collection runs; what is not read by then is reported', parseDuration, 300_000)
     .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
     .option('--nodeport-range <A-B>', 'the cluster\'s NodePort range (default 30000-32767)')
     .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)");
@@ -39,6 +41,7 @@ Examples:
       nodePorts: nodePortsFrom(opts.nodeportRange),
       kubeProxyLog: opts.kubeProxyLog,
       rules,
+      timeoutMs: opts.timeout,
     });
     setExit(emit(report, opts));
   });

@@ -9,7 +9,7 @@ import { identify } from './identify.js';
 import { requireReadableFile } from '../fs/require-file.js';
 import { describeKubeProxy, findKubeProxyLog, journalOf, tailFile } from './kube-proxy.js';
 import { nsenterReader, output, procNetText, selfReader, succeed, type NetnsReader } from './netns-reader.js';
-import { CommandError, commandExists } from './run.js';
+import { CommandError, commandExists, setDeadline } from './run.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';
 
 export type NetnsSelection = { kind: 'self'; asNode?: boolean } | { kind: 'all' } | { kind: 'list'; items: string[] };
@@ -22,6 +22,8 @@ export interface NodeCollectOptions {
   procRoot?: string;
   /** kube-proxy's log file; default: found under /var/log/pods, /var/log/containers or in journald */
   kubeProxyLog?: string;
+  /** one deadline for every command of the collection (ms from its start); what is not done by then is a problem */
+  timeoutMs?: number;
 }
 
 interface Target {
@@ -267,6 +269,7 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
 export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions): Promise<void> {
   const procRoot = opts.procRoot ?? '/proc';
   if (opts.kubeProxyLog !== undefined) requireReadableFile(opts.kubeProxyLog, '--kube-proxy-log');
+  setDeadline(opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined);
   const { targets, problems, notes } = await resolveTargets(opts.netns, procRoot);
   if (targets.length === 0) throw new NothingToCollectError(problems.map((p) => p.reason).join('; ') || 'no network namespace to read');
   for (const p of problems) sink.failed(p.path, p.reason);
