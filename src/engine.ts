@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { FactsBuilder } from './facts/builder.js';
+import { MAX_LIVE_FLOWS } from './facts/handshakes.js';
 import { ParseError } from './parsers/parse-error.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
 import { workloadOf } from './facts/workloads.js';
@@ -138,7 +139,10 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
   }
   return buildReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings, {
     skipped: [],
-    problems: captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
+    problems: [
+      ...captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
+      ...captures.filter((c) => c.untrackedPackets > 0).map((c) => ({ artefact: c.source, reason: `more than ${MAX_LIVE_FLOWS.toLocaleString('en')} connections were live at once: ${c.untrackedPackets} packets of newer ones were counted but not followed, so handshakes among them are not judged` })),
+    ],
     context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
   });
 }

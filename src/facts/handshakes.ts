@@ -87,6 +87,8 @@ export interface CaptureFacts {
   /** SYNs answered with a bare ACK: the server still holds a connection on the tuple */
   answeredWithAck: AttemptGroup[];
   timestampSources: TimestampSource[];
+  /** TCP packets of tuples first seen while MAX_LIVE_FLOWS flows were live: not followed */
+  untrackedPackets: number;
 }
 
 const EXAMPLES = 3;
@@ -96,6 +98,8 @@ const MAX_CLOCKS = 64;
 export const TIME_WAIT_US = 60_000_000;
 const IDLE_RETIRE_US = 2 * TIME_WAIT_US;
 const SWEEP_EVERY = 65_536;
+/** Live flows tracked at once; past this, new tuples are counted but not followed, and the report says so. */
+export const MAX_LIVE_FLOWS = 1_000_000;
 
 interface Flow {
   client: string;
@@ -134,6 +138,9 @@ export class HandshakeTracker {
   private established = 0;
   private refused = 0;
   private tcpPackets = 0;
+  private untrackedPackets = 0;
+
+  constructor(private readonly maxFlows = MAX_LIVE_FLOWS) {}
   private sinceSweep = 0;
   private nowUs = 0;
 
@@ -147,6 +154,10 @@ export class HandshakeTracker {
     const toKey = endpoint(p.dst, p.dstPort);
     let flow = this.flows.get(`${fromKey}>${toKey}`) ?? this.flows.get(`${toKey}>${fromKey}`);
     const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    if (!flow && this.flows.size >= this.maxFlows) {
+      this.untrackedPackets++;
+      return;
+    }
     if (!flow) {
       this.tuples++;
       const clientIsSender = syn || (p.flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
@@ -305,6 +316,7 @@ export class HandshakeTracker {
       retransmittedThenEstablished: sorted(this.groups.retransmittedThenEstablished),
       reusedTuples: sorted(this.groups.reusedTuples),
       answeredWithAck: sorted(this.groups.answeredWithAck),
+      untrackedPackets: this.untrackedPackets,
       timestampSources: [...this.tsSources.values()].map(({ last: _last, bases: _bases, ...s }) => s).sort((x, y) => y.backwards - x.backwards || x.address.localeCompare(y.address)),
     };
   }

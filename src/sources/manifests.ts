@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseManifestFile, type ManifestFile } from '../parsers/manifests.js';
 
@@ -10,6 +11,9 @@ export class ManifestInputError extends Error {
   override name = 'ManifestInputError';
 }
 
+/** One manifest input (a file, or stdin) larger than this is refused: lint charts in parts. */
+export const MAX_MANIFEST_INPUT = 32 * 1024 * 1024;
+
 /** Files as given, directories searched for *.yaml, *.yml and *.json (sorted, .git skipped), `-` for stdin. */
 export async function readManifests(paths: string[], stdin: () => Promise<string> = readStdin): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
@@ -18,7 +22,7 @@ export async function readManifests(paths: string[], stdin: () => Promise<string
       files.push(parseManifestFile(await stdin(), STDIN_NAME));
       continue;
     }
-    for (const file of await expand(path)) files.push(parseManifestFile(await readFile(file, 'utf8'), file));
+    for (const file of await expand(path)) files.push(parseManifestFile(readManifestFile(file), file));
   }
   return files;
 }
@@ -44,6 +48,29 @@ async function expand(path: string): Promise<string[]> {
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new ManifestInputError('reading manifests from stdin, but stdin is a terminal; pipe them in, e.g. `helm template . | netdoctor lint -`');
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_MANIFEST_INPUT) throw new ManifestInputError(`stdin: more than ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB of manifests; lint them in parts`);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A manifest file: a regular file (never /dev/zero or a FIFO), within the size cap. */
+function readManifestFile(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new ManifestInputError(`${file}: ${(e as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ManifestInputError(`${file}: not a regular file (a device or FIFO is not read); pipe its output with lint - instead`);
+    if (st.size > MAX_MANIFEST_INPUT) throw new ManifestInputError(`${file}: ${st.size} bytes, over the ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB a manifest file may have; lint it in parts`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -16,12 +16,30 @@ export async function* textLines(args: string[]): AsyncGenerator<string> {
 async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let carry = '';
+  // A line longer than MAX_KEPT_LINE is matched on its start: the rest is skipped as it streams, so one
+  // endless line costs time linear in its length and memory bounded by the cap.
+  let skipping = false;
   for await (const chunk of stream) {
-    const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (skipping) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) continue;
+      skipping = false;
+      text = text.slice(nl + 1);
+    }
+    text = carry + text;
     const lines = text.split('\n');
     carry = lines.pop()!;
     for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (carry.length > MAX_KEPT_LINE) {
+      yield carry.slice(0, MAX_KEPT_LINE);
+      carry = '';
+      skipping = true;
+    }
   }
   carry += decoder.end();
-  if (carry) yield carry.endsWith('\r') ? carry.slice(0, -1) : carry;
+  if (carry && !skipping) yield carry.endsWith('\r') ? carry.slice(0, -1) : carry;
 }
+
+/** The start of a line that is kept for matching; explain matches on the first 16 KiB anyway. */
+export const MAX_KEPT_LINE = 64 * 1024;

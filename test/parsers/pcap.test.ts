@@ -157,3 +157,17 @@ describe('capture reader', () => {
     );
   });
 });
+
+describe('handshake tracker bounds', () => {
+  it('past the live-flow cap new tuples are counted, not followed, and the facts say how many packets', () => {
+    const tracker = new HandshakeTracker(3);
+    const p = newDecodedPacket();
+    for (let i = 0; i < 10; i++) {
+      Object.assign(p, { kind: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', srcPort: 40000 + i, dstPort: 80, flags: 2, seq: i, ack: 0, tsval: -1 });
+      tracker.add(p, { number: i + 1, timeUs: i });
+    }
+    const facts = tracker.facts({ source: 'x', linkTypes: [], interfaces: 0, packets: 10, truncatedBytes: 0 });
+    assert.equal(facts.tuples, 3);
+    assert.equal(facts.untrackedPackets, 7);
+  });
+});
