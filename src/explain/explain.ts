@@ -31,7 +31,7 @@ const MAX_LINE = 16_384;
  * in test/fixtures/explain gives the same answer with and without it.
  */
 export const MIGHT_MATCH =
-  /refused|timed? ?out|timeout|name resolution|not known|unreachable|reset|assign|not available|in use|EOF|closed|resolve|lookup|hang up|version|SSL|TLS|\b50[24]\b|probe failed|Errno|Exception|deadline|canceled|No data|route|connect|getaddrinfo|upstream|curl: \(|Unexpected end|HTTP response|Client\.Timeout/i;
+  /refused|bad address|timed? ?out|timeout|name resolution|not known|unreachable|reset|assign|not available|in use|EOF|closed|resolve|lookup|hang up|version|SSL|TLS|\b50[24]\b|probe failed|Errno|Exception|deadline|canceled|No data|route|connect|getaddrinfo|upstream|curl: \(|Unexpected end|HTTP response|Client\.Timeout/i;
 
 export function matchLine(line: string, signatures: readonly Signature[] = SIGNATURES): LineMatch | undefined {
   const text = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;

@@ -64,6 +64,8 @@ export interface Workload {
 
 /** The workload an object is, or undefined for objects without a pod template (Services, ConfigMaps, …). */
 export function workloadOf(object: YamlView): Workload | undefined {
+  const list = containerListOf(object);
+  if (list) return list;
   const declared = object.get('kind').text();
   const path = declared !== undefined && declared in POD_TEMPLATE_PATH ? POD_TEMPLATE_PATH[declared] : fragmentTemplatePath(object);
   if (!path) return undefined;
@@ -96,6 +98,26 @@ export function workloadOf(object: YamlView): Workload | undefined {
       }),
     containers,
     ignore: ignoreOf(meta) ?? ignoreOf(template.get('metadata')),
+  };
+}
+
+/**
+ * A bare list of containers, as people paste an initContainers section (neondatabase/helm-charts#176):
+ * linted as a pod's init containers, with what the pod around them would add (hostNetwork) unknown.
+ */
+function containerListOf(object: YamlView): Workload | undefined {
+  const items = object.items();
+  const isContainer = (c: YamlView) => c.get('name').exists && (c.get('image').exists || c.get('command').exists || c.get('args').exists);
+  if (items.length === 0 || !items.every(isContainer)) return undefined;
+  return {
+    file: object.file,
+    kind: 'containers',
+    name: '(a list of containers)',
+    position: object.position(),
+    hostNetwork: { value: false, position: object.position() },
+    hostPID: false,
+    sysctls: [],
+    containers: items.map((c) => containerOf(c, true)),
   };
 }
 

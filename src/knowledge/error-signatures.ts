@@ -304,6 +304,22 @@ export const SIGNATURES: readonly Signature[] = [
     source: 'busybox networking/wget.c',
   },
   {
+    id: 'busybox-wget-tls',
+    tool: 'busybox wget',
+    pattern: /^wget: TLS error from peer \(alert code (?<alert>\d+)\)/,
+    failure: always('tls-handshake'),
+    example: 'wget: TLS error from peer (alert code 40): handshake failure',
+    source: 'netdata/helmchart#92 (busybox 1.28+ wget in an init container); busybox networking/tls.c',
+  },
+  {
+    id: 'busybox-bad-address',
+    tool: 'busybox wget/nc/ping',
+    pattern: /^(?:wget|nc|ping|telnet|nslookup): bad address '(?<host>[^']+)'/,
+    failure: always('dns-failed'),
+    example: "wget: bad address 'google.com'",
+    source: "k3s-io/k3s#5349 and dotnet/dotnet-docker#2509 (busybox on Alpine, any getaddrinfo failure); busybox libbb/xconnect.c",
+  },
+  {
     id: 'busybox-wget-status',
     tool: 'busybox wget',
     pattern: /^wget: server returned error: HTTP\/1\.[01] (?<status>502|504)\b/,
