@@ -1,3 +1,4 @@
+import { validK8sName } from '../knowledge/k8s-names.js';
 import { ParseError } from './parse-error.js';
 
 /**
@@ -41,12 +42,16 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
   const visit = (o: Obj, depth: number) => {
     if (!o || typeof o !== 'object' || depth > 3) return;
     if (Array.isArray(o.items)) return o.items.forEach((i) => visit(i, depth + 1));
-    const id = `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
+    // Names Kubernetes would not allow are not names: the object is passed over (they end up in commands).
+    const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
+    const name = validK8sName(o.metadata?.name ?? '', 'subdomain');
+    if (!namespace || (!name && o.kind !== 'EndpointSlice')) return;
+    const id = `${namespace}/${name ?? ''}`;
     if (o.kind === 'Service') into.services.push(service(id, o.spec as Record<string, unknown> | undefined));
     if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
     if (o.kind === 'EndpointSlice') {
-      const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
-      if (svc) addAll(into, `${o.metadata?.namespace ?? 'default'}/${svc}`, source, sliceAddresses(o.endpoints, o.ports));
+      const svc = validK8sName(o.metadata?.labels?.['kubernetes.io/service-name'], 'subdomain');
+      if (svc) addAll(into, `${namespace}/${svc}`, source, sliceAddresses(o.endpoints, o.ports));
     }
   };
   visit(doc as Obj, 0);

@@ -127,3 +127,15 @@ describe('hostile bundle archives', () => {
     }
   });
 });
+
+describe('names from a bundle never reach a suggested command unless Kubernetes would allow them', () => {
+  it('a Service whose name holds shell text is passed over, a valid one kept', async () => {
+    const { addK8sJson, emptyClusterObjects } = await import('../../src/parsers/k8s-objects.js');
+    const into = emptyClusterObjects();
+    addK8sJson(into, JSON.stringify({ kind: 'List', items: [
+      { kind: 'Service', metadata: { name: 'web$(touch /tmp/x)', namespace: 'default' }, spec: { clusterIP: '10.96.0.5', ports: [{ port: 80, protocol: 'TCP' }] } },
+      { kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.6', ports: [{ port: 80, protocol: 'TCP' }] } },
+    ] }), 'k8s/x.json');
+    assert.deepEqual(into.services.map((s) => s.name), ['default/web']);
+  });
+});

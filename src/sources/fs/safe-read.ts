@@ -101,11 +101,3 @@ export function openSafely(root: string, rel: string, links: SafeReadOptions['li
   }
   return { fd, size: st.size };
 }
-
-/** Kubernetes names a pod's files may claim: a DNS-1123 label (namespace) or subdomain (pod). */
-export function validK8sName(value: string | undefined, kind: 'label' | 'subdomain'): string | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  const ok = kind === 'label' ? /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v) : v.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v);
-  return ok ? v : undefined;
-}

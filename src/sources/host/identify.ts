@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { readSafely, validK8sName } from '../fs/safe-read.js';
+import { validK8sName } from '../../knowledge/k8s-names.js';
+import { readSafely } from '../fs/safe-read.js';
 import { join } from 'node:path';
 import type { NetnsMeta } from '../../facts/types.js';
 
