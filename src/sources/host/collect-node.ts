@@ -262,6 +262,21 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
   }
 }
 
+/** Namespaces read at once: a hung one costs its own timeouts, not everyone else's turn. */
+export const NETNS_CONCURRENCY = 4;
+
+/**
+ * `work` for every item, at most NETNS_CONCURRENCY at a time. Each namespace's own artefacts stay in order
+ * (sysctls before sockets); the sinks keep per-namespace state, so namespaces may interleave.
+ */
+async function eachBounded<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(NETNS_CONCURRENCY, items.length) }, worker));
+}
+
 /**
  * Collects everything `node` reads, into a sink. Counters are sampled first and again `intervalMs` later;
  * the slow part (socket tables) runs in between, so the interval costs little extra time.
@@ -285,14 +300,14 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
   await readKubeProxySide(sink, opts, procRoot);
 
   const started = Date.now();
-  for (const t of targets) await readCounters(sink, t, '');
-  for (const t of targets) await readNetns(sink, t);
+  await eachBounded(targets, (t) => readCounters(sink, t, ''));
+  await eachBounded(targets, (t) => readNetns(sink, t));
   let intervalMs = 0;
   if (opts.intervalMs > 0) {
     const wait = started + opts.intervalMs - Date.now();
     if (wait > 0) await sleep(wait);
     intervalMs = Date.now() - started;
-    for (const t of targets) await readCounters(sink, t, 'later/');
+    await eachBounded(targets, (t) => readCounters(sink, t, 'later/'));
     for (const t of targets) if (t.meta.isHost) await readIpvs(sink, t, 'later/');
   }
   await sink.finish({
