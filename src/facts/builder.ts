@@ -3,6 +3,7 @@ import { IpvsConnScanner, parseIpvsTable } from '../parsers/ipvs.js';
 import { addK8sJson, emptyClusterObjects } from '../parsers/k8s-objects.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../parsers/kube-proxy-log.js';
+import { parseKernelLog } from '../parsers/kernel-log.js';
 import { ParseError, UnreadLines, describeUnread } from '../parsers/parse-error.js';
 import { parseNetstatS } from '../parsers/netstat-s.js';
 import { parseSocketText } from '../parsers/socket-text.js';
@@ -50,7 +51,7 @@ function looksComplete(s: Map<string, unknown>): boolean {
 export class FactsBuilder implements ArtefactSink {
   private readonly opts: BuilderOptions;
   private readonly netnsById = new Map<string, Pending>();
-  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'cluster' | 'problems' | 'absent'> = { problems: new Map(), absent: new Map() };
+  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'kernelLog' | 'cluster' | 'problems' | 'absent'> = { problems: new Map(), absent: new Map() };
   private result: NodeFacts | undefined;
 
   constructor(opts: BuilderOptions) {
@@ -79,6 +80,7 @@ export class FactsBuilder implements ArtefactSink {
         else if (path === 'host/iptables-version') host.iptablesVersion = parseIptablesVersion(content, path);
         else if (path === 'host/kube-proxy') host.kubeProxy = parseKubeProxyInfo(content, path);
         else if (path === 'logs/kube-proxy.log') host.kubeProxyLog = parseKubeProxyLog(content, path);
+        else if (path === 'logs/kernel.log') host.kernelLog = parseKernelLog(content, path);
         else if (path.startsWith('k8s/')) addK8sJson((host.cluster ??= emptyClusterObjects()), content, path);
       });
       return;
@@ -229,6 +231,7 @@ export class FactsBuilder implements ArtefactSink {
       iptablesVersion: this.host.iptablesVersion,
       kubeProxy: this.host.kubeProxy,
       kubeProxyLog: this.host.kubeProxyLog,
+      kernelLog: this.host.kernelLog,
       cluster: this.host.cluster,
       intervalMs: info.intervalMs,
       byteOrder: this.opts.byteOrder,

@@ -80,4 +80,4 @@ export const COUNTER_FILES = ['proc/net/netstat', 'proc/net/snmp', 'proc/net/soc
 export const LATER_FILES = [...COUNTER_FILES, 'proc/net/ip_vs', 'ipvsadm-Ln'] as const;
 
 /** Node-level artefacts, outside any netns. */
-export const HOST_FILES = ['host/kernel-release', 'host/os-release', 'host/iptables-version', 'host/kube-proxy', 'logs/kube-proxy.log'] as const;
+export const HOST_FILES = ['host/kernel-release', 'host/os-release', 'host/iptables-version', 'host/kube-proxy', 'logs/kube-proxy.log', 'logs/kernel.log'] as const;

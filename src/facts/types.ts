@@ -3,6 +3,7 @@ import type { IpvsConns, IpvsTable } from '../parsers/ipvs.js';
 import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import type { IptablesBackend, KubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
+import type { KernelLog } from '../parsers/kernel-log.js';
 import type { Counters } from '../parsers/proc-net-counters.js';
 import type { PortRange } from '../parsers/port-range.js';
 import type { ByteOrder, SocketTable } from '../parsers/proc-net-tcp.js';
@@ -86,6 +87,8 @@ export interface NodeFacts {
   iptablesVersion?: { backend: IptablesBackend; text: string };
   kubeProxy?: KubeProxyInfo;
   kubeProxyLog?: KubeProxyLog;
+  /** the kernel's log (dmesg), where conntrack says it dropped packets */
+  kernelLog?: KernelLog;
   /** Services and their endpoints, from k8s/*.json in a bundle */
   cluster?: ClusterObjects;
   netns: NetnsFacts[];

@@ -30,7 +30,23 @@ export const LOOSE_KINDS = {
   'iptables-version': 'host/iptables-version',
   'kernel-release': 'host/kernel-release',
   'os-release': 'host/os-release',
+  'kernel-log': 'logs/kernel.log',
 } as const;
+
+/**
+ * Output people paste that holds no evidence these rules can judge: recognised, so the report can say
+ * precisely what to send instead rather than "could not tell what this file is".
+ */
+export const UNUSABLE_KINDS: Record<string, { test: RegExp; advice: string }> = {
+  'iptables -L': {
+    test: /^Chain [A-Z][\w-]* \((policy \w+|\d+ references?)/m,
+    advice: 'iptables -L output: rules are shown without the chains they jump between, per backend; send `iptables-legacy-save` and `iptables-nft-save` (or `iptables-save`) output instead',
+  },
+  'ss -s': {
+    test: /^Total: \d+\s*\n(TCP:|.*\n)*Transport Total/m,
+    advice: '`ss -s` gives totals only; send `ss -tan` (sockets per destination) and `netstat -s` (counters) instead',
+  },
+};
 
 export type LooseKind = keyof typeof LOOSE_KINDS;
 
@@ -108,6 +124,9 @@ function fromContent(lines: string[]): { kind: LooseKind; how: string } | undefi
     return { kind: 'ipvsadm-Ln', how: 'the ipvsadm header' };
   }
   if (/^Pro\s+FromIP\s+FPrt\s+ToIP/.test(first)) return { kind: 'proc-net-ip_vs_conn', how: 'the /proc/net/ip_vs_conn header' };
+  if (/^IPVS connection entries/.test(first) || lines.slice(0, 3).some((l) => /^pro\s+expire\s+state\s+source\s+virtual\s+destination/i.test(l))) {
+    return { kind: 'ipvsadm-Lnc', how: 'the ipvsadm -Lnc header' };
+  }
   if (/^Prot\s+LocalAddress:Port\s+Scheduler/.test(first) || /^\s*->\s+RemoteAddress:Port\s+Forward/.test(first)) return { kind: 'ipvsadm-Ln', how: 'the ipvsadm -Ln header' };
   if (/^pro\s+expire\s+state\s+source\s+virtual\s+destination/i.test(first) || /^(TCP|UDP)\s+\d\d:\d\d\s+[A-Z_]+\s+\S+:\S+\s+\S+:\S+\s+\S+:\S+\s*$/.test(first)) {
     return { kind: 'ipvsadm-Lnc', how: 'the ipvsadm -Lnc columns' };
@@ -144,6 +163,7 @@ function fromContent(lines: string[]): { kind: LooseKind; how: string } | undefi
     return { kind: 'sysctl', how: '"key = value" sysctl lines' };
   }
   if (lines.some((l) => KLOG.test(l))) return { kind: 'kube-proxy-log', how: 'klog lines (kube-proxy log)' };
+  if (lines.some((l) => /nf_conntrack: (nf_conntrack: )?table full, dropping packet|kernel: \[|^\[\s*\d+\.\d+\] /.test(l))) return { kind: 'kernel-log', how: 'kernel log lines (dmesg or journalctl -k)' };
   if (/^[{[]/.test(first) && /"apiVersion"\s*:/.test(all) && /"kind"\s*:/.test(all)) return { kind: 'k8s-json', how: 'Kubernetes objects in JSON' };
   if (lines.some((l) => /^apiVersion:\s*\S/.test(l)) && lines.some((l) => /^\s*kind:\s*\S/.test(l))) return { kind: 'k8s-yaml', how: 'Kubernetes objects in YAML' };
   return undefined;

@@ -63,8 +63,8 @@ export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; r
   const targets = runs.flatMap(({ run }) => run.coverage);
   const count = (k: 'ran' | 'skipped' | 'notApplicable') => targets.reduce((n, t) => n + t[k].length, 0);
   const coverage = { complete: skipped.every((s) => s.notApplicable), ran: count('ran'), skipped: count('skipped'), notApplicable: count('notApplicable'), targets };
-  if (coverage.ran + coverage.notApplicable === 0) throw new NothingCheckedError(nothingCheckedMessage(skipped, target));
   const notes = runs.flatMap(({ facts }) => facts.notes);
+  if (coverage.ran + coverage.notApplicable === 0) throw new NothingCheckedError(nothingCheckedMessage(skipped, target, problems, notes));
   return buildReport(target, findings, {
     skipped,
     problems,
@@ -80,8 +80,10 @@ export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; r
 }
 
 /** One line: what was missing and what to do about it. */
-function nothingCheckedMessage(skipped: Skipped[], target: Report['target']): string {
-  const reasons = [...new Set(skipped.map((s) => s.reason))];
+function nothingCheckedMessage(skipped: Skipped[], target: Report['target'], problems: Report['problems'], notes: string[]): string {
+  // An input that was not understood is the first thing to fix: say so before the rules it left unchecked.
+  const inputs = problems.filter((p) => p.artefact.startsWith('loose/') || p.artefact === 'manifest.json').map((p) => p.reason);
+  const reasons = [...new Set([...inputs, ...skipped.map((s) => s.reason)])];
   const denied = reasons.some((r) => /permission denied|must be root|EACCES|EPERM/i.test(r));
   const todo = denied
     ? 'run it as root (sudo netdoctor node), or collect a bundle as root and analyse that'
@@ -89,5 +91,7 @@ function nothingCheckedMessage(skipped: Skipped[], target: Report['target']): st
       ? 'the input holds none of the artefacts the selected rules read: add them (docs/bundle-layout.md lists each file and the rules it feeds), or name a file\'s kind with --as KIND'
       : 'check that the namespaces still exist and the tools are installed (iproute2, iptables, procps)';
   const shown = reasons.slice(0, 2).join('; ') + (reasons.length > 2 ? `; and ${reasons.length - 2} more reasons` : '');
-  return `nothing could be checked: ${shown || 'no rule selected could run'}. To fix: ${todo}.`;
+  const read = notes.map((n) => / read as (\S+) /.exec(n) && n.replace(/ \(.*$/, '')).filter(Boolean);
+  const what = read.length > 0 ? ` (${read.slice(0, 3).join('; ')}${read.length > 3 ? '; …' : ''}, but no rule can judge that alone)` : '';
+  return `nothing could be checked${what}: ${shown || 'no rule selected could run'}. To fix: ${todo}.`;
 }

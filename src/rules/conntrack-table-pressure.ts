@@ -14,9 +14,9 @@ export default defineRule({
   check({ node, netns }) {
     const out: FindingDraft[] = [];
     const where = describeNetns(netns);
-    const count = sysctlNumber(netns.sysctls!, 'net.netfilter.nf_conntrack_count') ?? 0;
-    const max = sysctlNumber(netns.sysctls!, 'net.netfilter.nf_conntrack_max') ?? 0;
-    const limits = [sysctlEvidence(netns, 'net.netfilter.nf_conntrack_count')!, ...(sysctlEvidence(netns, 'net.netfilter.nf_conntrack_max') ? [sysctlEvidence(netns, 'net.netfilter.nf_conntrack_max')!] : [])];
+    const count = netns.sysctls ? (sysctlNumber(netns.sysctls, 'net.netfilter.nf_conntrack_count') ?? 0) : 0;
+    const max = netns.sysctls ? (sysctlNumber(netns.sysctls, 'net.netfilter.nf_conntrack_max') ?? 0) : 0;
+    const limits = ['net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'].flatMap((k) => sysctlEvidence(netns, k) ?? []);
     const remediation = `Raise the limit on the node (\`sysctl -w net.netfilter.nf_conntrack_max=${Math.max(max * 2, 262144)}\`, or kube-proxy --conntrack-max-per-core) and shorten idle entries (net.netfilter.nf_conntrack_tcp_timeout_established); find the flood with \`conntrack -S\` and \`conntrack -L | awk '{print $5}' | sort | uniq -c | sort -rn | head\`.`;
     if (max > 0 && count >= max * WARN) {
       out.push({
@@ -24,6 +24,19 @@ export default defineRule({
         message: `The conntrack table of ${where} is ${pct(count, max)} full (${fmt(count)} of ${fmt(max)} entries): when it is full, new connections' packets are dropped ("nf_conntrack: table full, dropping packet").`,
         subject: { count, max },
         evidence: limits,
+        remediation,
+      });
+    }
+    const full = netns.meta.isHost ? node.kernelLog?.conntrackFull : undefined;
+    if (full && full.count > 0) {
+      const kernelLog = node.kernelLog!;
+      out.push({
+        message: `The kernel logged "nf_conntrack: table full, dropping packet" ${fmt(full.count)} time(s): the conntrack table of ${where} overflowed and new connections' packets were dropped (the kernel rate-limits the message, so each line stands for more drops).`,
+        subject: { tableFullLines: full.count },
+        evidence: [
+          ...[full.first, full.last].filter((l, i, a) => l && a.indexOf(l) === i).map((l) => ({ source: kernelLog.source, line: l!.line, detail: l!.reason })),
+          ...limits,
+        ],
         remediation,
       });
     }

@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArtefactSink } from '../facts/sink.js';
 import { cleanPaste } from '../parsers/paste.js';
-import { LOOSE_KINDS, sniffKind, type LooseKind } from '../parsers/sniff.js';
+import { LOOSE_KINDS, sniffKind, UNUSABLE_KINDS, type LooseKind } from '../parsers/sniff.js';
 
 /** A pasted artefact larger than this is not a paste: make a bundle with `netdoctor collect` instead. */
 export const MAX_LOOSE_BYTES = 256 * 1024 * 1024;
@@ -12,7 +12,7 @@ const STREAMED: ReadonlySet<LooseKind> = new Set(['proc-net-tcp', 'proc-net-tcp6
 
 /** The order a collection writes in: sysctls before sockets (the range shapes the scan), iptables before sockets. */
 const ORDER: LooseKind[] = [
-  'kernel-release', 'os-release', 'iptables-version', 'kube-proxy-log', 'k8s-json', 'k8s-yaml',
+  'kernel-log', 'kernel-release', 'os-release', 'iptables-version', 'kube-proxy-log', 'k8s-json', 'k8s-yaml',
   'sysctl', 'ip_local_port_range', 'ip_local_reserved_ports',
   'proc-net-netstat', 'proc-net-snmp', 'proc-net-sockstat', 'netstat-s',
   'iptables-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-nft-save',
@@ -99,6 +99,11 @@ export async function replayLooseFiles(paths: string[], as: LooseKind | undefine
     const raw = readRegularFile(path).toString('utf8');
     const cleaned = cleanPaste(raw);
     const sniffed = as ? { kind: as, how: '--as' } : sniffKind(cleaned.text, path, cleaned.commands);
+    const unusable = sniffed ? undefined : Object.values(UNUSABLE_KINDS).find((u) => u.test.test(cleaned.text.slice(0, 64 * 1024)));
+    if (unusable) {
+      sink.failed(`loose/${basename(path)}`, `${path}: ${unusable.advice}`);
+      continue;
+    }
     if (!sniffed) {
       sink.failed(`loose/${basename(path)}`, `${path}: could not tell what this file is; name its kind with --as KIND (netdoctor analyze --help lists them)`);
       continue;

@@ -128,3 +128,21 @@ describe('collect -o never writes through a link and never leaves a partial file
     assert.match(r.stderr, /exists and is not empty/);
   });
 });
+
+describe('shapes that hold nothing a rule can judge are named, with what to send instead', () => {
+  it('iptables -L and ss -s: recognised, refused with advice; exit 2 names the file', async () => {
+    await writeFile(join(dir, 'iptables-L.txt'), 'Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n pkts bytes target     prot opt in     out     source               destination\n\nChain KUBE-SERVICES (2 references)\n');
+    const r = await runCli(['analyze', join(dir, 'iptables-L.txt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /iptables-L\.txt: iptables -L output: .*send `iptables-legacy-save` and `iptables-nft-save`/);
+    await writeFile(join(dir, 'ss-s.txt'), 'Total: 172\nTCP:   14 (estab 5, closed 1, orphaned 0, timewait 1)\n\nTransport Total     IP        IPv6\nTCP\t  13        10        3\n');
+    const s = await runCli(['analyze', join(dir, 'ss-s.txt')]);
+    assert.match(s.stderr, /ss-s\.txt: `ss -s` gives totals only; send `ss -tan`/);
+  });
+  it('ipvsadm -Lnc under its title is read as such, and exit 2 says it was read but cannot be judged alone', async () => {
+    await writeFile(join(dir, 'lnc.txt'), 'IPVS connection entries\npro expire state       source             virtual            destination\nTCP 14:58  ESTABLISHED 10.244.3.5:45678   10.96.0.100:80     10.244.1.2:8080\n');
+    const r = await runCli(['analyze', join(dir, 'lnc.txt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /lnc\.txt read as ipvsadm-Lnc, but no rule can judge that alone/);
+  });
+});

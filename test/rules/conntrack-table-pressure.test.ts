@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, FIXTURES } from '../helpers.js';
+import { analyzeBundles } from '../../src/engine.js';
+import { NODE_RULES } from '../../src/rules/index.js';
 
 const RULE = 'conntrack-table-pressure';
 const sysctl = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/sysctl.txt'), 'latin1');
@@ -35,5 +37,17 @@ describe(RULE, () => {
   it('nf_conntrack not loaded → skipped with that reason', async () => {
     const r = await analyzeEdited('listen-overflow', { 'netns/host/sysctl.txt': sysctl.replace(/^net\.netfilter.*\n/gm, '') });
     assert.equal(r.skipped.find((s) => s.rule === RULE)?.reason, 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)');
+  });
+});
+
+describe('conntrack-table-pressure from the kernel log', () => {
+  it('"nf_conntrack: table full, dropping packet" lines in dmesg → error with the first and last line', async () => {
+    const file = join(FIXTURES, 'corpus', 'dmesg-porter124.txt');
+    const report = await analyzeBundles([file], { rules: NODE_RULES });
+    const [f, ...rest] = report.findings.filter((x) => x.rule === 'conntrack-table-pressure');
+    assert.equal(rest.length, 0);
+    assert.equal(f?.severity, 'error');
+    assert.equal(f?.subject.tableFullLines, 3);
+    assert.deepEqual(f?.evidence.map((e) => [e.source, e.line]), [[file, 2], [file, 4]]);
   });
 });

@@ -73,6 +73,8 @@ function needState(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): NeedStat
     }
     case 'conntrack':
       if (netns.sysctls?.has('net.netfilter.nf_conntrack_count') === true) return MET;
+      // the kernel log saying the table overflowed is evidence enough to judge, on the node's namespace
+      if (netns.meta.isHost && (node.kernelLog?.conntrackFull.count ?? 0) > 0) return MET;
       if (netns.sysctls && netns.sysctlsComplete) return { state: 'absent', reason: 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)' };
       break;
     case 'sysctls':
