@@ -2,7 +2,7 @@ import { ST_TIME_WAIT, TCP_STATES, type DestinationUse } from '../parsers/proc-n
 import { formatRange } from '../parsers/port-range.js';
 import type { NetnsFacts } from '../facts/types.js';
 import { defineRule, describeNetns, type Evidence, type FindingDraft, type Severity } from './define-rule.js';
-import { capped, endpoint, fmt, pct, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
+import { capped, endpoint, fmt, pct, rangeAssumption, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
 import { timeWaitReusable } from './lib/tw-reuse.js';
 
 const WARN = 0.7;
@@ -62,8 +62,8 @@ function perDestination(netns: NetnsFacts, d: DestinationUse, usable: number, li
   }
   return {
     severity,
-    message,
-    subject: { localIp: d.localIp, remoteIp: d.remoteIp, remotePort: d.remotePort, used, usable },
+    message: message + rangeAssumption(netns).note,
+    subject: { localIp: d.localIp, remoteIp: d.remoteIp, remotePort: d.remotePort, used, usable, ...rangeAssumption(netns).subject },
     evidence,
     remediation: remedy(netns, d),
   };
@@ -84,8 +84,8 @@ function rangeWide(netns: NetnsFacts, usableTotal: number, listenerHeld: number[
   const full = held >= usableTotal;
   return {
     severity: full ? 'error' : 'warning',
-    message: `${full ? 'Every' : pct(held, usableTotal) + ' of the'} usable ephemeral port${full ? '' : 's'} in ${describeNetns(netns)} ${full ? 'is' : 'are'} held by a socket (${fmt(held)} of ${fmt(usableTotal)}): bind() to port 0 and clients that bind before connecting fail with EADDRINUSE (Address in use).`,
-    subject: { scope: 'all-destinations', held, usable: usableTotal },
+    message: `${full ? 'Every' : pct(held, usableTotal) + ' of the'} usable ephemeral port${full ? '' : 's'} in ${describeNetns(netns)} ${full ? 'is' : 'are'} held by a socket (${fmt(held)} of ${fmt(usableTotal)}): bind() to port 0 and clients that bind before connecting fail with EADDRINUSE (Address in use).${rangeAssumption(netns).note}`,
+    subject: { scope: 'all-destinations', held, usable: usableTotal, ...rangeAssumption(netns).subject },
     evidence: [
       { source: netns.sockets!.sources.join(', '), detail: `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets!.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}` },
       ...capped(netns.sockets!.destinations.slice(0, 5), 5, (d) => ({ source: d.source, detail: `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}` }), '/proc/net/tcp'),

@@ -35,3 +35,25 @@ describe(RULE, () => {
     assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not read', netns: ['host'] });
   });
 });
+
+describe('ephemeral-port-exhaustion: a range that was not read is said to be assumed', () => {
+  it('ss -tan alone, every default port held → the finding says "assumed" and carries rangeAssumed', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { analyzeBundles } = await import('../../src/engine.js');
+    const { NODE_RULES } = await import('../../src/rules/index.js');
+    const dir = await mkdtemp(join(tmpdir(), 'nd-assumed-'));
+    try {
+      const rows = Array.from({ length: 60999 - 32768 + 1 }, (_, i) => `ESTAB 0 0 10.0.0.1:${32768 + i} 10.96.0.10:443`);
+      await writeFile(join(dir, 'ss.txt'), `State Recv-Q Send-Q Local Address:Port Peer Address:Port\n${rows.join('\n')}\n`);
+      const report = await analyzeBundles([join(dir, 'ss.txt')], { rules: NODE_RULES });
+      const [f] = byRule(report, RULE).filter((x) => x.subject.remoteIp === '10.96.0.10');
+      assert.equal(f?.severity, 'error');
+      assert.equal(f?.subject.rangeAssumed, true);
+      assert.match(f?.message ?? '', /assumed: the port range was not read, so the kernel default 32768-60999 stands in/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

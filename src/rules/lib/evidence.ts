@@ -23,6 +23,15 @@ export function rangeEvidence(netns: NetnsFacts): Evidence[] {
   return out;
 }
 
+/**
+ * When the port range was not read, counts were made against the kernel default: the finding says so in its
+ * message and subject (`rangeAssumed`), not only in the evidence, because the conclusion depends on it.
+ */
+export function rangeAssumption(netns: NetnsFacts): { note: string; subject: { rangeAssumed?: true } } {
+  if (!netns.ephemeral.assumed) return { note: '', subject: {} };
+  return { note: ` (assumed: the port range was not read, so the kernel default ${formatRange(netns.ephemeral.range)} stands in; pass sysctl output to confirm)`, subject: { rangeAssumed: true } };
+}
+
 /** 28232 → "28,232" (toLocaleString would start ICU: 15 ms on every run). */
 export function fmt(n: number): string {
   const [int, frac] = String(n).split('.');
