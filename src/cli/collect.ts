@@ -1,8 +1,8 @@
 import os from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { collectBundle, nodePortsFrom } from '../engine.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
-import { defaultNetns, parseDuration, parseNetns, withAsNode } from './options.js';
+import { defaultNetns, parseDuration, parseInterval, parseNetns, withAsNode } from './options.js';
 
 interface CollectOptions {
   output?: string;
@@ -21,8 +21,8 @@ export function collectCommand(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
     .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
     .option('--as-node', 'with --netns self: record this namespace as the node\'s own even when the kernel shows it is not')
-    .option('--timeout <duration>', 'one deadline for every command the collection runs; what is not read by then is reported', parseDuration, 300_000)
-    .option('--interval <duration>', 'time between the two counter samples; 0 = one sample', parseDuration, 2000)
+    .addOption(new Option('--timeout <duration>', 'one deadline for every command the collection runs; what is not read by then is reported').argParser(parseDuration).default(300_000, '5m'))
+    .addOption(new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)').argParser(parseInterval).default(2000, '2s'))
     .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
     .option('--redact', 'replace every IP address with a consistent stand-in')
     .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)")

@@ -24,7 +24,16 @@ import { OutputPathError } from '../sources/bundle/write.js';
 /** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
 const EXPECTED = [OutputPathError, LooseFileError, InputFileError, NothingCheckedError, UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
 
+/** `netdoctor rules | head -1`: the reader left; that is not an error, and nothing more needs writing. */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   let exitCode = 0;
   const setExit = (code: number) => void (exitCode = code);
   const program = new Command('netdoctor')

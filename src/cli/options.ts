@@ -17,6 +17,18 @@ export interface CommonOptions {
 
 export class UsageError extends Error {}
 
+/**
+ * The sampling interval: a duration with a unit, at most ten minutes. A bare number is seconds, and a large
+ * bare number is refused with the likely meaning ("2000" was milliseconds: waiting 33 minutes helps nobody).
+ */
+export function parseInterval(text: string): number {
+  const bare = /^\d+(\.\d+)?$/.test(text.trim());
+  if (bare && Number(text) >= 100) throw new InvalidArgumentError(`"${text}" would be ${text} seconds; give a unit: ${text}ms, or e.g. 2s`);
+  const ms = parseDuration(text);
+  if (ms > 600_000) throw new InvalidArgumentError(`"${text}" is longer than the 10 minutes an interval may be`);
+  return ms;
+}
+
 /** "2s", "500ms", "1m", "0" → milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -46,7 +58,8 @@ export function defaultNetns(): NetnsSelection {
   return process.getuid?.() === 0 ? { kind: 'all' } : { kind: 'self' };
 }
 
-export function addCommonOptions(cmd: Command, formats = ['text', 'json', 'markdown', 'sarif']): Command {
+/** sarif and github point into files: only `lint` offers them, so other commands do not list them either. */
+export function addCommonOptions(cmd: Command, formats = ['text', 'json', 'markdown']): Command {
   return cmd
     .addOption(new Option('--format <format>', 'output format').choices(formats))
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['error', 'warning', 'info', 'never']).default('error'))
@@ -71,7 +84,8 @@ export function render(report: Report, opts: CommonOptions): string {
 
 /** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
 export function useColor(opts: { color: boolean }): boolean {
-  return opts.color && process.stdout.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  // no-color.org: NO_COLOR disables colour only when it is set to something non-empty
+  return opts.color && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 }
 
 /** 0 when nothing reaches --fail-on, 1 otherwise. */

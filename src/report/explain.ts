@@ -1,4 +1,5 @@
 import { safeForTerminal } from './terminal.js';
+import { plural } from '../model/plural.js';
 import pc from 'picocolors';
 import { catalogueSummary, type ExplainedLine } from '../explain/explained.js';
 import type { Report } from './report.js';
@@ -36,7 +37,7 @@ function renderExplainTextUnsafe(report: Report, opts: { color: boolean; quiet?:
     out.push(c.bold(c.yellow(what(first))));
     const width = Math.max(...group.slice(0, MAX_SHOWN_LINES).map((e) => e.tool.length));
     for (const e of group.slice(0, MAX_SHOWN_LINES)) out.push(`  ${c.dim(`line ${e.line}`.padEnd(9))} ${c.cyan(e.tool.padEnd(width))}  ${clip(e.text)}`);
-    if (group.length > MAX_SHOWN_LINES) out.push(c.dim(`  … and ${group.length - MAX_SHOWN_LINES} more lines like these`));
+    if (group.length > MAX_SHOWN_LINES) out.push(c.dim(`  … and ${group.length - MAX_SHOWN_LINES} more line${group.length - MAX_SHOWN_LINES === 1 ? '' : 's'} like these`));
     for (const note of new Set(group.flatMap((e) => e.notes))) out.push(`  ${c.dim('note:')} ${note}`);
     out.push(`  ${first.failure.meaning}`, '', `  ${c.bold('Likely causes on a Kubernetes node, most likely first:')}`);
     for (const cause of first.causes) {
@@ -79,7 +80,7 @@ export function renderExplainMarkdown(report: Report): string {
 
 function renderExplainMarkdownUnsafe(report: Report): string {
   const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
-  const out = [`# ${report.tool} ${report.version}: explain ${report.target.name}`, '', `**${input.lines} lines, ${input.recognised} recognised**`, ''];
+  const out = [`# ${report.tool} ${report.version}: explain ${report.target.name}`, '', `**${plural(input.lines, 'line')}, ${input.recognised} recognised**`, ''];
   for (const group of groups(report.explanations ?? [])) {
     const first = group[0]!;
     out.push(`## ${what(first)}`, '', '| line | tool | text |', '|---|---|---|', ...group.map((e) => `| ${e.line} | ${esc(e.tool)} | \`${esc(clip(e.text, 300))}\` |`), '', first.failure.meaning, '');

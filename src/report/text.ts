@@ -1,3 +1,4 @@
+import { plural } from '../model/plural.js';
 import { safeForTerminal } from './terminal.js';
 import pc from 'picocolors';
 import type { Finding, Severity } from '../rules/define-rule.js';
@@ -25,7 +26,6 @@ function subjectLine(f: Finding): string {
   return [...location, ...rest].join(' ');
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The same reason for 30 namespaces is one line with a count; rules sharing a reason share a line. */
 function notCheckedLines(skipped: Report['skipped']): string[] {
@@ -50,7 +50,7 @@ function contextLine(ctx: NonNullable<Report['context']>): string {
     const sum = (k: 'packets' | 'tuples' | 'attempts') => ctx.captures!.reduce((n, c) => n + c[k], 0);
     parts.push(plural(sum('packets'), 'packet'), plural(sum('tuples'), 'TCP 4-tuple'), plural(sum('attempts'), 'handshake'));
   }
-  parts.push(`${ctx.rules} rules`);
+  parts.push(plural(ctx.rules, 'rule'));
   if (ctx.k8sVersion) parts.push(`Kubernetes ${ctx.k8sVersion}`);
   if (ctx.intervalMs) parts.push(`counters over ${(ctx.intervalMs / 1000).toFixed(1)} s`);
   return parts.join(', ');
@@ -123,5 +123,6 @@ function renderTextUnsafe(report: Report, opts: TextOptions): string {
     if (report.problems.length || suppressed.length || (opts.verbose && report.skipped.length)) lines.push('');
     lines.push(summaryLine(report, c, paint));
   }
-  return lines.join('\n') + '\n';
+  // --quiet with nothing to show prints nothing, not an empty line
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }

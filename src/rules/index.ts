@@ -1,3 +1,4 @@
+import { closest } from '../model/suggest.js';
 import type { CaptureRule, ManifestRule, NodeRule, Severity } from './define-rule.js';
 import icmpUnreachableOnSyn from './icmp-unreachable-on-syn.js';
 import synAckRetransmitted from './synack-retransmitted.js';
@@ -84,7 +85,8 @@ export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
 
 export class UnknownRuleError extends Error {
   constructor(unknown: string[], known: string[]) {
-    super(`unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${known.join(', ')})`);
+    const hints = unknown.map((u) => closest(u, known)).filter((h): h is string => h !== undefined);
+    super(`unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ''} (known: ${known.join(', ')})`);
     this.name = 'UnknownRuleError';
   }
 }
