@@ -1,17 +1,13 @@
 import os from 'node:os';
+// Commands load what only they use (the YAML stack for lint, the capture reader for pcap, the message
+// catalogue for explain) when they run: every other command starts without paying for them.
 import { FactsBuilder } from './facts/builder.js';
 import { MAX_LIVE_FLOWS } from './facts/handshakes.js';
 import { ParseError } from './parsers/parse-error.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
-import { workloadOf } from './facts/workloads.js';
 import { buildReport, nodeReport, type Report } from './report/report.js';
 import { completeFinding, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
-import { readCapture } from './sources/capture.js';
-import { textLines } from './sources/text.js';
-import { TextExplainer } from './explain/explained.js';
-import { runManifestRules } from './rules/lib/run-manifests.js';
 import { runNodeRules } from './rules/lib/run.js';
-import { ManifestInputError, readManifests, STDIN_NAME } from './sources/manifests.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
 import { writeBundle } from './sources/bundle/write.js';
@@ -101,6 +97,11 @@ function manifestNodePorts(m: { nodePortRange?: string; nodePortRangeOrigin?: st
 
 /** `netdoctor lint`: manifests → workloads → manifest rules. Unreadable documents become problems. */
 export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; options: ManifestRuleOptions; stdin?: () => Promise<string> }): Promise<Report> {
+  const [{ ManifestInputError, readManifests, STDIN_NAME }, { workloadOf }, { runManifestRules }] = await Promise.all([
+    import('./sources/manifests.js'),
+    import('./facts/workloads.js'),
+    import('./rules/lib/run-manifests.js'),
+  ]);
   const files = await readManifests(paths, opts.stdin);
   const documents = files.reduce((n, f) => n + f.objects.length, 0);
   const documentErrors = files.reduce((n, f) => n + f.problems.length, 0);
@@ -126,6 +127,7 @@ export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; 
 
 /** `netdoctor pcap`: each capture streamed into handshake facts, then the capture rules. */
 export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRule[]; nodePortRange: PortRange }): Promise<Report> {
+  const { readCapture } = await import('./sources/capture.js');
   const findings: Finding[] = [];
   const captures = [];
   for (const path of paths) {
@@ -149,6 +151,7 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
 
 /** `netdoctor explain`: each line of a pasted message or log, against the catalogue of connection-failure messages. */
 export async function explainText(args: string[]): Promise<Report> {
+  const [{ TextExplainer }, { textLines, STDIN_NAME }] = await Promise.all([import('./explain/explained.js'), import('./sources/text.js')]);
   const explainer = new TextExplainer();
   for await (const line of textLines(args)) explainer.push(line);
   explainer.assertText();

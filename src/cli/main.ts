@@ -1,28 +1,15 @@
+import { ToolError } from '../model/errors.js';
 import { Command, CommanderError } from 'commander';
-import { ParseError } from '../parsers/parse-error.js';
-import { UnknownRuleError } from '../rules/index.js';
-import { BundleError } from '../sources/bundle/archive.js';
-import { NothingToCollectError } from '../sources/host/collect-node.js';
-import { ManifestInputError } from '../sources/manifests.js';
-import { CaptureInputError } from '../sources/capture.js';
-import { NoTextError } from '../explain/explained.js';
 import { TOOL_VERSION } from '../sources/package-info.js';
 import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
 import { explainCommand } from './explain.js';
 import { lintCommand } from './lint.js';
 import { nodeCommand } from './node.js';
-import { UsageError } from './options.js';
 import { pcapCommand } from './pcap.js';
 import { planCommand } from './plan.js';
 import { rulesCommand } from './rules.js';
-import { NothingCheckedError } from '../report/report.js';
-import { InputFileError } from '../sources/fs/require-file.js';
-import { LooseFileError } from '../sources/loose.js';
-import { OutputPathError } from '../sources/bundle/write.js';
 
-/** Errors that mean "the tool could not do its job" (exit 2), with a message that says what to do. */
-const EXPECTED = [OutputPathError, LooseFileError, InputFileError, NothingCheckedError, UsageError, UnknownRuleError, BundleError, NothingToCollectError, ParseError, ManifestInputError, CaptureInputError, NoTextError];
 
 /** `netdoctor rules | head -1`: the reader left; that is not an error, and nothing more needs writing. */
 function quietOnClosedPipe(): void {
@@ -52,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
-    if (EXPECTED.some((cls) => e instanceof cls) || (e as Error).name === 'InvalidArgumentError') {
+    // the tool could not do its job (exit 2), with a message that says what to do
+    if (e instanceof ToolError || (e as Error).name === 'InvalidArgumentError') {
       process.stderr.write(`netdoctor: ${(e as Error).message}\n`);
       return 2;
     }

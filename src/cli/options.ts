@@ -1,3 +1,4 @@
+import { ToolError } from '../model/errors.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
 import { renderJson } from '../report/json.js';
@@ -15,7 +16,7 @@ export interface CommonOptions {
   verbose?: boolean;
 }
 
-export class UsageError extends Error {}
+export class UsageError extends ToolError {}
 
 /**
  * The sampling interval: a duration with a unit, at most ten minutes. A bare number is seconds, and a large

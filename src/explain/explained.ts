@@ -1,3 +1,4 @@
+import { ToolError } from '../model/errors.js';
 import { connectionFailure as failureById, KUBE_PROXY_CAUSE_RULES, NOT_A_SERVICE_VIP, NO_IPV6_SOURCE, type Cause } from '../knowledge/connection-failures.js';
 import { textOf, type Wording } from '../knowledge/errnos.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../knowledge/error-signatures.js';
@@ -42,7 +43,7 @@ const MAX_CLOSEST_LINES = 3;
 export const MAX_EXPLAINED_LINES = 1000;
 
 /** The text had no line with anything in it: nothing to explain (exit 2). */
-export class NoTextError extends Error {
+export class NoTextError extends ToolError {
   override name = 'NoTextError';
 }
 

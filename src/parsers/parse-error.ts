@@ -1,5 +1,6 @@
+import { ToolError } from '../model/errors.js';
 /** The only error a parser throws: where (source, 1-based line) and why. */
-export class ParseError extends Error {
+export class ParseError extends ToolError {
   readonly source: string;
   readonly line: number;
   readonly reason: string;

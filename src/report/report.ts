@@ -1,3 +1,4 @@
+import { ToolError } from '../model/errors.js';
 import type { ExplainedLine, Unrecognised } from '../explain/explained.js';
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
@@ -54,7 +55,7 @@ export function buildReport(target: Report['target'], findings: Finding[], rest:
 }
 
 /** The tool could not do its job: no selected rule could run on anything read (exit 2). */
-export class NothingCheckedError extends Error {}
+export class NothingCheckedError extends ToolError {}
 
 export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {
   const findings = runs.flatMap(({ facts, run }) => run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })));

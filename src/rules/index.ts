@@ -1,3 +1,4 @@
+import { ToolError } from '../model/errors.js';
 import { closest } from '../model/suggest.js';
 import type { CaptureRule, ManifestRule, NodeRule, Severity } from './define-rule.js';
 import icmpUnreachableOnSyn from './icmp-unreachable-on-syn.js';
@@ -83,7 +84,7 @@ export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
   return select(ALL_RULES, [id])[0];
 }
 
-export class UnknownRuleError extends Error {
+export class UnknownRuleError extends ToolError {
   constructor(unknown: string[], known: string[]) {
     const hints = unknown.map((u) => closest(u, known)).filter((h): h is string => h !== undefined);
     super(`unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ''} (known: ${known.join(', ')})`);

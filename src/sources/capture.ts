@@ -1,9 +1,10 @@
+import { ToolError } from '../model/errors.js';
 import { createReadStream } from 'node:fs';
 import { HandshakeTracker, type CaptureFacts } from '../facts/handshakes.js';
 import { decodePacket, newDecodedPacket } from '../parsers/packet.js';
 import { CaptureReader } from '../parsers/pcap.js';
 
-export class CaptureInputError extends Error {
+export class CaptureInputError extends ToolError {
   override name = 'CaptureInputError';
 }
 

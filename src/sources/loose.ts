@@ -1,3 +1,4 @@
+import { ToolError } from '../model/errors.js';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArtefactSink } from '../facts/sink.js';
@@ -23,7 +24,7 @@ const ORDER: LooseKind[] = [
 /** Kinds whose second file would overwrite the first: one machine has one of each. */
 const ONE_EACH = new Set<LooseKind>(ORDER.filter((k) => k !== 'k8s-json' && k !== 'k8s-yaml'));
 
-export class LooseFileError extends Error {}
+export class LooseFileError extends ToolError {}
 
 /**
  * A file named on the command line, read whole: a regular file only (a FIFO or device would hang or

@@ -1,13 +1,15 @@
+import { ToolError } from '../model/errors.js';
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseManifestFile, type ManifestFile } from '../parsers/manifests.js';
 
-export const STDIN_NAME = 'stdin';
+export { STDIN_NAME } from './text.js';
+import { STDIN_NAME } from './text.js';
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 
-export class ManifestInputError extends Error {
+export class ManifestInputError extends ToolError {
   override name = 'ManifestInputError';
 }
 

@@ -1,5 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 
+/** How standard input is named in reports. */
+export const STDIN_NAME = 'stdin';
+
 /** The lines of the text to explain: the arguments (a pasted message, perhaps with newlines), or stdin for `-`. */
 export async function* textLines(args: string[]): AsyncGenerator<string> {
   if (args.length === 1 && args[0] === '-') {

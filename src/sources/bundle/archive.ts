@@ -1,3 +1,4 @@
+import { ToolError } from '../../model/errors.js';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ export interface OpenedBundle {
   cleanup(): Promise<void>;
 }
 
-export class BundleError extends Error {}
+export class BundleError extends ToolError {}
 
 /** Bounds on unpacking a stranger's archive, checked entry by entry while it streams (not after). */
 export const ARCHIVE_LIMITS = { maxEntries: 100_000, maxEntryBytes: 1024 * 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 * 1024 };

@@ -5,7 +5,6 @@ import { HOST_FILES, LATER_FILES, NETNS_FILES, PROC_SYS_DIR, STREAMED_FILES, typ
 import type { NetnsMeta } from '../../facts/types.js';
 import { openSafely, readSafely, UnsafePathError } from '../fs/safe-read.js';
 import { streamFd } from '../fs/stream-file.js';
-import { checkManifest } from './manifest-schema.js';
 import { BundleError } from './archive.js';
 import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
 
@@ -34,6 +33,8 @@ export async function readManifest(dir: string): Promise<Manifest & { manifestPr
     } catch (e) {
       throw new BundleError(`${join(dir, 'manifest.json')}: not valid JSON (${(e as Error).message})`);
     }
+    // zod takes ~70 ms to load: only bundles with a manifest pay it
+    const { checkManifest } = await import('./manifest-schema.js');
     const checked = checkManifest(json);
     manifest = checked.fields as Partial<Manifest>;
     manifestProblems.push(...checked.problems);

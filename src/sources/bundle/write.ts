@@ -1,3 +1,4 @@
+import { ToolError } from '../../model/errors.js';
 import { closeSync, constants, createWriteStream, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import { makeTempDir } from '../fs/temp-dirs.js';
 import { DirSink } from './dir-sink.js';
 
 /** `collect -o` cannot write where it was told: said before anything is sampled (exit 2). */
-export class OutputPathError extends Error {}
+export class OutputPathError extends ToolError {}
 
 /**
  * The output path, checked up front: never a link (root would write through it), never a device or FIFO,

@@ -1,3 +1,4 @@
+import { ToolError } from '../../model/errors.js';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +32,7 @@ interface Target {
   reader: NetnsReader;
 }
 
-export class NothingToCollectError extends Error {}
+export class NothingToCollectError extends ToolError {}
 
 function describeError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
