@@ -71,6 +71,14 @@ export const SIGNATURES: readonly Signature[] = [
     source: `${FIXTURE}econnrefused/kubelet-probe.txt; ${KUBELET_PROBER}`,
   },
   {
+    id: 'kubelet-probe-log-klog',
+    tool: 'kubelet probe (log)',
+    pattern: /prober\.go:\d+\] (?<probe>\w+) probe for "[^"]*" failed \(failure\): (?<inner>.*)$/,
+    note: () => "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
+    example: 'I0717 20:31:39.569363   23774 prober.go:106] Readiness probe for "web-1_default(92d6):web" failed (failure): Get http://11.11.75.4:8080/health: dial tcp 11.11.75.4:8080: getsockopt: connection refused',
+    source: 'kubernetes/kubernetes#62594 (kubelet before structured logging)',
+  },
+  {
     id: 'kubelet-probe-log',
     tool: 'kubelet probe (log)',
     pattern: /"Probe failed" probeType="(?<probe>\w+)".*?\boutput="(?<inner>(?:[^"\\]|\\.)*)"/,
@@ -83,9 +91,10 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'go-dial-errno',
     tool: 'Go net.Dial',
-    pattern: rx(String.raw`\bdial tcp[46]? ${HOSTPORT}: connect: ${ERR}`),
+    // Go before 1.12 named the call that reported the errno: "getsockopt:" (the non-blocking connect's result)
+    pattern: rx(String.raw`\bdial tcp[46]? ${HOSTPORT}: (?:connect|getsockopt): ${ERR}`),
     example: 'dial tcp 10.78.0.2:8080: connect: cannot assign requested address',
-    source: `${FIXTURE}eaddrnotavail/go-dial.txt; ${GO_NET}`,
+    source: `${FIXTURE}eaddrnotavail/go-dial.txt; ${GO_NET}; "getsockopt:" from kubernetes/kubernetes#62594 (Go < 1.12)`,
   },
   {
     id: 'go-dial-timeout',

@@ -67,6 +67,8 @@ export interface KubeProxyLog {
 
 const KLOG = /^([IWEF])(\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?)\s+\d+ [^\]\s]+\] /;
 const CRI = /^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) ([FP]) ?(.*)$/;
+/** `kubectl logs --timestamps`: an RFC 3339 time, a space, the line (no stream, no CRI tag). */
+const KUBECTL_TS = /^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)) (.*)$/;
 const JOURNAL = /^(?:([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)|(\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d{4}|Z)?)) \S+ [^\s:]+(?:\[\d+\])?: (.*)$/;
 const RESTORE_FAILED = /(?:Failed to execute|failed to execute|Failed to run|error running|Failed to restore)[^(\n]*?\b(ip6?tables)(?:-nft|-legacy)?-restore\b|\b(ip6?tables)(?:-nft|-legacy)?-restore(?::| v[\d.]+)[^\n]*?(?:line \d+ failed|Couldn't load|does not exist|Error occurred)/;
 const VERSION = /(?:Version: |"Version info" version="|gitVersion:")(v\d+\.\d+\.\d+[^"\s,]*)/;
@@ -150,6 +152,8 @@ function unwrap(raw: string, n: number, source: string): { time?: string; messag
   if (cri) return { time: cri[1], message: cri[3], partial: cri[2] === 'P' };
   const journal = JOURNAL.exec(raw);
   if (journal) return { time: journal[1] ?? journal[2], message: journal[3], partial: false };
+  const stamped = KUBECTL_TS.exec(raw);
+  if (stamped) return { time: stamped[1], message: stamped[2], partial: false };
   return { message: raw, partial: false };
 }
 

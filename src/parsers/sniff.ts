@@ -38,6 +38,10 @@ export const LOOSE_KINDS = {
  * precisely what to send instead rather than "could not tell what this file is".
  */
 export const UNUSABLE_KINDS: Record<string, { test: RegExp; advice: string }> = {
+  'another component\'s log': {
+    test: /\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|containerd)\[\d+\]|\b(kubelet|prober|pod_workers|kuberuntime_\w+)\.go:\d+\]/,
+    advice: "a kubelet (or other component's) log, not kube-proxy's: for the connection errors in it run `netdoctor explain FILE`; `analyze` reads kube-proxy's log (journalctl -u kube-proxy, or kubectl -n kube-system logs kube-proxy-…)",
+  },
   'iptables -L': {
     test: /^Chain [A-Z][\w-]* \((policy \w+|\d+ references?)/m,
     advice: 'iptables -L output: rules are shown without the chains they jump between, per backend; send `iptables-legacy-save` and `iptables-nft-save` (or `iptables-save`) output instead',
@@ -162,11 +166,23 @@ function fromContent(lines: string[]): { kind: LooseKind; how: string } | undefi
   if (lines.some((l) => /^[a-z][\w.-]*\.[\w.-]+\s*=\s*/.test(l.trim()) && /^(net|kernel|vm|fs|user|dev|abi|debug|crypto|sunrpc)\./.test(l.trim()))) {
     return { kind: 'sysctl', how: '"key = value" sysctl lines' };
   }
-  if (lines.some((l) => KLOG.test(l))) return { kind: 'kube-proxy-log', how: 'klog lines (kube-proxy log)' };
+  if (lines.some((l) => KLOG.test(l)) && isKubeProxyLog(lines)) return { kind: 'kube-proxy-log', how: 'klog lines (kube-proxy log)' };
   if (lines.some((l) => /nf_conntrack: (nf_conntrack: )?table full, dropping packet|kernel: \[|^\[\s*\d+\.\d+\] /.test(l))) return { kind: 'kernel-log', how: 'kernel log lines (dmesg or journalctl -k)' };
   if (/^[{[]/.test(first) && /"apiVersion"\s*:/.test(all) && /"kind"\s*:/.test(all)) return { kind: 'k8s-json', how: 'Kubernetes objects in JSON' };
   if (lines.some((l) => /^apiVersion:\s*\S/.test(l)) && lines.some((l) => /^\s*kind:\s*\S/.test(l))) return { kind: 'k8s-yaml', how: 'Kubernetes objects in YAML' };
   return undefined;
+}
+
+/**
+ * klog lines are every Kubernetes component's. They are kube-proxy's when the journal names it or the
+ * source files are its own; kubelet's and others' are not read as kube-proxy's (that would "check" the
+ * restore rules on a log that cannot show a restore).
+ */
+const KUBE_PROXY_MARK = /kube-proxy\[\d+\]|\b(proxier|server_others|server_linux|iptables|graceful_termination|ipset|conntrack)\.go:\d+\]|iptables-restore|Using (iptables|ipvs|nftables) [Pp]rox/;
+const OTHER_COMPONENT = /\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|etcd|containerd|coredns)\[\d+\]|\b(kubelet|prober|pod_workers|kuberuntime_\w+|kubelet_\w+|eviction_manager|reconciler\w*)\.go:\d+\]/;
+
+function isKubeProxyLog(lines: string[]): boolean {
+  return lines.some((l) => KUBE_PROXY_MARK.test(l)) || !lines.some((l) => OTHER_COMPONENT.test(l));
 }
 
 /** From the file name, the last resort (a customer's "ip_local_port_range.txt"). */

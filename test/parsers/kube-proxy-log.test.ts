@@ -100,3 +100,16 @@ describe('kube-proxy info and iptables -V', () => {
     assert.equal(backendOfBinary('iptables'), undefined);
   });
 });
+
+describe('kube-proxy log: kubectl logs --timestamps', () => {
+  it('each timestamped line starts its own entry: two failures are two', () => {
+    const log = parseKubeProxyLog([
+      '2023-02-01T10:00:00.123456789Z I0201 10:00:00.123456       1 server_others.go:69] "Using iptables proxy"',
+      '2023-02-01T10:00:01.123456789Z E0201 10:00:01.123456       1 proxier.go:1484] "Failed to execute iptables-restore" err="exit status 1 (iptables-restore: line 1193 failed\\n)"',
+      '2023-02-01T10:00:31.123456789Z E0201 10:00:31.123456       1 proxier.go:1484] "Failed to execute iptables-restore" err="exit status 1 (iptables-restore: line 1193 failed\\n)"',
+    ].join('\n'));
+    assert.equal(log.failureCounts['iptables-restore'], 2);
+    assert.equal(log.failures[1]?.time, '2023-02-01T10:00:31.123456789Z');
+    assert.equal(log.mode?.value, 'iptables');
+  });
+});
