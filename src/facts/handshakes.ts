@@ -256,9 +256,23 @@ export class HandshakeTracker {
   }
 
   private icmp(p: DecodedPacket, ref: PacketRef): void {
-    const flow = this.flows.get(`${endpoint(p.src, p.srcPort)}>${endpoint(p.dst, p.dstPort)}`);
+    // Port 0: the quoted segment's port was not printed (tcpdump text): the latest open attempt between the hosts.
+    const flow = p.srcPort === 0 ? this.latestOpenAttempt(p.src, p.dst, p.dstPort) : this.flows.get(`${endpoint(p.src, p.srcPort)}>${endpoint(p.dst, p.dstPort)}`);
     const a = flow?.attempt;
     if (a && !a.established && !a.icmp) a.icmp = { ...ref, type: p.icmpType, code: p.icmpCode, from: p.icmpFrom };
+  }
+
+  private latestOpenAttempt(clientIp: string, serverIp: string, serverPort: number): Flow | undefined {
+    let best: Flow | undefined;
+    const host = (e: string) => e.slice(0, e.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    const port = (e: string) => Number(e.slice(e.lastIndexOf(':') + 1));
+    for (const f of this.flows.values()) {
+      const a = f.attempt;
+      if (!a || a.established || a.icmp || host(f.client) !== clientIp || host(f.server) !== serverIp) continue;
+      if (serverPort !== 0 && port(f.server) !== serverPort) continue;
+      if (!best || a.lastSyn.number > best.attempt!.lastSyn.number) best = f;
+    }
+    return best;
   }
 
   private finish(a: Attempt): void {

@@ -132,7 +132,7 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
     if (t === '' || t.startsWith('IP Virtual Server') || t.startsWith('-> RemoteAddress')) return;
     firstContent ??= n;
     if (t.startsWith('Prot LocalAddress')) {
-      stats = /Conns/.test(t);
+      stats = /Conns|CPS/.test(t); // --stats and --rate print counters where -Ln prints weights
       return;
     }
     const w = t.split(/\s+/);

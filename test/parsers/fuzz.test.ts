@@ -22,6 +22,8 @@ import { parseNetstatS } from '../../src/parsers/netstat-s.js';
 import { cleanPaste } from '../../src/parsers/paste.js';
 import { sniffKind } from '../../src/parsers/sniff.js';
 import { parseSocketText } from '../../src/parsers/socket-text.js';
+import { parseTcpdumpLine } from '../../src/parsers/tcpdump-text.js';
+import { newDecodedPacket } from '../../src/parsers/packet.js';
 import { FIXTURES, bundleFixture } from '../helpers.js';
 
 const fixture = (p: string) => readFileSync(join(bundleFixture('exhaustion'), 'netns/host', p), 'latin1');
@@ -105,6 +107,14 @@ function pasted(text: string, parse: (t: string) => unknown): unknown {
   sniffKind(c.text, 'x.txt', c.commands);
   return parse(c.text);
 }
+
+describe('fuzz: tcpdump text lines', () => {
+  it('any line is a packet or not one, never an exception', () => {
+    const sample = '01:45:50.565960 IP 10.77.0.1.45982 > 10.77.0.2.82: Flags [S], seq 2322365173, win 64240, options [mss 1460,sackOK,TS val 1753034701 ecr 0,nop,wscale 10], length 0';
+    const p = newDecodedPacket();
+    fc.assert(fc.property(fc.oneof(text, mutated(sample)), (line) => void parseTcpdumpLine(line, p)), RUNS);
+  });
+});
 
 describe('fuzz: parsers throw only ParseError', () => {
   for (const [name, parse, real] of parsers) {

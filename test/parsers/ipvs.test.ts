@@ -124,3 +124,11 @@ describe('IPVS redaction', () => {
 function endpointOf(real: { address: string; port: number }): string {
   return `${real.address}:${real.port}`;
 }
+
+describe('ipvsadm -Ln --rate', () => {
+  it('rate columns are not read as weights', () => {
+    const t = parseIpvsTable('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\nTCP  10.96.0.1:443                        0        0        0        0        0\n  -> 192.168.0.10:6443                   0        0        0        0        0\n', 'rate');
+    assert.equal(t.services[0]?.reals[0]?.weight, undefined);
+    assert.equal(t.unread, undefined);
+  });
+});

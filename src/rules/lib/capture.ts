@@ -9,7 +9,8 @@ export function relativeTime(capture: CaptureFacts, ref: PacketRef): string {
 
 /** A packet as evidence: Wireshark's frame number and relative time, then what it was. */
 export function frameEvidence(capture: CaptureFacts, ref: PacketRef, detail: string): Evidence {
-  return { source: `frame ${ref.number}`, detail: `${relativeTime(capture, ref)}  ${detail}` };
+  // a tcpdump text paste has lines, not frames: cite the line of the paste
+  return { source: `${capture.format === 'tcpdump text' ? 'line' : 'frame'} ${ref.number}`, detail: `${relativeTime(capture, ref)}  ${detail}` };
 }
 
 export function secondsBetween(a: PacketRef, b: PacketRef): string {
@@ -44,6 +45,6 @@ export function portOf(endpoint: string): number {
 
 /** Frames in capture order, the other evidence after them. */
 export function inFrameOrder(evidence: Evidence[]): Evidence[] {
-  const frame = (e: Evidence) => (e.source.startsWith('frame ') ? Number(e.source.slice(6)) : Infinity);
+  const frame = (e: Evidence) => (/^(frame|line) \d+$/.test(e.source) ? Number(e.source.split(' ')[1]) : Infinity);
   return [...evidence].sort((a, b) => frame(a) - frame(b));
 }
