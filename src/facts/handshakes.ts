@@ -36,6 +36,15 @@ export interface Attempt {
   simultaneousOpen?: boolean;
   /** the client's ACK came before the SYN-ACK it acknowledges (reordered, as `tcpdump -i any` can) */
   ackBeforeSynAck?: boolean;
+  /**
+   * the same SYN (client address and port, sequence number) seen again toward another address: DNAT
+   * captured on both sides (a bridge or `-i any` sees the packet before and after kube-proxy's rules)
+   */
+  translatedTo?: string;
+  /** on the translated copy: the address the client really asked for (the Service VIP) */
+  translatedFrom?: string;
+  /** the client reset the SYN-ACK: it did not recognise the reply (it came from an address it did not call) */
+  clientReset?: PacketRef;
 }
 
 export interface AttemptGroup {
@@ -86,6 +95,8 @@ export interface CaptureFacts {
   reusedTuples: AttemptGroup[];
   /** SYNs answered with a bare ACK: the server still holds a connection on the tuple */
   answeredWithAck: AttemptGroup[];
+  /** DNAT-ed SYNs whose reply reached the client untranslated (from the backend's address) and was reset */
+  replyNotTranslated: AttemptGroup[];
   timestampSources: TimestampSource[];
   /** TCP packets of tuples first seen while MAX_LIVE_FLOWS flows were live: not followed */
   untrackedPackets: number;
@@ -100,6 +111,8 @@ const IDLE_RETIRE_US = 2 * TIME_WAIT_US;
 const SWEEP_EVERY = 65_536;
 /** Live flows tracked at once; past this, new tuples are counted but not followed, and the report says so. */
 export const MAX_LIVE_FLOWS = 1_000_000;
+/** SYNs remembered to pair a DNAT-ed copy with its original (a copy follows within microseconds) */
+const MAX_ISN_MEMORY = 65_536;
 
 interface Flow {
   client: string;
@@ -130,7 +143,10 @@ export class HandshakeTracker {
     retransmittedThenEstablished: new Map<string, AttemptGroup>(),
     reusedTuples: new Map<string, AttemptGroup>(),
     answeredWithAck: new Map<string, AttemptGroup>(),
+    replyNotTranslated: new Map<string, AttemptGroup>(),
   };
+  /** client endpoint + ISN → the attempt that SYN started, to recognise its DNAT-ed copy (bounded) */
+  private readonly synByIsn = new Map<string, Attempt>();
   private readonly tsSources = new Map<string, TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }>();
   private tuples = 0;
   private midstream = 0;
@@ -193,6 +209,7 @@ export class HandshakeTracker {
     }
     if (p.flags & TCP_RST) {
       if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient) a.reset = { ...ref, byServer: true };
+      if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= ref;
       flow.closedAt = ref;
       return;
     }
@@ -226,6 +243,15 @@ export class HandshakeTracker {
     flow.closedAt = undefined;
     flow.attempt = { client: flow.client, server: flow.server, firstSyn: ref, lastSyn: ref, synCount: 1, synAckCount: 0, established: false, previous };
     flow.midstreamPending = false;
+    const isnKey = `${flow.client}|${p.seq}`;
+    const original = this.synByIsn.get(isnKey);
+    if (original && original.server !== flow.server && ref.timeUs - original.lastSyn.timeUs <= REORDER_US) {
+      original.translatedTo = flow.server;
+      flow.attempt.translatedFrom = original.server;
+    } else {
+      if (this.synByIsn.size >= MAX_ISN_MEMORY) this.synByIsn.clear();
+      this.synByIsn.set(isnKey, flow.attempt);
+    }
     const early = flow.earlySynAck;
     flow.earlySynAck = undefined;
     if (early && Math.abs(ref.timeUs - early.timeUs) <= REORDER_US) {
@@ -282,6 +308,9 @@ export class HandshakeTracker {
       this.established++;
       if (a.secondSyn && a.firstSynAck && a.firstSynAck.timeUs >= a.secondSyn.timeUs) this.group('retransmittedThenEstablished', a.server, a);
     } else if (a.simultaneousOpen) this.established++;
+    // the original of a DNAT-ed SYN: its story is told by the translated copy
+    else if (a.translatedTo) return;
+    else if (a.translatedFrom && a.synAckCount > 0 && a.clientReset) this.group('replyNotTranslated', a.translatedFrom, a);
     else if (a.bareAck) this.group('answeredWithAck', a.server, a);
     else if (a.icmp) this.group('icmpUnreachable', `${a.server} icmp ${a.icmp.type}/${a.icmp.code}`, a);
     else if (a.reset) this.refused++;
@@ -330,6 +359,7 @@ export class HandshakeTracker {
       retransmittedThenEstablished: sorted(this.groups.retransmittedThenEstablished),
       reusedTuples: sorted(this.groups.reusedTuples),
       answeredWithAck: sorted(this.groups.answeredWithAck),
+      replyNotTranslated: sorted(this.groups.replyNotTranslated),
       untrackedPackets: this.untrackedPackets,
       timestampSources: [...this.tsSources.values()].map(({ last: _last, bases: _bases, ...s }) => s).sort((x, y) => y.backwards - x.backwards || x.address.localeCompare(y.address)),
     };

@@ -5,6 +5,7 @@
  *   10:00:00.123456 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 2964027981, win 64240, options [mss 1460,
  *       sackOK,TS val 131627365 ecr 0,nop,wscale 10], length 0
  *   2023-01-01 10:00:00.123456 eth0  In  IP6 fd00::1.40000 > fd00::2.80: Flags [S.], seq 1, ack 2, …
+ *   03:26:08.830155 2a:c7:37:d7:2e:07 > 4e:7d:69:53:97:61, ethertype IPv4 (0x0800), length 74: 10.244.1.192.38530 > … (-e)
  *
  * Only what the handshake tracker reads is taken: time, addresses and ports, flags, seq/ack and TSval. A
  * line that is a packet of another kind (UDP, ARP, ICMP without the quoted segment) is passed over; -q
@@ -17,7 +18,7 @@ const URG = 0x20;
 const FLAG_BITS: Record<string, number> = { S: TCP_SYN, '.': TCP_ACK, F: TCP_FIN, R: TCP_RST, P: PSH, U: URG, E: 0, W: 0, e: 0, w: 0 };
 
 const LINE =
-  /^(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)(?:\.(?<frac>\d{1,9}))?\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?(?<ip>IP6?)\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?(?<src>[0-9a-fA-F:.]+)\.(?<sport>\d+) > (?<dst>[0-9a-fA-F:.]+)\.(?<dport>\d+): (?<rest>.*)$/;
+  /^(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)(?:\.(?<frac>\d{1,9}))?\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?(?:(?<ip>IP6?)\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > (?:[0-9a-f]{2}:){5}[0-9a-f]{2}, ethertype IPv[46] \(0x[0-9a-f]+\), length \d+: )(?<src>[0-9a-fA-F:.]+)\.(?<sport>\d+) > (?<dst>[0-9a-fA-F:.]+)\.(?<dport>\d+): (?<rest>.*)$/;
 
 const ICMP_LINE =
   /^(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)(?:\.(?<frac>\d{1,9}))?\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?IP6?\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?(?<from>[0-9a-fA-F:.]+) > (?<to>[0-9a-fA-F:.]+): (?:\[[^\]]*\] )?(?<icmp>ICMP6?,? .*)$/;
@@ -96,5 +97,5 @@ export function parseTcpdumpLine(line: string, out: DecodedPacket): { timeUs: nu
 
 /** Whether a text looks like tcpdump's output: enough lines with an address.port > address.port shape. */
 export function looksLikeTcpdumpText(head: string): boolean {
-  return /^(?:\S+ )?\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:\S+\s+(?:In|Out)\s+)?IP6?\s/m.test(head);
+  return /^(?:\S+ )?\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:\S+\s+(?:In|Out)\s+)?(?:IP6?\s|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > )/m.test(head);
 }

@@ -7,6 +7,7 @@ import synRetransmit1s from './syn-retransmit-1s.js';
 import synUnanswered from './syn-unanswered.js';
 import timestampsNonMonotonicPerSource from './timestamps-non-monotonic-per-source.js';
 import tupleReusedInTimeWait from './tuple-reused-in-time-wait.js';
+import replyNotTranslated from './reply-not-translated.js';
 import nodeSysctlFromPod from './node-sysctl-from-pod.js';
 import portRangeOverlapsNodeports from './port-range-overlaps-nodeports.js';
 import preferSafeSysctl from './prefer-safe-sysctl.js';
@@ -49,7 +50,7 @@ export const NODE_RULES: NodeRule[] = [
 export const MANIFEST_RULES: ManifestRule[] = [nodeSysctlFromPod, sysctlInitContainerUnguarded, unsafeSysctl, preferSafeSysctl, portRangeOverlapsNodeports];
 
 /** The rules `netdoctor pcap` runs on a capture's handshakes. */
-export const CAPTURE_RULES: CaptureRule[] = [synUnanswered, synAckRetransmitted, icmpUnreachableOnSyn, tupleReusedInTimeWait, synRetransmit1s, timestampsNonMonotonicPerSource];
+export const CAPTURE_RULES: CaptureRule[] = [synUnanswered, synAckRetransmitted, icmpUnreachableOnSyn, tupleReusedInTimeWait, replyNotTranslated, synRetransmit1s, timestampsNonMonotonicPerSource];
 
 export type RuleTarget = 'node' | 'manifests' | 'pcap';
 

@@ -14,7 +14,7 @@ import { FIXTURES, runCli } from '../helpers.js';
 interface Case {
   id: string;
   source: string;
-  command?: 'analyze' | 'explain' | 'lint';
+  command?: 'analyze' | 'explain' | 'lint' | 'pcap';
   files?: string[];
   text?: string;
   expect: {
@@ -42,8 +42,8 @@ async function check(c: Case): Promise<void> {
     assert.equal(report.explanations?.[0]?.failure.id, e.failure, `${c.id}: explained as`);
     return;
   }
-  if (c.command === 'lint') {
-    const r = await runCli(['lint', ...(c.files ?? []).map((f) => join(DIR, f)), '--format', 'json']);
+  if (c.command === 'lint' || c.command === 'pcap') {
+    const r = await runCli([c.command, ...(c.files ?? []).map((f) => join(DIR, f)), '--format', 'json']);
     if (e.exit !== undefined) assert.equal(r.code, e.exit, `${c.id}: exit status (stderr: ${r.stderr})`);
     const report = JSON.parse(r.stdout) as Report;
     assert.deepEqual(report.findings.map((f) => `${f.rule}:${f.severity}`).sort(), [...(e.findings ?? [])].sort(), `${c.id}: findings`);
