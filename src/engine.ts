@@ -1,4 +1,3 @@
-import os from 'node:os';
 // Commands load what only they use (the YAML stack for lint, the capture reader for pcap, the message
 // catalogue for explain) when they run: every other command starts without paying for them.
 import { FactsBuilder } from './facts/builder.js';
@@ -15,6 +14,8 @@ import { isBundlePath } from './sources/bundle/kind.js';
 import { replayLooseFiles } from './sources/loose.js';
 import type { LooseKind } from './parsers/sniff.js';
 import { collectNode, type NetnsSelection } from './sources/host/collect-node.js';
+import { machine } from './sources/host/machine.js';
+import './sources/package-info.js'; // sets the version reports carry
 
 export const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
 
@@ -29,7 +30,8 @@ export function nodePortsFrom(flag: string | undefined): NodePorts {
 
 /** `netdoctor node`: collect from this machine straight into the analyser, then judge. */
 export async function diagnoseNode(opts: { netns: NetnsSelection; intervalMs: number; nodePorts: NodePorts; kubeProxyLog?: string; rules: NodeRule[]; timeoutMs?: number }): Promise<Report> {
-  const builder = new FactsBuilder({ target: { kind: 'node', name: os.hostname() }, byteOrder: os.endianness(), nodePorts: opts.nodePorts });
+  const here = machine();
+  const builder = new FactsBuilder({ target: { kind: 'node', name: here.hostname }, byteOrder: here.byteOrder, nodePorts: opts.nodePorts });
   await collectNode(builder, { netns: opts.netns, intervalMs: opts.intervalMs, kubeProxyLog: opts.kubeProxyLog, timeoutMs: opts.timeoutMs });
   const facts = builder.facts();
   return nodeReport({ kind: 'node', name: facts.hostname }, [{ facts, run: runNodeRules(facts, opts.rules) }], opts.rules.length);

@@ -1,7 +1,7 @@
-import os from 'node:os';
 import { Command, Option } from 'commander';
 import { collectBundle, nodePortsFrom } from '../engine.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
+import { machine } from '../sources/host/machine.js';
 import { defaultNetns, parseDuration, parseInterval, parseNetns, withAsNode } from './options.js';
 
 interface CollectOptions {
@@ -35,7 +35,7 @@ Examples:
   netdoctor analyze node-a.tar.gz`,
     )
     .action(async (opts: CollectOptions) => {
-      const out = opts.output ?? `netdoctor-${os.hostname()}-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`;
+      const out = opts.output ?? `netdoctor-${machine().hostname}-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`;
       await collectBundle({
         out,
         netns: withAsNode(opts.netns ?? defaultNetns(), opts.asNode),

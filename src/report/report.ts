@@ -4,7 +4,7 @@ import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { Finding } from '../rules/define-rule.js';
 import { summarize, type Coverage, type RuleRun, type Skipped } from '../rules/lib/run.js';
 import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
-import { TOOL_NAME, TOOL_VERSION } from '../sources/package-info.js';
+import { TOOL_NAME, toolVersion } from '../model/tool.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -51,7 +51,7 @@ export interface Report {
 /** A report with its fields in SPEC.md's order (tool, version, schemaVersion, target, findings, skipped, problems, summary), then the rest. */
 export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed' | 'input' | 'explanations' | 'unrecognised' | 'notes' | 'coverage'>>): Report {
   const { skipped, problems, ...extra } = rest;
-  return { tool: TOOL_NAME, version: TOOL_VERSION, schemaVersion: REPORT_SCHEMA_VERSION, target, findings, skipped, problems, summary: summarize(findings), ...extra };
+  return { tool: TOOL_NAME, version: toolVersion(), schemaVersion: REPORT_SCHEMA_VERSION, target, findings, skipped, problems, summary: summarize(findings), ...extra };
 }
 
 /** The tool could not do its job: no selected rule could run on anything read (exit 2). */

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const TOOL_NAME = 'kube-netdoctor';
+import { setToolVersion, TOOL_NAME } from '../model/tool.js';
+
+export { TOOL_NAME };
 
 /** The package root, found from this file whether it runs from src/ (tsx) or dist/src/ (built). */
 export function packageRoot(): string {
@@ -23,6 +25,7 @@ function packageJson(): { version?: string; homepage?: string } {
 }
 
 export const TOOL_VERSION = packageJson().version ?? '0.0.0';
+setToolVersion(TOOL_VERSION); // reports carry it; whoever loads sources (every command) sets it once
 
 /** Where the project lives; rule pages are docs/rules/<id>.md under it (SARIF helpUri). */
 export const TOOL_HOMEPAGE = (packageJson().homepage ?? 'https://github.com/kube-netdoctor/kube-netdoctor').replace(/#.*$/, '');
