@@ -1,5 +1,10 @@
 import type { CaptureFacts } from '../facts/handshakes.js';
 import type { NetnsFacts, NodeFacts } from '../facts/types.js';
+import type { IpvsTable } from '../parsers/ipvs.js';
+import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
+import type { Counters } from '../parsers/proc-net-counters.js';
+import type { SocketTable } from '../parsers/proc-net-tcp.js';
+import type { Sysctls } from '../parsers/sysctl.js';
 import type { Workload } from '../facts/workloads.js';
 import type { Position } from '../parsers/manifests.js';
 import type { PortRange } from '../parsers/port-range.js';
@@ -45,17 +50,39 @@ export interface FindingDraft {
 /** Facts a node rule can require; a missing one skips the rule for that netns, with the reason. */
 export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack' | 'iptables' | 'kubeProxyLog' | 'ipvs';
 
-export interface NodeRuleContext {
-  node: NodeFacts;
-  netns: NetnsFacts;
+/**
+ * What each need guarantees once the runner has checked it: the fact is there. A rule that declares
+ * `needs: ['sockets']` receives `netns.sockets` as a SocketTable, not `SocketTable | undefined`, and writes
+ * no `!`. (`iptables` and `conntrack` can be met by more than one artefact, so they narrow nothing.)
+ */
+interface NeedGuarantees {
+  sysctls: { netns: { sysctls: Sysctls } };
+  sockets: { netns: { sockets: SocketTable } };
+  netstat: { netns: { first: { netstat: Counters } } };
+  netstatLater: { netns: { later: { netstat: Counters } } };
+  snmp: { netns: { first: { snmp: Counters } } };
+  snmpLater: { netns: { later: { snmp: Counters } } };
+  conntrack: object;
+  iptables: object;
+  kubeProxyLog: { node: { kubeProxyLog: KubeProxyLog } };
+  ipvs: { netns: { ipvs: { table: IpvsTable } } };
 }
 
-export interface NodeRule {
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type Part<N extends NodeNeed, K extends 'node' | 'netns'> = Intersect<N extends unknown ? (NeedGuarantees[N] extends Record<K, infer P> ? P : unknown) : never>;
+
+/** The facts a check receives: the node and one namespace, narrowed by the rule's needs. */
+export interface NodeRuleContext<N extends NodeNeed = never> {
+  node: NodeFacts & Part<N, 'node'>;
+  netns: NetnsFacts & Part<N, 'netns'>;
+}
+
+export interface NodeRule<N extends NodeNeed = NodeNeed> {
   id: string;
   title: string;
   /** default severity; a finding may lower it */
   severity: Severity;
-  needs: NodeNeed[];
+  needs: readonly N[];
   /**
    * sysctl keys the check decides on. Where the sysctls read are a partial set (a pasted file, not
    * `sysctl -a`), a key missing from it means "not given", and the rule is skipped rather than cleared.
@@ -63,7 +90,7 @@ export interface NodeRule {
   reads?: string[];
   /** "host": only the node's own network namespace; "netns": every namespace */
   scope: 'host' | 'netns';
-  check(ctx: NodeRuleContext): FindingDraft[];
+  check(ctx: NodeRuleContext<N>): FindingDraft[];
 }
 
 /** Every kind of rule goes through this: ids are stable kebab-case (SPEC.md). */
@@ -72,8 +99,9 @@ function checked<R extends { id: string }>(rule: R): R {
   return rule;
 }
 
-export function defineRule(rule: NodeRule): NodeRule {
-  return checked(rule);
+/** A node rule; its `needs` narrow the facts its check receives (the runner checks them first). */
+export function defineRule<N extends NodeNeed>(rule: NodeRule<N>): NodeRule {
+  return checked(rule) as unknown as NodeRule;
 }
 
 export interface ManifestRuleOptions {

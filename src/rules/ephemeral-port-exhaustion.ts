@@ -1,6 +1,10 @@
 import { ST_TIME_WAIT, TCP_STATES, type DestinationUse } from '../parsers/proc-net-tcp.js';
 import { formatRange } from '../parsers/port-range.js';
 import type { NetnsFacts } from '../facts/types.js';
+import type { NodeRuleContext } from './define-rule.js';
+
+/** A namespace whose socket table was read (the rule's `needs` guarantee it). */
+type WithSockets = NodeRuleContext<'sockets'>['netns'];
 import { defineRule, describeNetns, type Evidence, type FindingDraft, type Severity } from './define-rule.js';
 import { capped, endpoint, fmt, pct, rangeAssumption, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
 import { timeWaitReusable } from './lib/tw-reuse.js';
@@ -74,9 +78,9 @@ function perDestination(netns: NetnsFacts, d: DestinationUse, usable: number, li
  * held, clients that bind before connect (busybox/openbsd nc, some RPC clients) fail with EADDRINUSE
  * even though connect() could still share ports across destinations.
  */
-function rangeWide(netns: NetnsFacts, usableTotal: number, listenerHeld: number[]): FindingDraft | undefined {
+function rangeWide(netns: WithSockets, usableTotal: number, listenerHeld: number[]): FindingDraft | undefined {
   const { bitmap, range } = netns.ephemeral;
-  const use = netns.sockets!.localPortUse;
+  const use = netns.sockets.localPortUse;
   let held = listenerHeld.length;
   const listening = new Set(listenerHeld);
   for (let p = range.lo; p <= range.hi; p++) if (bitmap[p] === 1 && use[p] > 0 && !listening.has(p)) held++;
@@ -87,8 +91,8 @@ function rangeWide(netns: NetnsFacts, usableTotal: number, listenerHeld: number[
     message: `${full ? 'Every' : pct(held, usableTotal) + ' of the'} usable ephemeral port${full ? '' : 's'} in ${describeNetns(netns)} ${full ? 'is' : 'are'} held by a socket (${fmt(held)} of ${fmt(usableTotal)}): bind() to port 0 and clients that bind before connecting fail with EADDRINUSE (Address in use).${rangeAssumption(netns).note}`,
     subject: { scope: 'all-destinations', held, usable: usableTotal, ...rangeAssumption(netns).subject },
     evidence: [
-      { source: netns.sockets!.sources.join(', '), detail: `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets!.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}` },
-      ...capped(netns.sockets!.destinations.slice(0, 5), 5, (d) => ({ source: d.source, detail: `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}` }), '/proc/net/tcp'),
+      { source: netns.sockets.sources.join(', '), detail: `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}` },
+      ...capped(netns.sockets.destinations.slice(0, 5), 5, (d) => ({ source: d.source, detail: `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}` }), '/proc/net/tcp'),
       ...rangeEvidence(netns),
     ],
     remediation:
@@ -104,10 +108,10 @@ export default defineRule({
   scope: 'netns',
   check({ netns }) {
     const { bitmap, usable } = netns.ephemeral;
-    const listenerHeld = [...new Set(netns.sockets!.listeners.filter((l) => bitmap[l.port] === 1).map((l) => l.port))].sort((a, b) => a - b);
+    const listenerHeld = [...new Set(netns.sockets.listeners.filter((l) => bitmap[l.port] === 1).map((l) => l.port))].sort((a, b) => a - b);
     const usableForConnect = Math.max(usable - listenerHeld.length, 0);
     const findings: FindingDraft[] = [];
-    for (const d of netns.sockets!.destinations) {
+    for (const d of netns.sockets.destinations) {
       const f = perDestination(netns, d, usableForConnect, listenerHeld);
       if (f) findings.push(f);
     }

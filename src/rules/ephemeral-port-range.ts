@@ -19,7 +19,7 @@ export default defineRule({
     const { lo, hi } = eph.range;
     const where = describeNetns(netns);
     const out: FindingDraft[] = [];
-    const unprivStart = sysctlNumber(netns.sysctls!, 'net.ipv4.ip_unprivileged_port_start') ?? 1024;
+    const unprivStart = sysctlNumber(netns.sysctls, 'net.ipv4.ip_unprivileged_port_start') ?? 1024;
     if (lo < 1024 || lo < unprivStart) {
       out.push({
         message: `The ephemeral range of ${where} starts at ${lo}, below ${lo < 1024 ? '1024' : `ip_unprivileged_port_start (${unprivStart})`}: well-known ports can be handed out as source ports and then be busy when a server wants to listen on them.`,

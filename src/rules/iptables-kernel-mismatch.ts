@@ -18,7 +18,7 @@ export default defineRule({
   needs: ['kubeProxyLog'],
   scope: 'host',
   check({ node }) {
-    const log = node.kubeProxyLog!;
+    const log = node.kubeProxyLog;
     const all: KernelRefusal[] = [...log.refusals, ...log.failures.flatMap((f) => (f.refusal ? [f.refusal] : []))];
     const groups = new Map<string, KernelRefusal[]>();
     for (const r of all) {

@@ -11,8 +11,8 @@ export default defineRule({
   needs: ['ipvs', 'sysctls'],
   scope: 'host',
   check({ node, netns }) {
-    if (netns.ipvs.table!.services.length === 0) return [];
-    const s = netns.sysctls!;
+    if (netns.ipvs.table.services.length === 0) return [];
+    const s = netns.sysctls;
     const reuse = sysctlNumber(s, 'net.ipv4.vs.conn_reuse_mode');
     const nodest = sysctlNumber(s, 'net.ipv4.vs.expire_nodest_conn');
     const v = majorMinor(node.kernelRelease);

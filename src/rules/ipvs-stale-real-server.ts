@@ -18,13 +18,13 @@ export default defineRule({
     const { table, later, conns } = netns.ipvs;
     const out: FindingDraft[] = [];
     const reuseMode = netns.sysctls ? sysctlNumber(netns.sysctls, 'net.ipv4.vs.conn_reuse_mode') : undefined;
-    for (const svc of table!.services) {
+    for (const svc of table.services) {
       const k8s = node.cluster ? serviceOf(svc, node.cluster) : undefined;
       for (const real of svc.reals) {
         const key = endpointKey(real.address, real.port);
         const notEndpoint = k8s && !k8s.endpoints.has(key);
         if (notEndpoint && real.weight !== 0) {
-          out.push(notAnEndpoint(svc, real, key, k8s, table!.source));
+          out.push(notAnEndpoint(svc, real, key, k8s, table.source));
           continue;
         }
         if (real.weight !== 0) continue;
@@ -34,20 +34,20 @@ export default defineRule({
         const stillThere = later ? findReal(later.services, svc.key, key) : undefined;
         const pinned = NEW_HANDSHAKE.reduce((n, s) => n + (entries?.byState[s] ?? 0), 0);
         const evidence: Evidence[] = [
-          { source: table!.source, line: svc.line, detail: svc.text },
-          { source: table!.source, line: real.line, detail: real.text },
+          { source: table.source, line: svc.line, detail: svc.text },
+          { source: table.source, line: real.line, detail: real.text },
         ];
         if (stillThere) {
           const heldLater = (stillThere.active ?? 0) + (stillThere.inactive ?? 0);
-          evidence.push({ source: later!.source, line: stillThere.line, detail: stillThere.text });
+          evidence.push({ source: later?.source ?? table.source, line: stillThere.line, detail: stillThere.text });
           evidence.push({ source: 'samples', detail: `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldLater)}` });
         }
         if (entries) {
           const states = Object.entries(entries.byState).map(([s, n]) => `${s} ${fmt(n)}`).join(', ');
-          evidence.push({ source: conns!.source, detail: `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s` });
+          evidence.push({ source: conns?.source ?? 'ip_vs_conn', detail: `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s` });
           for (const s of NEW_HANDSHAKE) {
             const sample = entries.samples.get(s);
-            if (sample) evidence.push({ source: conns!.source, line: sample.line, detail: sample.text });
+            if (sample) evidence.push({ source: conns?.source ?? 'ip_vs_conn', line: sample.line, detail: sample.text });
           }
         }
         if (notEndpoint) evidence.push({ source: k8s.source, detail: `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})` });

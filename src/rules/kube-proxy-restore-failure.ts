@@ -12,7 +12,7 @@ export default defineRule({
   needs: ['kubeProxyLog'],
   scope: 'host',
   check({ node, netns }) {
-    const log = node.kubeProxyLog!;
+    const log = node.kubeProxyLog;
     const out: FindingDraft[] = [];
     for (const command of ['iptables-restore', 'ip6tables-restore']) {
       const failures = log.failures.filter((f) => f.command === command);

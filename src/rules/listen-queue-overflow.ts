@@ -45,7 +45,7 @@ export default defineRule({
     const list = suspects(netns);
     const top = list.slice(0, 3);
     if (!deltas) {
-      const total = netns.first.netstat!.get('TcpExt.ListenOverflows') ?? 0;
+      const total = netns.first.netstat.get('TcpExt.ListenOverflows') ?? 0;
       if (total === 0) return [];
       return [
         {

@@ -13,7 +13,7 @@ export default defineRule({
   needs: ['sockets'],
   scope: 'host',
   check({ node, netns }) {
-    const sockets = netns.sockets!;
+    const sockets = netns.sockets;
     const nodePorts = node.nodePorts.range;
     const services = knownNodePorts(netns);
     // Accepted connections share their listener's local port: those are servers, not source ports.

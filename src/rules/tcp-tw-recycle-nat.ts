@@ -11,7 +11,7 @@ export default defineRule({
   needs: ['sysctls'],
   scope: 'netns',
   check({ node, netns }) {
-    const s = netns.sysctls!;
+    const s = netns.sysctls;
     // Gone since Linux 4.12: a kernel without the sysctl cannot have the problem.
     if (sysctlNumber(s, 'net.ipv4.tcp_tw_recycle') !== 1) return [];
     if (sysctlNumber(s, 'net.ipv4.tcp_timestamps') === 0) return [];

@@ -6,6 +6,7 @@ import {
   type Finding,
   type NodeNeed,
   type NodeRule,
+  type NodeRuleContext,
 } from '../define-rule.js';
 
 export interface Skipped {
@@ -145,7 +146,9 @@ export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
         continue;
       }
       cover.ran.push(rule.id);
-      for (const draft of rule.check({ node: facts, netns })) findings.push(completeFinding(rule, draft, netnsSubject(netns)));
+      // every need was checked above: the facts the rule's types promise are there
+      const ctx = { node: facts, netns } as NodeRuleContext<NodeNeed>;
+      for (const draft of rule.check(ctx)) findings.push(completeFinding(rule, draft, netnsSubject(netns)));
     }
   }
   if (!facts.netns.some((n) => n.meta.isHost)) {
