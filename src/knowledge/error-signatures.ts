@@ -58,7 +58,7 @@ const readFailure = (_g: Record<string, string | undefined>, errno?: Errno): Fai
   errno?.name === 'ETIMEDOUT' ? 'response-timeout' : errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined;
 
 /** The programs the catalogue knows, for help and for "not recognised" (a test checks each is in a signature). */
-export const CATALOGUE_COVERS = ['curl', 'wget', 'busybox', 'nc', 'Go', 'kubelet', 'Node.js', 'Python', 'Java', 'nginx'] as const;
+export const CATALOGUE_COVERS = ['curl', 'wget', 'busybox', 'nc', 'Go', 'kubelet', 'kubectl', 'Node.js', 'Python', 'Java', 'nginx', 'Envoy', 'CoreDNS'] as const;
 
 export const SIGNATURES: readonly Signature[] = [
   // kubelet wraps the Go client's error; the wrapped message is explained by the Go signatures below
@@ -286,6 +286,45 @@ export const SIGNATURES: readonly Signature[] = [
     failure: always('tls-handshake'),
     example: 'Unable to establish SSL connection.',
     source: `${FIXTURE}tls/wget.txt; GNU wget src/http.c`,
+  },
+
+  // Envoy (Istio sidecars and gateways): a 503 body naming why the upstream connection failed
+  {
+    id: 'envoy-connect-errno',
+    tool: 'Envoy (Istio)',
+    pattern: /upstream connect error or disconnect\/reset before headers\. (?:retried and the latest )?reset reason: connection failure, transport failure reason: delayed connect error: (?<errno>\d+)/,
+    note: () => 'Envoy answered 503 for the upstream: its connect() to the pod failed with this errno (the sidecar connects from inside the pod\'s network namespace).',
+    example: 'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection failure, transport failure reason: delayed connect error: 113',
+    source: 'istio/istio#46431 (113, firewalld), istio/istio#48267 (111); envoy source/common/network/connection_impl.cc',
+  },
+  {
+    id: 'envoy-reset',
+    tool: 'Envoy (Istio)',
+    pattern: /upstream connect error or disconnect\/reset before headers(?:\. (?:retried and the latest )?reset reason: (?<reason>connection termination|remote reset|local reset|remote connection failure|connection failure|overflow))?/,
+    failure: (g) => (g.reason === 'connection termination' || g.reason === 'remote reset' || g.reason === 'local reset' ? 'connection-reset' : 'connect-failed'),
+    note: (g) => `Envoy answered 503: ${g.reason === 'overflow' ? 'its circuit breaker for this upstream was full' : g.reason ? `reset reason "${g.reason}"` : 'it could not reach the upstream'}; the errno is in Envoy's access log (%UPSTREAM_TRANSPORT_FAILURE_REASON%).`,
+    example: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+    source: 'istio/istio#47052, envoyproxy/envoy#4567; envoy source/common/router/router.cc',
+  },
+  // kubectl: the API server address in the kubeconfig (or the localhost:8080 default without one) refused
+  {
+    id: 'kubectl-refused',
+    tool: 'kubectl',
+    pattern: /The connection to the server (?<host>[^\s:]+|\[[^\]]+\]):(?<port>\d+) was refused/,
+    failure: always('connect-econnrefused'),
+    note: (g) => (g.host === 'localhost' && g.port === '8080' ? 'localhost:8080 is kubectl\'s default when no kubeconfig is found: set KUBECONFIG or --kubeconfig.' : undefined),
+    example: 'The connection to the server localhost:8080 was refused - did you specify the right host or port?',
+    source: 'kubectl staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go (checkErr)',
+  },
+  // CoreDNS forwarding to an upstream resolver that did not answer
+  {
+    id: 'coredns-upstream-timeout',
+    tool: 'CoreDNS',
+    pattern: /\[ERROR\] (?:plugin\/errors: )?\d+ \S+ \w+: (?:unreachable backend: )?read udp [\d.:\[\]a-f]+->(?<host>[\d.]+|\[[0-9a-f:]+\]):(?<port>\d+): i\/o timeout/,
+    failure: always('dns-unreachable'),
+    note: () => 'CoreDNS forwarded the query and its upstream did not answer in time (HINFO names are its loop check at start-up).',
+    example: '[ERROR] plugin/errors: 2 example.com. A: read udp 10.244.0.5:45678->8.8.8.8:53: i/o timeout',
+    source: 'kubernetes/kubernetes#86762, coredns/coredns#5179 and #4211; CoreDNS 1.1 "unreachable backend:" wording from coredns/coredns#2287',
   },
 
   // busybox (Debian's links glibc, Alpine's musl: the errno text tells which)
