@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`netdoctor: ${(e as Error).message}\n`);
       return 2;
     }
-    process.stderr.write(`netdoctor: internal error: ${(e as Error).stack ?? e}\nPlease report it with the command line you ran.\n`);
+    process.stderr.write(`netdoctor: internal error: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}\nPlease report it with the command line you ran.\n`);
     return 2;
   }
 }

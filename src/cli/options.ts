@@ -86,7 +86,7 @@ export function render(report: Report, opts: CommonOptions): string {
 /** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
 export function useColor(opts: { color: boolean }): boolean {
   // no-color.org: NO_COLOR disables colour only when it is set to something non-empty
-  return opts.color && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  return opts.color && process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 }
 
 /** 0 when nothing reaches --fail-on, 1 otherwise. */

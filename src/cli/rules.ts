@@ -12,7 +12,7 @@ export function rulesCommand(setExit: (code: number) => void): Command {
     .action((id: string | undefined, opts: { format: string }) => {
       if (id) {
         process.stdout.write(readRuleDoc(ruleInfo(id).id));
-        return setExit(0);
+        setExit(0); return;
       }
       if (opts.format === 'json') {
         process.stdout.write(JSON.stringify(ALL_RULES.map((r) => ({ ...r, docs: docsPath(r.id) })), null, 2) + '\n');

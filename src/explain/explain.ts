@@ -84,7 +84,7 @@ function destinationOf(g: Record<string, string | undefined>, line: string): Lin
   const m = UPSTREAM.exec(line) ?? URL_IN_LINE.exec(line);
   if (!m?.groups) return undefined;
   const port = m.groups.port ? Number(m.groups.port) : m.groups.scheme === 'https' ? 443 : m.groups.scheme === 'http' ? 80 : undefined;
-  return { host: m.groups.host!, port };
+  return { host: m.groups.host, port };
 }
 
 /** Signatures whose example reads most like the line: for input nothing matched, so the user sees what is known. */

@@ -61,7 +61,10 @@ export class TextExplainer {
   push(raw: string): void {
     const line = ++this.lines;
     const text = raw.trim();
-    if (!text) return void this.blank++;
+    if (!text) {
+      this.blank++;
+      return;
+    }
     if (MIGHT_MATCH.test(text)) {
       const keep = this.explained.length < MAX_EXPLAINED_LINES;
       const own = keep ? detached(text) : text;

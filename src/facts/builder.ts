@@ -164,7 +164,7 @@ export class FactsBuilder implements ArtefactSink {
       const problems = pending.facts.problems;
       return {
         push: (chunk) => {
-          if (!broken) this.guard(problems, file, () => scanner.push(chunk), () => (broken = true));
+          if (!broken) this.guard(problems, file, () => { scanner.push(chunk); }, () => (broken = true));
         },
         end: () => {
           if (!broken) this.guard(problems, file, () => (pending.facts.ipvs.conns ??= scanner.finish()));
@@ -174,7 +174,7 @@ export class FactsBuilder implements ArtefactSink {
     if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
       // Anything else streamed is small text: gather it and parse it whole.
       const chunks: Buffer[] = [];
-      return { push: (c) => chunks.push(Buffer.from(c)), end: () => this.text(path, Buffer.concat(chunks).toString('utf8')) };
+      return { push: (c) => chunks.push(Buffer.from(c)), end: () => { this.text(path, Buffer.concat(chunks).toString('utf8')); } };
     }
     const { pending, file } = where;
     pending.tcpSeen ||= file === 'proc/net/tcp';
@@ -183,7 +183,7 @@ export class FactsBuilder implements ArtefactSink {
     return {
       push: (chunk) => {
         if (pending.socketsBroken) return;
-        this.guard(problems, file, () => scanner.push(chunk), () => (pending.socketsBroken = true));
+        this.guard(problems, file, () => { scanner.push(chunk); }, () => (pending.socketsBroken = true));
       },
       end: () => {},
     };

@@ -162,7 +162,7 @@ export class HandshakeTracker {
 
   add(p: DecodedPacket, ref: PacketRef): void {
     if (ref.timeUs === ref.timeUs) this.nowUs = ref.timeUs;
-    if (p.kind === 'icmp-unreachable') return this.icmp(p, ref);
+    if (p.kind === 'icmp-unreachable') { this.icmp(p, ref); return; }
     if (p.kind !== 'tcp') return;
     this.tcpPackets++;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
@@ -187,7 +187,7 @@ export class HandshakeTracker {
     const seenBefore = flow.lastSeen;
     flow.lastSeen = ref;
     const fromClient = fromKey === flow.client;
-    if (syn && fromClient) return this.syn(flow, p, ref, seenBefore);
+    if (syn && fromClient) { this.syn(flow, p, ref, seenBefore); return; }
     const a = flow.attempt;
     if (syn && a && !a.established) {
       a.simultaneousOpen = true; // the other end's SYN crossed ours

@@ -320,7 +320,7 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'coredns-upstream-timeout',
     tool: 'CoreDNS',
-    pattern: /\[ERROR\] (?:plugin\/errors: )?\d+ \S+ \w+: (?:unreachable backend: )?read udp [\d.:\[\]a-f]+->(?<host>[\d.]+|\[[0-9a-f:]+\]):(?<port>\d+): i\/o timeout/,
+    pattern: /\[ERROR\] (?:plugin\/errors: )?\d+ \S+ \w+: (?:unreachable backend: )?read udp [\d.:[\]a-f]+->(?<host>[\d.]+|\[[0-9a-f:]+\]):(?<port>\d+): i\/o timeout/,
     failure: always('dns-unreachable'),
     note: () => 'CoreDNS forwarded the query and its upstream did not answer in time (HINFO names are its loop check at start-up).',
     example: '[ERROR] plugin/errors: 2 example.com. A: read udp 10.244.0.5:45678->8.8.8.8:53: i/o timeout',

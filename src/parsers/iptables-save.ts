@@ -68,7 +68,7 @@ export function parseIptablesSave(text: string, source = 'iptables-save'): Rules
   const unread = new UnreadLines();
   let table: IptablesTable | undefined;
   let firstContent: number | undefined;
-  const cutShort = (t: IptablesTable, n: number) => unread.add(n, `table ${t.name} ends without COMMIT (output cut short?): its ${t.rules.length} rules are kept`);
+  const cutShort = (t: IptablesTable, n: number) => { unread.add(n, `table ${t.name} ends without COMMIT (output cut short?): its ${t.rules.length} rules are kept`); };
   const lines = forEachLine(text, (line, n) => {
     const c = line.charCodeAt(0);
     if (c !== 35 && line.trim() !== '') firstContent ??= n;

@@ -127,7 +127,7 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
       return parseNamedEndpoint(word, source, n);
     }
   };
-  forEachLine(text, (line, n) => unread.guard(n, () => {
+  forEachLine(text, (line, n) => { unread.guard(n, () => {
     const t = line.trim();
     if (t === '' || t.startsWith('IP Virtual Server') || t.startsWith('-> RemoteAddress')) return;
     firstContent ??= n;
@@ -168,7 +168,7 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
       if (p > 0) svc.persistent = Number(w[p + 1]);
     }
     table.services.push(svc);
-  }));
+  }); });
   if (table.services.length === 0 && unread.count > 0) throw new ParseError(source, firstContent ?? 1, `no IPVS virtual service in the input (${unread.kept[0]?.reason ?? ''})`);
   const summary = unread.summary();
   if (summary) table.unread = summary;

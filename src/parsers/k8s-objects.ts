@@ -41,7 +41,7 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
   }
   const visit = (o: Obj, depth: number) => {
     if (!o || typeof o !== 'object' || depth > 3) return;
-    if (Array.isArray(o.items)) return o.items.forEach((i) => visit(i, depth + 1));
+    if (Array.isArray(o.items)) { o.items.forEach((i) => { visit(i, depth + 1); }); return; }
     // Names Kubernetes would not allow are not names: the object is passed over (they end up in commands).
     const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
     const name = validK8sName(o.metadata?.name ?? '', 'subdomain');

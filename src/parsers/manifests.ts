@@ -38,7 +38,7 @@ export class YamlView {
 
   private resolved(): Node | null | undefined {
     let n = this.node;
-    for (let hops = 0; n && isAlias(n) && hops < 8; hops++) n = n.resolve(this.doc) as Node | undefined;
+    for (let hops = 0; n && isAlias(n) && hops < 8; hops++) n = n.resolve(this.doc);
     return n && isAlias(n) ? undefined : n;
   }
 
@@ -75,7 +75,8 @@ export class YamlView {
   text(): string | undefined {
     const n = this.resolved();
     if (!isScalar(n) || n.value === null || n.value === undefined) return undefined;
-    return typeof n.value === 'object' ? undefined : String(n.value);
+    const v: unknown = n.value;
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : undefined;
   }
 
   bool(): boolean {
@@ -137,7 +138,7 @@ export function parseManifestFile(text: string, source: string): ManifestFile {
   // duplicateKeyErrors does the same check with a set per map, linear in the document.
   const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false, strict: false });
   for (const doc of Array.isArray(docs) ? docs : []) {
-    for (const d of doc.errors.length > 0 ? [] : duplicateKeyErrors(doc.contents as Node | null)) {
+    for (const d of doc.errors.length > 0 ? [] : duplicateKeyErrors(doc.contents)) {
       const p = counter.linePos(d.offset);
       file.problems.push({ source, position: { line: p.line, column: p.col }, message: `Map keys must be unique: "${d.key.slice(0, 80)}" appears twice` });
     }
@@ -150,7 +151,7 @@ export function parseManifestFile(text: string, source: string): ManifestFile {
     }
     const comments = `${doc.commentBefore ?? ''}\n${(doc.contents as Node | null)?.commentBefore ?? ''}`;
     const helmSource = /(?:^|\n)\s*Source:\s*(\S+)/.exec(comments)?.[1];
-    const root = new YamlView(doc.contents as Node | null, doc, file, counter, helmSource);
+    const root = new YamlView(doc.contents, doc, file, counter, helmSource);
     if (!root.exists) continue;
     for (const object of expandLists(root)) file.objects.push(object);
   }

@@ -48,7 +48,7 @@ export function cleanPaste(input: string): CleanedPaste {
 function bareCommandFirst(lines: string[], commands: CleanedPaste['commands'], wrapping: number[]): void {
   const i = lines.findIndex((l) => l.trim() !== '');
   if (i < 0 || commands.some((c) => c.line < i + 1)) return;
-  const t = lines[i]!.trim();
+  const t = lines[i].trim();
   if (!KNOWN_COMMANDS.test(t) || t.length > 200 || !/^[\w./ |"'=:-]+$/.test(t) || lines.slice(i + 1).every((l) => l.trim() === '')) return;
   commands.unshift({ line: i + 1, command: t });
   wrapping.push(i + 1);

@@ -291,7 +291,7 @@ export class SocketTableScanner {
       const local = this.hexAt(b, localStart + off, 8, end, 'local address');
       const remote = this.hexAt(b, remoteStart + off, 8, end, 'remote address');
       let byRemote = this.dest4.get(local);
-      if (!byRemote) this.dest4.set(local, (byRemote = new Map()));
+      if (!byRemote) this.dest4.set(local, (byRemote = new Map<number, Dest>()));
       const key = remote * 65536 + rport;
       let d = byRemote.get(key);
       if (!d) {

@@ -121,7 +121,7 @@ export function ipv6Bytes(addr: string): number[] {
   const [head, rest] = s.split('::');
   const h = head ? head.split(':') : [];
   const r = rest !== undefined && rest !== '' ? rest.split(':') : [];
-  const fill = rest === undefined ? [] : new Array(8 - h.length - r.length).fill('0');
+  const fill = rest === undefined ? [] : new Array<string>(8 - h.length - r.length).fill('0');
   const words = [...h, ...fill, ...r].map((w) => parseInt(w || '0', 16));
   const bytes = words.flatMap((w) => [w >> 8, w & 255]);
   if (tail.length) bytes.splice(12, 4, ...tail);

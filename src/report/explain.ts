@@ -33,7 +33,7 @@ function renderExplainTextUnsafe(report: Report, opts: { color: boolean; quiet?:
   const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
   if (!opts.quiet) out.push(c.bold(`${report.tool} ${report.version} — explain ${report.target.name}`) + c.dim(` (${input.lines} line${input.lines === 1 ? '' : 's'}, ${input.recognised} recognised)`), '');
   for (const group of groups(report.explanations ?? [])) {
-    const first = group[0]!;
+    const first = group[0];
     out.push(c.bold(c.yellow(what(first))));
     const width = Math.max(...group.slice(0, MAX_SHOWN_LINES).map((e) => e.tool.length));
     for (const e of group.slice(0, MAX_SHOWN_LINES)) out.push(`  ${c.dim(`line ${e.line}`.padEnd(9))} ${c.cyan(e.tool.padEnd(width))}  ${clip(e.text)}`);
@@ -82,7 +82,7 @@ function renderExplainMarkdownUnsafe(report: Report): string {
   const input = report.input ?? { lines: 0, recognised: 0, shown: 0 };
   const out = [`# ${report.tool} ${report.version}: explain ${report.target.name}`, '', `**${plural(input.lines, 'line')}, ${input.recognised} recognised**`, ''];
   for (const group of groups(report.explanations ?? [])) {
-    const first = group[0]!;
+    const first = group[0];
     out.push(`## ${what(first)}`, '', '| line | tool | text |', '|---|---|---|', ...group.map((e) => `| ${e.line} | ${esc(e.tool)} | \`${esc(clip(e.text, 300))}\` |`), '', first.failure.meaning, '');
     for (const cause of first.causes) {
       out.push(`${cause.rank}. ${cause.cause}${cause.rules.length ? ` Rules: ${cause.rules.map((r) => `\`${r.id}\``).join(', ')}.` : ''}${cause.check ? ` Check: ${cause.check}` : ''}`);

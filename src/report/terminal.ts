@@ -19,7 +19,7 @@ export function forTerminal(text: string): string {
 /** A copy of any JSON-like value with every string made safe for a terminal (keys included). */
 export function safeForTerminal<T>(value: T): T {
   if (typeof value === 'string') return forTerminal(value) as T;
-  if (Array.isArray(value)) return value.map((v) => safeForTerminal(v)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => safeForTerminal(v)) as T;
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [safeForTerminal(k), safeForTerminal(v)])) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

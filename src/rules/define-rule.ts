@@ -101,7 +101,7 @@ function checked<R extends { id: string }>(rule: R): R {
 
 /** A node rule; its `needs` narrow the facts its check receives (the runner checks them first). */
 export function defineRule<N extends NodeNeed>(rule: NodeRule<N>): NodeRule {
-  return checked(rule) as unknown as NodeRule;
+  return checked(rule);
 }
 
 export interface ManifestRuleOptions {

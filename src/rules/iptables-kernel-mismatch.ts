@@ -28,8 +28,8 @@ export default defineRule({
     const kernel = majorMinor(node.kernelRelease);
     const out: FindingDraft[] = [];
     for (const refusals of groups.values()) {
-      const first = refusals[0]!;
-      const last = refusals[refusals.length - 1]!;
+      const first = refusals[0];
+      const last = refusals[refusals.length - 1];
       const evidence: Evidence[] = last.lines.slice(0, 4).map((l) => ({ source: log.source, line: l.line, detail: l.text }));
       evidence.push({ source: 'tally', detail: `${fmt(refusals.length)} time(s) in ${fmt(log.lines)} log lines${first.time ? `, ${first.time} to ${last.time ?? first.time}` : ''}` });
       evidence.push(node.kernelRelease ? { source: 'uname -r', detail: node.kernelRelease } : { source: 'uname -r', detail: 'not read: the fix depends on the kernel version (pass host/kernel-release or `uname -r` output)' });

@@ -15,7 +15,7 @@ export default defineCaptureRule({
   severity: 'error',
   check({ capture }) {
     return capture.replyNotTranslated.map((g) => {
-      const a = g.examples[0]!;
+      const a = g.examples[0];
       const evidence = inFrameOrder([
         frameEvidence(capture, a.firstSyn, `${a.client} → ${a.server} SYN, the DNAT-ed copy of the SYN to ${a.translatedFrom ?? g.key} (same client port and sequence number)`),
         ...(a.firstSynAck ? [frameEvidence(capture, a.firstSynAck, `${a.server} → ${a.client} SYN-ACK from the backend's own address, not ${a.translatedFrom ?? g.key}`)] : []),

@@ -9,7 +9,7 @@ export default defineCaptureRule({
     // A SYN answered by a bare ACK: the server still holds a connection on this tuple (RFC 5961 challenge
     // ACK), so the client reused it too early. The capture may not hold the old connection at all.
     const challenged = capture.answeredWithAck.map((g) => {
-      const a = g.examples[0]!;
+      const a = g.examples[0];
       return {
         message: `${g.count} SYN${g.count === 1 ? '' : 's'} to ${g.server} ${g.count === 1 ? 'was' : 'were'} answered with a bare ACK instead of a SYN-ACK: the server still holds a connection on that 4-tuple (ESTABLISHED, or TIME_WAIT) and sent a challenge ACK, so the client reused a source port the other end had not released; the client's kernel resets and retries, adding a second or more per connect (failure #4 of docs/failures.md's signature: a reused tuple meeting an old connection).`,
         subject: { capture: capture.source, server: g.server, client: a.client, challengeAcks: g.count },

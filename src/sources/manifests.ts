@@ -30,8 +30,9 @@ export async function readManifests(paths: string[], stdin: () => Promise<string
 }
 
 async function expand(path: string): Promise<string[]> {
-  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    throw new ManifestInputError(`${path}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}; give manifest files, directories, or - for stdin`);
+  const info = await stat(path).catch((e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    throw new ManifestInputError(`${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}; give manifest files, directories, or - for stdin`);
   });
   if (!info.isDirectory()) return [path];
   const out: string[] = [];

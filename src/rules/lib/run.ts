@@ -165,7 +165,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
       a.rule.localeCompare(b.rule) ||
-      String(a.subject.netns ?? '').localeCompare(String(b.subject.netns ?? '')),
+      (a.subject.netns ?? '').localeCompare(b.subject.netns ?? ''),
   );
 }
 

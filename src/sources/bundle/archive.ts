@@ -39,7 +39,7 @@ export async function openBundle(path: string, limits = ARCHIVE_LIMITS): Promise
   }
   let dir = tmp.dir;
   const top = await readdir(tmp.dir, { withFileTypes: true });
-  if (top.length === 1 && top[0]!.isDirectory() && !['manifest.json', 'netns', 'host', 'logs', 'k8s'].includes(top[0]!.name)) dir = join(tmp.dir, top[0]!.name);
+  if (top.length === 1 && top[0].isDirectory() && !['manifest.json', 'netns', 'host', 'logs', 'k8s'].includes(top[0].name)) dir = join(tmp.dir, top[0].name);
   return { dir, cleanup: tmp.remove, refused };
 }
 
@@ -85,8 +85,8 @@ async function unpack(file: string, cwd: string, limits: typeof ARCHIVE_LIMITS, 
         return true;
       },
     });
-    unpacker.on('error', (e: Error) => fail(e));
-    input.on('error', (e) => fail(e));
+    unpacker.on('error', (e: Error) => { fail(e); });
+    input.on('error', (e) => { fail(e); });
     unpacker.on('close', () => {
       if (!failed) resolve();
     });

@@ -49,5 +49,5 @@ export function checkManifest(value: unknown): { fields: Partial<{ [K in Manifes
     if (r.success) fields[key] = r.data;
     else problems.push(`field "${key}": ${r.error.issues[0]?.message ?? 'invalid'}${r.error.issues[0]?.path.length ? ` at ${r.error.issues[0].path.join('.')}` : ''}; ignored`);
   }
-  return { fields: fields as ReturnType<typeof checkManifest>['fields'], problems };
+  return { fields: fields, problems };
 }

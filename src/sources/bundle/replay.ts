@@ -36,7 +36,7 @@ export async function readManifest(dir: string): Promise<Manifest & { manifestPr
     // zod takes ~70 ms to load: only bundles with a manifest pay it
     const { checkManifest } = await import('./manifest-schema.js');
     const checked = checkManifest(json);
-    manifest = checked.fields as Partial<Manifest>;
+    manifest = checked.fields;
     manifestProblems.push(...checked.problems);
     if (manifest.schemaVersion !== undefined && manifest.schemaVersion > SCHEMA_VERSION) {
       throw new BundleError(`${join(dir, 'manifest.json')}: schemaVersion ${manifest.schemaVersion} is newer than this netdoctor understands (${SCHEMA_VERSION}); upgrade netdoctor`);
@@ -162,7 +162,7 @@ function streamArtefact(dir: string, rel: string, sink: ArtefactSink): void {
   }
   const w = sink.stream(rel);
   try {
-    streamFd(opened.fd, (chunk) => w.push(chunk));
+    streamFd(opened.fd, (chunk) => { w.push(chunk); });
   } catch (e) {
     sink.failed(rel, `unreadable: ${(e as Error).message}`);
   } finally {

@@ -61,7 +61,7 @@ export async function packBundle(dir: string, file: string): Promise<void> {
       const pack = tar.c({ gzip: true, cwd: dir, portable: true }, entries);
       pack.on('error', reject);
       sink.on('error', reject);
-      sink.on('finish', () => resolve());
+      sink.on('finish', () => { resolve(); });
       pack.pipe(sink);
     });
     closeSync(fd);

@@ -195,11 +195,11 @@ async function readIpvs(sink: ArtefactSink, t: Target, prefix: '' | 'later/'): P
     if (prefix === '') await streamInto(sink, `${base}proc/net/ip_vs_conn`, (w) => t.reader.procNet('ip_vs_conn', w));
     return;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return sink.failed(`${base}proc/net/ip_vs`, describeError(e));
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') { sink.failed(`${base}proc/net/ip_vs`, describeError(e)); return; }
   }
   if (!(await commandExists('ipvsadm'))) {
     // No /proc/net/ip_vs: the ip_vs module is not loaded, so nothing on this node uses IPVS.
-    return sink.absent(`${base}proc/net/ip_vs`, 'no IPVS in this kernel (the ip_vs module is not loaded): kube-proxy does not run in IPVS mode here');
+    sink.absent(`${base}proc/net/ip_vs`, 'no IPVS in this kernel (the ip_vs module is not loaded): kube-proxy does not run in IPVS mode here'); return;
   }
   try {
     sink.text(`${base}ipvsadm-Ln`, await output(t.reader, ['ipvsadm', '-Ln']));
@@ -220,7 +220,7 @@ async function streamInto(
 ): Promise<void> {
   const w = sink.stream(path);
   try {
-    await produce((c) => w.push(c));
+    await produce((c) => { w.push(c); });
     w.end();
   } catch (e) {
     w.end();
@@ -248,15 +248,15 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
   }
   try {
     const file = opts.kubeProxyLog ?? (await findKubeProxyLog());
-    if (file) return sink.text('logs/kube-proxy.log', tailFile(file));
+    if (file) { sink.text('logs/kube-proxy.log', tailFile(file)); return; }
     const journal = await journalOf('kube-proxy').catch((e: unknown) => {
       if (e instanceof CommandError) return undefined; // no journalctl on this machine
       throw e;
     });
-    if (journal) return sink.text('logs/kube-proxy.log', journal);
+    if (journal) { sink.text('logs/kube-proxy.log', journal); return; }
     const looked = 'looked in /var/log/pods/kube-system_kube-proxy-*, /var/log/containers/kube-proxy-* and journald';
     // No process and no log: kube-proxy does not run here (not a node, or a CNI replaces it).
-    if (!running) return sink.absent('logs/kube-proxy.log', `no kube-proxy runs on this machine (no process; no log: ${looked})`);
+    if (!running) { sink.absent('logs/kube-proxy.log', `no kube-proxy runs on this machine (no process; no log: ${looked})`); return; }
     sink.failed('logs/kube-proxy.log', `no kube-proxy log found (${looked}; pass --kube-proxy-log FILE)`);
   } catch (e) {
     sink.failed('logs/kube-proxy.log', `${opts.kubeProxyLog ?? 'kube-proxy log'}: ${describeError(e)}`);
@@ -273,7 +273,7 @@ export const NETNS_CONCURRENCY = 4;
 async function eachBounded<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length) await work(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(NETNS_CONCURRENCY, items.length) }, worker));
 }

@@ -89,7 +89,7 @@ export function run(
         gathered += c.length;
         if (gathered > MAX_GATHERED_BYTES) {
           failure = new CommandError(`${command}: more than ${MAX_GATHERED_BYTES / 1024 / 1024} MiB of output; stopped`);
-          return killGroup();
+          killGroup(); return;
         }
         return void out.push(c);
       }
@@ -113,7 +113,7 @@ export function run(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (failure) return reject(failure);
+      if (failure) { reject(failure); return; }
       resolve({ code: exitCode, stdout: Buffer.concat(out), stderr: err.trim() });
     };
     // The command is gone, but something it started may still hold the pipe: kill its group, and if a
