@@ -17,9 +17,9 @@ import { collectNode, type NetnsSelection } from './sources/host/collect-node.js
 import { machine } from './sources/host/machine.js';
 import './sources/package-info.js'; // sets the version reports carry
 
-export const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
+const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
 
-export interface NodePorts {
+interface NodePorts {
   range: PortRange;
   origin: string;
 }

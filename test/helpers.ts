@@ -14,7 +14,7 @@ export const BIN = join(ROOT, 'bin/netdoctor');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 export const bundleFixture = (name: string) => join(FIXTURES, 'bundles', name);
 
-export interface CliResult {
+interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;

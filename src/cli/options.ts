@@ -90,7 +90,7 @@ export function useColor(opts: { color: boolean }): boolean {
 }
 
 /** 0 when nothing reaches --fail-on, 1 otherwise. */
-export function exitCodeFor(report: Report, failOn: CommonOptions['failOn']): number {
+function exitCodeFor(report: Report, failOn: CommonOptions['failOn']): number {
   if (failOn === 'never') return 0;
   const limit = SEVERITIES.indexOf(failOn);
   return report.findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit) ? 1 : 0;

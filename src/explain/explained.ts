@@ -43,7 +43,7 @@ const MAX_CLOSEST_LINES = 3;
 export const MAX_EXPLAINED_LINES = 1000;
 
 /** The text had no line with anything in it: nothing to explain (exit 2). */
-export class NoTextError extends ToolError {
+class NoTextError extends ToolError {
   override name = 'NoTextError';
 }
 
@@ -118,7 +118,7 @@ function detached(line: string): string {
  * loopback or pod address cannot be a Service's missing rules. Pure: the line and its match in, the
  * failure and its causes in the order that fits out.
  */
-export function inContext(text: string, m: LineMatch): { failure: LineMatch['failure']; causes: readonly Cause[]; notes: string[] } {
+function inContext(text: string, m: LineMatch): { failure: LineMatch['failure']; causes: readonly Cause[]; notes: string[] } {
   const host = m.destination?.host.replace(/^\[|\]$/g, '') ?? '';
   if (m.failure.id === 'bind-eaddrinuse' && /\blisten\b/i.test(text)) {
     const failure = failureById('listen-eaddrinuse');

@@ -22,7 +22,7 @@ import { knownNodePorts } from './nodeports.js';
 import type { ArtefactSink, BundleInfo, ChunkWriter } from './sink.js';
 import { IPTABLES_SAVES, type CounterSamples, type IptablesSave, type NetnsFacts, type NetnsMeta, type NodeFacts } from './types.js';
 
-export interface BuilderOptions {
+interface BuilderOptions {
   target: NodeFacts['target'];
   byteOrder: ByteOrder;
   nodePorts: { range: PortRange; origin: string };

@@ -106,7 +106,7 @@ const EXAMPLES = 3;
 const CLOCK_SLACK_MS = 200;
 const MAX_CLOCKS = 64;
 /** TCP_TIMEWAIT_LEN: how long the closing side keeps the tuple (FACTS.md §1) */
-export const TIME_WAIT_US = 60_000_000;
+const TIME_WAIT_US = 60_000_000;
 const IDLE_RETIRE_US = 2 * TIME_WAIT_US;
 const SWEEP_EVERY = 65_536;
 /** Live flows tracked at once; past this, new tuples are counted but not followed, and the report says so. */

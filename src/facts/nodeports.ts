@@ -2,7 +2,7 @@ import { optionValues, type IptablesRule } from '../parsers/iptables-save.js';
 import { IPTABLES_SAVES, type NetnsFacts } from './types.js';
 
 /** A NodePort a Service holds, as kube-proxy's KUBE-NODEPORTS (iptables mode) or KUBE-NODE-PORT rules show it. */
-export interface KnownNodePort {
+interface KnownNodePort {
   port: number;
   /** kube-proxy's comment: "default/web:http" */
   service?: string;

@@ -20,8 +20,8 @@ const POD_TEMPLATE_PATH: Record<string, string[]> = {
 
 export const WORKLOAD_KINDS = Object.keys(POD_TEMPLATE_PATH);
 
-export const IGNORE_ANNOTATION = 'netdoctor.io/ignore';
-export const IGNORE_REASON_ANNOTATION = 'netdoctor.io/ignore-reason';
+const IGNORE_ANNOTATION = 'netdoctor.io/ignore';
+const IGNORE_REASON_ANNOTATION = 'netdoctor.io/ignore-reason';
 
 export interface Located<T> {
   value: T;

@@ -5,7 +5,7 @@ import { atLeast, majorMinor } from './versions.js';
  * version that added each. Source: kubelet pkg/kubelet/sysctl/safe_sysctls.go and the kubernetes.io page
  * "Using sysctls in a Kubernetes Cluster" (FACTS.md §3).
  */
-export const SAFE_SYSCTLS: { name: string; since: [number, number] }[] = [
+const SAFE_SYSCTLS: { name: string; since: [number, number] }[] = [
   { name: 'kernel.shm_rmid_forced', since: [1, 11] },
   { name: 'net.ipv4.ip_local_port_range', since: [1, 11] },
   { name: 'net.ipv4.tcp_syncookies', since: [1, 11] },

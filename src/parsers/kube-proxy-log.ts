@@ -79,7 +79,7 @@ const CLEANUP = /Tearing down inactive rules|[Cc]leaning up|CleanupLeftovers|Rem
 const CLEANUP_WINDOW = 10;
 
 /** What the kernel refused, from an iptables error text; undefined when the error is of another kind. */
-export function kernelRefusalOf(message: string): Omit<KernelRefusal, 'lines' | 'time'> | undefined {
+function kernelRefusalOf(message: string): Omit<KernelRefusal, 'lines' | 'time'> | undefined {
   const backend = /ip6?tables(?:-nft|-legacy)?(?:-restore|-save)? v[\d.]+ \((legacy|nf_tables)\)/.exec(message)?.[1];
   const table = /can't initialize ip6?tables table [`'"]?(\w+)['`"]?: Table does not exist/.exec(message);
   if (table) return { kind: 'table-missing', what: table[1], backend };

@@ -5,7 +5,7 @@
  * in evidence still point into the file the user has.
  */
 
-export interface CleanedPaste {
+interface CleanedPaste {
   text: string;
   /** commands typed at a prompt in the paste, with their 1-based line: they tell what the output is */
   commands: { line: number; command: string }[];

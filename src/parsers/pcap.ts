@@ -18,7 +18,7 @@ export interface CapturedPacket {
   data: Buffer;
 }
 
-export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
+type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;

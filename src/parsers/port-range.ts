@@ -8,7 +8,7 @@ export interface PortRange {
 export const KERNEL_DEFAULT_PORT_RANGE: PortRange = { lo: 32768, hi: 60999 };
 export const DEFAULT_NODEPORT_RANGE: PortRange = { lo: 30000, hi: 32767 };
 
-export function rangeSize(r: PortRange): number {
+function rangeSize(r: PortRange): number {
   return r.hi - r.lo + 1;
 }
 
@@ -78,8 +78,4 @@ export function subtract(range: PortRange, holes: PortRange[]): PortRange[] {
 
 export function totalSize(ranges: PortRange[]): number {
   return ranges.reduce((n, r) => n + rangeSize(r), 0);
-}
-
-export function inRanges(port: number, ranges: PortRange[]): boolean {
-  return ranges.some((r) => port >= r.lo && port <= r.hi);
 }

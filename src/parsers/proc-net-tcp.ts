@@ -29,7 +29,7 @@ const STATE_SLOTS = 16;
 
 export type ByteOrder = 'LE' | 'BE';
 
-export interface SocketScanOptions {
+interface SocketScanOptions {
   /** 1 for every port the kernel may pick for connect(): inside ip_local_port_range, not reserved. */
   ephemeral: Uint8Array;
   /** 1 for ports whose non-listening sockets should keep a sample line (e.g. the NodePort range). */
@@ -408,7 +408,7 @@ export function ipv6(hex32: string, order: ByteOrder): string {
   return compressIpv6(words);
 }
 
-export function compressIpv6(words: number[]): string {
+function compressIpv6(words: number[]): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {

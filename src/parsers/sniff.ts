@@ -56,7 +56,7 @@ export type LooseKind = keyof typeof LOOSE_KINDS;
 
 export const LOOSE_KIND_NAMES = Object.keys(LOOSE_KINDS) as LooseKind[];
 
-export interface Sniffed {
+interface Sniffed {
   kind: LooseKind;
   /** why: "the header line", "the command typed before it (ipvsadm -Ln)", "its name" */
   how: string;

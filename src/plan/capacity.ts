@@ -9,7 +9,7 @@ import { totalSize, subtract, intersect, type PortRange } from '../parsers/port-
 /** TCP_TIMEWAIT_LEN, fixed in the kernel. */
 export const TIME_WAIT_SECONDS = 60;
 /** tcp_tw_reuse lets connect() reuse a TIME_WAIT port once its last timestamp is a second old. */
-export const TW_REUSE_AFTER_SECONDS = 1;
+const TW_REUSE_AFTER_SECONDS = 1;
 
 export interface PlanInput {
   /** new connections per second, over all destinations */

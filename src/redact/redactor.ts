@@ -110,7 +110,7 @@ function encodeV6(addr: string, order: ByteOrder): string {
   return out.toUpperCase();
 }
 
-export function ipv6Bytes(addr: string): number[] {
+function ipv6Bytes(addr: string): number[] {
   let s = addr;
   let tail: number[] = [];
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);

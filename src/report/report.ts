@@ -6,7 +6,7 @@ import { summarize, type Coverage, type RuleRun, type Skipped } from '../rules/l
 import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
 import { TOOL_NAME, toolVersion } from '../model/tool.js';
 
-export const REPORT_SCHEMA_VERSION = 1;
+const REPORT_SCHEMA_VERSION = 1;
 
 /** The JSON contract of SPEC.md (schemaVersion 1), plus `problems` and `context`. */
 export interface Report {
@@ -55,7 +55,7 @@ export function buildReport(target: Report['target'], findings: Finding[], rest:
 }
 
 /** The tool could not do its job: no selected rule could run on anything read (exit 2). */
-export class NothingCheckedError extends ToolError {}
+class NothingCheckedError extends ToolError {}
 
 export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {
   const findings = runs.flatMap(({ facts, run }) => run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })));

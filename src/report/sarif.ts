@@ -7,11 +7,11 @@ import type { Finding, Severity } from '../rules/define-rule.js';
 import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
 import type { Report } from './report.js';
 
-export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
 
-export interface SarifRule {
+interface SarifRule {
   id: string;
   title: string;
   severity: Severity;
@@ -19,14 +19,14 @@ export interface SarifRule {
   help: string;
 }
 
-export interface SarifOptions {
+interface SarifOptions {
   rules: SarifRule[];
   /** the project's home; rule pages are <homepage>/blob/main/docs/rules/<id>.md */
   homepage: string;
 }
 
 /** Identity of a finding apart from its line: rule, file, object, container, sysctl. */
-export function fingerprint(f: Finding): string {
+function fingerprint(f: Finding): string {
   const s = f.subject;
   const key = [f.rule, s.file, s.kind, s.namespace, s.name, s.container, s.sysctl].map((x) => x ?? '').join('|');
   return createHash('sha256').update(key).digest('hex').slice(0, 32);

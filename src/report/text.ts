@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import type { Finding, Severity } from '../rules/define-rule.js';
 import type { Report } from './report.js';
 
-export interface TextOptions {
+interface TextOptions {
   color: boolean;
   quiet?: boolean;
   /** also list the findings annotations suppressed, with their reasons */

@@ -85,7 +85,7 @@ export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
   return select(ALL_RULES, [id])[0];
 }
 
-export class UnknownRuleError extends ToolError {
+class UnknownRuleError extends ToolError {
   constructor(unknown: string[], known: string[]) {
     const hints = unknown.map((u) => closest(u, known)).filter((h): h is string => h !== undefined);
     super(`unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ''} (known: ${known.join(', ')})`);

@@ -8,7 +8,7 @@ import { HandshakeTracker, type CaptureFacts } from '../facts/handshakes.js';
 import { decodePacket, newDecodedPacket } from '../parsers/packet.js';
 import { CaptureReader } from '../parsers/pcap.js';
 
-export class CaptureInputError extends ToolError {
+class CaptureInputError extends ToolError {
   override name = 'CaptureInputError';
 }
 

@@ -6,7 +6,7 @@ import { cleanPaste } from '../parsers/paste.js';
 import { LOOSE_KINDS, sniffKind, UNUSABLE_KINDS, type LooseKind } from '../parsers/sniff.js';
 
 /** A pasted artefact larger than this is not a paste: make a bundle with `netdoctor collect` instead. */
-export const MAX_LOOSE_BYTES = 256 * 1024 * 1024;
+const MAX_LOOSE_BYTES = 256 * 1024 * 1024;
 
 /** Big socket and connection tables go through the streaming scanners, like a bundle's. */
 const STREAMED: ReadonlySet<LooseKind> = new Set(['proc-net-tcp', 'proc-net-tcp6', 'proc-net-ip_vs_conn', 'ipvsadm-Lnc']);
@@ -24,7 +24,7 @@ const ORDER: LooseKind[] = [
 /** Kinds whose second file would overwrite the first: one machine has one of each. */
 const ONE_EACH = new Set<LooseKind>(ORDER.filter((k) => k !== 'k8s-json' && k !== 'k8s-yaml'));
 
-export class LooseFileError extends ToolError {}
+class LooseFileError extends ToolError {}
 
 /**
  * A file named on the command line, read whole: a regular file only (a FIFO or device would hang or

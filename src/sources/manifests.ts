@@ -14,7 +14,7 @@ export class ManifestInputError extends ToolError {
 }
 
 /** One manifest input (a file, or stdin) larger than this is refused: lint charts in parts. */
-export const MAX_MANIFEST_INPUT = 32 * 1024 * 1024;
+const MAX_MANIFEST_INPUT = 32 * 1024 * 1024;
 
 /** Files as given, directories searched for *.yaml, *.yml and *.json (sorted, .git skipped), `-` for stdin. */
 export async function readManifests(paths: string[], stdin: () => Promise<string> = readStdin): Promise<ManifestFile[]> {

@@ -45,4 +45,4 @@ async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<
 }
 
 /** The start of a line that is kept for matching; explain matches on the first 16 KiB anyway. */
-export const MAX_KEPT_LINE = 64 * 1024;
+const MAX_KEPT_LINE = 64 * 1024;

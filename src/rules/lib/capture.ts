@@ -2,7 +2,7 @@ import type { Attempt, CaptureFacts, PacketRef } from '../../facts/handshakes.js
 import type { Evidence } from '../define-rule.js';
 
 /** Seconds since the first packet, as Wireshark shows them by default. */
-export function relativeTime(capture: CaptureFacts, ref: PacketRef): string {
+function relativeTime(capture: CaptureFacts, ref: PacketRef): string {
   if (ref.timeUs !== ref.timeUs || capture.firstUs === undefined) return 't=?';
   return `t=${((ref.timeUs - capture.firstUs) / 1e6).toFixed(6)}`;
 }

@@ -5,7 +5,7 @@ import type { IptablesBackend } from '../../parsers/kube-proxy-info.js';
 import type { RestoreFailure } from '../../parsers/kube-proxy-log.js';
 import type { Evidence } from '../define-rule.js';
 
-export type Family = 'IPv4' | 'IPv6';
+type Family = 'IPv4' | 'IPv6';
 export const FAMILIES: Family[] = ['IPv4', 'IPv6'];
 export const BACKENDS: IptablesBackend[] = ['legacy', 'nft'];
 

@@ -19,7 +19,7 @@ export function describeContainer(c: ContainerFacts): string {
 }
 
 /** "sysctl -w net.core.somaxconn=1024" as the user reads it, for evidence notes. */
-export function describeWrite(write: ContainerSysctlWrite): string {
+function describeWrite(write: ContainerSysctlWrite): string {
   if (write.via === 'sysctl -p') return `loads ${write.file} (sysctl -p)`;
   return `${write.key}${write.value !== undefined ? ` = ${write.value}` : ''}`;
 }

@@ -160,7 +160,7 @@ export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
   return { findings: sortFindings(findings), skipped: [...skipped.values()], coverage: [...coverage.values()] };
 }
 
-export function sortFindings(findings: Finding[]): Finding[] {
+function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||

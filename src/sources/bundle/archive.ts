@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '../fs/temp-dirs.js';
 
-export interface OpenedBundle {
+interface OpenedBundle {
   dir: string;
   cleanup(): Promise<void>;
 }
@@ -12,7 +12,7 @@ export interface OpenedBundle {
 export class BundleError extends ToolError {}
 
 /** Bounds on unpacking a stranger's archive, checked entry by entry while it streams (not after). */
-export const ARCHIVE_LIMITS = { maxEntries: 100_000, maxEntryBytes: 1024 * 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 * 1024 };
+const ARCHIVE_LIMITS = { maxEntries: 100_000, maxEntryBytes: 1024 * 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 * 1024 };
 
 /**
  * A bundle as a directory: a directory is used as it is; an archive is unpacked into a temporary one

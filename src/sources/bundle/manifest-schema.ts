@@ -35,7 +35,7 @@ export const MANIFEST_FIELDS = {
   notes: z.array(z.string().max(8192)).max(1000),
 } as const;
 
-export type ManifestField = keyof typeof MANIFEST_FIELDS;
+type ManifestField = keyof typeof MANIFEST_FIELDS;
 
 /** The fields that passed, and one sentence per field that did not. */
 export function checkManifest(value: unknown): { fields: Partial<{ [K in ManifestField]: z.infer<(typeof MANIFEST_FIELDS)[K]> }>; problems: string[] } {

@@ -9,7 +9,7 @@ import { BundleError } from './archive.js';
 import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
 
 /** A text artefact larger than this is refused with a reason; streamed ones (socket tables) are read in chunks. */
-export const MAX_TEXT_ARTEFACT = 512 * 1024 * 1024;
+const MAX_TEXT_ARTEFACT = 512 * 1024 * 1024;
 const MAX_MANIFEST = 16 * 1024 * 1024;
 
 /** The manifest, or one inferred from the layout for a bundle assembled by hand; bad fields become problems. */

@@ -9,13 +9,13 @@ import { makeTempDir } from '../fs/temp-dirs.js';
 import { DirSink } from './dir-sink.js';
 
 /** `collect -o` cannot write where it was told: said before anything is sampled (exit 2). */
-export class OutputPathError extends ToolError {}
+class OutputPathError extends ToolError {}
 
 /**
  * The output path, checked up front: never a link (root would write through it), never a device or FIFO,
  * its directory must exist; a directory output must be new or empty (nothing planted in it).
  */
-export function checkOutputPath(out: string): void {
+function checkOutputPath(out: string): void {
   const toDir = out.endsWith('/');
   const target = toDir ? out.replace(/\/+$/, '') || '/' : out;
   const st = lstatSync(target, { throwIfNoEntry: false });
@@ -50,7 +50,7 @@ export async function writeBundle(out: string, redact: boolean, fill: (sink: Dir
 }
 
 /** Packs a bundle directory into a .tar.gz whose entries start at the bundle root, atomically. */
-export async function packBundle(dir: string, file: string): Promise<void> {
+async function packBundle(dir: string, file: string): Promise<void> {
   const entries = (await readdir(dir)).sort();
   const tar = await import('tar');
   const partial = join(dirname(file), `.${basename(file)}.partial-${randomBytes(6).toString('hex')}`);

@@ -2,7 +2,7 @@ import { ToolError } from '../../model/errors.js';
 import { accessSync, constants, statSync } from 'node:fs';
 
 /** A file named on the command line that cannot be read: a usage error (exit 2), never a skipped rule. */
-export class InputFileError extends ToolError {}
+class InputFileError extends ToolError {}
 
 export function requireReadableFile(path: string, flag: string): void {
   let isFile = false;

@@ -15,7 +15,7 @@ export class UnsafePathError extends Error {}
 
 const MAX_LINKS = 40;
 
-export interface SafeReadOptions {
+interface SafeReadOptions {
   links: 'in-root' | 'refuse';
   maxBytes: number;
 }

@@ -15,7 +15,7 @@ import { discoverNetns, namedNetns, netnsInode } from './netns.js';
 
 export type NetnsSelection = { kind: 'self'; asNode?: boolean } | { kind: 'all' } | { kind: 'list'; items: string[] };
 
-export interface NodeCollectOptions {
+interface NodeCollectOptions {
   netns: NetnsSelection;
   intervalMs: number;
   nodePortRange?: string;
@@ -32,7 +32,7 @@ interface Target {
   reader: NetnsReader;
 }
 
-export class NothingToCollectError extends ToolError {}
+class NothingToCollectError extends ToolError {}
 
 function describeError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -264,7 +264,7 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
 }
 
 /** Namespaces read at once: a hung one costs its own timeouts, not everyone else's turn. */
-export const NETNS_CONCURRENCY = 4;
+const NETNS_CONCURRENCY = 4;
 
 /**
  * `work` for every item, at most NETNS_CONCURRENCY at a time. Each namespace's own artefacts stay in order

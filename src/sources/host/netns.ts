@@ -1,7 +1,7 @@
 import { readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export interface DiscoveredNetns {
+interface DiscoveredNetns {
   inode: number;
   /** a file that enters it: /proc/<pid>/ns/net or /run/netns/<name> */
   nsPath: string;
@@ -9,7 +9,7 @@ export interface DiscoveredNetns {
   name?: string;
 }
 
-export const NETNS_DIRS = ['/run/netns', '/var/run/netns'];
+const NETNS_DIRS = ['/run/netns', '/var/run/netns'];
 
 export async function netnsInode(path: string): Promise<number | undefined> {
   try {

@@ -20,7 +20,7 @@ const PIPE_GRACE_MS = 2_000;
 /** Gathered stdout beyond this is a tool flooding us: it is killed and the read fails (streamed output has no cap). */
 export const MAX_GATHERED_BYTES = 256 * 1024 * 1024;
 /** The system's own tools first: a writable directory early in PATH must not decide what root runs. */
-export const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** One deadline for a whole collection: each command gets at most what is left of it. */
 let deadline: number | undefined;
