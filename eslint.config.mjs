@@ -9,14 +9,29 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Modules that touch the machine: files, processes, the network, the host. */
-const MACHINE_IO = ['fs', 'fs/promises', 'child_process', 'net', 'http', 'https', 'dgram', 'os', 'tls', 'dns', 'worker_threads', 'cluster'];
+const MACHINE_IO = [
+  'fs',
+  'fs/promises',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'dgram',
+  'os',
+  'tls',
+  'dns',
+  'worker_threads',
+  'cluster',
+];
 const machineIo = MACHINE_IO.flatMap((m) => [`node:${m}`, m]).map((name) => ({
   name,
-  message: 'Machine I/O lives in src/sources/: read the file, run the command or ask the host there and hand the result in as data.',
+  message:
+    'Machine I/O lives in src/sources/: read the file, run the command or ask the host there and hand the result in as data.',
 }));
 const sourcesPattern = {
   group: ['**/sources/**', '../sources', './sources'],
-  message: 'The pure layers (rules, facts, parsers, knowledge, report, explain, model, plan, redact) get what they need as facts; the sources module that gathers them is called from engine.ts or the CLI.',
+  message:
+    'The pure layers (rules, facts, parsers, knowledge, report, explain, model, plan, redact) get what they need as facts; the sources module that gathers them is called from engine.ts or the CLI.',
 };
 const wiringPattern = {
   group: ['**/cli/**', '**/engine.js'],
@@ -33,7 +48,10 @@ export default tseslint.config(
       // Numbers in messages ("3 of 5 lines") are the normal case and print the same everywhere.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       // `{ last: _last, ...rest }` is how a field is left out of a copy; `_x` marks a parameter kept for a signature.
-      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       // Sinks and readers are async by contract (Sink.finish, streamFile): a failure must reach the caller
       // as a rejection, not a synchronous throw, even when this implementation does not await.
       '@typescript-eslint/require-await': 'off',

@@ -16,7 +16,13 @@ const FIXTURES = join(import.meta.dirname, '../test/fixtures/explain');
 function log(): string {
   const failures = readdirSync(FIXTURES, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'probes')
-    .flatMap((d) => readdirSync(join(FIXTURES, d.name)).map((f) => readFileSync(join(FIXTURES, d.name, f), 'utf8').split('\n').find((l) => /refused|timed out|timeout|unreachable|reset|assign|EOF|closed|resolve|502|version/i.test(l))))
+    .flatMap((d) =>
+      readdirSync(join(FIXTURES, d.name)).map((f) =>
+        readFileSync(join(FIXTURES, d.name, f), 'utf8')
+          .split('\n')
+          .find((l) => /refused|timed out|timeout|unreachable|reset|assign|EOF|closed|resolve|502|version/i.test(l)),
+      ),
+    )
     .filter((l): l is string => l !== undefined);
   const out: string[] = [];
   for (let i = 0; i < LINES; i++) {
@@ -46,7 +52,13 @@ try {
   const ours = median(
     [0, 1, 2].map(() =>
       time(() => {
-        const r = withStdin(process.execPath, [join(import.meta.dirname, 'run-cli.mjs'), 'explain', '-', '--format', 'json']);
+        const r = withStdin(process.execPath, [
+          join(import.meta.dirname, 'run-cli.mjs'),
+          'explain',
+          '-',
+          '--format',
+          'json',
+        ]);
         if (r.status !== 0) throw new Error(r.stderr);
         rss = Number(/MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
         recognised = (JSON.parse(r.stdout) as { input: { recognised: number } }).input.recognised;
@@ -57,15 +69,26 @@ try {
   const grep = median(
     [0, 1, 2].map(() =>
       time(() => {
-        const r = withStdin('grep', ['-c', '-E', '-i', 'refused|timed out|timeout|unreachable|reset by peer|cannot assign|not available|EOF|prematurely closed|could not resolve|hang up|wrong version']);
+        const r = withStdin('grep', [
+          '-c',
+          '-E',
+          '-i',
+          'refused|timed out|timeout|unreachable|reset by peer|cannot assign|not available|EOF|prematurely closed|could not resolve|hang up|wrong version',
+        ]);
         grepCount = Number(r.stdout.trim());
       }),
     ),
   )!;
-  console.log(`explain: ${LINES.toLocaleString('en')} log lines, ${recognised} recognised as failures (grep finds ${grepCount} lines with the words)`);
-  console.log(`  netdoctor explain -   ${ours.toFixed(0)} ms  (${Math.round(LINES / (ours / 1000)).toLocaleString('en')} lines/s, peak RSS ${(rss / 1024).toFixed(0)} MiB)`);
+  console.log(
+    `explain: ${LINES.toLocaleString('en')} log lines, ${recognised} recognised as failures (grep finds ${grepCount} lines with the words)`,
+  );
+  console.log(
+    `  netdoctor explain -   ${ours.toFixed(0)} ms  (${Math.round(LINES / (ours / 1000)).toLocaleString('en')} lines/s, peak RSS ${(rss / 1024).toFixed(0)} MiB)`,
+  );
   console.log(`  grep -c -E -i         ${grep.toFixed(0)} ms`);
-  console.log(`  ratio: netdoctor takes ${(ours / grep).toFixed(2)}× grep's time, and names each failure with its causes`);
+  console.log(
+    `  ratio: netdoctor takes ${(ours / grep).toFixed(2)}× grep's time, and names each failure with its causes`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -39,14 +39,18 @@ export function generateKubeProxyRuleset(services: number, endpoints: number): s
     const vip = `10.96.${(s >> 8) & 255}.${s & 255}`;
     const svc = chainHash('KUBE-SVC', name);
     natChains.push(`:${svc} - [0:0]`);
-    serviceRules.push(`-A KUBE-SERVICES -d ${vip}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport 80 -j ${svc}`);
-    natRules.push(`-A ${svc} ! -s 10.244.0.0/16 -d ${vip}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`);
+    serviceRules.push(
+      `-A KUBE-SERVICES -d ${vip}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport 80 -j ${svc}`,
+    );
+    natRules.push(
+      `-A ${svc} ! -s 10.244.0.0/16 -d ${vip}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`,
+    );
     if (s % 5 === 0) {
       const nodePort = 30000 + ((s / 5) % 2767);
       natRules.push(`-A KUBE-NODEPORTS -p tcp -m comment --comment "${name}" -m tcp --dport ${nodePort} -j ${svc}`);
     }
     for (let e = 0; e < endpoints; e++) {
-      const ip = `10.244.${(s * endpoints + e) >> 8 & 255}.${(s * endpoints + e) & 255}`;
+      const ip = `10.244.${((s * endpoints + e) >> 8) & 255}.${(s * endpoints + e) & 255}`;
       const sep = chainHash('KUBE-SEP', `${name}/${e}`);
       natChains.push(`:${sep} - [0:0]`);
       const left = endpoints - e;
@@ -56,7 +60,9 @@ export function generateKubeProxyRuleset(services: number, endpoints: number): s
       natRules.push(`-A ${sep} -p tcp -m comment --comment "${name}" -m tcp -j DNAT --to-destination ${ip}:8080`);
     }
   }
-  serviceRules.push('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+  serviceRules.push(
+    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+  );
   const filter = [
     '*filter',
     ':INPUT ACCEPT [0:0]',

@@ -15,7 +15,7 @@ export async function generate(path: string, sockets: number, destinations: numb
   const local = le(10, 244, 1, 5);
   for (let i = 0; i < sockets; i++) {
     const dest = i % destinations;
-    const port = 32768 + Math.floor(i / destinations) % 28232;
+    const port = 32768 + (Math.floor(i / destinations) % 28232);
     const state = i % 10 === 0 ? '06' : '01';
     const line = `${String(i).padStart(4)}: ${local}:${hex(port, 4)} ${le(10, 96, 0, dest + 1)}:01BB ${state} 00000000:00000000 00:00000000 00000000  1000        0 ${100000 + i} 1 0000000000000000 20 4 30 10 -1`;
     chunk += line.padEnd(149) + '\n';

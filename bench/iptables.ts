@@ -14,7 +14,13 @@ const SERVICES = Number(process.env.SERVICES ?? 10_000);
 const ENDPOINTS = Number(process.env.ENDPOINTS ?? 3);
 const RUNS = Number(process.env.RUNS ?? 3);
 // Every rule that reads iptables rules: the three iptables rules and the two that learn NodePorts from them.
-const RULES = ['iptables-backend-split', 'iptables-missing-chain', 'kube-proxy-restore-failure', 'source-port-is-nodeport', 'ephemeral-range-overlaps-nodeports'];
+const RULES = [
+  'iptables-backend-split',
+  'iptables-missing-chain',
+  'kube-proxy-restore-failure',
+  'source-port-is-nodeport',
+  'ephemeral-range-overlaps-nodeports',
+];
 
 if (process.getuid?.() !== 0) {
   console.log('iptables benchmark skipped: iptables-legacy-restore --test needs root (a scratch network namespace)');
@@ -29,12 +35,18 @@ try {
   const saved = join(host, 'iptables-legacy-save');
   writeFileSync(saved, generateKubeProxyRuleset(SERVICES, ENDPOINTS));
   writeFileSync(join(host, 'sysctl.txt'), 'net.ipv4.ip_local_port_range = 32768\t60999\n');
-  writeFileSync(join(host, 'proc/net/tcp'), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n');
+  writeFileSync(
+    join(host, 'proc/net/tcp'),
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n',
+  );
   const text = readFileSync(saved, 'utf8');
   const rules = text.split('\n').filter((l) => l.startsWith('-A ')).length;
-  console.log(`iptables: kube-proxy-style ruleset, ${SERVICES.toLocaleString('en-US')} Services × ${ENDPOINTS} endpoints = ${rules.toLocaleString('en-US')} rules, ${(text.length / 2 ** 20).toFixed(1)} MiB`);
+  console.log(
+    `iptables: kube-proxy-style ruleset, ${SERVICES.toLocaleString('en-US')} Services × ${ENDPOINTS} endpoints = ${rules.toLocaleString('en-US')} rules, ${(text.length / 2 ** 20).toFixed(1)} MiB`,
+  );
 
-  if (spawnSync('ip', ['netns', 'add', netns]).status !== 0) throw new Error('cannot create a scratch network namespace');
+  if (spawnSync('ip', ['netns', 'add', netns]).status !== 0)
+    throw new Error('cannot create a scratch network namespace');
   const restore = () => {
     const r = spawnSync('ip', ['netns', 'exec', netns, 'iptables-legacy-restore', '--test'], { input: text });
     if (r.status !== 0) throw new Error(`iptables-legacy-restore --test: ${r.stderr}`);
@@ -47,7 +59,9 @@ try {
     restoreMs.push(time(restore));
   }
   const [o, r] = [median(oursMs), median(restoreMs)];
-  console.log(`netdoctor analyze (whole CLI, parse + ${RULES.length} rules): ${o.toFixed(0)} ms median of ${RUNS}, peak RSS ${(rssKiB / 1024).toFixed(0)} MiB`);
+  console.log(
+    `netdoctor analyze (whole CLI, parse + ${RULES.length} rules): ${o.toFixed(0)} ms median of ${RUNS}, peak RSS ${(rssKiB / 1024).toFixed(0)} MiB`,
+  );
   console.log(`iptables-legacy-restore --test (same file, scratch netns): ${r.toFixed(0)} ms median of ${RUNS}`);
   console.log(`ratio: netdoctor is ${(r / o).toFixed(2)}× faster (bar: > 1×)`);
 } finally {

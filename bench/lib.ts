@@ -11,10 +11,14 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 
 /** The whole netdoctor CLI (JSON output); returns its peak RSS in KiB (run-cli.mjs reports it). */
 export function runNetdoctor(args: string[]): number {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'run-cli.mjs'), ...args, '--format', 'json', '--fail-on', 'never'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, 'run-cli.mjs'), ...args, '--format', 'json', '--fail-on', 'never'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return Number(/MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
 }

@@ -22,7 +22,16 @@ function capture(): Buffer {
   const FRAME = 14 + 20 + 32;
   const parts: Buffer[] = [header];
   let usec = 1_700_000_000 * 1e6;
-  const packet = (src: number, dst: number, sport: number, dport: number, flags: number, seq: number, ack: number, tsval: number) => {
+  const packet = (
+    src: number,
+    dst: number,
+    sport: number,
+    dport: number,
+    flags: number,
+    seq: number,
+    ack: number,
+    tsval: number,
+  ) => {
     const b = Buffer.alloc(16 + FRAME);
     b.writeUInt32LE(Math.floor(usec / 1e6), 0);
     b.writeUInt32LE(usec % 1e6, 4);
@@ -82,21 +91,28 @@ try {
   const bytes = capture();
   writeFileSync(file, bytes);
   const packets = (bytes.length - 24) / (16 + 66);
-  console.log(`capture: ${packets.toLocaleString('en')} packets, ${CONNECTIONS.toLocaleString('en')} connections, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
-  if (spawnSync('tshark', ['--version']).status !== 0) throw new Error('tshark is not installed (Debian package tshark)');
+  console.log(
+    `capture: ${packets.toLocaleString('en')} packets, ${CONNECTIONS.toLocaleString('en')} connections, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`,
+  );
+  if (spawnSync('tshark', ['--version']).status !== 0)
+    throw new Error('tshark is not installed (Debian package tshark)');
   const ours: number[] = [];
   const theirs: number[] = [];
   let rss = 0;
   for (let run = 0; run < 3; run++) {
     ours.push(time(() => (rss = Math.max(rss, runNetdoctor(['pcap', file])))));
-    theirs.push(time(() => {
-      const r = spawnSync('tshark', ['-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-      if (r.status !== 0) throw new Error(r.stderr);
-    }));
+    theirs.push(
+      time(() => {
+        const r = spawnSync('tshark', ['-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+        if (r.status !== 0) throw new Error(r.stderr);
+      }),
+    );
   }
   const a = median(ours);
   const b = median(theirs);
-  console.log(`netdoctor pcap (whole CLI, 6 rules): ${a.toFixed(0)} ms median of 3, peak RSS ${(rss / 1024).toFixed(0)} MiB`);
+  console.log(
+    `netdoctor pcap (whole CLI, 6 rules): ${a.toFixed(0)} ms median of 3, peak RSS ${(rss / 1024).toFixed(0)} MiB`,
+  );
   console.log(`tshark -r FILE -q -z conv,tcp:       ${b.toFixed(0)} ms median of 3`);
   console.log(`ratio: netdoctor is ${(b / a).toFixed(2)}x ${b > a ? 'faster' : 'SLOWER'} than tshark`);
 } finally {

@@ -5,7 +5,14 @@ import { MAX_LIVE_FLOWS } from './facts/handshakes.js';
 import { ParseError } from './parsers/parse-error.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
 import { buildReport, nodeReport, type Report } from './report/report.js';
-import { completeFinding, type CaptureRule, type Finding, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
+import {
+  completeFinding,
+  type CaptureRule,
+  type Finding,
+  type ManifestRule,
+  type ManifestRuleOptions,
+  type NodeRule,
+} from './rules/define-rule.js';
 import { runNodeRules } from './rules/lib/run.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
@@ -25,20 +32,50 @@ interface NodePorts {
 }
 
 export function nodePortsFrom(flag: string | undefined): NodePorts {
-  return flag ? { range: parsePortRange(flag, '--nodeport-range'), origin: '--nodeport-range' } : { range: DEFAULT_NODEPORT_RANGE, origin: DEFAULT_NODEPORT_ORIGIN };
+  return flag
+    ? { range: parsePortRange(flag, '--nodeport-range'), origin: '--nodeport-range' }
+    : { range: DEFAULT_NODEPORT_RANGE, origin: DEFAULT_NODEPORT_ORIGIN };
 }
 
 /** `netdoctor node`: collect from this machine straight into the analyser, then judge. */
-export async function diagnoseNode(opts: { netns: NetnsSelection; intervalMs: number; nodePorts: NodePorts; kubeProxyLog?: string; rules: NodeRule[]; timeoutMs?: number }): Promise<Report> {
+export async function diagnoseNode(opts: {
+  netns: NetnsSelection;
+  intervalMs: number;
+  nodePorts: NodePorts;
+  kubeProxyLog?: string;
+  rules: NodeRule[];
+  timeoutMs?: number;
+}): Promise<Report> {
   const here = machine();
-  const builder = new FactsBuilder({ target: { kind: 'node', name: here.hostname }, byteOrder: here.byteOrder, nodePorts: opts.nodePorts });
-  await collectNode(builder, { netns: opts.netns, intervalMs: opts.intervalMs, kubeProxyLog: opts.kubeProxyLog, timeoutMs: opts.timeoutMs });
+  const builder = new FactsBuilder({
+    target: { kind: 'node', name: here.hostname },
+    byteOrder: here.byteOrder,
+    nodePorts: opts.nodePorts,
+  });
+  await collectNode(builder, {
+    netns: opts.netns,
+    intervalMs: opts.intervalMs,
+    kubeProxyLog: opts.kubeProxyLog,
+    timeoutMs: opts.timeoutMs,
+  });
   const facts = builder.facts();
-  return nodeReport({ kind: 'node', name: facts.hostname }, [{ facts, run: runNodeRules(facts, opts.rules) }], opts.rules.length);
+  return nodeReport(
+    { kind: 'node', name: facts.hostname },
+    [{ facts, run: runNodeRules(facts, opts.rules) }],
+    opts.rules.length,
+  );
 }
 
 /** `netdoctor collect`: the same collection, written as a bundle (a .tar.gz, or a directory when `out` ends in /). */
-export async function collectBundle(opts: { out: string; netns: NetnsSelection; intervalMs: number; nodePorts?: NodePorts; kubeProxyLog?: string; redact: boolean; timeoutMs?: number }): Promise<void> {
+export async function collectBundle(opts: {
+  out: string;
+  netns: NetnsSelection;
+  intervalMs: number;
+  nodePorts?: NodePorts;
+  kubeProxyLog?: string;
+  redact: boolean;
+  timeoutMs?: number;
+}): Promise<void> {
   await writeBundle(opts.out, opts.redact, (sink) =>
     collectNode(sink, {
       netns: opts.netns,
@@ -55,11 +92,18 @@ export async function collectBundle(opts: { out: string; netns: NetnsSelection; 
  * `netdoctor analyze`: replay bundles into the analyser, as `node` would have judged those machines. Files
  * that are not bundles are loose artefacts of one machine (what a customer sent), read together.
  */
-export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: string; rules: NodeRule[]; as?: LooseKind }): Promise<Report> {
+export async function analyzeBundles(
+  paths: string[],
+  opts: { nodePortsFlag?: string; rules: NodeRule[]; as?: LooseKind },
+): Promise<Report> {
   const runs = [];
   const loose = paths.filter((p) => !isBundlePath(p));
   if (loose.length > 0) {
-    const builder = new FactsBuilder({ target: { kind: 'bundle', name: loose.join(', ') }, byteOrder: 'LE', nodePorts: nodePortsFrom(opts.nodePortsFlag) });
+    const builder = new FactsBuilder({
+      target: { kind: 'bundle', name: loose.join(', ') },
+      byteOrder: 'LE',
+      nodePorts: nodePortsFrom(opts.nodePortsFlag),
+    });
     const { names } = await replayLooseFiles(loose, opts.as, builder);
     const facts = builder.facts();
     const run = runNodeRules(facts, opts.rules);
@@ -73,9 +117,16 @@ export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: st
       const manifest = await readManifest(bundle.dir);
       const fromManifest = manifestNodePorts(manifest);
       if (fromManifest.problem) manifest.manifestProblems.push(fromManifest.problem);
-      const nodePorts: NodePorts = opts.nodePortsFlag ? nodePortsFrom(opts.nodePortsFlag) : (fromManifest.nodePorts ?? nodePortsFrom(undefined));
-      const builder = new FactsBuilder({ target: { kind: 'bundle', name: path }, byteOrder: manifest.byteOrder ?? 'LE', nodePorts });
-      for (const r of bundle.refused) builder.failed(r.path.replace(/^[^/]+\/(?=(netns|host|logs|k8s)\/)/, ''), r.reason);
+      const nodePorts: NodePorts = opts.nodePortsFlag
+        ? nodePortsFrom(opts.nodePortsFlag)
+        : (fromManifest.nodePorts ?? nodePortsFrom(undefined));
+      const builder = new FactsBuilder({
+        target: { kind: 'bundle', name: path },
+        byteOrder: manifest.byteOrder ?? 'LE',
+        nodePorts,
+      });
+      for (const r of bundle.refused)
+        builder.failed(r.path.replace(/^[^/]+\/(?=(netns|host|logs|k8s)\/)/, ''), r.reason);
       await replayBundle(bundle.dir, manifest, builder);
       const facts = builder.facts();
       runs.push({ facts, run: runNodeRules(facts, opts.rules) });
@@ -87,10 +138,18 @@ export async function analyzeBundles(paths: string[], opts: { nodePortsFlag?: st
 }
 
 /** The NodePort range a bundle recorded; a value that is no range is a problem, and the default stands in. */
-function manifestNodePorts(m: { nodePortRange?: string; nodePortRangeOrigin?: string }): { nodePorts?: NodePorts; problem?: string } {
+function manifestNodePorts(m: { nodePortRange?: string; nodePortRangeOrigin?: string }): {
+  nodePorts?: NodePorts;
+  problem?: string;
+} {
   if (!m.nodePortRange) return {};
   try {
-    return { nodePorts: { range: parsePortRange(m.nodePortRange, 'manifest.json nodePortRange'), origin: m.nodePortRangeOrigin ?? 'bundle manifest' } };
+    return {
+      nodePorts: {
+        range: parsePortRange(m.nodePortRange, 'manifest.json nodePortRange'),
+        origin: m.nodePortRangeOrigin ?? 'bundle manifest',
+      },
+    };
   } catch (e) {
     if (!(e instanceof ParseError)) throw e;
     return { problem: `field "nodePortRange": ${e.reason}; the default 30000-32767 was used` };
@@ -98,7 +157,10 @@ function manifestNodePorts(m: { nodePortRange?: string; nodePortRangeOrigin?: st
 }
 
 /** `netdoctor lint`: manifests → workloads → manifest rules. Unreadable documents become problems. */
-export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; options: ManifestRuleOptions; stdin?: () => Promise<string> }): Promise<Report> {
+export async function lintPaths(
+  paths: string[],
+  opts: { rules: ManifestRule[]; options: ManifestRuleOptions; stdin?: () => Promise<string> },
+): Promise<Report> {
   const [{ ManifestInputError, readManifests, STDIN_NAME }, { workloadOf }, { runManifestRules }] = await Promise.all([
     import('./sources/manifests.js'),
     import('./facts/workloads.js'),
@@ -107,28 +169,50 @@ export async function lintPaths(paths: string[], opts: { rules: ManifestRule[]; 
   const files = await readManifests(paths, opts.stdin);
   const documents = files.reduce((n, f) => n + f.objects.length, 0);
   const documentErrors = files.reduce((n, f) => n + f.problems.length, 0);
-  if (files.length === 0) throw new ManifestInputError(`${paths.join(', ')}: no manifest files (*.yaml, *.yml, *.json) found; nothing was linted`);
+  if (files.length === 0)
+    throw new ManifestInputError(
+      `${paths.join(', ')}: no manifest files (*.yaml, *.yml, *.json) found; nothing was linted`,
+    );
   if (documents === 0 && documentErrors === 0) {
-    throw new ManifestInputError(`${paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ')}: no Kubernetes documents in the input (empty, or only comments); nothing was linted`);
+    throw new ManifestInputError(
+      `${paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ')}: no Kubernetes documents in the input (empty, or only comments); nothing was linted`,
+    );
   }
   const workloads = files.flatMap((f) => f.objects.flatMap((o) => workloadOf(o) ?? []));
   const { findings, suppressed } = runManifestRules(workloads, opts.rules, opts.options);
   const kinds = [...new Set(files.flatMap((f) => f.objects.map((o) => o.get('kind').text() ?? '(no kind)')))];
   const notes =
     workloads.length === 0 && documents > 0
-      ? [`${documents} document${documents === 1 ? '' : 's'} read (${kinds.slice(0, 6).join(', ')}${kinds.length > 6 ? ', …' : ''}), none with a pod template: there was nothing for the rules to check`]
+      ? [
+          `${documents} document${documents === 1 ? '' : 's'} read (${kinds.slice(0, 6).join(', ')}${kinds.length > 6 ? ', …' : ''}), none with a pod template: there was nothing for the rules to check`,
+        ]
       : [];
   return buildReport({ kind: 'manifests', name: paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', ') }, findings, {
     skipped: [],
-    problems: files.flatMap((f) => f.problems.map((p) => ({ artefact: p.source, line: p.position.line, column: p.position.column, reason: p.message }))),
+    problems: files.flatMap((f) =>
+      f.problems.map((p) => ({
+        artefact: p.source,
+        line: p.position.line,
+        column: p.position.column,
+        reason: p.message,
+      })),
+    ),
     suppressed,
     ...(notes.length > 0 ? { notes } : {}),
-    context: { files: files.length, workloads: workloads.length, rules: opts.rules.length, k8sVersion: opts.options.k8sVersion.join('.') },
+    context: {
+      files: files.length,
+      workloads: workloads.length,
+      rules: opts.rules.length,
+      k8sVersion: opts.options.k8sVersion.join('.'),
+    },
   });
 }
 
 /** `netdoctor pcap`: each capture streamed into handshake facts, then the capture rules. */
-export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRule[]; nodePortRange: PortRange }): Promise<Report> {
+export async function analyzeCaptures(
+  paths: string[],
+  opts: { rules: CaptureRule[]; nodePortRange: PortRange },
+): Promise<Report> {
   const { readCapture } = await import('./sources/capture.js');
   const findings: Finding[] = [];
   const captures = [];
@@ -144,16 +228,61 @@ export async function analyzeCaptures(paths: string[], opts: { rules: CaptureRul
   return buildReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings, {
     skipped: [],
     problems: [
-      ...captures.filter((c) => c.truncatedBytes > 0).map((c) => ({ artefact: c.source, reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there` })),
-      ...captures.filter((c) => c.untrackedPackets > 0).map((c) => ({ artefact: c.source, reason: `more than ${MAX_LIVE_FLOWS.toLocaleString('en')} connections were live at once: ${c.untrackedPackets} packets of newer ones were counted but not followed, so handshakes among them are not judged` })),
+      ...captures
+        .filter((c) => c.truncatedBytes > 0)
+        .map((c) => ({
+          artefact: c.source,
+          reason: `the last ${c.truncatedBytes} bytes are a packet cut short (tcpdump stopped mid-write); analysed up to there`,
+        })),
+      ...captures
+        .filter((c) => c.untrackedPackets > 0)
+        .map((c) => ({
+          artefact: c.source,
+          reason: `more than ${MAX_LIVE_FLOWS.toLocaleString('en')} connections were live at once: ${c.untrackedPackets} packets of newer ones were counted but not followed, so handshakes among them are not judged`,
+        })),
     ],
-    context: { rules: opts.rules.length, captures: captures.map(({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, firstUs, lastUs }) => ({ source, format, linkTypes, interfaces, packets, tcpPackets, tuples, attempts, conversations, established, refused, seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0 })) },
+    context: {
+      rules: opts.rules.length,
+      captures: captures.map(
+        ({
+          source,
+          format,
+          linkTypes,
+          interfaces,
+          packets,
+          tcpPackets,
+          tuples,
+          attempts,
+          conversations,
+          established,
+          refused,
+          firstUs,
+          lastUs,
+        }) => ({
+          source,
+          format,
+          linkTypes,
+          interfaces,
+          packets,
+          tcpPackets,
+          tuples,
+          attempts,
+          conversations,
+          established,
+          refused,
+          seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0,
+        }),
+      ),
+    },
   });
 }
 
 /** `netdoctor explain`: each line of a pasted message or log, against the catalogue of connection-failure messages. */
 export async function explainText(args: string[]): Promise<Report> {
-  const [{ TextExplainer }, { textLines, STDIN_NAME }] = await Promise.all([import('./explain/explained.js'), import('./sources/text.js')]);
+  const [{ TextExplainer }, { textLines, STDIN_NAME }] = await Promise.all([
+    import('./explain/explained.js'),
+    import('./sources/text.js'),
+  ]);
   const explainer = new TextExplainer();
   for await (const line of textLines(args)) explainer.push(line);
   explainer.assertText();

@@ -21,10 +21,17 @@ interface CliResult {
 }
 
 /** Runs the real CLI (optionally inside a network namespace via `ip netns exec`). */
-export function runCli(args: string[], opts: { netns?: string; env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { netns?: string; env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
+): Promise<CliResult> {
   const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, BIN, ...args]] : [BIN, args];
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], cwd: opts.cwd });
+    const child = spawn(cmd, argv, {
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      cwd: opts.cwd,
+    });
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     let stdout = '';
     let stderr = '';
@@ -35,7 +42,10 @@ export function runCli(args: string[], opts: { netns?: string; env?: NodeJS.Proc
   });
 }
 
-export async function runJson(args: string[], opts: { netns?: string } = {}): Promise<{ code: number | null; report: Report; stderr: string }> {
+export async function runJson(
+  args: string[],
+  opts: { netns?: string } = {},
+): Promise<{ code: number | null; report: Report; stderr: string }> {
   const r = await runCli([...args, '--format', 'json'], opts);
   try {
     return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
@@ -49,7 +59,10 @@ export function byRule(report: Report, rule: string): Finding[] {
 }
 
 /** A copy of a fixture bundle with some files replaced: the hand-assembled bundles users send. */
-export async function editedBundle(fixture: string, edits: Record<string, string | null>): Promise<{ dir: string; done: () => Promise<void> }> {
+export async function editedBundle(
+  fixture: string,
+  edits: Record<string, string | null>,
+): Promise<{ dir: string; done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'nd-test-bundle-'));
   await cp(bundleFixture(fixture), dir, { recursive: true });
   for (const [path, content] of Object.entries(edits)) {
@@ -67,7 +80,11 @@ export async function analyzeFixture(dir: string, nodePortsFlag?: string): Promi
 }
 
 /** Analyse a fixture bundle with some files replaced, and clean up. */
-export async function analyzeEdited(fixture: string, edits: Record<string, string | null>, nodePortsFlag?: string): Promise<Report> {
+export async function analyzeEdited(
+  fixture: string,
+  edits: Record<string, string | null>,
+  nodePortsFlag?: string,
+): Promise<Report> {
   const b = await editedBundle(fixture, edits);
   try {
     return await analyzeFixture(b.dir, nodePortsFlag);
@@ -79,10 +96,16 @@ export async function analyzeEdited(fixture: string, edits: Record<string, strin
 export const manifestFixture = (name: string) => join(FIXTURES, 'manifests', name);
 
 /** Lints fixture manifests in-process with every manifest rule. */
-export async function lintFixture(names: string[], opts: { k8sVersion?: [number, number]; nodePortRange?: string } = {}): Promise<Report> {
+export async function lintFixture(
+  names: string[],
+  opts: { k8sVersion?: [number, number]; nodePortRange?: string } = {},
+): Promise<Report> {
   return lintPaths(names.map(manifestFixture), {
     rules: MANIFEST_RULES,
-    options: { k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S, nodePortRange: parsePortRange(opts.nodePortRange ?? '30000-32767') },
+    options: {
+      k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S,
+      nodePortRange: parsePortRange(opts.nodePortRange ?? '30000-32767'),
+    },
   });
 }
 
@@ -93,12 +116,19 @@ export function findingKeys(report: Report): string[] {
 
 /** Lints YAML text given inline (for one-object cases), in-process. */
 export async function lintText(text: string, opts: { k8sVersion?: [number, number] } = {}): Promise<Report> {
-  return lintPaths(['-'], { rules: MANIFEST_RULES, options: { k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S, nodePortRange: parsePortRange('30000-32767') }, stdin: async () => text });
+  return lintPaths(['-'], {
+    rules: MANIFEST_RULES,
+    options: { k8sVersion: opts.k8sVersion ?? NEWEST_KNOWN_K8S, nodePortRange: parsePortRange('30000-32767') },
+    stdin: async () => text,
+  });
 }
 
 export const pcapFixture = (name: string) => join(FIXTURES, 'pcap', name);
 
 /** Runs the capture rules in-process on fixture captures. */
 export async function analyzePcapFixture(name: string | string[], nodePortRange = '30000-32767'): Promise<Report> {
-  return analyzeCaptures((Array.isArray(name) ? name : [name]).map((n) => (n.startsWith('/') ? n : pcapFixture(n))), { rules: CAPTURE_RULES, nodePortRange: parsePortRange(nodePortRange) });
+  return analyzeCaptures(
+    (Array.isArray(name) ? name : [name]).map((n) => (n.startsWith('/') ? n : pcapFixture(n))),
+    { rules: CAPTURE_RULES, nodePortRange: parsePortRange(nodePortRange) },
+  );
 }

@@ -11,10 +11,17 @@ interface AnalyzeOptions extends CommonOptions {
 
 export function analyzeCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('analyze')
-    .description('run the node rules on bundles (.tar.gz or directories in the bundle layout) or on loose files a customer sent')
-    .argument('<input...>', 'bundles written by `netdoctor collect` or assembled by hand, or loose files (their kind is sniffed)')
+    .description(
+      'run the node rules on bundles (.tar.gz or directories in the bundle layout) or on loose files a customer sent',
+    )
+    .argument(
+      '<input...>',
+      'bundles written by `netdoctor collect` or assembled by hand, or loose files (their kind is sniffed)',
+    )
     .option('--nodeport-range <A-B>', "the cluster's NodePort range (default: from the bundle, else 30000-32767)")
-    .addOption(new Option('--as <kind>', 'the kind of every loose file, when sniffing guesses wrong').choices(LOOSE_KIND_NAMES));
+    .addOption(
+      new Option('--as <kind>', 'the kind of every loose file, when sniffing guesses wrong').choices(LOOSE_KIND_NAMES),
+    );
   addCommonOptions(cmd).addHelpText(
     'after',
     `
@@ -27,7 +34,11 @@ Examples:
    docs/bundle-layout.md lists every file and the rules it feeds)`,
   );
   return cmd.action(async (bundles: string[], opts: AnalyzeOptions) => {
-    const report = await analyzeBundles(bundles, { nodePortsFlag: opts.nodeportRange, rules: selectRules(opts.rules), as: opts.as });
+    const report = await analyzeBundles(bundles, {
+      nodePortsFlag: opts.nodeportRange,
+      rules: selectRules(opts.rules),
+      as: opts.as,
+    });
     setExit(emit(report, opts));
   });
 }

@@ -19,13 +19,34 @@ export function collectCommand(setExit: (code: number) => void): Command {
   return new Command('collect')
     .description('write everything `node` reads into a bundle (.tar.gz) for offline analysis')
     .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
-    .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
-    .option('--as-node', 'with --netns self: record this namespace as the node\'s own even when the kernel shows it is not')
-    .addOption(new Option('--timeout <duration>', 'one deadline for every command the collection runs; what is not read by then is reported').argParser(parseDuration).default(300_000, '5m'))
-    .addOption(new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)').argParser(parseInterval).default(2000, '2s'))
+    .option(
+      '--netns <which>',
+      'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)',
+      parseNetns,
+    )
+    .option(
+      '--as-node',
+      "with --netns self: record this namespace as the node's own even when the kernel shows it is not",
+    )
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'one deadline for every command the collection runs; what is not read by then is reported',
+      )
+        .argParser(parseDuration)
+        .default(300_000, '5m'),
+    )
+    .addOption(
+      new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)')
+        .argParser(parseInterval)
+        .default(2000, '2s'),
+    )
     .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
     .option('--redact', 'replace every IP address with a consistent stand-in')
-    .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)")
+    .option(
+      '--kube-proxy-log <file>',
+      "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)",
+    )
     .addHelpText(
       'after',
       `
@@ -35,7 +56,8 @@ Examples:
   netdoctor analyze node-a.tar.gz`,
     )
     .action(async (opts: CollectOptions) => {
-      const out = opts.output ?? `netdoctor-${machine().hostname}-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`;
+      const out =
+        opts.output ?? `netdoctor-${machine().hostname}-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`;
       await collectBundle({
         out,
         netns: withAsNode(opts.netns ?? defaultNetns(), opts.asNode),

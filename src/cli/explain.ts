@@ -12,7 +12,9 @@ interface ExplainOptions {
 
 export function explainCommand(setExit: (code: number) => void): Command {
   return new Command('explain')
-    .description('explain a pasted connection error: the syscall and errno behind it, what it means, the likely causes on a Kubernetes node and the rules that confirm each')
+    .description(
+      'explain a pasted connection error: the syscall and errno behind it, what it means, the likely causes on a Kubernetes node and the rules that confirm each',
+    )
     .argument('<text...>', 'the message (quote it), or - to read lines from stdin (a log excerpt)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']))
     .option('--no-color', 'no colours, even on a terminal')
@@ -33,7 +35,13 @@ the rest are counted.`,
     )
     .action(async (text: string[], opts: ExplainOptions) => {
       const report = await explainText(text);
-      process.stdout.write(opts.format === 'json' ? renderJson(report) : opts.format === 'markdown' ? renderExplainMarkdown(report) : renderExplainText(report, { color: useColor(opts), quiet: opts.quiet }));
+      process.stdout.write(
+        opts.format === 'json'
+          ? renderJson(report)
+          : opts.format === 'markdown'
+            ? renderExplainMarkdown(report)
+            : renderExplainText(report, { color: useColor(opts), quiet: opts.quiet }),
+      );
       setExit(0);
     });
 }

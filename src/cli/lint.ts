@@ -17,7 +17,10 @@ export function lintCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('lint')
     .description("lint Kubernetes manifests for pods that change sysctls in ways that break the node's TCP")
     .argument('<path...>', 'manifest files, directories (searched for *.yaml, *.yml, *.json), or - for stdin')
-    .option('--k8s-version <version>', `the Kubernetes version the manifests are for (decides which sysctls are safe; default ${NEWEST_KNOWN_K8S.join('.')}, the newest known)`)
+    .option(
+      '--k8s-version <version>',
+      `the Kubernetes version the manifests are for (decides which sysctls are safe; default ${NEWEST_KNOWN_K8S.join('.')}, the newest known)`,
+    )
     .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)")
     .option('--verbose', 'also list findings silenced by netdoctor.io/ignore annotations, with the reason');
   addCommonOptions(cmd, ['text', 'json', 'sarif', 'github', 'markdown']).addHelpText(
@@ -42,10 +45,16 @@ Exit status: 0 nothing at or above --fail-on, 1 findings, 2 a path or document c
     const rules = selectManifestRules(opts.rules);
     const k8sVersion = opts.k8sVersion === undefined ? NEWEST_KNOWN_K8S : parseK8sVersion(opts.k8sVersion);
     if (!k8sVersion) throw new UsageError(`--k8s-version "${opts.k8sVersion}" is not a version like 1.29 or v1.29.3`);
-    const report = await lintPaths(paths, { rules, options: { k8sVersion, nodePortRange: nodePortsFrom(opts.nodeportRange).range } });
+    const report = await lintPaths(paths, {
+      rules,
+      options: { k8sVersion, nodePortRange: nodePortsFrom(opts.nodeportRange).range },
+    });
     const output =
       opts.format === 'sarif'
-        ? renderSarif(report, { homepage: TOOL_HOMEPAGE, rules: rules.map((r) => ({ id: r.id, title: r.title, severity: r.severity, help: readRuleDoc(r.id) })) })
+        ? renderSarif(report, {
+            homepage: TOOL_HOMEPAGE,
+            rules: rules.map((r) => ({ id: r.id, title: r.title, severity: r.severity, help: readRuleDoc(r.id) })),
+          })
         : opts.format === 'github'
           ? renderGithub(report)
           : render(report, opts);

@@ -10,7 +10,6 @@ import { pcapCommand } from './pcap.js';
 import { planCommand } from './plan.js';
 import { rulesCommand } from './rules.js';
 
-
 /** `netdoctor rules | head -1`: the reader left; that is not an error, and nothing more needs writing. */
 function quietOnClosedPipe(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -28,8 +27,20 @@ export async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION, '--version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addHelpText('after', '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor lint k8s/ --format sarif\n  netdoctor explain "dial tcp 10.96.0.1:443: connect: no route to host"\n  netdoctor plan --rate 500 --lifetime 100ms\n  netdoctor rules ephemeral-port-exhaustion');
-  for (const make of [nodeCommand, collectCommand, analyzeCommand, lintCommand, explainCommand, pcapCommand, planCommand, rulesCommand]) {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sudo netdoctor node\n  sudo netdoctor collect -o node.tar.gz && netdoctor analyze node.tar.gz\n  netdoctor lint k8s/ --format sarif\n  netdoctor explain "dial tcp 10.96.0.1:443: connect: no route to host"\n  netdoctor plan --rate 500 --lifetime 100ms\n  netdoctor rules ephemeral-port-exhaustion',
+    );
+  for (const make of [
+    nodeCommand,
+    collectCommand,
+    analyzeCommand,
+    lintCommand,
+    explainCommand,
+    pcapCommand,
+    planCommand,
+    rulesCommand,
+  ]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   try {
@@ -44,7 +55,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`netdoctor: ${(e as Error).message}\n`);
       return 2;
     }
-    process.stderr.write(`netdoctor: internal error: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}\nPlease report it with the command line you ran.\n`);
+    process.stderr.write(
+      `netdoctor: internal error: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}\nPlease report it with the command line you ran.\n`,
+    );
     return 2;
   }
 }

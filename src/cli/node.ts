@@ -1,7 +1,16 @@
 import { Command, Option } from 'commander';
 import { diagnoseNode, nodePortsFrom } from '../engine.js';
 import { selectRules } from '../rules/index.js';
-import { addCommonOptions, defaultNetns, withAsNode, emit, parseDuration, parseInterval, parseNetns, type CommonOptions } from './options.js';
+import {
+  addCommonOptions,
+  defaultNetns,
+  withAsNode,
+  emit,
+  parseDuration,
+  parseInterval,
+  parseNetns,
+  type CommonOptions,
+} from './options.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
 
 interface NodeOptions extends CommonOptions {
@@ -16,12 +25,33 @@ interface NodeOptions extends CommonOptions {
 export function nodeCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('node')
     .description("diagnose this machine: the host network namespace and, as root, every pod's")
-    .option('--netns <which>', 'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)', parseNetns)
-    .option('--as-node', 'with --netns self: judge this namespace as a node even when the kernel shows it is not the first one (for `ip netns exec X` tests)')
-    .addOption(new Option('--timeout <duration>', 'one deadline for every command the collection runs; what is not read by then is reported').argParser(parseDuration).default(300_000, '5m'))
-    .addOption(new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)').argParser(parseInterval).default(2000, '2s'))
-    .option('--nodeport-range <A-B>', 'the cluster\'s NodePort range (default 30000-32767)')
-    .option('--kube-proxy-log <file>', "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)");
+    .option(
+      '--netns <which>',
+      'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)',
+      parseNetns,
+    )
+    .option(
+      '--as-node',
+      'with --netns self: judge this namespace as a node even when the kernel shows it is not the first one (for `ip netns exec X` tests)',
+    )
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'one deadline for every command the collection runs; what is not read by then is reported',
+      )
+        .argParser(parseDuration)
+        .default(300_000, '5m'),
+    )
+    .addOption(
+      new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)')
+        .argParser(parseInterval)
+        .default(2000, '2s'),
+    )
+    .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)")
+    .option(
+      '--kube-proxy-log <file>',
+      "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)",
+    );
   addCommonOptions(cmd).addHelpText(
     'after',
     `

@@ -24,7 +24,8 @@ export class UsageError extends ToolError {}
  */
 export function parseInterval(text: string): number {
   const bare = /^\d+(\.\d+)?$/.test(text.trim());
-  if (bare && Number(text) >= 100) throw new InvalidArgumentError(`"${text}" would be ${text} seconds; give a unit: ${text}ms, or e.g. 2s`);
+  if (bare && Number(text) >= 100)
+    throw new InvalidArgumentError(`"${text}" would be ${text} seconds; give a unit: ${text}ms, or e.g. 2s`);
   const ms = parseDuration(text);
   if (ms > 600_000) throw new InvalidArgumentError(`"${text}" is longer than the 10 minutes an interval may be`);
   return ms;
@@ -41,7 +42,10 @@ export function parseDuration(text: string): number {
 export function parseNetns(text: string): NetnsSelection {
   if (text === 'self') return { kind: 'self' };
   if (text === 'all') return { kind: 'all' };
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0 || items.some((i) => !/^[\w.-]+$/.test(i))) {
     throw new InvalidArgumentError(`"${text}" is not self, all, or a comma-separated list of PIDs / ip-netns names`);
   }
@@ -51,7 +55,8 @@ export function parseNetns(text: string): NetnsSelection {
 /** --as-node only means something with --netns self. */
 export function withAsNode(sel: NetnsSelection, asNode: boolean | undefined): NetnsSelection {
   if (!asNode) return sel;
-  if (sel.kind !== 'self') throw new UsageError('--as-node goes with --netns self (it judges the namespace the tool runs in as a node)');
+  if (sel.kind !== 'self')
+    throw new UsageError('--as-node goes with --netns self (it judges the namespace the tool runs in as a node)');
   return { kind: 'self', asNode: true };
 }
 
@@ -63,8 +68,17 @@ export function defaultNetns(): NetnsSelection {
 export function addCommonOptions(cmd: Command, formats = ['text', 'json', 'markdown']): Command {
   return cmd
     .addOption(new Option('--format <format>', 'output format').choices(formats))
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['error', 'warning', 'info', 'never']).default('error'))
-    .option('--rules <ids>', 'run only these rules (comma-separated ids; see `netdoctor rules`)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity')
+        .choices(['error', 'warning', 'info', 'never'])
+        .default('error'),
+    )
+    .option('--rules <ids>', 'run only these rules (comma-separated ids; see `netdoctor rules`)', (v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .option('--no-color', 'no colours, even on a terminal')
     .option('--quiet', 'print findings only: no header, skipped rules or summary');
 }
@@ -77,7 +91,9 @@ export function render(report: Report, opts: CommonOptions): string {
       return renderMarkdown(report);
     case 'sarif':
     case 'github':
-      throw new UsageError(`--format ${opts.format} is for \`netdoctor lint\`, whose findings point into files; use json for node findings`);
+      throw new UsageError(
+        `--format ${opts.format} is for \`netdoctor lint\`, whose findings point into files; use json for node findings`,
+      );
     default:
       return renderText(report, { color: useColor(opts), quiet: opts.quiet, verbose: opts.verbose });
   }

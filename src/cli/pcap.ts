@@ -11,7 +11,10 @@ export function pcapCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('pcap')
     .description('analyse tcpdump captures (pcap or pcapng) for the TCP handshake patterns of the failures')
     .argument('<capture...>', 'capture files, or - for stdin')
-    .option('--nodeport-range <A-B>', "the cluster's NodePort range, to recognise a client port inside it (default 30000-32767)");
+    .option(
+      '--nodeport-range <A-B>',
+      "the cluster's NodePort range, to recognise a client port inside it (default 30000-32767)",
+    );
   addCommonOptions(cmd, ['text', 'json', 'markdown']).addHelpText(
     'after',
     `
@@ -23,7 +26,10 @@ Examples:
 Findings cite frame numbers and times (seconds from the first packet), as Wireshark shows them.`,
   );
   return cmd.action(async (paths: string[], opts: PcapOptions) => {
-    const report = await analyzeCaptures(paths, { rules: selectCaptureRules(opts.rules), nodePortRange: nodePortsFrom(opts.nodeportRange).range });
+    const report = await analyzeCaptures(paths, {
+      rules: selectCaptureRules(opts.rules),
+      nodePortRange: nodePortsFrom(opts.nodeportRange).range,
+    });
     setExit(emit(report, opts));
   });
 }

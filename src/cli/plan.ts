@@ -1,6 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortList, parsePortRange } from '../parsers/port-range.js';
-import { plan, remedies, twReuseApplies, TIME_WAIT_SECONDS, type PlanInput, type PlanResult, type Remedy } from '../plan/capacity.js';
+import {
+  plan,
+  remedies,
+  twReuseApplies,
+  TIME_WAIT_SECONDS,
+  type PlanInput,
+  type PlanResult,
+  type Remedy,
+} from '../plan/capacity.js';
 import { fmt } from '../rules/lib/evidence.js';
 import { SCHEMA_VERSION } from '../sources/bundle/dir-sink.js';
 import { TOOL_NAME, TOOL_VERSION } from '../sources/package-info.js';
@@ -33,17 +41,36 @@ const count = (what: string) => (text: string) => {
 
 export function planCommand(setExit: (code: number) => void): Command {
   return new Command('plan')
-    .description('capacity arithmetic for ephemeral ports: steady state, headroom, time until exhaustion, and what each remedy buys')
+    .description(
+      'capacity arithmetic for ephemeral ports: steady state, headroom, time until exhaustion, and what each remedy buys',
+    )
     .requiredOption('--rate <per-second>', 'new connections per second, over all destinations', positive('--rate'))
     .option('--lifetime <duration>', 'how long each connection stays open (e.g. 50ms, 2s, 10m)', parseDuration, 0)
-    .option('--destinations <n>', 'distinct destination IP:port the connections are spread over', count('--destinations'), 1)
+    .option(
+      '--destinations <n>',
+      'distinct destination IP:port the connections are spread over',
+      count('--destinations'),
+      1,
+    )
     .option('--source-ips <n>', 'source IPs the client connects from', count('--source-ips'), 1)
     .option('--range <A-B>', 'net.ipv4.ip_local_port_range', '32768-60999')
     .option('--reserved <list>', 'net.ipv4.ip_local_reserved_ports (e.g. 30000-32767,40000)')
-    .addOption(new Option('--tw-reuse <mode>', 'net.ipv4.tcp_tw_reuse: 0, 1, or 2 = loopback only').choices(['0', '1', '2']).default('2'))
+    .addOption(
+      new Option('--tw-reuse <mode>', 'net.ipv4.tcp_tw_reuse: 0, 1, or 2 = loopback only')
+        .choices(['0', '1', '2'])
+        .default('2'),
+    )
     .option('--loopback', 'the destinations are on loopback (tcp_tw_reuse=2 applies)')
-    .addOption(new Option('--closer <side>', 'who closes first and so keeps TIME_WAIT').choices(['client', 'server']).default('client'))
-    .option('--nodeport-range <A-B>', 'the NodePort range to keep reserved when widening', formatRange(DEFAULT_NODEPORT_RANGE))
+    .addOption(
+      new Option('--closer <side>', 'who closes first and so keeps TIME_WAIT')
+        .choices(['client', 'server'])
+        .default('client'),
+    )
+    .option(
+      '--nodeport-range <A-B>',
+      'the NodePort range to keep reserved when widening',
+      formatRange(DEFAULT_NODEPORT_RANGE),
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
@@ -68,8 +95,13 @@ Examples:
         closer: opts.closer,
       };
       const result = plan(input);
-      const options = remedies(input, parsePortRange(opts.nodeportRange ?? formatRange(DEFAULT_NODEPORT_RANGE), '--nodeport-range'));
-      process.stdout.write(opts.format === 'json' ? renderJson(input, result, options) : renderText(input, result, options));
+      const options = remedies(
+        input,
+        parsePortRange(opts.nodeportRange ?? formatRange(DEFAULT_NODEPORT_RANGE), '--nodeport-range'),
+      );
+      process.stdout.write(
+        opts.format === 'json' ? renderJson(input, result, options) : renderText(input, result, options),
+      );
       setExit(result.exhaustedAfter !== undefined ? 1 : 0);
     });
 }
@@ -83,7 +115,13 @@ function renderJson(input: PlanInput, result: PlanResult, options: Remedy[]): st
         version: TOOL_VERSION,
         schemaVersion: SCHEMA_VERSION,
         target: { kind: 'plan', name: `${input.rate}/s` },
-        input: { ...input, range: formatRange(input.range), reserved: input.reserved.map(formatRange), timeWaitSeconds: TIME_WAIT_SECONDS, twReuseApplies: twReuseApplies(input) },
+        input: {
+          ...input,
+          range: formatRange(input.range),
+          reserved: input.reserved.map(formatRange),
+          timeWaitSeconds: TIME_WAIT_SECONDS,
+          twReuseApplies: twReuseApplies(input),
+        },
         result: { ...result, utilisation: finite(result.utilisation), maxRate: finite(result.maxRate) },
         remedies: options.map((r) => ({ ...r, maxRate: r.maxRate === undefined ? undefined : finite(r.maxRate) })),
       },
@@ -110,7 +148,10 @@ function renderText(input: PlanInput, r: PlanResult, options: Remedy[]): string 
       : '  runs out:         never at this load',
     '',
     'What each remedy buys:',
-    ...options.map((o) => `  ${o.name.padEnd(20)} ${o.change}: ${fmt(Math.ceil(o.steadyPorts))} of ${fmt(o.usable)} ports, ${o.headroom >= 0 ? `${fmt(Math.floor(o.headroom))} free` : `${fmt(Math.ceil(-o.headroom))} short${o.exhaustedAfter !== undefined ? `, runs out after ${seconds(o.exhaustedAfter)}` : ''}`}${o.maxRate !== undefined && Number.isFinite(o.maxRate) ? `; sustains ${fmt(Math.floor(o.maxRate))}/s` : ''}`),
+    ...options.map(
+      (o) =>
+        `  ${o.name.padEnd(20)} ${o.change}: ${fmt(Math.ceil(o.steadyPorts))} of ${fmt(o.usable)} ports, ${o.headroom >= 0 ? `${fmt(Math.floor(o.headroom))} free` : `${fmt(Math.ceil(-o.headroom))} short${o.exhaustedAfter !== undefined ? `, runs out after ${seconds(o.exhaustedAfter)}` : ''}`}${o.maxRate !== undefined && Number.isFinite(o.maxRate) ? `; sustains ${fmt(Math.floor(o.maxRate))}/s` : ''}`,
+    ),
   ];
   return lines.join('\n') + '\n';
 }

@@ -12,13 +12,21 @@ export function rulesCommand(setExit: (code: number) => void): Command {
     .action((id: string | undefined, opts: { format: string }) => {
       if (id) {
         process.stdout.write(readRuleDoc(ruleInfo(id).id));
-        setExit(0); return;
+        setExit(0);
+        return;
       }
       if (opts.format === 'json') {
-        process.stdout.write(JSON.stringify(ALL_RULES.map((r) => ({ ...r, docs: docsPath(r.id) })), null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            ALL_RULES.map((r) => ({ ...r, docs: docsPath(r.id) })),
+            null,
+            2,
+          ) + '\n',
+        );
       } else {
         const width = Math.max(...ALL_RULES.map((r) => r.id.length));
-        for (const r of ALL_RULES) process.stdout.write(`${r.id.padEnd(width)}  ${r.target.padEnd(9)}  ${r.severity.padEnd(7)}  ${r.title}\n`);
+        for (const r of ALL_RULES)
+          process.stdout.write(`${r.id.padEnd(width)}  ${r.target.padEnd(9)}  ${r.severity.padEnd(7)}  ${r.title}\n`);
       }
       setExit(0);
     });

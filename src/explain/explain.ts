@@ -1,4 +1,8 @@
-import { CONNECT_FAILURE_OF_ERRNO, connectionFailure, type ConnectionFailure } from '../knowledge/connection-failures.js';
+import {
+  CONNECT_FAILURE_OF_ERRNO,
+  connectionFailure,
+  type ConnectionFailure,
+} from '../knowledge/connection-failures.js';
 import { errnoByName, errnoByNumber, errnoByText, wordingOf, type Errno, type Wording } from '../knowledge/errnos.js';
 import { SIGNATURES, type Signature } from '../knowledge/error-signatures.js';
 
@@ -18,7 +22,7 @@ export interface LineMatch {
 /** What a wording tells about the machine that printed the message. */
 const WORDING_NOTE: Record<string, string> = {
   musl: 'musl wording: the program runs on an Alpine-style (musl) image.',
-  bsd: 'macOS/BSD wording: the program runs on a macOS or BSD machine (a laptop, not a pod), so its errno numbers and causes are that kernel\'s.',
+  bsd: "macOS/BSD wording: the program runs on a macOS or BSD machine (a laptop, not a pod), so its errno numbers and causes are that kernel's.",
   'musl-or-bsd': 'musl or macOS/BSD wording (both print it): an Alpine-style image, or a macOS or BSD machine.',
 };
 
@@ -45,13 +49,25 @@ export function firstMatch(text: string, signatures: readonly Signature[] = SIGN
     if (!m) continue;
     const g = m.groups ?? {};
     if (g.inner !== undefined) {
-      const inner = firstMatch(g.inner.replaceAll('\\"', '"'), signatures.filter((s) => s !== sig));
+      const inner = firstMatch(
+        g.inner.replaceAll('\\"', '"'),
+        signatures.filter((s) => s !== sig),
+      );
       const note = sig.note?.(g);
-      if (inner) return { ...inner, signature: `${sig.id}+${inner.signature}`, tool: `${sig.tool} → ${inner.tool}`, notes: note ? [...inner.notes, note] : inner.notes };
+      if (inner)
+        return {
+          ...inner,
+          signature: `${sig.id}+${inner.signature}`,
+          tool: `${sig.tool} → ${inner.tool}`,
+          notes: note ? [...inner.notes, note] : inner.notes,
+        };
       continue;
     }
     const errno = errnoOf(g);
-    const failureId = typeof sig.failure === 'function' ? sig.failure(g, errno) : (sig.failure ?? (errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined));
+    const failureId =
+      typeof sig.failure === 'function'
+        ? sig.failure(g, errno)
+        : (sig.failure ?? (errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined));
     if (!failureId) continue; // the wording matched, but not a failure this catalogue knows (e.g. another errno)
     const failure = connectionFailure(failureId);
     const wording = errno && g.err ? wordingOf(errno, g.err) : undefined;
@@ -83,7 +99,13 @@ function destinationOf(g: Record<string, string | undefined>, line: string): Lin
   if (g.host) return { host: g.host, port: g.port ? Number(g.port) : undefined };
   const m = UPSTREAM.exec(line) ?? URL_IN_LINE.exec(line);
   if (!m?.groups) return undefined;
-  const port = m.groups.port ? Number(m.groups.port) : m.groups.scheme === 'https' ? 443 : m.groups.scheme === 'http' ? 80 : undefined;
+  const port = m.groups.port
+    ? Number(m.groups.port)
+    : m.groups.scheme === 'https'
+      ? 443
+      : m.groups.scheme === 'http'
+        ? 80
+        : undefined;
   return { host: m.groups.host, port };
 }
 
@@ -111,4 +133,5 @@ function dice(a: Set<string>, b: Set<string>): number {
 }
 
 /** Lines worth offering closest matches for when nothing was recognised: the ones that read like errors. */
-export const LOOKS_LIKE_AN_ERROR = /error|fail|refused|timed? ?out|unreachable|reset|exception|cannot|can't|couldn't|unable|denied|closed/i;
+export const LOOKS_LIKE_AN_ERROR =
+  /error|fail|refused|timed? ?out|unreachable|reset|exception|cannot|can't|couldn't|unable|denied|closed/i;

@@ -1,5 +1,11 @@
 import { ToolError } from '../model/errors.js';
-import { connectionFailure as failureById, KUBE_PROXY_CAUSE_RULES, NOT_A_SERVICE_VIP, NO_IPV6_SOURCE, type Cause } from '../knowledge/connection-failures.js';
+import {
+  connectionFailure as failureById,
+  KUBE_PROXY_CAUSE_RULES,
+  NOT_A_SERVICE_VIP,
+  NO_IPV6_SOURCE,
+  type Cause,
+} from '../knowledge/connection-failures.js';
 import { textOf, type Wording } from '../knowledge/errnos.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../knowledge/error-signatures.js';
 import { ruleInfo, type RuleTarget } from '../rules/index.js';
@@ -34,7 +40,11 @@ export interface Unrecognised {
   /** lines that held no message of the catalogue */
   lines: number;
   /** when nothing at all was recognised: the error-looking lines and the signatures closest to each */
-  closest: { line: number; text: string; matches: { signature: string; tool: string; example: string; score: number }[] }[];
+  closest: {
+    line: number;
+    text: string;
+    matches: { signature: string; tool: string; example: string; score: number }[];
+  }[];
 }
 
 const CAPTURE_FILE = '/tmp/netdoctor.pcap';
@@ -77,7 +87,8 @@ export class TextExplainer {
     }
     // what "closest" needs is only wanted while nothing was recognised
     if (this.explained.length > 0) return;
-    if (this.candidates.length < MAX_CLOSEST_LINES && LOOKS_LIKE_AN_ERROR.test(text)) this.candidates.push({ line, text: detached(text) });
+    if (this.candidates.length < MAX_CLOSEST_LINES && LOOKS_LIKE_AN_ERROR.test(text))
+      this.candidates.push({ line, text: detached(text) });
     if (this.firstLines.length <= MAX_CLOSEST_LINES) this.firstLines.push({ line, text: detached(text) });
   }
 
@@ -87,17 +98,26 @@ export class TextExplainer {
 
   /** Throws NoTextError when every line read was blank. */
   assertText(): void {
-    if (this.blank === this.lines) throw new NoTextError('no text to explain: pass the error message in quotes, or - and the lines on stdin');
+    if (this.blank === this.lines)
+      throw new NoTextError('no text to explain: pass the error message in quotes, or - and the lines on stdin');
   }
 
   unrecognised(): Unrecognised {
     const closest =
       this.explained.length > 0
         ? []
-        : (this.candidates.length > 0 || this.firstLines.length > MAX_CLOSEST_LINES ? this.candidates : this.firstLines).map(({ line, text }) => ({
+        : (this.candidates.length > 0 || this.firstLines.length > MAX_CLOSEST_LINES
+            ? this.candidates
+            : this.firstLines
+          ).map(({ line, text }) => ({
             line,
             text,
-            matches: closestSignatures(text).map(({ signature, score }) => ({ signature: signature.id, tool: signature.tool, example: signature.example, score: Math.round(score * 100) / 100 })),
+            matches: closestSignatures(text).map(({ signature, score }) => ({
+              signature: signature.id,
+              tool: signature.tool,
+              example: signature.example,
+              score: Math.round(score * 100) / 100,
+            })),
           }));
     return { lines: this.lines - this.recognised, closest };
   }
@@ -118,21 +138,31 @@ function detached(line: string): string {
  * loopback or pod address cannot be a Service's missing rules. Pure: the line and its match in, the
  * failure and its causes in the order that fits out.
  */
-function inContext(text: string, m: LineMatch): { failure: LineMatch['failure']; causes: readonly Cause[]; notes: string[] } {
+function inContext(
+  text: string,
+  m: LineMatch,
+): { failure: LineMatch['failure']; causes: readonly Cause[]; notes: string[] } {
   const host = m.destination?.host.replace(/^\[|\]$/g, '') ?? '';
   if (m.failure.id === 'bind-eaddrinuse' && /\blisten\b/i.test(text)) {
     const failure = failureById('listen-eaddrinuse');
     return { failure, causes: failure.causes, notes: [] };
   }
   if (m.failure.id === 'connect-eaddrnotavail' && (host.includes(':') || /Local \((?:::|\[::\]):0\)/.test(text))) {
-    return { failure: m.failure, causes: [NO_IPV6_SOURCE, ...m.failure.causes], notes: ['toward IPv6 with no local address yet ("::"): most often no IPv6 source address, not exhausted ports'] };
+    return {
+      failure: m.failure,
+      causes: [NO_IPV6_SOURCE, ...m.failure.causes],
+      notes: ['toward IPv6 with no local address yet ("::"): most often no IPv6 source address, not exhausted ports'],
+    };
   }
   const notVip = NOT_A_SERVICE_VIP.find((v) => host.startsWith(v.prefix));
   if (notVip && m.failure.causes.some(isServiceRulesCause)) {
     const causes = m.failure.causes.filter((c) => !isServiceRulesCause(c));
     return {
       failure: m.failure,
-      causes: host.startsWith('127.') || host === '::1' || host === 'localhost' ? causes : [...causes, ...m.failure.causes.filter(isServiceRulesCause)],
+      causes:
+        host.startsWith('127.') || host === '::1' || host === 'localhost'
+          ? causes
+          : [...causes, ...m.failure.causes.filter(isServiceRulesCause)],
       notes: [`${host} is ${notVip.what}`],
     };
   }
@@ -156,8 +186,14 @@ function isServiceRulesCause(c: Cause): boolean {
 function explainedLine(line: number, text: string, original: LineMatch): ExplainedLine {
   const fit = inContext(text, original);
   // In context a signature's own note can be wrong ("the kernel had no port left" when it had no address).
-  const kept = fit.causes[0] === NO_IPV6_SOURCE ? original.notes.filter((n) => !/none left to give/.test(n)) : original.notes;
-  const m = { ...original, destination: safeDestination(original.destination), failure: fit.failure, notes: [...kept, ...fit.notes] };
+  const kept =
+    fit.causes[0] === NO_IPV6_SOURCE ? original.notes.filter((n) => !/none left to give/.test(n)) : original.notes;
+  const m = {
+    ...original,
+    destination: safeDestination(original.destination),
+    failure: fit.failure,
+    notes: [...kept, ...fit.notes],
+  };
   const dest = m.destination;
   const causes = fit.causes.map((c, i) => explainedCause(i + 1, c, dest));
   return {
@@ -166,7 +202,9 @@ function explainedLine(line: number, text: string, original: LineMatch): Explain
     signature: m.signature,
     tool: m.tool,
     syscall: m.syscall,
-    errno: m.errno ? { name: m.errno.name, number: m.errno.number, text: textOf(m.errno, m.errno.wording), wording: m.errno.wording } : undefined,
+    errno: m.errno
+      ? { name: m.errno.name, number: m.errno.number, text: textOf(m.errno, m.errno.wording), wording: m.errno.wording }
+      : undefined,
     failure: { id: m.failure.id, title: m.failure.title, meaning: m.failure.meaning },
     destination: dest,
     notes: m.notes,
@@ -202,8 +240,13 @@ function commandsFor(ruleIds: readonly string[], dest: LineMatch['destination'])
   const commands: string[] = [];
   if (node.length) commands.push(`sudo netdoctor node --rules ${node.join(',')}`);
   if (pcap.length) {
-    const filter = dest ? `(tcp${dest.port !== undefined ? ` port ${dest.port}` : ''} and host ${dest.host.replace(/^\[|\]$/g, '')}) or icmp or icmp6` : 'tcp or icmp or icmp6';
-    commands.push(`sudo timeout 60 tcpdump -i any -w ${CAPTURE_FILE} '${filter}'`, `netdoctor pcap ${CAPTURE_FILE} --rules ${pcap.join(',')}`);
+    const filter = dest
+      ? `(tcp${dest.port !== undefined ? ` port ${dest.port}` : ''} and host ${dest.host.replace(/^\[|\]$/g, '')}) or icmp or icmp6`
+      : 'tcp or icmp or icmp6';
+    commands.push(
+      `sudo timeout 60 tcpdump -i any -w ${CAPTURE_FILE} '${filter}'`,
+      `netdoctor pcap ${CAPTURE_FILE} --rules ${pcap.join(',')}`,
+    );
   }
   return commands;
 }

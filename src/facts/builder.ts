@@ -20,7 +20,14 @@ import { parseSysctls } from '../parsers/sysctl.js';
 import { ephemeralPorts, portBitmap } from './ephemeral.js';
 import { knownNodePorts } from './nodeports.js';
 import type { ArtefactSink, BundleInfo, ChunkWriter } from './sink.js';
-import { IPTABLES_SAVES, type CounterSamples, type IptablesSave, type NetnsFacts, type NetnsMeta, type NodeFacts } from './types.js';
+import {
+  IPTABLES_SAVES,
+  type CounterSamples,
+  type IptablesSave,
+  type NetnsFacts,
+  type NetnsMeta,
+  type NodeFacts,
+} from './types.js';
 
 interface BuilderOptions {
   target: NodeFacts['target'];
@@ -51,7 +58,18 @@ function looksComplete(s: Map<string, unknown>): boolean {
 export class FactsBuilder implements ArtefactSink {
   private readonly opts: BuilderOptions;
   private readonly netnsById = new Map<string, Pending>();
-  private readonly host: Pick<NodeFacts, 'kernelRelease' | 'osRelease' | 'iptablesVersion' | 'kubeProxy' | 'kubeProxyLog' | 'kernelLog' | 'cluster' | 'problems' | 'absent'> = { problems: new Map(), absent: new Map() };
+  private readonly host: Pick<
+    NodeFacts,
+    | 'kernelRelease'
+    | 'osRelease'
+    | 'iptablesVersion'
+    | 'kubeProxy'
+    | 'kubeProxyLog'
+    | 'kernelLog'
+    | 'cluster'
+    | 'problems'
+    | 'absent'
+  > = { problems: new Map(), absent: new Map() };
   private result: NodeFacts | undefined;
 
   constructor(opts: BuilderOptions) {
@@ -65,7 +83,16 @@ export class FactsBuilder implements ArtefactSink {
       return;
     }
     this.netnsById.set(meta.id, {
-      facts: { meta, ephemeral: ephemeralPorts(undefined), iptables: {}, ipvs: {}, first: {}, later: {}, problems: new Map(), absent: new Map() },
+      facts: {
+        meta,
+        ephemeral: ephemeralPorts(undefined),
+        iptables: {},
+        ipvs: {},
+        first: {},
+        later: {},
+        problems: new Map(),
+        absent: new Map(),
+      },
     });
   }
 
@@ -105,7 +132,12 @@ export class FactsBuilder implements ArtefactSink {
         const ruleset = parseIptablesSave(content, file);
         facts.iptables[file as IptablesSave] = ruleset;
         if (ruleset.unread) facts.problems.set(file, describeUnread(ruleset.unread));
-      } else if (file === 'proc/net/ip_vs' || file === 'ipvsadm-Ln' || file === 'later/proc/net/ip_vs' || file === 'later/ipvsadm-Ln') {
+      } else if (
+        file === 'proc/net/ip_vs' ||
+        file === 'ipvsadm-Ln' ||
+        file === 'later/proc/net/ip_vs' ||
+        file === 'later/ipvsadm-Ln'
+      ) {
         const table = parseIpvsTable(content, file);
         if (file.startsWith('later/')) facts.ipvs.later ??= table;
         else facts.ipvs.table ??= table;
@@ -135,13 +167,26 @@ export class FactsBuilder implements ArtefactSink {
   private socketText(pending: Pending, file: string, content: string, unread: UnreadLines): void {
     const scanner = this.scannerFor(pending).file(file);
     const listeners: SsListener[] = [];
-    parseSocketText(content, file, (s) => {
-      scanner.textSocket(s);
-      if (file === 'ss-tan' && s.state === ST_LISTEN) {
-        const local = s.family === 6 ? `[${s.localIp}]:${s.localPort}` : `${s.localIp}:${s.localPort}`;
-        listeners.push({ local, ip: s.localIp, port: s.localPort, acceptQueue: s.recvQ, backlog: s.sendQ, line: s.line, raw: s.raw });
-      }
-    }, unread);
+    parseSocketText(
+      content,
+      file,
+      (s) => {
+        scanner.textSocket(s);
+        if (file === 'ss-tan' && s.state === ST_LISTEN) {
+          const local = s.family === 6 ? `[${s.localIp}]:${s.localPort}` : `${s.localIp}:${s.localPort}`;
+          listeners.push({
+            local,
+            ip: s.localIp,
+            port: s.localPort,
+            acceptQueue: s.recvQ,
+            backlog: s.sendQ,
+            line: s.line,
+            raw: s.raw,
+          });
+        }
+      },
+      unread,
+    );
     pending.tcpSeen = true; // only now: a listing that was no socket table at all threw above and stays unread
     if (listeners.length > 0) pending.facts.ssListeners ??= listeners;
   }
@@ -149,7 +194,10 @@ export class FactsBuilder implements ArtefactSink {
   private scannerFor(pending: Pending): SocketTableScanner {
     pending.scanner ??= new SocketTableScanner({
       ephemeral: pending.facts.ephemeral.bitmap,
-      watched: portBitmap([this.opts.nodePorts.range, ...[...knownNodePorts(pending.facts).keys()].map((p) => ({ lo: p, hi: p }))]),
+      watched: portBitmap([
+        this.opts.nodePorts.range,
+        ...[...knownNodePorts(pending.facts).keys()].map((p) => ({ lo: p, hi: p })),
+      ]),
       byteOrder: this.opts.byteOrder,
     });
     return pending.scanner;
@@ -164,7 +212,15 @@ export class FactsBuilder implements ArtefactSink {
       const problems = pending.facts.problems;
       return {
         push: (chunk) => {
-          if (!broken) this.guard(problems, file, () => { scanner.push(chunk); }, () => (broken = true));
+          if (!broken)
+            this.guard(
+              problems,
+              file,
+              () => {
+                scanner.push(chunk);
+              },
+              () => (broken = true),
+            );
         },
         end: () => {
           if (!broken) this.guard(problems, file, () => (pending.facts.ipvs.conns ??= scanner.finish()));
@@ -174,7 +230,12 @@ export class FactsBuilder implements ArtefactSink {
     if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
       // Anything else streamed is small text: gather it and parse it whole.
       const chunks: Buffer[] = [];
-      return { push: (c) => chunks.push(Buffer.from(c)), end: () => { this.text(path, Buffer.concat(chunks).toString('utf8')); } };
+      return {
+        push: (c) => chunks.push(Buffer.from(c)),
+        end: () => {
+          this.text(path, Buffer.concat(chunks).toString('utf8'));
+        },
+      };
     }
     const { pending, file } = where;
     pending.tcpSeen ||= file === 'proc/net/tcp';
@@ -183,7 +244,14 @@ export class FactsBuilder implements ArtefactSink {
     return {
       push: (chunk) => {
         if (pending.socketsBroken) return;
-        this.guard(problems, file, () => { scanner.push(chunk); }, () => (pending.socketsBroken = true));
+        this.guard(
+          problems,
+          file,
+          () => {
+            scanner.push(chunk);
+          },
+          () => (pending.socketsBroken = true),
+        );
       },
       end: () => {},
     };
@@ -213,7 +281,12 @@ export class FactsBuilder implements ArtefactSink {
           const table = pending.scanner!.result();
           for (const u of table.unread ?? []) {
             const file = u.source.replace(/^\//, '');
-            f.problems.set(file, u.rejected ? `unreadable: not a socket table (line ${u.lines[0]?.line ?? 1}: ${u.lines[0]?.reason ?? ''})` : describeUnread(u));
+            f.problems.set(
+              file,
+              u.rejected
+                ? `unreadable: not a socket table (line ${u.lines[0]?.line ?? 1}: ${u.lines[0]?.reason ?? ''})`
+                : describeUnread(u),
+            );
           }
           // The IPv4 table (or the ss/netstat listing) unreadable: no socket facts, rather than too few.
           if (!(table.unread ?? []).some((u) => u.rejected && !u.source.endsWith('tcp6'))) f.sockets = table;
@@ -221,7 +294,9 @@ export class FactsBuilder implements ArtefactSink {
       }
       netns.push(f);
     }
-    netns.sort((a, b) => Number(b.meta.isHost ?? false) - Number(a.meta.isHost ?? false) || a.meta.id.localeCompare(b.meta.id));
+    netns.sort(
+      (a, b) => Number(b.meta.isHost ?? false) - Number(a.meta.isHost ?? false) || a.meta.id.localeCompare(b.meta.id),
+    );
     this.result = {
       target: this.opts.target,
       hostname: info.hostname,
@@ -248,11 +323,11 @@ export class FactsBuilder implements ArtefactSink {
     return this.result;
   }
 
-  private locate(path: string):
-    | { kind: 'host'; file: string }
-    | { kind: 'netns'; pending: Pending; file: string }
-    | undefined {
-    if (path.startsWith('host/') || path.startsWith('logs/') || path.startsWith('k8s/')) return { kind: 'host', file: path };
+  private locate(
+    path: string,
+  ): { kind: 'host'; file: string } | { kind: 'netns'; pending: Pending; file: string } | undefined {
+    if (path.startsWith('host/') || path.startsWith('logs/') || path.startsWith('k8s/'))
+      return { kind: 'host', file: path };
     const m = /^netns\/([^/]+)\/(.+)$/.exec(path);
     if (!m) return undefined;
     if (!this.netnsById.has(m[1])) this.netns({ id: m[1], isHost: m[1] === 'host' });
@@ -269,4 +344,3 @@ export class FactsBuilder implements ArtefactSink {
     }
   }
 }
-

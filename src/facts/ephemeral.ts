@@ -16,11 +16,21 @@ export const RESERVED_PORTS_KEY = 'net.ipv4.ip_local_reserved_ports';
 /** The ports connect() may pick in a netns, from its sysctls (kernel default when they were not collected). */
 export function ephemeralPorts(sysctls: Sysctls | undefined, source = 'sysctl.txt'): EphemeralPorts {
   const rangeEntry = sysctls?.get(PORT_RANGE_KEY);
-  const range = rangeEntry ? parseAt(() => parsePortRange(rangeEntry.value, source), source, rangeEntry.line) : KERNEL_DEFAULT_PORT_RANGE;
+  const range = rangeEntry
+    ? parseAt(() => parsePortRange(rangeEntry.value, source), source, rangeEntry.line)
+    : KERNEL_DEFAULT_PORT_RANGE;
   const reservedEntry = sysctls?.get(RESERVED_PORTS_KEY);
-  const reserved = reservedEntry ? parseAt(() => parsePortList(reservedEntry.value, source), source, reservedEntry.line) : [];
+  const reserved = reservedEntry
+    ? parseAt(() => parsePortList(reservedEntry.value, source), source, reservedEntry.line)
+    : [];
   const usableRanges = subtract(range, reserved);
-  return { range, reserved, usable: totalSize(usableRanges), bitmap: portBitmap(usableRanges), assumed: rangeEntry === undefined };
+  return {
+    range,
+    reserved,
+    usable: totalSize(usableRanges),
+    bitmap: portBitmap(usableRanges),
+    assumed: rangeEntry === undefined,
+  };
 }
 
 function parseAt<T>(f: () => T, source: string, line: number): T {

@@ -68,7 +68,10 @@ export interface TimestampSource {
    */
   clocks: number;
   backwards: number;
-  examples: { earlier: PacketRef & { tsval: number; port: number }; later: PacketRef & { tsval: number; port: number } }[];
+  examples: {
+    earlier: PacketRef & { tsval: number; port: number };
+    later: PacketRef & { tsval: number; port: number };
+  }[];
 }
 
 export interface CaptureFacts {
@@ -147,7 +150,10 @@ export class HandshakeTracker {
   };
   /** client endpoint + ISN → the attempt that SYN started, to recognise its DNAT-ed copy (bounded) */
   private readonly synByIsn = new Map<string, Attempt>();
-  private readonly tsSources = new Map<string, TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }>();
+  private readonly tsSources = new Map<
+    string,
+    TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }
+  >();
   private tuples = 0;
   private midstream = 0;
   private attempts = 0;
@@ -162,7 +168,10 @@ export class HandshakeTracker {
 
   add(p: DecodedPacket, ref: PacketRef): void {
     if (ref.timeUs === ref.timeUs) this.nowUs = ref.timeUs;
-    if (p.kind === 'icmp-unreachable') { this.icmp(p, ref); return; }
+    if (p.kind === 'icmp-unreachable') {
+      this.icmp(p, ref);
+      return;
+    }
     if (p.kind !== 'tcp') return;
     this.tcpPackets++;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
@@ -187,7 +196,10 @@ export class HandshakeTracker {
     const seenBefore = flow.lastSeen;
     flow.lastSeen = ref;
     const fromClient = fromKey === flow.client;
-    if (syn && fromClient) { this.syn(flow, p, ref, seenBefore); return; }
+    if (syn && fromClient) {
+      this.syn(flow, p, ref, seenBefore);
+      return;
+    }
     const a = flow.attempt;
     if (syn && a && !a.established) {
       a.simultaneousOpen = true; // the other end's SYN crossed ours
@@ -203,7 +215,13 @@ export class HandshakeTracker {
       }
       return;
     }
-    if (a && !a.established && !fromClient && (p.flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK && a.synAckCount === 0) {
+    if (
+      a &&
+      !a.established &&
+      !fromClient &&
+      (p.flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK &&
+      a.synAckCount === 0
+    ) {
       a.bareAck ??= ref;
       return;
     }
@@ -235,13 +253,23 @@ export class HandshakeTracker {
     }
     let previous: Attempt['previous'];
     if (a) {
-      if (a.established) previous = flow.closedAt ? { ...flow.closedAt, closed: true } : { ...seenBefore, closed: false };
+      if (a.established)
+        previous = flow.closedAt ? { ...flow.closedAt, closed: true } : { ...seenBefore, closed: false };
       this.finish(a);
     }
     flow.isn = p.seq;
     flow.clientFin = flow.serverFin = false;
     flow.closedAt = undefined;
-    flow.attempt = { client: flow.client, server: flow.server, firstSyn: ref, lastSyn: ref, synCount: 1, synAckCount: 0, established: false, previous };
+    flow.attempt = {
+      client: flow.client,
+      server: flow.server,
+      firstSyn: ref,
+      lastSyn: ref,
+      synCount: 1,
+      synAckCount: 0,
+      established: false,
+      previous,
+    };
     flow.midstreamPending = false;
     const isnKey = `${flow.client}|${p.seq}`;
     const original = this.synByIsn.get(isnKey);
@@ -264,13 +292,18 @@ export class HandshakeTracker {
   private timestamp(p: DecodedPacket, ref: PacketRef): void {
     if (p.tsval < 0) return;
     let s = this.tsSources.get(p.src);
-    if (!s) this.tsSources.set(p.src, (s = { address: p.src, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] }));
+    if (!s)
+      this.tsSources.set(
+        p.src,
+        (s = { address: p.src, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] }),
+      );
     s.syns++;
     const now = { ...ref, tsval: p.tsval, port: p.srcPort };
     if (!s.last || s.last.port !== p.srcPort) {
       s.connections++;
       const base = (p.tsval - Math.round(ref.timeUs / 1000)) | 0;
-      if (!s.bases.some((b) => Math.abs((base - b) | 0) <= CLOCK_SLACK_MS) && s.bases.length < MAX_CLOCKS) s.bases.push(base);
+      if (!s.bases.some((b) => Math.abs((base - b) | 0) <= CLOCK_SLACK_MS) && s.bases.length < MAX_CLOCKS)
+        s.bases.push(base);
       s.clocks = s.bases.length;
     }
     // serial-number arithmetic: TSval wraps at 2^32
@@ -283,7 +316,10 @@ export class HandshakeTracker {
 
   private icmp(p: DecodedPacket, ref: PacketRef): void {
     // Port 0: the quoted segment's port was not printed (tcpdump text): the latest open attempt between the hosts.
-    const flow = p.srcPort === 0 ? this.latestOpenAttempt(p.src, p.dst, p.dstPort) : this.flows.get(`${endpoint(p.src, p.srcPort)}>${endpoint(p.dst, p.dstPort)}`);
+    const flow =
+      p.srcPort === 0
+        ? this.latestOpenAttempt(p.src, p.dst, p.dstPort)
+        : this.flows.get(`${endpoint(p.src, p.srcPort)}>${endpoint(p.dst, p.dstPort)}`);
     const a = flow?.attempt;
     if (a && !a.established && !a.icmp) a.icmp = { ...ref, type: p.icmpType, code: p.icmpCode, from: p.icmpFrom };
   }
@@ -303,14 +339,17 @@ export class HandshakeTracker {
 
   private finish(a: Attempt): void {
     // A challenge ACK is reported as such (with the old connection when the capture holds it), not twice.
-    if (!a.bareAck && a.previous && (!a.previous.closed || a.firstSyn.timeUs - a.previous.timeUs < TIME_WAIT_US)) this.group('reusedTuples', a.server, a);
+    if (!a.bareAck && a.previous && (!a.previous.closed || a.firstSyn.timeUs - a.previous.timeUs < TIME_WAIT_US))
+      this.group('reusedTuples', a.server, a);
     if (a.established) {
       this.established++;
-      if (a.secondSyn && a.firstSynAck && a.firstSynAck.timeUs >= a.secondSyn.timeUs) this.group('retransmittedThenEstablished', a.server, a);
+      if (a.secondSyn && a.firstSynAck && a.firstSynAck.timeUs >= a.secondSyn.timeUs)
+        this.group('retransmittedThenEstablished', a.server, a);
     } else if (a.simultaneousOpen) this.established++;
     // the original of a DNAT-ed SYN: its story is told by the translated copy
     else if (a.translatedTo) return;
-    else if (a.translatedFrom && a.synAckCount > 0 && a.clientReset) this.group('replyNotTranslated', a.translatedFrom, a);
+    else if (a.translatedFrom && a.synAckCount > 0 && a.clientReset)
+      this.group('replyNotTranslated', a.translatedFrom, a);
     else if (a.bareAck) this.group('answeredWithAck', a.server, a);
     else if (a.icmp) this.group('icmpUnreachable', `${a.server} icmp ${a.icmp.type}/${a.icmp.code}`, a);
     else if (a.reset) this.refused++;
@@ -338,13 +377,19 @@ export class HandshakeTracker {
     }
   }
 
-  facts(base: Pick<CaptureFacts, 'source' | 'format' | 'linkTypes' | 'interfaces' | 'packets' | 'firstUs' | 'lastUs' | 'truncatedBytes'>): CaptureFacts {
+  facts(
+    base: Pick<
+      CaptureFacts,
+      'source' | 'format' | 'linkTypes' | 'interfaces' | 'packets' | 'firstUs' | 'lastUs' | 'truncatedBytes'
+    >,
+  ): CaptureFacts {
     for (const flow of this.flows.values()) {
       if (flow.midstreamPending) this.midstream++;
       if (flow.attempt) this.finish(flow.attempt);
     }
     this.flows.clear();
-    const sorted = (m: Map<string, AttemptGroup>) => [...m.values()].sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
+    const sorted = (m: Map<string, AttemptGroup>) =>
+      [...m.values()].sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
     return {
       ...base,
       tcpPackets: this.tcpPackets,
@@ -361,7 +406,9 @@ export class HandshakeTracker {
       answeredWithAck: sorted(this.groups.answeredWithAck),
       replyNotTranslated: sorted(this.groups.replyNotTranslated),
       untrackedPackets: this.untrackedPackets,
-      timestampSources: [...this.tsSources.values()].map(({ last: _last, bases: _bases, ...s }) => s).sort((x, y) => y.backwards - x.backwards || x.address.localeCompare(y.address)),
+      timestampSources: [...this.tsSources.values()]
+        .map(({ last: _last, bases: _bases, ...s }) => s)
+        .sort((x, y) => y.backwards - x.backwards || x.address.localeCompare(y.address)),
     };
   }
 }

@@ -74,10 +74,22 @@ export const PROC_SYS_DIR = 'proc/sys';
 export const STREAMED_FILES = ['proc/net/tcp', 'proc/net/tcp6', 'proc/net/ip_vs_conn', 'ipvsadm-Lnc'] as const;
 
 /** Counter files sampled a second time, under later/. */
-export const COUNTER_FILES = ['proc/net/netstat', 'proc/net/snmp', 'proc/net/sockstat', 'proc/net/stat/nf_conntrack'] as const;
+export const COUNTER_FILES = [
+  'proc/net/netstat',
+  'proc/net/snmp',
+  'proc/net/sockstat',
+  'proc/net/stat/nf_conntrack',
+] as const;
 
 /** Files of the second sample, under later/: the counters, and the IPVS table (how long real servers linger). */
 export const LATER_FILES = [...COUNTER_FILES, 'proc/net/ip_vs', 'ipvsadm-Ln'] as const;
 
 /** Node-level artefacts, outside any netns. */
-export const HOST_FILES = ['host/kernel-release', 'host/os-release', 'host/iptables-version', 'host/kube-proxy', 'logs/kube-proxy.log', 'logs/kernel.log'] as const;
+export const HOST_FILES = [
+  'host/kernel-release',
+  'host/os-release',
+  'host/iptables-version',
+  'host/kube-proxy',
+  'logs/kube-proxy.log',
+  'logs/kernel.log',
+] as const;

@@ -46,7 +46,12 @@ export interface CounterSamples {
 }
 
 /** The four iptables-save flavours collected per namespace; each sees only its own backend's rules. */
-export const IPTABLES_SAVES = ['iptables-legacy-save', 'iptables-nft-save', 'ip6tables-legacy-save', 'ip6tables-nft-save'] as const;
+export const IPTABLES_SAVES = [
+  'iptables-legacy-save',
+  'iptables-nft-save',
+  'ip6tables-legacy-save',
+  'ip6tables-nft-save',
+] as const;
 export type IptablesSave = (typeof IPTABLES_SAVES)[number];
 
 export interface NetnsFacts {

@@ -67,7 +67,10 @@ export function workloadOf(object: YamlView): Workload | undefined {
   const list = containerListOf(object);
   if (list) return list;
   const declared = object.get('kind').text();
-  const path = declared !== undefined && declared in POD_TEMPLATE_PATH ? POD_TEMPLATE_PATH[declared] : fragmentTemplatePath(object);
+  const path =
+    declared !== undefined && declared in POD_TEMPLATE_PATH
+      ? POD_TEMPLATE_PATH[declared]
+      : fragmentTemplatePath(object);
   if (!path) return undefined;
   const kind = declared ?? 'patch';
   const template = object.path(...path);
@@ -77,8 +80,14 @@ export function workloadOf(object: YamlView): Workload | undefined {
   const hostNetwork = spec.get('hostNetwork');
   const hostPID = spec.get('hostPID').bool();
   const containers = [
-    ...spec.get('initContainers').items().map((c) => containerOf(c, true)),
-    ...spec.get('containers').items().map((c) => containerOf(c, false)),
+    ...spec
+      .get('initContainers')
+      .items()
+      .map((c) => containerOf(c, true)),
+    ...spec
+      .get('containers')
+      .items()
+      .map((c) => containerOf(c, false)),
   ];
   return {
     file: object.file,
@@ -94,7 +103,14 @@ export function workloadOf(object: YamlView): Workload | undefined {
       .items()
       .flatMap((s) => {
         const name = s.get('name').text();
-        return name ? [{ value: { name: canonicalSysctl(name), value: s.get('value').text() ?? '' }, position: s.get('name').position() }] : [];
+        return name
+          ? [
+              {
+                value: { name: canonicalSysctl(name), value: s.get('value').text() ?? '' },
+                position: s.get('name').position(),
+              },
+            ]
+          : [];
       }),
     containers,
     ignore: ignoreOf(meta) ?? ignoreOf(template.get('metadata')),
@@ -107,7 +123,8 @@ export function workloadOf(object: YamlView): Workload | undefined {
  */
 function containerListOf(object: YamlView): Workload | undefined {
   const items = object.items();
-  const isContainer = (c: YamlView) => c.get('name').exists && (c.get('image').exists || c.get('command').exists || c.get('args').exists);
+  const isContainer = (c: YamlView) =>
+    c.get('name').exists && (c.get('image').exists || c.get('command').exists || c.get('args').exists);
   if (items.length === 0 || !items.every(isContainer)) return undefined;
   return {
     file: object.file,
@@ -139,7 +156,10 @@ function ignoreOf(meta: YamlView): Workload['ignore'] {
   const text = value.text();
   if (text === undefined) return undefined;
   return {
-    rules: text.split(',').map((s) => s.trim()).filter(Boolean),
+    rules: text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     reason: annotations.get(IGNORE_REASON_ANNOTATION).text(),
     position: value.position(),
   };

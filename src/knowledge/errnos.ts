@@ -22,21 +22,73 @@ export interface Errno {
 /** Which C library (or runtime) wording a text is; "musl-or-bsd" where Alpine and macOS word it alike. */
 export type Wording = 'glibc' | 'musl' | 'go' | 'bsd' | 'musl-or-bsd';
 
-export type ErrnoName = 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'ENETUNREACH' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECONNREFUSED' | 'EHOSTUNREACH';
+export type ErrnoName =
+  'EADDRINUSE' | 'EADDRNOTAVAIL' | 'ENETUNREACH' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECONNREFUSED' | 'EHOSTUNREACH';
 
 export const ERRNOS: readonly Errno[] = [
-  { name: 'EADDRINUSE', number: 98, glibc: 'Address already in use', musl: 'Address in use', go: 'address already in use', bsd: 'Address already in use' },
-  { name: 'EADDRNOTAVAIL', number: 99, glibc: 'Cannot assign requested address', musl: 'Address not available', go: 'cannot assign requested address', bsd: "Can't assign requested address" },
-  { name: 'ENETUNREACH', number: 101, glibc: 'Network is unreachable', musl: 'Network unreachable', go: 'network is unreachable', bsd: 'Network is unreachable' },
-  { name: 'ECONNRESET', number: 104, glibc: 'Connection reset by peer', musl: 'Connection reset by peer', go: 'connection reset by peer', bsd: 'Connection reset by peer' },
-  { name: 'ETIMEDOUT', number: 110, glibc: 'Connection timed out', musl: 'Operation timed out', go: 'connection timed out', bsd: 'Operation timed out' },
-  { name: 'ECONNREFUSED', number: 111, glibc: 'Connection refused', musl: 'Connection refused', go: 'connection refused', bsd: 'Connection refused' },
-  { name: 'EHOSTUNREACH', number: 113, glibc: 'No route to host', musl: 'Host is unreachable', go: 'no route to host', bsd: 'No route to host' },
+  {
+    name: 'EADDRINUSE',
+    number: 98,
+    glibc: 'Address already in use',
+    musl: 'Address in use',
+    go: 'address already in use',
+    bsd: 'Address already in use',
+  },
+  {
+    name: 'EADDRNOTAVAIL',
+    number: 99,
+    glibc: 'Cannot assign requested address',
+    musl: 'Address not available',
+    go: 'cannot assign requested address',
+    bsd: "Can't assign requested address",
+  },
+  {
+    name: 'ENETUNREACH',
+    number: 101,
+    glibc: 'Network is unreachable',
+    musl: 'Network unreachable',
+    go: 'network is unreachable',
+    bsd: 'Network is unreachable',
+  },
+  {
+    name: 'ECONNRESET',
+    number: 104,
+    glibc: 'Connection reset by peer',
+    musl: 'Connection reset by peer',
+    go: 'connection reset by peer',
+    bsd: 'Connection reset by peer',
+  },
+  {
+    name: 'ETIMEDOUT',
+    number: 110,
+    glibc: 'Connection timed out',
+    musl: 'Operation timed out',
+    go: 'connection timed out',
+    bsd: 'Operation timed out',
+  },
+  {
+    name: 'ECONNREFUSED',
+    number: 111,
+    glibc: 'Connection refused',
+    musl: 'Connection refused',
+    go: 'connection refused',
+    bsd: 'Connection refused',
+  },
+  {
+    name: 'EHOSTUNREACH',
+    number: 113,
+    glibc: 'No route to host',
+    musl: 'Host is unreachable',
+    go: 'no route to host',
+    bsd: 'No route to host',
+  },
 ];
 
 const BY_NAME = new Map(ERRNOS.map((e) => [e.name, e]));
 const BY_NUMBER = new Map(ERRNOS.map((e) => [e.number, e]));
-const BY_TEXT = new Map(ERRNOS.flatMap((e) => [e.glibc, e.musl, e.go, e.bsd].map((t) => [t.toLowerCase(), e] as const)));
+const BY_TEXT = new Map(
+  ERRNOS.flatMap((e) => [e.glibc, e.musl, e.go, e.bsd].map((t) => [t.toLowerCase(), e] as const)),
+);
 
 export const errnoByName = (name: string): Errno | undefined => BY_NAME.get(name as ErrnoName);
 export const errnoByNumber = (n: number): Errno | undefined => BY_NUMBER.get(n);
@@ -62,4 +114,6 @@ export function textOf(errno: Errno, wording: Wording | undefined): string {
 }
 
 /** All the texts as printed, longest first, for one alternation that finds any of them inside a line. */
-export const ERRNO_TEXTS: readonly string[] = [...new Set(ERRNOS.flatMap((e) => [e.glibc, e.musl, e.go, e.bsd]))].sort((a, b) => b.length - a.length);
+export const ERRNO_TEXTS: readonly string[] = [...new Set(ERRNOS.flatMap((e) => [e.glibc, e.musl, e.go, e.bsd]))].sort(
+  (a, b) => b.length - a.length,
+);

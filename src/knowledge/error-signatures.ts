@@ -44,21 +44,45 @@ const NODE = 'Node.js lib/internal/errors.js (exceptionWithHostPort) and lib/net
 const always = (id: FailureId) => () => id;
 
 /** curl's exit codes (libcurl-errors): 6 COULDNT_RESOLVE_HOST, 7 COULDNT_CONNECT, 28 OPERATION_TIMEDOUT, 35 SSL_CONNECT_ERROR, 52 GOT_NOTHING, 56 RECV_ERROR */
-const CURL_EXIT: Record<string, FailureId> = { '6': 'dns-failed', '7': 'connect-failed', '28': 'request-timeout', '35': 'tls-handshake', '52': 'empty-reply', '56': 'connection-reset' };
+const CURL_EXIT: Record<string, FailureId> = {
+  '6': 'dns-failed',
+  '7': 'connect-failed',
+  '28': 'request-timeout',
+  '35': 'tls-handshake',
+  '52': 'empty-reply',
+  '56': 'connection-reset',
+};
 
 /** curl 7.88+ hides the errno, but how long connect() took still tells the likely ones apart. */
 function curlTiming(ms: number): string | undefined {
   if (!Number.isFinite(ms)) return undefined;
-  if (ms <= 1) return `after ${ms} ms: connect() failed at once, so this host decided it (EADDRNOTAVAIL, ENETUNREACH) or a near peer refused (ECONNREFUSED).`;
-  if (ms >= 2500 && ms <= 3600) return `after ${ms} ms: about the 3 s a failed neighbour (ARP) lookup takes, so most likely EHOSTUNREACH: nobody on the link has the destination IP (a deleted pod).`;
-  if (ms >= 60_000) return `after ${ms} ms: the kernel ran out of SYN retries (ETIMEDOUT; 127 s with the default tcp_syn_retries=6): the SYN or its reply was lost.`;
+  if (ms <= 1)
+    return `after ${ms} ms: connect() failed at once, so this host decided it (EADDRNOTAVAIL, ENETUNREACH) or a near peer refused (ECONNREFUSED).`;
+  if (ms >= 2500 && ms <= 3600)
+    return `after ${ms} ms: about the 3 s a failed neighbour (ARP) lookup takes, so most likely EHOSTUNREACH: nobody on the link has the destination IP (a deleted pod).`;
+  if (ms >= 60_000)
+    return `after ${ms} ms: the kernel ran out of SYN retries (ETIMEDOUT; 127 s with the default tcp_syn_retries=6): the SYN or its reply was lost.`;
   return undefined;
 }
 const readFailure = (_g: Record<string, string | undefined>, errno?: Errno): FailureId | undefined =>
   errno?.name === 'ETIMEDOUT' ? 'response-timeout' : errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined;
 
 /** The programs the catalogue knows, for help and for "not recognised" (a test checks each is in a signature). */
-export const CATALOGUE_COVERS = ['curl', 'wget', 'busybox', 'nc', 'Go', 'kubelet', 'kubectl', 'Node.js', 'Python', 'Java', 'nginx', 'Envoy', 'CoreDNS'] as const;
+export const CATALOGUE_COVERS = [
+  'curl',
+  'wget',
+  'busybox',
+  'nc',
+  'Go',
+  'kubelet',
+  'kubectl',
+  'Node.js',
+  'Python',
+  'Java',
+  'nginx',
+  'Envoy',
+  'CoreDNS',
+] as const;
 
 export const SIGNATURES: readonly Signature[] = [
   // kubelet wraps the Go client's error; the wrapped message is explained by the Go signatures below
@@ -66,24 +90,30 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'kubelet-probe-event',
     tool: 'kubelet probe (event)',
     pattern: /\b(?<probe>Liveness|Readiness|Startup) probe failed: (?<inner>.+)$/,
-    note: () => "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
-    example: 'Liveness probe failed: Get "http://10.78.0.2:8081/": dial tcp 10.78.0.2:8081: connect: connection refused',
+    note: () =>
+      "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
+    example:
+      'Liveness probe failed: Get "http://10.78.0.2:8081/": dial tcp 10.78.0.2:8081: connect: connection refused',
     source: `${FIXTURE}econnrefused/kubelet-probe.txt; ${KUBELET_PROBER}`,
   },
   {
     id: 'kubelet-probe-log-klog',
     tool: 'kubelet probe (log)',
     pattern: /prober\.go:\d+\] (?<probe>\w+) probe for "[^"]*" failed \(failure\): (?<inner>.*)$/,
-    note: () => "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
-    example: 'I0717 20:31:39.569363   23774 prober.go:106] Readiness probe for "web-1_default(92d6):web" failed (failure): Get http://11.11.75.4:8080/health: dial tcp 11.11.75.4:8080: getsockopt: connection refused',
+    note: () =>
+      "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
+    example:
+      'I0717 20:31:39.569363   23774 prober.go:106] Readiness probe for "web-1_default(92d6):web" failed (failure): Get http://11.11.75.4:8080/health: dial tcp 11.11.75.4:8080: getsockopt: connection refused',
     source: 'kubernetes/kubernetes#62594 (kubelet before structured logging)',
   },
   {
     id: 'kubelet-probe-log',
     tool: 'kubelet probe (log)',
     pattern: /"Probe failed" probeType="(?<probe>\w+)".*?\boutput="(?<inner>(?:[^"\\]|\\.)*)"/,
-    note: () => "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
-    example: 'I1121 02:02:42.123456    1234 prober.go:107] "Probe failed" probeType="Liveness" pod="default/web-0" podUID="5f0b" containerName="web" probeResult="failure" output="Get \\"http://10.244.1.7:8080/healthz\\": dial tcp 10.244.1.7:8080: connect: connection refused"',
+    note: () =>
+      "kubelet probes connect from the node's own network namespace, with the node's ephemeral port range: a range that overlaps NodePorts breaks probes first (failure #2 of docs/failures.md).",
+    example:
+      'I1121 02:02:42.123456    1234 prober.go:107] "Probe failed" probeType="Liveness" pod="default/web-0" podUID="5f0b" containerName="web" probeResult="failure" output="Get \\"http://10.244.1.7:8080/healthz\\": dial tcp 10.244.1.7:8080: connect: connection refused"',
     source: KUBELET_PROBER,
   },
 
@@ -107,10 +137,17 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'go-dns',
     tool: 'Go resolver',
-    pattern: /\blookup (?<name>\S+?)(?: on (?<server>\S+))?: (?<detail>no such host|server misbehaving|i\/o timeout|read udp .*|dial udp .*)/,
-    failure: (g) => (g.detail === 'no such host' ? 'dns-no-such-name' : g.detail === 'server misbehaving' ? 'dns-failed' : 'dns-unreachable'),
+    pattern:
+      /\blookup (?<name>\S+?)(?: on (?<server>\S+))?: (?<detail>no such host|server misbehaving|i\/o timeout|read udp .*|dial udp .*)/,
+    failure: (g) =>
+      g.detail === 'no such host'
+        ? 'dns-no-such-name'
+        : g.detail === 'server misbehaving'
+          ? 'dns-failed'
+          : 'dns-unreachable',
     syscall: 'DNS query (Go resolver)',
-    example: 'Get "http://nosuch.invalid/": dial tcp: lookup nosuch.invalid on 10.78.0.2:53: read udp 10.78.0.1:56209->10.78.0.2:53: read: connection refused',
+    example:
+      'Get "http://nosuch.invalid/": dial tcp: lookup nosuch.invalid on 10.78.0.2:53: read udp 10.78.0.1:56209->10.78.0.2:53: read: connection refused',
     source: `${FIXTURE}dns/go-http.txt; Go src/net/dnsclient_unix.go`,
   },
   {
@@ -134,7 +171,8 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'go-client-timeout',
     tool: 'Go net/http',
-    pattern: /\b(?:context deadline exceeded|request canceled while waiting for connection|net\/http: request canceled)(?: \(Client\.Timeout exceeded while (?<phase>awaiting headers|reading body)\))?/,
+    pattern:
+      /\b(?:context deadline exceeded|request canceled while waiting for connection|net\/http: request canceled)(?: \(Client\.Timeout exceeded while (?<phase>awaiting headers|reading body)\))?/,
     failure: (g) => (g.phase === 'reading body' ? 'response-timeout' : 'request-timeout'),
     example: 'Get "http://10.78.0.2:8083/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
     source: `${FIXTURE}timeout/go-http.txt; ${GO_NET}`,
@@ -161,14 +199,17 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'curl-verbose-connect',
     tool: 'curl -v',
-    pattern: rx(String.raw`^\*?\s*(?:Immediate )?connect to (?<host>\S+) port (?<port>\d+)(?: from \S+ port \d+)? failed: ${ERR}`),
+    pattern: rx(
+      String.raw`^\*?\s*(?:Immediate )?connect to (?<host>\S+) port (?<port>\d+)(?: from \S+ port \d+)? failed: ${ERR}`,
+    ),
     example: '* connect to 10.78.0.2 port 8081 failed: Connection refused',
     source: `${FIXTURE}econnrefused/curl-verbose.txt; ${CURL_ERRORS}`,
   },
   {
     id: 'curl-28-connect',
     tool: 'curl ≥ 7.73',
-    pattern: /\(28\) Failed to connect to (?<host>\S+) port (?<port>\d+) after (?<ms>\d+) ms: (?<why>Timeout was reached|Connection timed out|Could(?:n't| not) connect to server)/,
+    pattern:
+      /\(28\) Failed to connect to (?<host>\S+) port (?<port>\d+) after (?<ms>\d+) ms: (?<why>Timeout was reached|Connection timed out|Could(?:n't| not) connect to server)/,
     // the kernel's own ETIMEDOUT is "Couldn't connect"; curl's --connect-timeout is "Timeout was reached"
     failure: (g) => (g.why === 'Timeout was reached' ? 'connect-timeout' : 'connect-etimedout'),
     example: 'curl: (28) Failed to connect to 10.78.0.2 port 8083 after 3000 ms: Timeout was reached',
@@ -178,7 +219,8 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'curl-28-old',
     tool: 'curl < 7.73',
     pattern: /\(28\) (?<what>Connection|Operation|Resolving) timed out after (?<ms>\d+) milliseconds/,
-    failure: (g) => (g.what === 'Connection' ? 'connect-timeout' : g.what === 'Resolving' ? 'dns-unreachable' : 'request-timeout'),
+    failure: (g) =>
+      g.what === 'Connection' ? 'connect-timeout' : g.what === 'Resolving' ? 'dns-unreachable' : 'request-timeout',
     example: 'curl: (28) Connection timed out after 3001 milliseconds',
     source: CURL_ERRORS,
   },
@@ -186,17 +228,20 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'curl-7-errno',
     tool: 'curl < 7.88',
     // 7.29 (CentOS 7) "Failed connect to H:P; E", 7.5x-7.7x "Failed to connect to H port P: E", then "after N ms: E"
-    pattern: rx(String.raw`\bFailed (?:to )?connect(?: to)? (?<host>[\w.:\[\]-]+?)(?: port |:)(?<port>\d+)(?: after (?<ms>\d+) ms)?[:;] ${ERR}`),
+    pattern: rx(
+      String.raw`\bFailed (?:to )?connect(?: to)? (?<host>[\w.:\[\]-]+?)(?: port |:)(?<port>\d+)(?: after (?<ms>\d+) ms)?[:;] ${ERR}`,
+    ),
     example: 'curl: (7) Failed to connect to 10.0.0.1 port 80 after 1 ms: Connection refused',
     source: CURL_ERRORS,
   },
   {
     id: 'curl-7-generic',
     tool: 'curl ≥ 7.88',
-    pattern: /\bFailed to connect to (?<host>\S+) port (?<port>\d+)(?: after (?<ms>\d+) ms)?: Could(?:n't| not) connect to server/,
+    pattern:
+      /\bFailed to connect to (?<host>\S+) port (?<port>\d+)(?: after (?<ms>\d+) ms)?: Could(?:n't| not) connect to server/,
     failure: always('connect-failed'),
     note: (g) => curlTiming(Number(g.ms)),
-    example: 'curl: (7) Failed to connect to 10.78.0.2 port 8080 after 0 ms: Couldn\'t connect to server',
+    example: "curl: (7) Failed to connect to 10.78.0.2 port 8080 after 0 ms: Couldn't connect to server",
     source: `${FIXTURE}eaddrnotavail/curl.txt; ${CURL_ERRORS}`,
   },
   {
@@ -211,7 +256,9 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'curl-56',
     tool: 'curl',
-    pattern: rx(String.raw`\(56\) (?:Recv failure|Send failure|OpenSSL SSL_read|Failure when receiving data from the peer)(?:.*?${ERR})?`),
+    pattern: rx(
+      String.raw`\(56\) (?:Recv failure|Send failure|OpenSSL SSL_read|Failure when receiving data from the peer)(?:.*?${ERR})?`,
+    ),
     failure: (g, errno) => readFailure(g, errno) ?? 'connection-reset',
     syscall: 'recv()',
     example: 'curl: (56) Recv failure: Connection reset by peer',
@@ -273,7 +320,8 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'wget-resolve',
     tool: 'GNU wget',
-    pattern: /\bResolving \S+(?: \([^)]*\))?\.\.\. failed: (?<detail>Temporary failure in name resolution|Name or service not known|No address associated with hostname)\./,
+    pattern:
+      /\bResolving \S+(?: \([^)]*\))?\.\.\. failed: (?<detail>Temporary failure in name resolution|Name or service not known|No address associated with hostname)\./,
     failure: (g) => (g.detail === 'Temporary failure in name resolution' ? 'dns-unreachable' : 'dns-no-such-name'),
     syscall: 'getaddrinfo()',
     example: 'Resolving nosuch.invalid (nosuch.invalid)... failed: Temporary failure in name resolution.',
@@ -292,17 +340,26 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'envoy-connect-errno',
     tool: 'Envoy (Istio)',
-    pattern: /upstream connect error or disconnect\/reset before headers\. (?:retried and the latest )?reset reason: connection failure, transport failure reason: delayed connect error: (?<errno>\d+)/,
-    note: () => 'Envoy answered 503 for the upstream: its connect() to the pod failed with this errno (the sidecar connects from inside the pod\'s network namespace).',
-    example: 'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection failure, transport failure reason: delayed connect error: 113',
-    source: 'istio/istio#46431 (113, firewalld), istio/istio#48267 (111); envoy source/common/network/connection_impl.cc',
+    pattern:
+      /upstream connect error or disconnect\/reset before headers\. (?:retried and the latest )?reset reason: connection failure, transport failure reason: delayed connect error: (?<errno>\d+)/,
+    note: () =>
+      "Envoy answered 503 for the upstream: its connect() to the pod failed with this errno (the sidecar connects from inside the pod's network namespace).",
+    example:
+      'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection failure, transport failure reason: delayed connect error: 113',
+    source:
+      'istio/istio#46431 (113, firewalld), istio/istio#48267 (111); envoy source/common/network/connection_impl.cc',
   },
   {
     id: 'envoy-reset',
     tool: 'Envoy (Istio)',
-    pattern: /upstream connect error or disconnect\/reset before headers(?:\. (?:retried and the latest )?reset reason: (?<reason>connection termination|remote reset|local reset|remote connection failure|connection failure|overflow))?/,
-    failure: (g) => (g.reason === 'connection termination' || g.reason === 'remote reset' || g.reason === 'local reset' ? 'connection-reset' : 'connect-failed'),
-    note: (g) => `Envoy answered 503: ${g.reason === 'overflow' ? 'its circuit breaker for this upstream was full' : g.reason ? `reset reason "${g.reason}"` : 'it could not reach the upstream'}; the errno is in Envoy's access log (%UPSTREAM_TRANSPORT_FAILURE_REASON%).`,
+    pattern:
+      /upstream connect error or disconnect\/reset before headers(?:\. (?:retried and the latest )?reset reason: (?<reason>connection termination|remote reset|local reset|remote connection failure|connection failure|overflow))?/,
+    failure: (g) =>
+      g.reason === 'connection termination' || g.reason === 'remote reset' || g.reason === 'local reset'
+        ? 'connection-reset'
+        : 'connect-failed',
+    note: (g) =>
+      `Envoy answered 503: ${g.reason === 'overflow' ? 'its circuit breaker for this upstream was full' : g.reason ? `reset reason "${g.reason}"` : 'it could not reach the upstream'}; the errno is in Envoy's access log (%UPSTREAM_TRANSPORT_FAILURE_REASON%).`,
     example: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
     source: 'istio/istio#47052, envoyproxy/envoy#4567; envoy source/common/router/router.cc',
   },
@@ -312,7 +369,10 @@ export const SIGNATURES: readonly Signature[] = [
     tool: 'kubectl',
     pattern: /The connection to the server (?<host>[^\s:]+|\[[^\]]+\]):(?<port>\d+) was refused/,
     failure: always('connect-econnrefused'),
-    note: (g) => (g.host === 'localhost' && g.port === '8080' ? 'localhost:8080 is kubectl\'s default when no kubeconfig is found: set KUBECONFIG or --kubeconfig.' : undefined),
+    note: (g) =>
+      g.host === 'localhost' && g.port === '8080'
+        ? "localhost:8080 is kubectl's default when no kubeconfig is found: set KUBECONFIG or --kubeconfig."
+        : undefined,
     example: 'The connection to the server localhost:8080 was refused - did you specify the right host or port?',
     source: 'kubectl staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go (checkErr)',
   },
@@ -320,11 +380,14 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'coredns-upstream-timeout',
     tool: 'CoreDNS',
-    pattern: /\[ERROR\] (?:plugin\/errors: )?\d+ \S+ \w+: (?:unreachable backend: )?read udp [\d.:[\]a-f]+->(?<host>[\d.]+|\[[0-9a-f:]+\]):(?<port>\d+): i\/o timeout/,
+    pattern:
+      /\[ERROR\] (?:plugin\/errors: )?\d+ \S+ \w+: (?:unreachable backend: )?read udp [\d.:[\]a-f]+->(?<host>[\d.]+|\[[0-9a-f:]+\]):(?<port>\d+): i\/o timeout/,
     failure: always('dns-unreachable'),
-    note: () => 'CoreDNS forwarded the query and its upstream did not answer in time (HINFO names are its loop check at start-up).',
+    note: () =>
+      'CoreDNS forwarded the query and its upstream did not answer in time (HINFO names are its loop check at start-up).',
     example: '[ERROR] plugin/errors: 2 example.com. A: read udp 10.244.0.5:45678->8.8.8.8:53: i/o timeout',
-    source: 'kubernetes/kubernetes#86762, coredns/coredns#5179 and #4211; CoreDNS 1.1 "unreachable backend:" wording from coredns/coredns#2287',
+    source:
+      'kubernetes/kubernetes#86762, coredns/coredns#5179 and #4211; CoreDNS 1.1 "unreachable backend:" wording from coredns/coredns#2287',
   },
 
   // busybox (Debian's links glibc, Alpine's musl: the errno text tells which)
@@ -365,7 +428,8 @@ export const SIGNATURES: readonly Signature[] = [
     pattern: /^(?:wget|nc|ping|telnet|nslookup): bad address '(?<host>[^']+)'/,
     failure: always('dns-failed'),
     example: "wget: bad address 'google.com'",
-    source: "k3s-io/k3s#5349 and dotnet/dotnet-docker#2509 (busybox on Alpine, any getaddrinfo failure); busybox libbb/xconnect.c",
+    source:
+      'k3s-io/k3s#5349 and dotnet/dotnet-docker#2509 (busybox on Alpine, any getaddrinfo failure); busybox libbb/xconnect.c',
   },
   {
     id: 'busybox-wget-status',
@@ -380,7 +444,9 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'openbsd-nc-connect',
     tool: 'OpenBSD nc',
-    pattern: rx(String.raw`\bnc(?:\.openbsd)?: connect to (?<host>\S+) port (?<port>\d+) \((?:tcp|udp)\) failed: ${ERR}`),
+    pattern: rx(
+      String.raw`\bnc(?:\.openbsd)?: connect to (?<host>\S+) port (?<port>\d+) \((?:tcp|udp)\) failed: ${ERR}`,
+    ),
     example: 'nc: connect to 127.0.0.1 port 8080 (tcp) failed: Cannot assign requested address',
     source: `${FIXTURE}eaddrnotavail/openbsd-nc.txt; FACTS.md §1; netcat-openbsd netcat.c`,
   },
@@ -405,8 +471,12 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'node-connect',
     tool: 'Node.js',
-    pattern: /\bconnect (?<code>E[A-Z]+) (?<host>\[?[0-9a-fA-F:.]+\]?|[\w.-]+):(?<port>\d+)(?: - Local \((?<local>[^)]*)\))?/,
-    note: (g, errno) => (errno?.name === 'EADDRNOTAVAIL' && g.local?.endsWith(':0') ? `"Local (${g.local})": the socket never got a local port; the kernel had none left to give.` : undefined),
+    pattern:
+      /\bconnect (?<code>E[A-Z]+) (?<host>\[?[0-9a-fA-F:.]+\]?|[\w.-]+):(?<port>\d+)(?: - Local \((?<local>[^)]*)\))?/,
+    note: (g, errno) =>
+      errno?.name === 'EADDRNOTAVAIL' && g.local?.endsWith(':0')
+        ? `"Local (${g.local})": the socket never got a local port; the kernel had none left to give.`
+        : undefined,
     example: 'Error: connect EADDRNOTAVAIL 10.78.0.2:8080 - Local (0.0.0.0:0)',
     source: `${FIXTURE}eaddrnotavail/node-http.txt; ${NODE}`,
   },
@@ -440,9 +510,11 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'node-undici-connect-timeout',
     tool: 'Node.js fetch (undici)',
-    pattern: /\bConnectTimeoutError: Connect Timeout Error(?: \(attempted address: (?<host>[\w.:[\]-]+?):(?<port>\d+))?/,
+    pattern:
+      /\bConnectTimeoutError: Connect Timeout Error(?: \(attempted address: (?<host>[\w.:[\]-]+?):(?<port>\d+))?/,
     failure: always('connect-timeout'),
-    example: '[cause]: ConnectTimeoutError: Connect Timeout Error (attempted address: 10.78.0.2:8083, timeout: 10000ms)',
+    example:
+      '[cause]: ConnectTimeoutError: Connect Timeout Error (attempted address: 10.78.0.2:8083, timeout: 10000ms)',
     source: `${FIXTURE}timeout/node-fetch.txt; undici lib/core/connect.js`,
   },
   {
@@ -467,7 +539,8 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'python-gaierror',
     tool: 'Python',
-    pattern: /\[Errno (?<n>-[23]|-5)\] (?<detail>Temporary failure in name resolution|Name or service not known|No address associated with hostname)/,
+    pattern:
+      /\[Errno (?<n>-[23]|-5)\] (?<detail>Temporary failure in name resolution|Name or service not known|No address associated with hostname)/,
     failure: (g) => (g.n === '-3' ? 'dns-unreachable' : 'dns-no-such-name'),
     syscall: 'getaddrinfo()',
     example: 'urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>',
@@ -483,7 +556,8 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'python-connect-timeout',
     tool: 'Python',
-    pattern: /(?:^(?:socket\.timeout|TimeoutError): timed out$|<urlopen error timed out>|ConnectTimeoutError\(.*?\btimed out\. \(connect timeout=|\bConnection to (?<host>\S+) timed out\. \(connect timeout=)/,
+    pattern:
+      /(?:^(?:socket\.timeout|TimeoutError): timed out$|<urlopen error timed out>|ConnectTimeoutError\(.*?\btimed out\. \(connect timeout=|\bConnection to (?<host>\S+) timed out\. \(connect timeout=)/,
     failure: always('connect-timeout'),
     example: 'TimeoutError: timed out',
     source: `${FIXTURE}timeout/python-socket.txt; ${PYTHON}`,
@@ -493,7 +567,8 @@ export const SIGNATURES: readonly Signature[] = [
     tool: 'Python',
     pattern: /\b(?:The read operation timed out|Read timed out\. \(read timeout=)/,
     failure: always('response-timeout'),
-    example: "requests.exceptions.ReadTimeout: HTTPConnectionPool(host='10.96.0.12', port=80): Read timed out. (read timeout=3)",
+    example:
+      "requests.exceptions.ReadTimeout: HTTPConnectionPool(host='10.96.0.12', port=80): Read timed out. (read timeout=3)",
     source: PYTHON,
   },
   {
@@ -510,7 +585,8 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'java-connect-timeout',
     tool: 'Java',
-    pattern: /\bjava\.net\.(?:SocketTimeoutException: [Cc]onnect timed out|http\.HttpConnectTimeoutException: HTTP connect timed out)/,
+    pattern:
+      /\bjava\.net\.(?:SocketTimeoutException: [Cc]onnect timed out|http\.HttpConnectTimeoutException: HTTP connect timed out)/,
     failure: always('connect-timeout'),
     example: 'Exception in thread "main" java.net.SocketTimeoutException: Connect timed out',
     source: `${FIXTURE}timeout/java.txt; ${JDK}`,
@@ -535,8 +611,15 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'java-socket-errno',
     tool: 'Java',
-    pattern: rx(String.raw`\bjava\.net\.(?<exception>BindException|ConnectException|NoRouteToHostException|SocketException|PortUnreachableException): ${ERR}`),
-    failure: (g, errno) => (g.exception === 'SocketException' ? readFailure(g, errno) : errno ? CONNECT_FAILURE_OF_ERRNO[errno.name] : undefined),
+    pattern: rx(
+      String.raw`\bjava\.net\.(?<exception>BindException|ConnectException|NoRouteToHostException|SocketException|PortUnreachableException): ${ERR}`,
+    ),
+    failure: (g, errno) =>
+      g.exception === 'SocketException'
+        ? readFailure(g, errno)
+        : errno
+          ? CONNECT_FAILURE_OF_ERRNO[errno.name]
+          : undefined,
     example: 'Exception in thread "main" java.net.BindException: Cannot assign requested address',
     source: `${FIXTURE}eaddrnotavail/java.txt; ${JDK}`,
   },
@@ -580,25 +663,31 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'nginx-connect',
     tool: 'nginx',
-    pattern: /\bconnect\(\) (?:to (?<host>[\w.:[\]-]+?):(?<port>\d+) )?failed \((?<errno>\d+): [^)]+\) while connecting to upstream/,
-    example: '2026/11/21 02:02:47 [crit] 4828#4828: *13 connect() to 10.78.0.2:8080 failed (99: Cannot assign requested address) while connecting to upstream, client: 127.0.0.1, server: , request: "GET /eaddrnotavail HTTP/1.1", upstream: "http://10.78.0.2:8080/eaddrnotavail", host: "127.0.0.1:8090"',
+    pattern:
+      /\bconnect\(\) (?:to (?<host>[\w.:[\]-]+?):(?<port>\d+) )?failed \((?<errno>\d+): [^)]+\) while connecting to upstream/,
+    example:
+      '2026/11/21 02:02:47 [crit] 4828#4828: *13 connect() to 10.78.0.2:8080 failed (99: Cannot assign requested address) while connecting to upstream, client: 127.0.0.1, server: , request: "GET /eaddrnotavail HTTP/1.1", upstream: "http://10.78.0.2:8080/eaddrnotavail", host: "127.0.0.1:8090"',
     source: `${FIXTURE}nginx/error.log; FACTS.md §8; ${NGINX}`,
   },
   {
     id: 'nginx-timeout',
     tool: 'nginx',
-    pattern: /\bupstream timed out \((?<errno>110): [^)]+\) while (?<phase>connecting to upstream|reading response header from upstream|reading upstream|sending request to upstream)/,
+    pattern:
+      /\bupstream timed out \((?<errno>110): [^)]+\) while (?<phase>connecting to upstream|reading response header from upstream|reading upstream|sending request to upstream)/,
     failure: (g) => (g.phase === 'connecting to upstream' ? 'connect-timeout' : 'response-timeout'),
-    example: '2026/11/21 02:02:46 [error] 4828#4828: *7 upstream timed out (110: Connection timed out) while connecting to upstream, client: 127.0.0.1, server: , request: "GET /timeout HTTP/1.1", upstream: "http://10.78.0.2:8083/timeout", host: "127.0.0.1:8090"',
+    example:
+      '2026/11/21 02:02:46 [error] 4828#4828: *7 upstream timed out (110: Connection timed out) while connecting to upstream, client: 127.0.0.1, server: , request: "GET /timeout HTTP/1.1", upstream: "http://10.78.0.2:8083/timeout", host: "127.0.0.1:8090"',
     source: `${FIXTURE}nginx/error.log; ${NGINX}`,
   },
   {
     id: 'nginx-recv',
     tool: 'nginx',
-    pattern: /\b(?:recv|readv|writev|send)\(\) failed \((?<errno>\d+): [^)]+\) while (?:reading response header from upstream|reading upstream|sending request to upstream)/,
+    pattern:
+      /\b(?:recv|readv|writev|send)\(\) failed \((?<errno>\d+): [^)]+\) while (?:reading response header from upstream|reading upstream|sending request to upstream)/,
     failure: readFailure,
     syscall: 'recv()',
-    example: '2026/11/21 02:02:46 [error] 4828#4828: *9 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 127.0.0.1, server: , request: "GET /econnreset HTTP/1.1", upstream: "http://10.78.0.2:8084/econnreset", host: "127.0.0.1:8090"',
+    example:
+      '2026/11/21 02:02:46 [error] 4828#4828: *9 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 127.0.0.1, server: , request: "GET /econnreset HTTP/1.1", upstream: "http://10.78.0.2:8084/econnreset", host: "127.0.0.1:8090"',
     source: `${FIXTURE}nginx/error.log; ${NGINX}`,
   },
   {
@@ -607,7 +696,8 @@ export const SIGNATURES: readonly Signature[] = [
     pattern: /\bupstream prematurely closed connection while reading (?:response header from )?upstream/,
     failure: always('empty-reply'),
     syscall: 'recv()',
-    example: '2026/11/21 02:02:46 [error] 4828#4828: *11 upstream prematurely closed connection while reading response header from upstream, client: 127.0.0.1, server: , request: "GET /empty-reply HTTP/1.1", upstream: "http://10.78.0.2:8085/empty-reply", host: "127.0.0.1:8090"',
+    example:
+      '2026/11/21 02:02:46 [error] 4828#4828: *11 upstream prematurely closed connection while reading response header from upstream, client: 127.0.0.1, server: , request: "GET /empty-reply HTTP/1.1", upstream: "http://10.78.0.2:8085/empty-reply", host: "127.0.0.1:8090"',
     source: `${FIXTURE}nginx/error.log; ${NGINX}`,
   },
   {
@@ -615,7 +705,8 @@ export const SIGNATURES: readonly Signature[] = [
     tool: 'nginx',
     pattern: /\bno live upstreams while connecting to upstream/,
     failure: always('upstream-502'),
-    example: '2026/11/21 02:05:01 [error] 31#31: *8812 no live upstreams while connecting to upstream, client: 10.244.0.1, server: _, request: "GET / HTTP/1.1", upstream: "http://backend/", host: "shop.example"',
+    example:
+      '2026/11/21 02:05:01 [error] 31#31: *8812 no live upstreams while connecting to upstream, client: 10.244.0.1, server: _, request: "GET / HTTP/1.1", upstream: "http://backend/", host: "shop.example"',
     source: NGINX,
   },
   {

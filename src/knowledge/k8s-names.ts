@@ -6,6 +6,9 @@
 export function validK8sName(value: string | undefined, kind: 'label' | 'subdomain'): string | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
-  const ok = kind === 'label' ? /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v) : v.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v);
+  const ok =
+    kind === 'label'
+      ? /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v)
+      : v.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v);
   return ok ? v : undefined;
 }

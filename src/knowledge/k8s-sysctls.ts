@@ -51,7 +51,18 @@ export function canonicalSysctl(name: string): string {
  * netns_core_table), net/ipv4/sysctl_net_ipv4.c (ipv4_table vs ipv4_net_table).
  */
 const NODE_WIDE_NET_SYSCTLS = new Set([
-  ...['busy_poll', 'busy_read', 'default_qdisc', 'dev_weight', 'netdev_budget', 'netdev_budget_usecs', 'netdev_max_backlog', 'rps_sock_flow_entries', 'message_burst', 'message_cost'].map((s) => `net.core.${s}`),
+  ...[
+    'busy_poll',
+    'busy_read',
+    'default_qdisc',
+    'dev_weight',
+    'netdev_budget',
+    'netdev_budget_usecs',
+    'netdev_max_backlog',
+    'rps_sock_flow_entries',
+    'message_burst',
+    'message_cost',
+  ].map((s) => `net.core.${s}`),
   ...['tcp_mem', 'udp_mem', 'tcp_max_orphans', 'tcp_low_latency', 'inet_peer_threshold'].map((s) => `net.ipv4.${s}`),
   'net.netfilter.nf_conntrack_max',
   'net.nf_conntrack_max',

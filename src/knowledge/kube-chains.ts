@@ -47,10 +47,34 @@ export const REQUIRED_CHAINS: RequiredChain[] = [
     neededBefore: [1, 25],
     why: 'kube-proxy before 1.25 jumps to it (Services without local endpoints, load-balancer source ranges) but kubelet creates it',
   },
-  { chain: 'KUBE-MARK-MASQ', table: 'nat', modes: ['iptables', 'ipvs'], createdBy: 'kube-proxy', why: 'every Service rule that needs SNAT jumps to it; kube-proxy writes it in each iptables-restore' },
-  { chain: 'KUBE-POSTROUTING', table: 'nat', modes: ['iptables', 'ipvs'], createdBy: 'kube-proxy', why: 'it performs the MASQUERADE for marked packets' },
-  { chain: 'KUBE-NODEPORTS', table: 'nat', modes: ['iptables'], createdBy: 'kube-proxy', why: 'KUBE-SERVICES ends with a jump to it; kube-proxy writes it in each iptables-restore' },
-  { chain: 'KUBE-NODE-PORT', table: 'nat', modes: ['ipvs'], createdBy: 'kube-proxy', why: 'IPVS-mode NodePorts are matched there; kube-proxy writes it in each iptables-restore' },
+  {
+    chain: 'KUBE-MARK-MASQ',
+    table: 'nat',
+    modes: ['iptables', 'ipvs'],
+    createdBy: 'kube-proxy',
+    why: 'every Service rule that needs SNAT jumps to it; kube-proxy writes it in each iptables-restore',
+  },
+  {
+    chain: 'KUBE-POSTROUTING',
+    table: 'nat',
+    modes: ['iptables', 'ipvs'],
+    createdBy: 'kube-proxy',
+    why: 'it performs the MASQUERADE for marked packets',
+  },
+  {
+    chain: 'KUBE-NODEPORTS',
+    table: 'nat',
+    modes: ['iptables'],
+    createdBy: 'kube-proxy',
+    why: 'KUBE-SERVICES ends with a jump to it; kube-proxy writes it in each iptables-restore',
+  },
+  {
+    chain: 'KUBE-NODE-PORT',
+    table: 'nat',
+    modes: ['ipvs'],
+    createdBy: 'kube-proxy',
+    why: 'IPVS-mode NodePorts are matched there; kube-proxy writes it in each iptables-restore',
+  },
 ];
 
 /** "v1.13.10" → [1, 13]; undefined for what does not look like a version. */

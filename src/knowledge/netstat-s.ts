@@ -9,7 +9,11 @@ export const NETSTAT_S_SENTENCES: { group: 'TcpExt' | 'Tcp'; name: string; text:
   { group: 'TcpExt', name: 'ListenDrops', text: /^(\d+) SYNs to LISTEN sockets (dropped|ignored)$/ },
   { group: 'TcpExt', name: 'PAWSPassive', text: /^(\d+) passive connections rejected because of time stamp$/ },
   { group: 'TcpExt', name: 'PAWSActive', text: /^(\d+) active connections rejected because of time stamp$/ },
-  { group: 'TcpExt', name: 'PAWSEstab', text: /^(\d+) packets rejects in established connections because of timestamp$/ },
+  {
+    group: 'TcpExt',
+    name: 'PAWSEstab',
+    text: /^(\d+) packets rejects in established connections because of timestamp$/,
+  },
   { group: 'TcpExt', name: 'TW', text: /^(\d+) TCP sockets finished time wait in fast timer$/ },
   { group: 'TcpExt', name: 'TWRecycled', text: /^(\d+) time wait sockets recycled by time stamp$/ },
   { group: 'TcpExt', name: 'TWKilled', text: /^(\d+) TCP sockets finished time wait in slow timer$/ },
@@ -24,4 +28,17 @@ export const NETSTAT_S_SENTENCES: { group: 'TcpExt' | 'Tcp'; name: string; text:
 ];
 
 /** nstat prints "TcpExtListenOverflows": the group is the longest of these that starts the name. */
-export const NSTAT_GROUPS = ['TcpExt', 'IpExt', 'IcmpMsg', 'UdpLite', 'MPTcpExt', 'Icmp6', 'Udp6', 'Ip6', 'Tcp', 'Udp', 'Icmp', 'Ip'];
+export const NSTAT_GROUPS = [
+  'TcpExt',
+  'IpExt',
+  'IcmpMsg',
+  'UdpLite',
+  'MPTcpExt',
+  'Icmp6',
+  'Udp6',
+  'Ip6',
+  'Tcp',
+  'Udp',
+  'Icmp',
+  'Ip',
+];

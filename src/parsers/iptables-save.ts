@@ -68,7 +68,9 @@ export function parseIptablesSave(text: string, source = 'iptables-save'): Rules
   const unread = new UnreadLines();
   let table: IptablesTable | undefined;
   let firstContent: number | undefined;
-  const cutShort = (t: IptablesTable, n: number) => { unread.add(n, `table ${t.name} ends without COMMIT (output cut short?): its ${t.rules.length} rules are kept`); };
+  const cutShort = (t: IptablesTable, n: number) => {
+    unread.add(n, `table ${t.name} ends without COMMIT (output cut short?): its ${t.rules.length} rules are kept`);
+  };
   const lines = forEachLine(text, (line, n) => {
     const c = line.charCodeAt(0);
     if (c !== 35 && line.trim() !== '') firstContent ??= n;
@@ -112,7 +114,16 @@ function parseChainLine(line: string, n: number, table: string, source: string):
   if (!m) throw new ParseError(source, n, `expected ":CHAIN POLICY [packets:bytes]", got "${clip(line)}"`);
   const builtin = m[2] !== '-';
   if (builtin && !BUILTIN_POLICIES.has(m[2])) throw new ParseError(source, n, `unknown chain policy "${clip(m[2])}"`);
-  return { table, name: m[1], policy: m[2], builtin, packets: Number(m[3] ?? 0), bytes: Number(m[4] ?? 0), line: n, text: line };
+  return {
+    table,
+    name: m[1],
+    policy: m[2],
+    builtin,
+    packets: Number(m[3] ?? 0),
+    bytes: Number(m[4] ?? 0),
+    line: n,
+    text: line,
+  };
 }
 
 function parseRuleLine(line: string, n: number, table: IptablesTable, source: string): IptablesRule {
@@ -123,14 +134,16 @@ function parseRuleLine(line: string, n: number, table: IptablesTable, source: st
   const aEnd = wordEnd(line, i, n, source);
   const chainStart = skipSpace(line, aEnd);
   const chainEnd = wordEnd(line, chainStart, n, source);
-  if (!isWord(line, i, aEnd, '-A') || chainEnd === chainStart) throw new ParseError(source, n, `expected "-A CHAIN …", got "${clip(line)}"`);
+  if (!isWord(line, i, aEnd, '-A') || chainEnd === chainStart)
+    throw new ParseError(source, n, `expected "-A CHAIN …", got "${clip(line)}"`);
   const chain = line.slice(chainStart, chainEnd);
-  if (!table.chains.has(chain)) throw new ParseError(source, n, `rule for chain ${clip(chain)}, which table ${table.name} does not declare`);
+  if (!table.chains.has(chain))
+    throw new ParseError(source, n, `rule for chain ${clip(chain)}, which table ${table.name} does not declare`);
   let target: string | undefined;
   let goto = false;
   let comment: string | undefined;
   let words = 0;
-  for (i = skipSpace(line, chainEnd); i < line.length; ) {
+  for (i = skipSpace(line, chainEnd); i < line.length;) {
     if (++words > MAX_WORDS) throw new ParseError(source, n, `more than ${MAX_WORDS} words in one rule`);
     const end = wordEnd(line, i, n, source);
     const jump = target === undefined && (isWord(line, i, end, '-j') || isWord(line, i, end, '--jump'));
@@ -138,7 +151,12 @@ function parseRuleLine(line: string, n: number, table: IptablesTable, source: st
     const commentWord = comment === undefined && isWord(line, i, end, '--comment');
     i = skipSpace(line, end);
     if (!jump && !gotoWord && !commentWord) continue;
-    if (i >= line.length) throw new ParseError(source, n, `${commentWord ? '--comment' : jump ? '-j' : '-g'} without ${commentWord ? 'a comment' : 'a target'}`);
+    if (i >= line.length)
+      throw new ParseError(
+        source,
+        n,
+        `${commentWord ? '--comment' : jump ? '-j' : '-g'} without ${commentWord ? 'a comment' : 'a target'}`,
+      );
     const valueEnd = wordEnd(line, i, n, source);
     const value = unquote(line.slice(i, valueEnd));
     if (commentWord) comment = value;
@@ -182,7 +200,8 @@ function wordEnd(line: string, i: number, n: number, source: string): number {
 
 function unquote(raw: string): string {
   if (raw.indexOf('"') < 0) return raw;
-  if (raw.charCodeAt(0) === 34 && raw.indexOf('"', 1) === raw.length - 1 && raw.indexOf('\\') < 0) return raw.slice(1, -1);
+  if (raw.charCodeAt(0) === 34 && raw.indexOf('"', 1) === raw.length - 1 && raw.indexOf('\\') < 0)
+    return raw.slice(1, -1);
   return raw.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, inner: string) => inner.replace(/\\(.)/g, '$1'));
 }
 
@@ -190,7 +209,7 @@ function unquote(raw: string): string {
 export function ruleWords(rule: IptablesRule): string[] {
   const line = rule.text;
   const out: string[] = [];
-  for (let i = skipSpace(line, rule.specStart); i < line.length; ) {
+  for (let i = skipSpace(line, rule.specStart); i < line.length;) {
     const end = wordEnd(line, i, rule.line, 'rule');
     out.push(unquote(line.slice(i, end)));
     i = skipSpace(line, end);

@@ -40,9 +40,28 @@ export interface IpvsTable {
 
 /** The service names ipvsadm -L prints for the ports Kubernetes Services use most (/etc/services). */
 const SERVICE_PORTS: Record<string, number> = {
-  http: 80, https: 443, domain: 53, ssh: 22, 'http-alt': 8080, webcache: 8080, 'https-alt': 8443, 'pcsync-https': 8443,
-  mysql: 3306, postgresql: 5432, redis: 6379, ldap: 389, ldaps: 636, smtp: 25, ftp: 21, 'sun-proxyadmin': 8081,
-  'etcd-client': 2379, 'etcd-server': 2380, 'kubernetes': 6443, 'sun-answerbook': 8888, 'mongodb': 27017, 'amqp': 5672,
+  http: 80,
+  https: 443,
+  domain: 53,
+  ssh: 22,
+  'http-alt': 8080,
+  webcache: 8080,
+  'https-alt': 8443,
+  'pcsync-https': 8443,
+  mysql: 3306,
+  postgresql: 5432,
+  redis: 6379,
+  ldap: 389,
+  ldaps: 636,
+  smtp: 25,
+  ftp: 21,
+  'sun-proxyadmin': 8081,
+  'etcd-client': 2379,
+  'etcd-server': 2380,
+  kubernetes: 6443,
+  'sun-answerbook': 8888,
+  mongodb: 27017,
+  amqp: 5672,
 };
 
 /** `ipvsadm -L` (no -n): "kubernetes.default.svc.cluster.local:https", "10-244-1-2.web.svc:http-alt". */
@@ -52,7 +71,11 @@ function parseNamedEndpoint(text: string, source: string, n: number): { address:
   const service = text.slice(colon + 1);
   const port = /^\d+$/.test(service) ? Number(service) : SERVICE_PORTS[service];
   if (colon <= 0 || !/^[\w.:-]+$/.test(host) || port === undefined || port > 65535) {
-    throw new ParseError(source, n, `not an address:port: "${text.slice(0, 60)}"${port === undefined && colon > 0 ? ` (unknown service name "${service.slice(0, 20)}"; use ipvsadm -Ln)` : ''}`);
+    throw new ParseError(
+      source,
+      n,
+      `not an address:port: "${text.slice(0, 60)}"${port === undefined && colon > 0 ? ` (unknown service name "${service.slice(0, 20)}"; use ipvsadm -Ln)` : ''}`,
+    );
   }
   return { address: host.toLowerCase(), port };
 }
@@ -63,7 +86,8 @@ export function endpointKey(address: string, port: number): string {
 
 /** 0A600001 → 10.96.0.1 (proc prints ntohl, so the bytes are in reading order). */
 function hexIpv4(hex: string, source: string, n: number): string {
-  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) throw new ParseError(source, n, `not an IPv4 address in hex: "${hex.slice(0, 40)}"`);
+  if (!/^[0-9A-Fa-f]{8}$/.test(hex))
+    throw new ParseError(source, n, `not an IPv4 address in hex: "${hex.slice(0, 40)}"`);
   const v = parseInt(hex, 16);
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
@@ -71,11 +95,12 @@ function hexIpv4(hex: string, source: string, n: number): string {
 /** "[fd00:0000:…:0001]" → "fd00::1", the compressed form ipvsadm prints. */
 function compressIpv6(full: string, source: string, n: number): string {
   const groups = full.split(':');
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw new ParseError(source, n, `not an IPv6 address: "${full.slice(0, 60)}"`);
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g)))
+    throw new ParseError(source, n, `not an IPv6 address: "${full.slice(0, 60)}"`);
   const words = groups.map((g) => parseInt(g, 16).toString(16));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== '0') {
       i++;
       continue;
@@ -94,10 +119,12 @@ function parseEndpoint(text: string, hex: boolean, source: string, n: number): {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Fa-f.]+)):([0-9A-Fa-f]+)$/.exec(text);
   if (!m) throw new ParseError(source, n, `not an address:port: "${text.slice(0, 60)}"`);
   const port = hex ? parseInt(m[3], 16) : Number(m[3]);
-  if (!(port >= 0 && port <= 65535) || (!hex && !/^\d+$/.test(m[3]))) throw new ParseError(source, n, `bad port in "${text.slice(0, 60)}"`);
+  if (!(port >= 0 && port <= 65535) || (!hex && !/^\d+$/.test(m[3])))
+    throw new ParseError(source, n, `bad port in "${text.slice(0, 60)}"`);
   if (m[1] !== undefined) return { address: hex ? compressIpv6(m[1], source, n) : m[1].toLowerCase(), port };
   if (hex) return { address: hexIpv4(m[2], source, n), port };
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m[2])) throw new ParseError(source, n, `not an IPv4 address: "${m[2].slice(0, 40)}"`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m[2]))
+    throw new ParseError(source, n, `not an IPv4 address: "${m[2].slice(0, 40)}"`);
   return { address: m[2], port };
 }
 
@@ -127,49 +154,57 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
       return parseNamedEndpoint(word, source, n);
     }
   };
-  forEachLine(text, (line, n) => { unread.guard(n, () => {
-    const t = line.trim();
-    if (t === '' || t.startsWith('IP Virtual Server') || t.startsWith('-> RemoteAddress')) return;
-    firstContent ??= n;
-    if (t.startsWith('Prot LocalAddress')) {
-      stats = /Conns|CPS/.test(t); // --stats and --rate print counters where -Ln prints weights
-      return;
-    }
-    const w = t.split(/\s+/);
-    if (w[0] === '->') {
-      const svc = table.services[table.services.length - 1];
-      if (!svc) throw new ParseError(source, n, 'a real server before any virtual service');
-      const ep = endpoint(w[1] ?? '', n);
-      const real: RealServer = { ...ep, forward: w[2] ?? '', line: n, text: line };
-      if (!stats) {
-        real.weight = count(w[3], source, n, 'weight');
-        real.active = count(w[4], source, n, 'ActiveConn');
-        real.inactive = count(w[5], source, n, 'InActConn');
+  forEachLine(text, (line, n) => {
+    unread.guard(n, () => {
+      const t = line.trim();
+      if (t === '' || t.startsWith('IP Virtual Server') || t.startsWith('-> RemoteAddress')) return;
+      firstContent ??= n;
+      if (t.startsWith('Prot LocalAddress')) {
+        stats = /Conns|CPS/.test(t); // --stats and --rate print counters where -Ln prints weights
+        return;
       }
-      svc.reals.push(real);
-      return;
-    }
-    if (!/^(TCP|UDP|SCTP|FWM)$/.test(w[0])) throw new ParseError(source, n, `not an IPVS line: "${t.slice(0, 80)}"`);
-    const svc: VirtualService = { protocol: w[0], key: '', line: n, text: line, reals: [] };
-    if (w[0] === 'FWM') {
-      const mark = /^[0-9A-Fa-f]{8}$/.test(w[1] ?? '') ? parseInt(w[1], 16) : Number(w[1]);
-      if (!Number.isInteger(mark)) throw new ParseError(source, n, `bad firewall mark "${(w[1] ?? '').slice(0, 20)}"`);
-      svc.fwmark = mark;
-      svc.key = `FWM ${mark}`;
-    } else {
-      const ep = endpoint(w[1] ?? '', n);
-      svc.address = ep.address;
-      svc.port = ep.port;
-      svc.key = endpointKey(ep.address, ep.port);
-    }
-    if (!stats) {
-      svc.scheduler = w[2];
-      const p = w.indexOf('persistent');
-      if (p > 0) svc.persistent = Number(w[p + 1]);
-    }
-    table.services.push(svc);
-  }); });
-  if (table.services.length === 0 && unread.count > 0) throw new ParseError(source, firstContent ?? 1, `no IPVS virtual service in the input (${unread.kept[0]?.reason ?? ''})`);
+      const w = t.split(/\s+/);
+      if (w[0] === '->') {
+        const svc = table.services[table.services.length - 1];
+        if (!svc) throw new ParseError(source, n, 'a real server before any virtual service');
+        const ep = endpoint(w[1] ?? '', n);
+        const real: RealServer = { ...ep, forward: w[2] ?? '', line: n, text: line };
+        if (!stats) {
+          real.weight = count(w[3], source, n, 'weight');
+          real.active = count(w[4], source, n, 'ActiveConn');
+          real.inactive = count(w[5], source, n, 'InActConn');
+        }
+        svc.reals.push(real);
+        return;
+      }
+      if (!/^(TCP|UDP|SCTP|FWM)$/.test(w[0])) throw new ParseError(source, n, `not an IPVS line: "${t.slice(0, 80)}"`);
+      const svc: VirtualService = { protocol: w[0], key: '', line: n, text: line, reals: [] };
+      if (w[0] === 'FWM') {
+        const mark = /^[0-9A-Fa-f]{8}$/.test(w[1] ?? '') ? parseInt(w[1], 16) : Number(w[1]);
+        if (!Number.isInteger(mark))
+          throw new ParseError(source, n, `bad firewall mark "${(w[1] ?? '').slice(0, 20)}"`);
+        svc.fwmark = mark;
+        svc.key = `FWM ${mark}`;
+      } else {
+        const ep = endpoint(w[1] ?? '', n);
+        svc.address = ep.address;
+        svc.port = ep.port;
+        svc.key = endpointKey(ep.address, ep.port);
+      }
+      if (!stats) {
+        svc.scheduler = w[2];
+        const p = w.indexOf('persistent');
+        if (p > 0) svc.persistent = Number(w[p + 1]);
+      }
+      table.services.push(svc);
+    });
+  });
+  if (table.services.length === 0 && unread.count > 0)
+    throw new ParseError(
+      source,
+      firstContent ?? 1,
+      `no IPVS virtual service in the input (${unread.kept[0]?.reason ?? ''})`,
+    );
   const summary = unread.summary();
   if (summary) table.unread = summary;
   return table;
@@ -177,7 +212,10 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
 
 /** Proc endpoints are all hex: 8 hex digits, or a bracketed full IPv6 of eight 4-digit groups, then a 4-digit port. */
 function isHexEndpoint(text: string): boolean {
-  return /^[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}$/.test(text) || /^\[(?:[0-9A-Fa-f]{4}:){7}[0-9A-Fa-f]{4}\]:[0-9A-Fa-f]{4}$/.test(text);
+  return (
+    /^[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}$/.test(text) ||
+    /^\[(?:[0-9A-Fa-f]{4}:){7}[0-9A-Fa-f]{4}\]:[0-9A-Fa-f]{4}$/.test(text)
+  );
 }
 
 /** Connection entries toward one real server. */
@@ -218,7 +256,8 @@ export class IpvsConnScanner {
     const text = this.carry + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
     const cut = text.lastIndexOf('\n') + 1;
     this.carry = text.slice(cut);
-    if (this.carry.length > MAX_LINE) throw new ParseError(this.result.source, this.n + 1, `a line longer than ${MAX_LINE} bytes`);
+    if (this.carry.length > MAX_LINE)
+      throw new ParseError(this.result.source, this.n + 1, `a line longer than ${MAX_LINE} bytes`);
     let start = 0;
     while (start < cut) {
       const end = text.indexOf('\n', start);

@@ -25,7 +25,15 @@ interface Meta {
   namespace?: string;
   labels?: Record<string, string>;
 }
-type Obj = { kind?: string; metadata?: Meta; items?: Obj[]; spec?: unknown; subsets?: unknown; endpoints?: unknown; ports?: unknown };
+type Obj = {
+  kind?: string;
+  metadata?: Meta;
+  items?: Obj[];
+  spec?: unknown;
+  subsets?: unknown;
+  endpoints?: unknown;
+  ports?: unknown;
+};
 
 export function emptyClusterObjects(): ClusterObjects {
   return { services: [], endpoints: new Map(), sources: new Map() };
@@ -41,7 +49,12 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
   }
   const visit = (o: Obj, depth: number) => {
     if (!o || typeof o !== 'object' || depth > 3) return;
-    if (Array.isArray(o.items)) { o.items.forEach((i) => { visit(i, depth + 1); }); return; }
+    if (Array.isArray(o.items)) {
+      o.items.forEach((i) => {
+        visit(i, depth + 1);
+      });
+      return;
+    }
     // Names Kubernetes would not allow are not names: the object is passed over (they end up in commands).
     const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
     const name = validK8sName(o.metadata?.name ?? '', 'subdomain');
@@ -58,10 +71,16 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
 }
 
 function service(name: string, spec: Record<string, unknown> | undefined): ServiceInfo {
-  const ips = [...arr(spec?.clusterIPs), spec?.clusterIP].filter((x): x is string => typeof x === 'string' && x !== 'None');
+  const ips = [...arr(spec?.clusterIPs), spec?.clusterIP].filter(
+    (x): x is string => typeof x === 'string' && x !== 'None',
+  );
   const ports = arr(spec?.ports).map((p) => {
     const port = p as { port?: unknown; protocol?: unknown; nodePort?: unknown };
-    return { port: Number(port.port), protocol: typeof port.protocol === 'string' ? port.protocol : 'TCP', nodePort: typeof port.nodePort === 'number' ? port.nodePort : undefined };
+    return {
+      port: Number(port.port),
+      protocol: typeof port.protocol === 'string' ? port.protocol : 'TCP',
+      nodePort: typeof port.nodePort === 'number' ? port.nodePort : undefined,
+    };
   });
   return { name, clusterIPs: [...new Set(ips)], ports: ports.filter((p) => Number.isInteger(p.port)) };
 }
@@ -83,7 +102,8 @@ function sliceAddresses(endpoints: unknown, ports: unknown): string[] {
     const ep = e as { addresses?: unknown; conditions?: { ready?: boolean; serving?: boolean } };
     // A terminating endpoint that still serves is an endpoint; one that does not is not.
     if (ep.conditions?.ready === false && ep.conditions?.serving !== true) continue;
-    for (const a of arr(ep.addresses)) for (const p of arr(ports)) out.push(endpoint(a, (p as { port?: unknown }).port));
+    for (const a of arr(ep.addresses))
+      for (const p of arr(ports)) out.push(endpoint(a, (p as { port?: unknown }).port));
   }
   return out.filter(Boolean);
 }

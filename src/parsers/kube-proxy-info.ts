@@ -61,8 +61,15 @@ function backendName(value: string, source: string, n: number): KubeProxyInfo['b
 }
 
 /** "iptables v1.8.9 (nf_tables)" → nft, "(legacy)" → legacy; 1.6 and older print no suffix and are legacy. */
-export function parseIptablesVersion(text: string, source = 'host/iptables-version'): { backend: IptablesBackend; text: string } {
-  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+export function parseIptablesVersion(
+  text: string,
+  source = 'host/iptables-version',
+): { backend: IptablesBackend; text: string } {
+  const line =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   const m = /^ip6?tables v(\d+)\.(\d+)[.\d]*(?: \((legacy|nf_tables)\))?/.exec(line);
   if (!m) throw new ParseError(source, 1, `expected "iptables vX.Y.Z (backend)", got "${line.slice(0, 80)}"`);
   return { backend: m[3] === 'nf_tables' ? 'nft' : 'legacy', text: line };

@@ -69,13 +69,17 @@ const KLOG = /^([IWEF])(\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?)\s+\d+ [^\]\s]+\] /;
 const CRI = /^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) ([FP]) ?(.*)$/;
 /** `kubectl logs --timestamps`: an RFC 3339 time, a space, the line (no stream, no CRI tag). */
 const KUBECTL_TS = /^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)) (.*)$/;
-const JOURNAL = /^(?:([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)|(\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d{4}|Z)?)) \S+ [^\s:]+(?:\[\d+\])?: (.*)$/;
-const RESTORE_FAILED = /(?:Failed to execute|failed to execute|Failed to run|error running|Failed to restore)[^(\n]*?\b(ip6?tables)(?:-nft|-legacy)?-restore\b|\b(ip6?tables)(?:-nft|-legacy)?-restore(?::| v[\d.]+)[^\n]*?(?:line \d+ failed|Couldn't load|does not exist|Error occurred)/;
+const JOURNAL =
+  /^(?:([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)|(\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d{4}|Z)?)) \S+ [^\s:]+(?:\[\d+\])?: (.*)$/;
+const RESTORE_FAILED =
+  /(?:Failed to execute|failed to execute|Failed to run|error running|Failed to restore)[^(\n]*?\b(ip6?tables)(?:-nft|-legacy)?-restore\b|\b(ip6?tables)(?:-nft|-legacy)?-restore(?::| v[\d.]+)[^\n]*?(?:line \d+ failed|Couldn't load|does not exist|Error occurred)/;
 const VERSION = /(?:Version: |"Version info" version="|gitVersion:")(v\d+\.\d+\.\d+[^"\s,]*)/;
-const MODE = /Using (iptables|ipvs|nftables|userspace|kernelspace) [Pp]rox(?:ier|y)|"Using (iptables|ipvs|nftables) [Pp]rox/;
+const MODE =
+  /Using (iptables|ipvs|nftables|userspace|kernelspace) [Pp]rox(?:ier|y)|"Using (iptables|ipvs|nftables) [Pp]rox/;
 const MAX_KEPT = 200;
 /** Start-up cleanup of other proxy modes' rules: a failure right after it is the cleanup's, not a sync's. */
-const CLEANUP = /Tearing down inactive rules|[Cc]leaning up|CleanupLeftovers|Removing iptables rules|Error removing (?:iptables|userspace|ipvs) rules|Deleting (?:ipvs|iptables|userspace) rules/;
+const CLEANUP =
+  /Tearing down inactive rules|[Cc]leaning up|CleanupLeftovers|Removing iptables rules|Error removing (?:iptables|userspace|ipvs) rules|Deleting (?:ipvs|iptables|userspace) rules/;
 const CLEANUP_WINDOW = 10;
 
 /** What the kernel refused, from an iptables error text; undefined when the error is of another kind. */
@@ -142,11 +146,19 @@ function unwrap(raw: string, n: number, source: string): { time?: string; messag
     try {
       obj = JSON.parse(raw);
     } catch {
-      throw new ParseError(source, n, 'a line starting with "{" that is not JSON (docker json-file logs hold one object per line)');
+      throw new ParseError(
+        source,
+        n,
+        'a line starting with "{" that is not JSON (docker json-file logs hold one object per line)',
+      );
     }
     const o = obj as { log?: unknown; time?: unknown };
     if (typeof o?.log !== 'string') throw new ParseError(source, n, 'a JSON line without a "log" string');
-    return { time: typeof o.time === 'string' ? o.time : undefined, message: o.log.replace(/\n$/, ''), partial: !o.log.endsWith('\n') };
+    return {
+      time: typeof o.time === 'string' ? o.time : undefined,
+      message: o.log.replace(/\n$/, ''),
+      partial: !o.log.endsWith('\n'),
+    };
   }
   const cri = CRI.exec(raw);
   if (cri) return { time: cri[1], message: cri[3], partial: cri[2] === 'P' };
@@ -170,13 +182,22 @@ function judge(entry: Entry, log: KubeProxyLog, state: { entries: number; lastCl
   }
   if (failed) {
     // Newer kube-proxy says "iptables-restore" for both families; the error text or ipFamily tells IPv6 apart.
-    const command = failed[1] === 'ip6tables' || failed[2] === 'ip6tables' || /\bip6tables(?:-nft|-legacy)?-restore\b|ipFamily="IPv6"/.test(m) ? 'ip6tables-restore' : 'iptables-restore';
+    const command =
+      failed[1] === 'ip6tables' ||
+      failed[2] === 'ip6tables' ||
+      /\bip6tables(?:-nft|-legacy)?-restore\b|ipFamily="IPv6"/.test(m)
+        ? 'ip6tables-restore'
+        : 'iptables-restore';
     log.failureCounts[command] = (log.failureCounts[command] ?? 0) + 1;
     if (log.failures.length >= MAX_KEPT) log.failures.shift();
     log.failures.push({
       command,
       backend: /ip6?tables(?:-nft|-legacy)?-restore v[\d.]+ \((legacy|nf_tables)\)/.exec(m)?.[1],
-      chain: /Couldn't (?:load|find) target `([^'`]+)'|[Cc]hain '?`?([\w-]+)'? does not exist|Couldn't find (?:chain|target) `?'?([\w-]+)/.exec(m)?.slice(1).find(Boolean),
+      chain:
+        /Couldn't (?:load|find) target `([^'`]+)'|[Cc]hain '?`?([\w-]+)'? does not exist|Couldn't find (?:chain|target) `?'?([\w-]+)/
+          .exec(m)
+          ?.slice(1)
+          .find(Boolean),
       inputLine: numberOf(/Error occurred at line: (\d+)|line (\d+) failed/.exec(m)),
       exitStatus: numberOf(/exit status (\d+)/.exec(m)),
       time: entry.time,

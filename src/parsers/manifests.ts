@@ -2,7 +2,17 @@
  * Kubernetes manifests (YAML or JSON, several documents, `kind: List`, Helm output) as a tree that keeps
  * every node's file position. Built on the yaml package's CST and LineCounter; pure.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  Scalar,
+  type Document,
+  type Node,
+} from 'yaml';
 
 export interface Position {
   /** 1-based */
@@ -48,7 +58,9 @@ export class YamlView {
 
   get(key: string): YamlView {
     const n = this.resolved();
-    const child = isMap(n) ? (n.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)?.value as Node | null | undefined) : undefined;
+    const child = isMap(n)
+      ? (n.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)?.value as Node | null | undefined)
+      : undefined;
     return new YamlView(child, this.doc, this.file, this.counter, this.helmSource);
   }
 
@@ -59,7 +71,9 @@ export class YamlView {
 
   items(): YamlView[] {
     const n = this.resolved();
-    return isSeq(n) ? n.items.map((i) => new YamlView(i as Node, this.doc, this.file, this.counter, this.helmSource)) : [];
+    return isSeq(n)
+      ? n.items.map((i) => new YamlView(i as Node, this.doc, this.file, this.counter, this.helmSource))
+      : [];
   }
 
   entries(): [string, YamlView][] {
@@ -67,7 +81,14 @@ export class YamlView {
     if (!isMap(n)) return [];
     return n.items.flatMap((p) => {
       const key = isScalar(p.key) ? p.key.value : p.key;
-      return typeof key === 'string' ? [[key, new YamlView(p.value as Node, this.doc, this.file, this.counter, this.helmSource)] as [string, YamlView]] : [];
+      return typeof key === 'string'
+        ? [
+            [key, new YamlView(p.value as Node, this.doc, this.file, this.counter, this.helmSource)] as [
+              string,
+              YamlView,
+            ],
+          ]
+        : [];
     });
   }
 
@@ -76,7 +97,9 @@ export class YamlView {
     const n = this.resolved();
     if (!isScalar(n) || n.value === null || n.value === undefined) return undefined;
     const v: unknown = n.value;
-    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : undefined;
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+      ? String(v)
+      : undefined;
   }
 
   bool(): boolean {
@@ -140,7 +163,11 @@ export function parseManifestFile(text: string, source: string): ManifestFile {
   for (const doc of Array.isArray(docs) ? docs : []) {
     for (const d of doc.errors.length > 0 ? [] : duplicateKeyErrors(doc.contents)) {
       const p = counter.linePos(d.offset);
-      file.problems.push({ source, position: { line: p.line, column: p.col }, message: `Map keys must be unique: "${d.key.slice(0, 80)}" appears twice` });
+      file.problems.push({
+        source,
+        position: { line: p.line, column: p.col },
+        message: `Map keys must be unique: "${d.key.slice(0, 80)}" appears twice`,
+      });
     }
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
@@ -186,6 +213,10 @@ function duplicateKeyErrors(root: Node | null): { key: string; offset: number }[
 /** `kind: List` (and FooList) holds its objects under items; Lists nest rarely, but they may. */
 function expandLists(view: YamlView, depth = 0): YamlView[] {
   const kind = view.get('kind').text();
-  if (kind && kind.endsWith('List') && view.get('items').exists && depth < 4) return view.get('items').items().flatMap((i) => expandLists(i, depth + 1));
+  if (kind && kind.endsWith('List') && view.get('items').exists && depth < 4)
+    return view
+      .get('items')
+      .items()
+      .flatMap((i) => expandLists(i, depth + 1));
   return [view];
 }

@@ -41,6 +41,7 @@ export function parseNetstatS(text: string, source: string, unread = new UnreadL
       throw new ParseError(source, n, `not a netstat -s line: "${t.slice(0, 60)}"`);
     });
   });
-  if (out.size === 0 && lines > 0) throw new ParseError(source, unread.kept[0]?.line ?? 1, 'no counters read: not netstat -s or nstat output');
+  if (out.size === 0 && lines > 0)
+    throw new ParseError(source, unread.kept[0]?.line ?? 1, 'no counters read: not netstat -s or nstat output');
   return out;
 }

@@ -30,7 +30,20 @@ export interface DecodedPacket {
 }
 
 export function newDecodedPacket(): DecodedPacket {
-  return { kind: 'other', src: '', dst: '', srcPort: 0, dstPort: 0, flags: 0, seq: 0, ack: 0, tsval: -1, icmpType: 0, icmpCode: 0, icmpFrom: '' };
+  return {
+    kind: 'other',
+    src: '',
+    dst: '',
+    srcPort: 0,
+    dstPort: 0,
+    flags: 0,
+    seq: 0,
+    ack: 0,
+    tsval: -1,
+    icmpType: 0,
+    icmpCode: 0,
+    icmpFrom: '',
+  };
 }
 
 /** Where the IP header starts and which version, or -1 for frames that carry no IP. */
@@ -136,7 +149,7 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
     out.flags = d[l4 + 13];
     out.tsval = -1;
     const end = Math.min(l4 + dataOffset, d.length);
-    for (let o = l4 + 20; o < end; ) {
+    for (let o = l4 + 20; o < end;) {
       const kind = d[o];
       if (kind === 0) break;
       if (kind === 1) {

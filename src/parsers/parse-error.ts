@@ -69,6 +69,9 @@ export class UnreadLines {
 
 /** "3 lines not understood (12: expected …; 40: …)": one problem line for an artefact. */
 export function describeUnread(u: { count: number; lines: UnreadLine[] }): string {
-  const shown = u.lines.slice(0, 3).map((l) => `line ${l.line}: ${l.reason}`).join('; ');
+  const shown = u.lines
+    .slice(0, 3)
+    .map((l) => `line ${l.line}: ${l.reason}`)
+    .join('; ');
   return `${u.count} line${u.count === 1 ? '' : 's'} not understood and left out (${shown}${u.count > 3 ? '; …' : ''}); the rest was read`;
 }

@@ -14,7 +14,8 @@ interface CleanedPaste {
 }
 
 /** Programs whose output this tool reads: after a bare "# " they mark a root prompt, not a comment. */
-const KNOWN_COMMANDS = /^(sudo\s+)?(ipvsadm|iptables[\w-]*|ip6tables[\w-]*|ss|netstat|nstat|cat|sysctl|kubectl|conntrack|ip|uname|journalctl|crictl|docker|tail|head|grep|tcpdump)\b/;
+const KNOWN_COMMANDS =
+  /^(sudo\s+)?(ipvsadm|iptables[\w-]*|ip6tables[\w-]*|ss|netstat|nstat|cat|sysctl|kubectl|conntrack|ip|uname|journalctl|crictl|docker|tail|head|grep|tcpdump)\b/;
 
 /** user@host:~#, [root@host dir]#, host:~ $, plain "$ " and "/ # " (busybox) prompts. */
 const PROMPT = /^(?:\S+@[\w.-]+(?::\S*)?\s*[#$%>]|\[[^\]\n]{1,80}\][#$]|[\w.-]+:\S*\s*[#$]|\/\s*#|\$|>)\s+(\S.*)$/;
@@ -49,7 +50,13 @@ function bareCommandFirst(lines: string[], commands: CleanedPaste['commands'], w
   const i = lines.findIndex((l) => l.trim() !== '');
   if (i < 0 || commands.some((c) => c.line < i + 1)) return;
   const t = lines[i].trim();
-  if (!KNOWN_COMMANDS.test(t) || t.length > 200 || !/^[\w./ |"'=:-]+$/.test(t) || lines.slice(i + 1).every((l) => l.trim() === '')) return;
+  if (
+    !KNOWN_COMMANDS.test(t) ||
+    t.length > 200 ||
+    !/^[\w./ |"'=:-]+$/.test(t) ||
+    lines.slice(i + 1).every((l) => l.trim() === '')
+  )
+    return;
   commands.unshift({ line: i + 1, command: t });
   wrapping.push(i + 1);
   lines[i] = '';
@@ -60,7 +67,9 @@ function stripQuotePrefix(lines: string[]): void {
   for (const prefix of ['> ', '* ']) {
     const content = lines.filter((l) => l.trim() !== '');
     if (content.length === 0 || !content.every((l) => l.startsWith(prefix) || l.trim() === prefix.trim())) continue;
-    lines.forEach((l, i) => (lines[i] = l.startsWith(prefix) ? l.slice(prefix.length) : l.trim() === prefix.trim() ? '' : l));
+    lines.forEach(
+      (l, i) => (lines[i] = l.startsWith(prefix) ? l.slice(prefix.length) : l.trim() === prefix.trim() ? '' : l),
+    );
     return;
   }
 }

@@ -74,7 +74,12 @@ export class CaptureReader {
 
   /** Call at the end: a record cut short is a truncated capture (tcpdump killed mid-write). */
   end(): { truncatedBytes: number } {
-    if (!this.started) throw new ParseError(this.source, 1, this.carry.length === 0 ? 'empty file: not a capture' : 'too short to be a pcap or pcapng file');
+    if (!this.started)
+      throw new ParseError(
+        this.source,
+        1,
+        this.carry.length === 0 ? 'empty file: not a capture' : 'too short to be a pcap or pcapng file',
+      );
     return { truncatedBytes: this.carry.length };
   }
 
@@ -102,7 +107,11 @@ export class CaptureReader {
         return 24;
       }
     }
-    throw new ParseError(this.source, 1, `not a pcap or pcapng file (magic 0x${be.toString(16).padStart(8, '0')}); save captures with tcpdump -w or Wireshark`);
+    throw new ParseError(
+      this.source,
+      1,
+      `not a pcap or pcapng file (magic 0x${be.toString(16).padStart(8, '0')}); save captures with tcpdump -w or Wireshark`,
+    );
   }
 
   private u32(buf: Buffer, at: number): number {
@@ -139,28 +148,41 @@ export class CaptureReader {
         this.interfaces.length = 0;
       }
       const length = this.u32(buf, pos + 4);
-      if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) this.fail(`pcapng block length ${length} is not valid`);
+      if (length < 12 || length % 4 !== 0 || length > MAX_RECORD)
+        this.fail(`pcapng block length ${length} is not valid`);
       if (pos + length > buf.length) break;
       const body = pos + 8;
       const bodyEnd = pos + length - 4;
       if (type === 1) this.readIdb(buf, body, bodyEnd);
       else if (type === 6 && body + 20 <= bodyEnd) {
         const ifId = this.u32(buf, body);
-        const iface = this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
+        const iface =
+          this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
         const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
         const captured = this.u32(buf, body + 12);
         if (body + 20 + captured > bodyEnd) this.fail('enhanced packet block shorter than its captured length');
-        this.emit((ts / iface.unitsPerSecond) * 1e6, iface.linkType, ifId, buf.subarray(body + 20, body + 20 + captured));
+        this.emit(
+          (ts / iface.unitsPerSecond) * 1e6,
+          iface.linkType,
+          ifId,
+          buf.subarray(body + 20, body + 20 + captured),
+        );
       } else if (type === 3 && body + 4 <= bodyEnd) {
         const iface = this.interfaces[0] ?? this.fail('simple packet block before any interface block');
         const original = this.u32(buf, body);
         this.emit(NaN, iface.linkType, 0, buf.subarray(body + 4, Math.min(bodyEnd, body + 4 + original)));
       } else if (type === 2 && body + 20 <= bodyEnd) {
         const ifId = this.u16(buf, body);
-        const iface = this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
+        const iface =
+          this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
         const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
         const captured = this.u32(buf, body + 12);
-        this.emit((ts / iface.unitsPerSecond) * 1e6, iface.linkType, ifId, buf.subarray(body + 20, Math.min(bodyEnd, body + 20 + captured)));
+        this.emit(
+          (ts / iface.unitsPerSecond) * 1e6,
+          iface.linkType,
+          ifId,
+          buf.subarray(body + 20, Math.min(bodyEnd, body + 20 + captured)),
+        );
       }
       pos += length;
     }

@@ -16,7 +16,11 @@ export function parseProcNetCounters(text: string, source: string, unread = new 
       const colon = line.indexOf(':');
       if (colon <= 0) throw new ParseError(source, n, 'expected "Group: …"');
       const group = line.slice(0, colon);
-      const fields = line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== '');
+      const fields = line
+        .slice(colon + 1)
+        .trim()
+        .split(/\s+/)
+        .filter((f) => f !== '');
       if (!header || header.group !== group) {
         if (header) unread.add(header.line, `values for ${header.group} missing before ${group}`);
         header = { group, names: fields, line: n };
@@ -24,7 +28,8 @@ export function parseProcNetCounters(text: string, source: string, unread = new 
       }
       const names = header.names;
       header = undefined;
-      if (fields.length !== names.length) throw new ParseError(source, n, `${group} has ${names.length} names but ${fields.length} values`);
+      if (fields.length !== names.length)
+        throw new ParseError(source, n, `${group} has ${names.length} names but ${fields.length} values`);
       fields.forEach((v, i) => {
         if (/^-?\d+$/.test(v)) out.set(`${group}.${names[i]}`, Number(v));
         else unread.add(n, `${group}.${names[i]}: "${v.slice(0, 20)}" is not a number`);
@@ -32,7 +37,8 @@ export function parseProcNetCounters(text: string, source: string, unread = new 
     });
   }
   if (header) unread.add(header.line, `values for ${header.group} missing`);
-  if (out.size === 0 && unread.count > 0) throw new ParseError(source, unread.kept[0]?.line ?? 1, `no counters read: ${unread.kept[0]?.reason ?? ''}`);
+  if (out.size === 0 && unread.count > 0)
+    throw new ParseError(source, unread.kept[0]?.line ?? 1, `no counters read: ${unread.kept[0]?.reason ?? ''}`);
   return out;
 }
 
@@ -44,10 +50,14 @@ export function parseSockstat(text: string, source: string): Counters {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new ParseError(source, n, 'expected "Group: name value …"');
     const group = line.slice(0, colon);
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (fields.length % 2 !== 0) throw new ParseError(source, n, 'names and values do not pair up');
     for (let i = 0; i < fields.length; i += 2) {
-      if (!/^\d+$/.test(fields[i + 1])) throw new ParseError(source, n, `${group}.${fields[i]}: "${fields[i + 1]}" is not a number`);
+      if (!/^\d+$/.test(fields[i + 1]))
+        throw new ParseError(source, n, `${group}.${fields[i]}: "${fields[i + 1]}" is not a number`);
       out.set(`${group}.${fields[i]}`, Number(fields[i + 1]));
     }
   }
@@ -62,13 +72,17 @@ export function parseConntrackStat(text: string, source: string): Counters {
   const out: Counters = new Map();
   let names: string[] | undefined;
   for (const [n, line] of numberedLines(text)) {
-    const fields = line.trim().split(/\s+/).filter((f) => f !== '');
+    const fields = line
+      .trim()
+      .split(/\s+/)
+      .filter((f) => f !== '');
     if (fields.length === 0) continue;
     if (!names) {
       names = fields;
       continue;
     }
-    if (fields.length !== names.length) throw new ParseError(source, n, `${names.length} names but ${fields.length} values`);
+    if (fields.length !== names.length)
+      throw new ParseError(source, n, `${names.length} names but ${fields.length} values`);
     fields.forEach((v, i) => {
       if (!/^[0-9a-fA-F]{1,16}$/.test(v)) throw new ParseError(source, n, `${names![i]}: "${v}" is not hexadecimal`);
       const value = parseInt(v, 16);

@@ -200,7 +200,12 @@ export class SocketTableScanner {
     this.socketsInFile = 0;
     if (u.count === 0) return;
     // No socket line at all: this file is not a socket table. Its reader decides what that costs.
-    (this.table.unread ??= []).push({ source: this.source, count: u.count, lines: u.kept, ...(sockets === 0 ? { rejected: true } : {}) });
+    (this.table.unread ??= []).push({
+      source: this.source,
+      count: u.count,
+      lines: u.kept,
+      ...(sockets === 0 ? { rejected: true } : {}),
+    });
   }
 
   private guardCarry(): void {
@@ -273,15 +278,26 @@ export class SocketTableScanner {
 
     if (state === ST_LISTEN) {
       const rxQueue = this.hexAt(b, p + 9, 8, end, 'rx_queue');
-      const ip = family === 4 ? ipv4(this.hexAt(b, localStart, 8, end, 'address'), this.order())
-        : ipv6(b.toString('latin1', localStart, localStart + 32), this.order());
-      t.listeners.push({ family, ip, port: lport, acceptQueue: rxQueue, line: this.text(b, start, end), source: this.source });
+      const ip =
+        family === 4
+          ? ipv4(this.hexAt(b, localStart, 8, end, 'address'), this.order())
+          : ipv6(b.toString('latin1', localStart, localStart + 32), this.order());
+      t.listeners.push({
+        family,
+        ip,
+        port: lport,
+        acceptQueue: rxQueue,
+        line: this.text(b, start, end),
+        source: this.source,
+      });
       return;
     }
     t.localPortUse[lport]++;
     if (this.opts.watched && this.opts.watched[lport] === 1 && !t.watchedSamples.has(lport)) {
-      const rem = family === 4 ? ipv4(this.hexAt(b, remoteStart, 8, end, 'address'), this.order())
-        : ipv6(b.toString('latin1', remoteStart, remoteStart + 32), this.order());
+      const rem =
+        family === 4
+          ? ipv4(this.hexAt(b, remoteStart, 8, end, 'address'), this.order())
+          : ipv6(b.toString('latin1', remoteStart, remoteStart + 32), this.order());
       t.watchedSamples.set(lport, { line: this.text(b, start, end), source: this.source, remote: `${rem}:${rport}` });
     }
     if (this.opts.ephemeral[lport] !== 1) return;
@@ -303,7 +319,8 @@ export class SocketTableScanner {
       d.states[state]++;
       return;
     }
-    const key = b.toString('latin1', localStart, localStart + 32) + b.toString('latin1', remoteStart, remoteStart + 32 + 5);
+    const key =
+      b.toString('latin1', localStart, localStart + 32) + b.toString('latin1', remoteStart, remoteStart + 32 + 5);
     let d = this.dest6.get(key);
     if (!d) {
       d = newDest(6, this.source, this.text(b, start, end));
@@ -321,7 +338,8 @@ export class SocketTableScanner {
   textSocket(s: TextSocket): void {
     const order = this.order();
     const v6 = s.family === 6;
-    const addr = (ip: string) => (v6 ? hex6(ip.includes(':') ? ip : ip === '0.0.0.0' ? '::' : `::ffff:${ip}`, order) : hex4(ip, order));
+    const addr = (ip: string) =>
+      v6 ? hex6(ip.includes(':') ? ip : ip === '0.0.0.0' ? '::' : `::ffff:${ip}`, order) : hex4(ip, order);
     const hex = (v: number, w: number) => v.toString(16).toUpperCase().padStart(w, '0');
     const line = `0: ${addr(s.localIp)}:${hex(s.localPort, 4)} ${addr(s.remoteIp)}:${hex(s.remotePort, 4)} ${hex(s.state, 2)} ${hex(s.sendQ, 8)}:${hex(s.recvQ, 8)} 00:00000000 00000000`;
     const b = Buffer.from(line, 'latin1');
@@ -384,7 +402,16 @@ function newDest(family: 4 | 6, source: string, sample: string): Dest {
 }
 
 function toUse(d: Dest, localIp: string, remoteIp: string, remotePort: number): DestinationUse {
-  return { family: d.family, localIp, remoteIp, remotePort, total: d.total, states: d.states, sample: d.sample, source: d.source };
+  return {
+    family: d.family,
+    localIp,
+    remoteIp,
+    remotePort,
+    total: d.total,
+    states: d.states,
+    sample: d.sample,
+    source: d.source,
+  };
 }
 
 /** The kernel prints a __be32 with %08X, so on a little-endian machine the bytes read reversed. */
@@ -411,7 +438,7 @@ export function ipv6(hex32: string, order: ByteOrder): string {
 function compressIpv6(words: number[]): string {
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -430,7 +457,10 @@ function compressIpv6(words: number[]): string {
 }
 
 /** Convenience for small inputs (tests, fixtures): scan whole files at once. */
-export function parseSocketTables(files: { source: string; content: Buffer | string }[], opts: SocketScanOptions): SocketTable {
+export function parseSocketTables(
+  files: { source: string; content: Buffer | string }[],
+  opts: SocketScanOptions,
+): SocketTable {
   const s = new SocketTableScanner(opts);
   for (const f of files) {
     s.file(f.source);

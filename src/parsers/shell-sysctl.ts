@@ -28,7 +28,10 @@ export interface SysctlWrite {
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'busybox']);
 
 /** argv = command ++ args of a container. Returns the writes it performs and the script it ran, if any. */
-export function sysctlWritesOfArgv(argv: string[], env: ReadonlyMap<string, string> = new Map()): { writes: SysctlWrite[]; script?: string; scriptIndex?: number } {
+export function sysctlWritesOfArgv(
+  argv: string[],
+  env: ReadonlyMap<string, string> = new Map(),
+): { writes: SysctlWrite[]; script?: string; scriptIndex?: number } {
   if (argv.length === 0) return { writes: [] };
   const base = basename(argv[0]);
   const shellArgs = base === 'busybox' && argv[1] && SHELLS.has(argv[1]) ? argv.slice(2) : argv.slice(1);
@@ -174,7 +177,9 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
         top.condition = [];
       } else if (w === 'fi' && top.isIf && stack.length > 1) {
         stack.pop();
-        const exitsWhenEqual = top.exitsWhenEqual ?? (top.conditionKind === 'eq' && top.sawExit && top.guard === undefined ? top.elseGuard : undefined);
+        const exitsWhenEqual =
+          top.exitsWhenEqual ??
+          (top.conditionKind === 'eq' && top.sawExit && top.guard === undefined ? top.elseGuard : undefined);
         if (exitsWhenEqual) stack[stack.length - 1].guard ??= exitsWhenEqual;
       } else if (OPENERS.has(w) || w === 'do') {
         if (w !== 'do') stack.push({ isIf: false, inCondition: false, condition: [], sawExit: false });
@@ -192,7 +197,11 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
       if (isExit) {
         top.sawExit = true;
         // `[ A = B ] && exit` / `[ A != B ] || exit`: the rest of this block is guarded
-        if (lastKind && ((lastKind.kind === 'eq' && prevConnector === '&&') || (lastKind.kind === 'ne' && prevConnector === '||'))) top.guard ??= lastKind.guard;
+        if (
+          lastKind &&
+          ((lastKind.kind === 'eq' && prevConnector === '&&') || (lastKind.kind === 'ne' && prevConnector === '||'))
+        )
+          top.guard ??= lastKind.guard;
       } else if (!top.inCondition) {
         inspectCommand(cmd, env, guard, false, writes);
       }
@@ -233,7 +242,8 @@ function guardOf(cmd: Token[]): { kind: GuardKind; guard: { left: string; right:
     negate = !negate;
     words = words.slice(1);
   }
-  if (words[0] === '[' || words[0] === '[[') words = words.slice(1, words[words.length - 1] === ']' || words[words.length - 1] === ']]' ? -1 : undefined);
+  if (words[0] === '[' || words[0] === '[[')
+    words = words.slice(1, words[words.length - 1] === ']' || words[words.length - 1] === ']]' ? -1 : undefined);
   else if (words[0] === 'test') words = words.slice(1);
   else return undefined;
   if (words[0] === '!') {
@@ -245,7 +255,8 @@ function guardOf(cmd: Token[]): { kind: GuardKind; guard: { left: string; right:
   const va = variableName(a);
   const vb = variableName(b);
   if (!va || !vb) return undefined;
-  let kind: GuardKind | undefined = op === '!=' || op === '-ne' ? 'ne' : op === '=' || op === '==' || op === '-eq' ? 'eq' : undefined;
+  let kind: GuardKind | undefined =
+    op === '!=' || op === '-ne' ? 'ne' : op === '=' || op === '==' || op === '-eq' ? 'eq' : undefined;
   if (!kind) return undefined;
   if (negate) kind = kind === 'ne' ? 'eq' : 'ne';
   return { kind, guard: { left: va, right: vb } };
@@ -260,13 +271,26 @@ function basename(path: string): string {
 }
 
 /** Looks at one simple command for sysctl writes; recurses through nsenter and wrappers. */
-function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: SysctlWrite['guard'], viaNsenter: boolean, writes: SysctlWrite[]): void {
+function inspectCommand(
+  cmd: Token[],
+  env: ReadonlyMap<string, string>,
+  guard: SysctlWrite['guard'],
+  viaNsenter: boolean,
+  writes: SysctlWrite[],
+): void {
   let k = 0;
-  while (k < cmd.length && !cmd[k].op && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd[k].text) || ['!', 'exec', 'command', 'sudo', 'busybox', 'env', 'nohup'].includes(cmd[k].text))) k++;
+  while (
+    k < cmd.length &&
+    !cmd[k].op &&
+    (/^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd[k].text) ||
+      ['!', 'exec', 'command', 'sudo', 'busybox', 'env', 'nohup'].includes(cmd[k].text))
+  )
+    k++;
   const rest = cmd.slice(k);
   if (rest.length === 0) return;
   const text = rest.map((t) => t.text).join(' ');
-  const record = (w: Omit<SysctlWrite, 'command' | 'guard' | 'viaNsenterPid1'>) => writes.push({ ...w, command: text, guard, viaNsenterPid1: viaNsenter });
+  const record = (w: Omit<SysctlWrite, 'command' | 'guard' | 'viaNsenterPid1'>) =>
+    writes.push({ ...w, command: text, guard, viaNsenterPid1: viaNsenter });
   const name = basename(rest[0].text);
 
   if (SHELLS.has(name)) {
@@ -274,7 +298,13 @@ function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: S
     const script = c > 0 ? rest[c + 1] : undefined;
     if (script && !script.op) {
       for (const inner of sysctlWritesOfScript(script.text, env)) {
-        writes.push({ ...inner, line: script.line + inner.line, column: inner.line === 0 ? script.column + inner.column : inner.column, guard: inner.guard ?? guard, viaNsenterPid1: inner.viaNsenterPid1 || viaNsenter });
+        writes.push({
+          ...inner,
+          line: script.line + inner.line,
+          column: inner.line === 0 ? script.column + inner.column : inner.column,
+          guard: inner.guard ?? guard,
+          viaNsenterPid1: inner.viaNsenterPid1 || viaNsenter,
+        });
       }
     }
     return;
@@ -290,12 +320,23 @@ function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: S
       const word = args[a].text;
       if (word === '-p' || word === '--load' || word.startsWith('--load=') || /^-[a-zA-Z]*p$/.test(word)) {
         const at = args[a];
-        const file = word.startsWith('--load=') ? word.slice(7) : args[a + 1] && !args[a + 1].text.startsWith('-') ? args[++a].text : '/etc/sysctl.conf';
+        const file = word.startsWith('--load=')
+          ? word.slice(7)
+          : args[a + 1] && !args[a + 1].text.startsWith('-')
+            ? args[++a].text
+            : '/etc/sysctl.conf';
         record({ via: 'sysctl -p', file, line: at.line, column: at.column });
-      } else if (word === '--system') record({ via: 'sysctl -p', file: '/etc/sysctl.d/*.conf', line: args[a].line, column: args[a].column });
+      } else if (word === '--system')
+        record({ via: 'sysctl -p', file: '/etc/sysctl.d/*.conf', line: args[a].line, column: args[a].column });
       else if (!word.startsWith('-') && word.includes('=')) {
         const eq = word.indexOf('=');
-        record({ via: 'sysctl', key: normalizeKey(word.slice(0, eq)), value: substitute(word.slice(eq + 1).trim(), env), line: args[a].line, column: args[a].column });
+        record({
+          via: 'sysctl',
+          key: normalizeKey(word.slice(0, eq)),
+          value: substitute(word.slice(eq + 1).trim(), env),
+          line: args[a].line,
+          column: args[a].column,
+        });
       }
     }
     return;
@@ -303,12 +344,29 @@ function inspectCommand(cmd: Token[], env: ReadonlyMap<string, string>, guard: S
   // echo v > /proc/sys/…, printf, cat <<…, and tee /proc/sys/…
   for (let a = 0; a < rest.length; a++) {
     const t = rest[a];
-    const target = t.op && (t.text === '>' || t.text === '>>') ? rest[a + 1] : !t.op && name === 'tee' && a > 0 && isKernelParameter(t.text) ? t : undefined;
+    const target =
+      t.op && (t.text === '>' || t.text === '>>')
+        ? rest[a + 1]
+        : !t.op && name === 'tee' && a > 0 && isKernelParameter(t.text)
+          ? t
+          : undefined;
     if (target && !target.op && isKernelParameter(target.text)) {
-      const valueWords = name === 'echo' || name === 'printf' ? rest.slice(1, a).filter((w) => !w.op && !/^-[neE]+$/.test(w.text)).map((w) => w.text) : [];
+      const valueWords =
+        name === 'echo' || name === 'printf'
+          ? rest
+              .slice(1, a)
+              .filter((w) => !w.op && !/^-[neE]+$/.test(w.text))
+              .map((w) => w.text)
+          : [];
       const value = valueWords.length > 0 ? substitute(valueWords.join(' '), env) : undefined;
       const via = target.text.startsWith('/proc/sys/') ? '/proc/sys' : '/sys/module';
-      record({ via, key: via === '/proc/sys' ? normalizeKey(target.text) : target.text, value, line: target.line, column: target.column });
+      record({
+        via,
+        key: via === '/proc/sys' ? normalizeKey(target.text) : target.text,
+        value,
+        line: target.line,
+        column: target.column,
+      });
     }
   }
 }
@@ -328,7 +386,8 @@ function nsenterInner(args: Token[]): { command: Token[]; pid1Net: boolean } | u
     if (!w.startsWith('-')) break;
     if (w === '-t' || w === '--target') target = args[++k]?.text;
     else if (w.startsWith('--target=')) target = w.slice(9);
-    else if (w.startsWith('--net=') || w.startsWith('--network=')) netPid1 = /^--net(work)?=\/proc\/1\/ns\/net$/.test(w);
+    else if (w.startsWith('--net=') || w.startsWith('--network='))
+      netPid1 = /^--net(work)?=\/proc\/1\/ns\/net$/.test(w);
     else if (w === '--net' || w === '--network') net = true;
     else if (/^-[a-zA-Z]+$/.test(w)) {
       if (w.includes('n')) net = true;
@@ -349,7 +408,10 @@ function isKernelParameter(path: string): boolean {
 }
 
 function normalizeKey(key: string): string {
-  return key.replace(/^\/proc\/sys\//, '').replace(/^\//, '').replaceAll('/', '.');
+  return key
+    .replace(/^\/proc\/sys\//, '')
+    .replace(/^\//, '')
+    .replaceAll('/', '.');
 }
 
 /** $VAR and ${VAR} from literal env values; anything else is left as written. */

@@ -15,8 +15,8 @@ export const LOOSE_KINDS = {
   'ss-tan': 'netns/host/ss-tan',
   'netstat-an': 'netns/host/netstat-an',
   sysctl: 'netns/host/sysctl.txt',
-  'ip_local_port_range': 'netns/host/proc/sys/net/ipv4/ip_local_port_range',
-  'ip_local_reserved_ports': 'netns/host/proc/sys/net/ipv4/ip_local_reserved_ports',
+  ip_local_port_range: 'netns/host/proc/sys/net/ipv4/ip_local_port_range',
+  ip_local_reserved_ports: 'netns/host/proc/sys/net/ipv4/ip_local_reserved_ports',
   'proc-net-tcp': 'netns/host/proc/net/tcp',
   'proc-net-tcp6': 'netns/host/proc/net/tcp6',
   'proc-net-netstat': 'netns/host/proc/net/netstat',
@@ -38,13 +38,15 @@ export const LOOSE_KINDS = {
  * precisely what to send instead rather than "could not tell what this file is".
  */
 export const UNUSABLE_KINDS: Record<string, { test: RegExp; advice: string }> = {
-  'another component\'s log': {
+  "another component's log": {
     test: /\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|containerd)\[\d+\]|\b(kubelet|prober|pod_workers|kuberuntime_\w+)\.go:\d+\]/,
-    advice: "a kubelet (or other component's) log, not kube-proxy's: for the connection errors in it run `netdoctor explain FILE`; `analyze` reads kube-proxy's log (journalctl -u kube-proxy, or kubectl -n kube-system logs kube-proxy-…)",
+    advice:
+      "a kubelet (or other component's) log, not kube-proxy's: for the connection errors in it run `netdoctor explain FILE`; `analyze` reads kube-proxy's log (journalctl -u kube-proxy, or kubectl -n kube-system logs kube-proxy-…)",
   },
   'iptables -L': {
     test: /^Chain [A-Z][\w-]* \((policy \w+|\d+ references?)/m,
-    advice: 'iptables -L output: rules are shown without the chains they jump between, per backend; send `iptables-legacy-save` and `iptables-nft-save` (or `iptables-save`) output instead',
+    advice:
+      'iptables -L output: rules are shown without the chains they jump between, per backend; send `iptables-legacy-save` and `iptables-nft-save` (or `iptables-save`) output instead',
   },
   'ss -s': {
     test: /^Total: \d+\s*\n(TCP:|.*\n)*Transport Total/m,
@@ -83,7 +85,10 @@ function fromCommand(command: string): LooseKind | undefined {
   const c = command.replace(/^sudo\s+/, '').trim();
   const argv = c.split(/\s+/);
   const prog = argv[0]?.split('/').pop() ?? '';
-  const flags = argv.slice(1).filter((a) => a.startsWith('-')).join('');
+  const flags = argv
+    .slice(1)
+    .filter((a) => a.startsWith('-'))
+    .join('');
   if (prog === 'ipvsadm') return /c/.test(flags) ? 'ipvsadm-Lnc' : 'ipvsadm-Ln';
   if (/^ip6tables(-nft)?-save$/.test(prog)) return prog.includes('nft') ? 'ip6tables-nft-save' : 'ip6tables-save';
   if (/^iptables(-nft|-legacy)?-save$/.test(prog)) return prog.includes('nft') ? 'iptables-nft-save' : 'iptables-save';
@@ -120,56 +125,109 @@ function fromContent(lines: string[]): { kind: LooseKind; how: string } | undefi
     const v6 = row ? /^\s*\d+:\s+[0-9A-Fa-f]{32}:/.test(row) : false;
     return { kind: v6 ? 'proc-net-tcp6' : 'proc-net-tcp', how: 'the /proc/net/tcp header' };
   }
-  if (/^\s*\d+:\s+[0-9A-F]{8}:[0-9A-F]{4}\s+[0-9A-F]{8}:[0-9A-F]{4}\s+[0-9A-F]{2}\s/.test(first)) return { kind: 'proc-net-tcp', how: '/proc/net/tcp rows' };
+  if (/^\s*\d+:\s+[0-9A-F]{8}:[0-9A-F]{4}\s+[0-9A-F]{8}:[0-9A-F]{4}\s+[0-9A-F]{2}\s/.test(first))
+    return { kind: 'proc-net-tcp', how: '/proc/net/tcp rows' };
   if (/^\s*\d+:\s+[0-9A-F]{32}:[0-9A-F]{4}\s/.test(first)) return { kind: 'proc-net-tcp6', how: '/proc/net/tcp6 rows' };
   if (/^IP Virtual Server version/.test(first)) {
-    if (lines.some((l) => /^Pro\s+FromIP\s+FPrt/.test(l))) return { kind: 'proc-net-ip_vs_conn', how: 'the /proc/net/ip_vs_conn header' };
-    if (lines.some((l) => /^Prot\s+LocalAddress:Port\s+Scheduler/.test(l) && /^(TCP|UDP|FWM)\s+[0-9A-F]{8}:[0-9A-F]{4}\b/m.test(all))) return { kind: 'proc-net-ip_vs', how: 'hexadecimal addresses under the IPVS header' };
+    if (lines.some((l) => /^Pro\s+FromIP\s+FPrt/.test(l)))
+      return { kind: 'proc-net-ip_vs_conn', how: 'the /proc/net/ip_vs_conn header' };
+    if (
+      lines.some(
+        (l) =>
+          /^Prot\s+LocalAddress:Port\s+Scheduler/.test(l) && /^(TCP|UDP|FWM)\s+[0-9A-F]{8}:[0-9A-F]{4}\b/m.test(all),
+      )
+    )
+      return { kind: 'proc-net-ip_vs', how: 'hexadecimal addresses under the IPVS header' };
     return { kind: 'ipvsadm-Ln', how: 'the ipvsadm header' };
   }
-  if (/^Pro\s+FromIP\s+FPrt\s+ToIP/.test(first)) return { kind: 'proc-net-ip_vs_conn', how: 'the /proc/net/ip_vs_conn header' };
-  if (/^IPVS connection entries/.test(first) || lines.slice(0, 3).some((l) => /^pro\s+expire\s+state\s+source\s+virtual\s+destination/i.test(l))) {
+  if (/^Pro\s+FromIP\s+FPrt\s+ToIP/.test(first))
+    return { kind: 'proc-net-ip_vs_conn', how: 'the /proc/net/ip_vs_conn header' };
+  if (
+    /^IPVS connection entries/.test(first) ||
+    lines.slice(0, 3).some((l) => /^pro\s+expire\s+state\s+source\s+virtual\s+destination/i.test(l))
+  ) {
     return { kind: 'ipvsadm-Lnc', how: 'the ipvsadm -Lnc header' };
   }
-  if (/^Prot\s+LocalAddress:Port\s+Scheduler/.test(first) || /^\s*->\s+RemoteAddress:Port\s+Forward/.test(first)) return { kind: 'ipvsadm-Ln', how: 'the ipvsadm -Ln header' };
-  if (/^pro\s+expire\s+state\s+source\s+virtual\s+destination/i.test(first) || /^(TCP|UDP)\s+\d\d:\d\d\s+[A-Z_]+\s+\S+:\S+\s+\S+:\S+\s+\S+:\S+\s*$/.test(first)) {
+  if (/^Prot\s+LocalAddress:Port\s+Scheduler/.test(first) || /^\s*->\s+RemoteAddress:Port\s+Forward/.test(first))
+    return { kind: 'ipvsadm-Ln', how: 'the ipvsadm -Ln header' };
+  if (
+    /^pro\s+expire\s+state\s+source\s+virtual\s+destination/i.test(first) ||
+    /^(TCP|UDP)\s+\d\d:\d\d\s+[A-Z_]+\s+\S+:\S+\s+\S+:\S+\s+\S+:\S+\s*$/.test(first)
+  ) {
     return { kind: 'ipvsadm-Lnc', how: 'the ipvsadm -Lnc columns' };
   }
-  if (lines.some((l) => /^\*(nat|filter|mangle|raw|security)\s*$/.test(l.trim())) || /^# Generated by ip6?tables/.test(first)) {
+  if (
+    lines.some((l) => /^\*(nat|filter|mangle|raw|security)\s*$/.test(l.trim())) ||
+    /^# Generated by ip6?tables/.test(first)
+  ) {
     const v6 = /^# Generated by ip6tables/m.test(all) || /-[sd] [0-9a-f]*:[0-9a-f:]*\/\d+/.test(all);
     const nft = /nf_tables|-nft-save|# Warning: iptables-legacy tables present/.test(all);
     const kind = v6 ? (nft ? 'ip6tables-nft-save' : 'ip6tables-save') : nft ? 'iptables-nft-save' : 'iptables-save';
-    return { kind, how: nft ? 'iptables-save format, nf_tables named in its header' : 'iptables-save format; its header names no nf_tables, so the legacy backend is assumed' };
+    return {
+      kind,
+      how: nft
+        ? 'iptables-save format, nf_tables named in its header'
+        : 'iptables-save format; its header names no nf_tables, so the legacy backend is assumed',
+    };
   }
   if (/^(TcpExt|Tcp|Ip|IpExt|Udp|Icmp):\s+[A-Z]/.test(first)) {
-    if (lines.some((l) => /^TcpExt:/.test(l))) return { kind: 'proc-net-netstat', how: '/proc/net/netstat header lines' };
+    if (lines.some((l) => /^TcpExt:/.test(l)))
+      return { kind: 'proc-net-netstat', how: '/proc/net/netstat header lines' };
     return { kind: 'proc-net-snmp', how: '/proc/net/snmp header lines' };
   }
   if (/^(sockets: used|TCP: inuse)/.test(first)) return { kind: 'proc-net-sockstat', how: '/proc/net/sockstat lines' };
-  if (/^(Ip|Tcp|TcpExt|Icmp|IcmpMsg|Udp|UdpLite|IpExt|MPTcpExt):\s*$/.test(first) && lines.some((l) => /^\s+\d+ [a-z]/.test(l))) {
+  if (
+    /^(Ip|Tcp|TcpExt|Icmp|IcmpMsg|Udp|UdpLite|IpExt|MPTcpExt):\s*$/.test(first) &&
+    lines.some((l) => /^\s+\d+ [a-z]/.test(l))
+  ) {
     return { kind: 'netstat-s', how: 'the section headers of netstat -s' };
   }
-  if (/^#kernel\s*$/.test(first) || /^(TcpExt|Tcp|Ip)[A-Z]\w*\s+\d+\s+[\d.]+\s*$/.test(first)) return { kind: 'netstat-s', how: 'nstat output' };
-  if (/^(Netid\s+)?State\s+Recv-Q\s+Send-Q\s+Local Address:Port/.test(first) || /^(tcp\s+)?(ESTAB|LISTEN|TIME-WAIT|SYN-SENT|SYN-RECV|CLOSE-WAIT|FIN-WAIT-[12]|LAST-ACK|CLOSING|UNCONN)\s+\d+\s+\d+\s/.test(first)) {
+  if (/^#kernel\s*$/.test(first) || /^(TcpExt|Tcp|Ip)[A-Z]\w*\s+\d+\s+[\d.]+\s*$/.test(first))
+    return { kind: 'netstat-s', how: 'nstat output' };
+  if (
+    /^(Netid\s+)?State\s+Recv-Q\s+Send-Q\s+Local Address:Port/.test(first) ||
+    /^(tcp\s+)?(ESTAB|LISTEN|TIME-WAIT|SYN-SENT|SYN-RECV|CLOSE-WAIT|FIN-WAIT-[12]|LAST-ACK|CLOSING|UNCONN)\s+\d+\s+\d+\s/.test(
+      first,
+    )
+  ) {
     return { kind: 'ss-tan', how: 'the columns of ss' };
   }
-  if (/^Active (Internet|UNIX domain) connections/.test(first) || /^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address/.test(first) || /^tcp6?\s+\d+\s+\d+\s+\S+:\S+\s+\S+:\S+\s+[A-Z_12]+/.test(first)) {
+  if (
+    /^Active (Internet|UNIX domain) connections/.test(first) ||
+    /^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address/.test(first) ||
+    /^tcp6?\s+\d+\s+\d+\s+\S+:\S+\s+\S+:\S+\s+[A-Z_12]+/.test(first)
+  ) {
     return { kind: 'netstat-an', how: 'the columns of netstat -an' };
   }
   if (/^iptables v\d+\.\d+/.test(first)) return { kind: 'iptables-version', how: 'iptables -V output' };
-  if (/^\d+\.\d+\.\d+[-\w.+]*\s*$/.test(first) && lines.length === 1) return { kind: 'kernel-release', how: 'a kernel release string (uname -r)' };
-  if (/^(NAME|PRETTY_NAME|ID)=/.test(first) && lines.some((l) => /^ID=/.test(l))) return { kind: 'os-release', how: 'os-release fields' };
+  if (/^\d+\.\d+\.\d+[-\w.+]*\s*$/.test(first) && lines.length === 1)
+    return { kind: 'kernel-release', how: 'a kernel release string (uname -r)' };
+  if (/^(NAME|PRETTY_NAME|ID)=/.test(first) && lines.some((l) => /^ID=/.test(l)))
+    return { kind: 'os-release', how: 'os-release fields' };
   if (/^\d+\s+\d+\s*$/.test(first) && lines.length === 1) {
     const [lo, hi] = first.trim().split(/\s+/).map(Number);
-    if (lo >= 1 && hi <= 65535 && lo < hi) return { kind: 'ip_local_port_range', how: 'two port numbers on one line (the contents of ip_local_port_range)' };
+    if (lo >= 1 && hi <= 65535 && lo < hi)
+      return { kind: 'ip_local_port_range', how: 'two port numbers on one line (the contents of ip_local_port_range)' };
   }
-  if (lines.some((l) => /^[a-z][\w.-]*\.[\w.-]+\s*=\s*/.test(l.trim()) && /^(net|kernel|vm|fs|user|dev|abi|debug|crypto|sunrpc)\./.test(l.trim()))) {
+  if (
+    lines.some(
+      (l) =>
+        /^[a-z][\w.-]*\.[\w.-]+\s*=\s*/.test(l.trim()) &&
+        /^(net|kernel|vm|fs|user|dev|abi|debug|crypto|sunrpc)\./.test(l.trim()),
+    )
+  ) {
     return { kind: 'sysctl', how: '"key = value" sysctl lines' };
   }
-  if (lines.some((l) => KLOG.test(l)) && isKubeProxyLog(lines)) return { kind: 'kube-proxy-log', how: 'klog lines (kube-proxy log)' };
-  if (lines.some((l) => /nf_conntrack: (nf_conntrack: )?table full, dropping packet|kernel: \[|^\[\s*\d+\.\d+\] /.test(l))) return { kind: 'kernel-log', how: 'kernel log lines (dmesg or journalctl -k)' };
-  if (/^[{[]/.test(first) && /"apiVersion"\s*:/.test(all) && /"kind"\s*:/.test(all)) return { kind: 'k8s-json', how: 'Kubernetes objects in JSON' };
-  if (lines.some((l) => /^apiVersion:\s*\S/.test(l)) && lines.some((l) => /^\s*kind:\s*\S/.test(l))) return { kind: 'k8s-yaml', how: 'Kubernetes objects in YAML' };
+  if (lines.some((l) => KLOG.test(l)) && isKubeProxyLog(lines))
+    return { kind: 'kube-proxy-log', how: 'klog lines (kube-proxy log)' };
+  if (
+    lines.some((l) => /nf_conntrack: (nf_conntrack: )?table full, dropping packet|kernel: \[|^\[\s*\d+\.\d+\] /.test(l))
+  )
+    return { kind: 'kernel-log', how: 'kernel log lines (dmesg or journalctl -k)' };
+  if (/^[{[]/.test(first) && /"apiVersion"\s*:/.test(all) && /"kind"\s*:/.test(all))
+    return { kind: 'k8s-json', how: 'Kubernetes objects in JSON' };
+  if (lines.some((l) => /^apiVersion:\s*\S/.test(l)) && lines.some((l) => /^\s*kind:\s*\S/.test(l)))
+    return { kind: 'k8s-yaml', how: 'Kubernetes objects in YAML' };
   return undefined;
 }
 
@@ -178,8 +236,10 @@ function fromContent(lines: string[]): { kind: LooseKind; how: string } | undefi
  * source files are its own; kubelet's and others' are not read as kube-proxy's (that would "check" the
  * restore rules on a log that cannot show a restore).
  */
-const KUBE_PROXY_MARK = /kube-proxy\[\d+\]|\b(proxier|server_others|server_linux|iptables|graceful_termination|ipset|conntrack)\.go:\d+\]|iptables-restore|Using (iptables|ipvs|nftables) [Pp]rox/;
-const OTHER_COMPONENT = /\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|etcd|containerd|coredns)\[\d+\]|\b(kubelet|prober|pod_workers|kuberuntime_\w+|kubelet_\w+|eviction_manager|reconciler\w*)\.go:\d+\]/;
+const KUBE_PROXY_MARK =
+  /kube-proxy\[\d+\]|\b(proxier|server_others|server_linux|iptables|graceful_termination|ipset|conntrack)\.go:\d+\]|iptables-restore|Using (iptables|ipvs|nftables) [Pp]rox/;
+const OTHER_COMPONENT =
+  /\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|etcd|containerd|coredns)\[\d+\]|\b(kubelet|prober|pod_workers|kuberuntime_\w+|kubelet_\w+|eviction_manager|reconciler\w*)\.go:\d+\]/;
 
 function isKubeProxyLog(lines: string[]): boolean {
   return lines.some((l) => KUBE_PROXY_MARK.test(l)) || !lines.some((l) => OTHER_COMPONENT.test(l));
@@ -205,6 +265,7 @@ export function sniffKind(text: string, name: string, commands: { command: strin
   const byName = fromName(name);
   if (byName) return { kind: byName, how: 'its file name' };
   // A single reserved-ports list: "30000-32767" or "30000-32767,40000".
-  if (lines.length === 1 && /^\d+(-\d+)?(,\d+(-\d+)?)*\s*$/.test(lines[0].trim())) return { kind: 'ip_local_reserved_ports', how: 'a list of ports (the contents of ip_local_reserved_ports)' };
+  if (lines.length === 1 && /^\d+(-\d+)?(,\d+(-\d+)?)*\s*$/.test(lines[0].trim()))
+    return { kind: 'ip_local_reserved_ports', how: 'a list of ports (the contents of ip_local_reserved_ports)' };
   return undefined;
 }

@@ -21,18 +21,56 @@ export interface TextSocket {
 }
 
 const SS_STATES: Record<string, number> = {
-  ESTAB: 1, 'SYN-SENT': 2, 'SYN-RECV': 3, 'FIN-WAIT-1': 4, 'FIN-WAIT-2': 5, 'TIME-WAIT': 6, UNCONN: 7, CLOSE: 7,
-  'CLOSE-WAIT': 8, 'LAST-ACK': 9, LISTEN: 10, CLOSING: 11,
+  ESTAB: 1,
+  'SYN-SENT': 2,
+  'SYN-RECV': 3,
+  'FIN-WAIT-1': 4,
+  'FIN-WAIT-2': 5,
+  'TIME-WAIT': 6,
+  UNCONN: 7,
+  CLOSE: 7,
+  'CLOSE-WAIT': 8,
+  'LAST-ACK': 9,
+  LISTEN: 10,
+  CLOSING: 11,
 };
 const NETSTAT_STATES: Record<string, number> = {
-  ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8,
-  LAST_ACK: 9, LISTEN: 10, CLOSING: 11,
+  ESTABLISHED: 1,
+  SYN_SENT: 2,
+  SYN_RECV: 3,
+  FIN_WAIT1: 4,
+  FIN_WAIT2: 5,
+  TIME_WAIT: 6,
+  CLOSE: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+  CLOSING: 11,
 };
 
 /** ss and netstat print a few well-known ports by name without -n. */
 const PORT_NAMES: Record<string, number> = {
-  http: 80, https: 443, ssh: 22, domain: 53, 'http-alt': 8080, mysql: 3306, postgresql: 5432, redis: 6379, smtp: 25, sunrpc: 111, ipp: 631,
-  ldap: 389, ldaps: 636, 'webcache': 8080, 'https-alt': 8443, 'pcsync-https': 8443, imap: 143, imaps: 993, pop3: 110, ntp: 123, bgp: 179,
+  http: 80,
+  https: 443,
+  ssh: 22,
+  domain: 53,
+  'http-alt': 8080,
+  mysql: 3306,
+  postgresql: 5432,
+  redis: 6379,
+  smtp: 25,
+  sunrpc: 111,
+  ipp: 631,
+  ldap: 389,
+  ldaps: 636,
+  webcache: 8080,
+  'https-alt': 8443,
+  'pcsync-https': 8443,
+  imap: 143,
+  imaps: 993,
+  pop3: 110,
+  ntp: 123,
+  bgp: 179,
 };
 
 /** "10.0.0.1:80", "[::ffff:10.0.0.1]:80", ":::80", "*:*", "[fe80::1%eth0]:22", "127.0.0.53%lo:53". */
@@ -48,7 +86,8 @@ export function splitEndpoint(text: string): { ip: string; port: number; family:
   if (host === '*' || host === '') return { ip: host === '' ? '::' : '0.0.0.0', port, family: host === '' ? 6 : 4 };
   if (host === 'localhost') return { ip: '127.0.0.1', port, family: 4 };
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return { ip: host, port, family: 4 };
-  if (/^[0-9a-fA-F:.]+$/.test(host) && host.includes(':') && ipv6Bytes(host)) return { ip: host.toLowerCase(), port, family: 6 };
+  if (/^[0-9a-fA-F:.]+$/.test(host) && host.includes(':') && ipv6Bytes(host))
+    return { ip: host.toLowerCase(), port, family: 6 };
   return undefined;
 }
 
@@ -81,8 +120,10 @@ export function ipv6Bytes(text: string): number[] | undefined {
 
 /** Why an endpoint could not be read, when the listing's options are the cause. */
 function hint(endpoint: string): string {
-  if (endpoint.length >= 23 && !endpoint.includes('[')) return ' (netstat cuts long IPv6 addresses; use netstat -W or ss)';
-  if (/[a-z]{2,}/i.test(endpoint.split(':')[0] ?? '') || /:[a-z]/i.test(endpoint)) return ' (a host or service name: list with -n for numbers)';
+  if (endpoint.length >= 23 && !endpoint.includes('['))
+    return ' (netstat cuts long IPv6 addresses; use netstat -W or ss)';
+  if (/[a-z]{2,}/i.test(endpoint.split(':')[0] ?? '') || /:[a-z]/i.test(endpoint))
+    return ' (a host or service name: list with -n for numbers)';
   return '';
 }
 
@@ -90,14 +131,23 @@ function hint(endpoint: string): string {
  * Reads an ss or netstat socket listing; calls `onSocket` for every TCP row. Throws ParseError only when
  * no line of the input was a socket row or a header of one.
  */
-export function parseSocketText(text: string, source: string, onSocket: (s: TextSocket) => void, unread = new UnreadLines()): { sockets: number; other: number } {
+export function parseSocketText(
+  text: string,
+  source: string,
+  onSocket: (s: TextSocket) => void,
+  unread = new UnreadLines(),
+): { sockets: number; other: number } {
   let sockets = 0;
   let other = 0;
   let headers = 0;
   forEachLine(text, (line, n) => {
     const t = line.trim();
     if (t === '') return;
-    if (/^(Netid\s+)?State\s+Recv-Q\s+Send-Q|^Proto\s+Recv-Q\s+Send-Q|^Active (Internet|UNIX|Bluetooth)|^Proto\s+RefCnt/.test(t)) {
+    if (
+      /^(Netid\s+)?State\s+Recv-Q\s+Send-Q|^Proto\s+Recv-Q\s+Send-Q|^Active (Internet|UNIX|Bluetooth)|^Proto\s+RefCnt/.test(
+        t,
+      )
+    ) {
       headers++;
       return;
     }
@@ -122,20 +172,38 @@ export function parseSocketText(text: string, source: string, onSocket: (s: Text
       } else {
         [recvQ, sendQ, local, peer] = [f[i], f[i + 1], f[i + 2], f[i + 3]];
         state = NETSTAT_STATES[f[i + 4] ?? ''];
-        if (state === undefined) throw new ParseError(source, n, `unknown TCP state "${(f[i + 4] ?? '').slice(0, 20)}"`);
+        if (state === undefined)
+          throw new ParseError(source, n, `unknown TCP state "${(f[i + 4] ?? '').slice(0, 20)}"`);
       }
-      if (!/^\d+$/.test(recvQ ?? '') || !/^\d+$/.test(sendQ ?? '')) throw new ParseError(source, n, 'expected Recv-Q and Send-Q numbers');
+      if (!/^\d+$/.test(recvQ ?? '') || !/^\d+$/.test(sendQ ?? ''))
+        throw new ParseError(source, n, 'expected Recv-Q and Send-Q numbers');
       const l = splitEndpoint(local ?? '');
       const r = splitEndpoint(peer ?? '');
-      if (!l) throw new ParseError(source, n, `not an address:port: "${(local ?? '').slice(0, 60)}"${hint(local ?? '')}`);
+      if (!l)
+        throw new ParseError(source, n, `not an address:port: "${(local ?? '').slice(0, 60)}"${hint(local ?? '')}`);
       if (!r) throw new ParseError(source, n, `not an address:port: "${(peer ?? '').slice(0, 60)}"${hint(peer ?? '')}`);
       const family: 4 | 6 = l.family === 6 || r.family === 6 ? 6 : 4;
       sockets++;
-      onSocket({ state, family, localIp: l.ip, localPort: l.port, remoteIp: r.ip, remotePort: r.port, recvQ: Number(recvQ), sendQ: Number(sendQ), line: n, raw: t });
+      onSocket({
+        state,
+        family,
+        localIp: l.ip,
+        localPort: l.port,
+        remoteIp: r.ip,
+        remotePort: r.port,
+        recvQ: Number(recvQ),
+        sendQ: Number(sendQ),
+        line: n,
+        raw: t,
+      });
     });
   });
   if (sockets === 0 && other === 0 && headers === 0 && unread.count > 0) {
-    throw new ParseError(source, unread.kept[0]?.line ?? 1, `not an ss or netstat socket listing (${unread.kept[0]?.reason ?? ''})`);
+    throw new ParseError(
+      source,
+      unread.kept[0]?.line ?? 1,
+      `not an ss or netstat socket listing (${unread.kept[0]?.reason ?? ''})`,
+    );
   }
   return { sockets, other };
 }

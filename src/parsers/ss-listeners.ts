@@ -17,20 +17,25 @@ export interface SsListener {
  */
 export function parseSsListeners(text: string, source = 'ss-ltn', unread = new UnreadLines()): SsListener[] {
   const out: SsListener[] = [];
-  for (const [n, line] of numberedLines(text)) unread.guard(n, () => {
-    const f = line.trim().split(/\s+/);
-    if (f[0] === '' || f[0] === 'State' || f[0] === 'Netid') return;
-    const offset = f[0] === 'tcp' ? 1 : 0;
-    if (f[offset] !== 'LISTEN') return;
-    const [recvQ, sendQ, local] = [f[offset + 1], f[offset + 2], f[offset + 3]];
-    if (!/^\d+$/.test(recvQ ?? '') || !/^\d+$/.test(sendQ ?? '') || !local) {
-      throw new ParseError(source, n, 'expected "LISTEN <Recv-Q> <Send-Q> <local> <peer>"');
-    }
-    const colon = local.lastIndexOf(':');
-    const port = Number(local.slice(colon + 1));
-    if (colon <= 0 || !Number.isInteger(port) || port > 65535) throw new ParseError(source, n, `bad local address "${local}"`);
-    const ip = local.slice(0, colon).replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-    out.push({ local, ip, port, acceptQueue: Number(recvQ), backlog: Number(sendQ), line: n, raw: line.trim() });
-  });
+  for (const [n, line] of numberedLines(text))
+    unread.guard(n, () => {
+      const f = line.trim().split(/\s+/);
+      if (f[0] === '' || f[0] === 'State' || f[0] === 'Netid') return;
+      const offset = f[0] === 'tcp' ? 1 : 0;
+      if (f[offset] !== 'LISTEN') return;
+      const [recvQ, sendQ, local] = [f[offset + 1], f[offset + 2], f[offset + 3]];
+      if (!/^\d+$/.test(recvQ ?? '') || !/^\d+$/.test(sendQ ?? '') || !local) {
+        throw new ParseError(source, n, 'expected "LISTEN <Recv-Q> <Send-Q> <local> <peer>"');
+      }
+      const colon = local.lastIndexOf(':');
+      const port = Number(local.slice(colon + 1));
+      if (colon <= 0 || !Number.isInteger(port) || port > 65535)
+        throw new ParseError(source, n, `bad local address "${local}"`);
+      const ip = local
+        .slice(0, colon)
+        .replace(/^\[|\]$/g, '')
+        .replace(/%.*$/, '');
+      out.push({ local, ip, port, acceptQueue: Number(recvQ), backlog: Number(sendQ), line: n, raw: line.trim() });
+    });
   return out;
 }

@@ -27,7 +27,8 @@ export function parseSysctls(text: string, source = 'sysctl.txt', unread = new U
       out.set(key, { value: t.slice(eq + 1).trim(), line: n, raw: t });
     });
   }
-  if (out.size === 0 && unread.count > 0) throw new ParseError(source, unread.kept[0]?.line ?? 1, `no sysctl read: ${unread.kept[0]?.reason ?? ''}`);
+  if (out.size === 0 && unread.count > 0)
+    throw new ParseError(source, unread.kept[0]?.line ?? 1, `no sysctl read: ${unread.kept[0]?.reason ?? ''}`);
   return out;
 }
 

@@ -15,7 +15,18 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from './packet
 
 const PSH = 0x08;
 const URG = 0x20;
-const FLAG_BITS: Record<string, number> = { S: TCP_SYN, '.': TCP_ACK, F: TCP_FIN, R: TCP_RST, P: PSH, U: URG, E: 0, W: 0, e: 0, w: 0 };
+const FLAG_BITS: Record<string, number> = {
+  S: TCP_SYN,
+  '.': TCP_ACK,
+  F: TCP_FIN,
+  R: TCP_RST,
+  P: PSH,
+  U: URG,
+  E: 0,
+  W: 0,
+  e: 0,
+  w: 0,
+};
 
 const LINE =
   /^(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)(?:\.(?<frac>\d{1,9}))?\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?(?:(?<ip>IP6?)\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > (?:[0-9a-f]{2}:){5}[0-9a-f]{2}, ethertype IPv[46] \(0x[0-9a-f]+\), length \d+: )(?<src>[0-9a-fA-F:.]+)\.(?<sport>\d+) > (?<dst>[0-9a-fA-F:.]+)\.(?<dport>\d+): (?<rest>.*)$/;
@@ -39,12 +50,15 @@ function parseIcmpLine(line: string, out: DecodedPacket): { timeUs: number } | f
   let code: number | undefined;
   const v4port = /^ICMP (\S+) tcp port (\d+) unreachable/.exec(icmp);
   const v4host = /^ICMP (host|net) (\S+) unreachable( - admin prohibited)?/.exec(icmp);
-  const v6 = /^ICMP6, destination unreachable, unreachable (route|prohibited|beyond scope|address|port),? (?:([0-9a-fA-F:.]+) tcp port (\d+)|([0-9a-fA-F:.]+))/.exec(icmp);
+  const v6 =
+    /^ICMP6, destination unreachable, unreachable (route|prohibited|beyond scope|address|port),? (?:([0-9a-fA-F:.]+) tcp port (\d+)|([0-9a-fA-F:.]+))/.exec(
+      icmp,
+    );
   if (v4port) [server, port, code] = [v4port[1], Number(v4port[2]), 3];
   else if (v4host) [server, code] = [v4host[2], v4host[3] ? 13 : v4host[1] === 'host' ? 1 : 0];
   else if (v6) {
     type = 1;
-    code = { route: 0, prohibited: 1, 'beyond scope': 2, address: 3, port: 4 }[v6[1] as 'route'] ;
+    code = { route: 0, prohibited: 1, 'beyond scope': 2, address: 3, port: 4 }[v6[1] as 'route'];
     server = v6[2] ?? v6[4];
     port = v6[3] ? Number(v6[3]) : 0;
   }
@@ -97,5 +111,7 @@ export function parseTcpdumpLine(line: string, out: DecodedPacket): { timeUs: nu
 
 /** Whether a text looks like tcpdump's output: enough lines with an address.port > address.port shape. */
 export function looksLikeTcpdumpText(head: string): boolean {
-  return /^(?:\S+ )?\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:\S+\s+(?:In|Out)\s+)?(?:IP6?\s|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > )/m.test(head);
+  return /^(?:\S+ )?\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:\S+\s+(?:In|Out)\s+)?(?:IP6?\s|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > )/m.test(
+    head,
+  );
 }

@@ -116,19 +116,37 @@ export function remedies(input: PlanInput, nodePorts: PortRange): Remedy[] {
     out.push(summary('wider range', change, plan({ ...input, range: wide, reserved: [nodePorts] })));
   }
   if (input.closer === 'client' && !twReuseApplies(input)) {
-    out.push(summary('tcp_tw_reuse', 'net.ipv4.tcp_tw_reuse=1 on the client (needs TCP timestamps)', plan({ ...input, twReuse: 1 })));
+    out.push(
+      summary(
+        'tcp_tw_reuse',
+        'net.ipv4.tcp_tw_reuse=1 on the client (needs TCP timestamps)',
+        plan({ ...input, twReuse: 1 }),
+      ),
+    );
   }
   if (input.lifetime < TIME_WAIT_SECONDS) {
     // A pool keeps connections open: ports in use = connections busy at once (Little's law), and no churn.
     const pooled = Math.max(1, Math.ceil(input.rate * Math.max(input.lifetime, 0.001)));
     const perTuple = Math.ceil(pooled / (input.destinations * input.sourceIps));
     const usable = usablePorts(input.range, input.reserved);
-    out.push({ name: 'keep-alive / pooling', change: `reuse connections: about ${pooled} pooled connection(s) carry ${input.rate}/s`, usable, steadyPorts: perTuple, headroom: usable - perTuple });
+    out.push({
+      name: 'keep-alive / pooling',
+      change: `reuse connections: about ${pooled} pooled connection(s) carry ${input.rate}/s`,
+      usable,
+      steadyPorts: perTuple,
+      headroom: usable - perTuple,
+    });
   }
   const base = plan(input);
   if (base.steadyPorts > base.usable) {
     const ips = Math.ceil((base.steadyPorts * input.sourceIps) / Math.max(base.usable, 1));
-    out.push(summary('more source IPs', `${ips} source IPs (SNAT pool or pod IPs) instead of ${input.sourceIps}`, plan({ ...input, sourceIps: ips })));
+    out.push(
+      summary(
+        'more source IPs',
+        `${ips} source IPs (SNAT pool or pod IPs) instead of ${input.sourceIps}`,
+        plan({ ...input, sourceIps: ips }),
+      ),
+    );
   }
   return out;
 }

@@ -8,7 +8,8 @@ import { ipv4, ipv6, type ByteOrder } from '../parsers/proc-net-tcp.js';
 
 const V4 = /\b(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b/g;
 const V4_DASHED = /\bip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\b/g;
-const V6 = /(?<![0-9A-Za-z:.])(?:[0-9a-fA-F]{1,4}:){2,7}(?::|[0-9a-fA-F]{1,4})?(?:(?::[0-9a-fA-F]{1,4}){1,6})?(?![0-9A-Za-z:])/g;
+const V6 =
+  /(?<![0-9A-Za-z:.])(?:[0-9a-fA-F]{1,4}:){2,7}(?::|[0-9a-fA-F]{1,4})?(?:(?::[0-9a-fA-F]{1,4}){1,6})?(?![0-9A-Za-z:])/g;
 
 export class Redactor {
   private readonly v4 = new Map<string, string>();
@@ -71,8 +72,12 @@ export class Redactor {
   ipvsLine(line: string): string {
     if (line.startsWith('FWM')) return line; // a firewall mark, not an address
     return line
-      .replace(/(?<![0-9A-Fa-f:])([0-9A-F]{8})(?=[: ])/g, (hex: string) => encodeV4(this.ipv4(ipv4(parseInt(hex, 16), 'BE')), 'BE'))
-      .replace(/(?<![0-9A-Fa-f:])((?:[0-9a-f]{4}:){7}[0-9a-f]{4})(?![0-9A-Fa-f:])/g, (full: string) => fullIpv6(this.ipv6(full)));
+      .replace(/(?<![0-9A-Fa-f:])([0-9A-F]{8})(?=[: ])/g, (hex: string) =>
+        encodeV4(this.ipv4(ipv4(parseInt(hex, 16), 'BE')), 'BE'),
+      )
+      .replace(/(?<![0-9A-Fa-f:])((?:[0-9a-f]{4}:){7}[0-9a-f]{4})(?![0-9A-Fa-f:])/g, (full: string) =>
+        fullIpv6(this.ipv6(full)),
+      );
   }
 
   private hexAddress(hex: string): string {
@@ -97,7 +102,10 @@ function fullIpv6(addr: string): string {
 function encodeV4(addr: string, order: ByteOrder): string {
   const b = addr.split('.').map(Number);
   const bytes = order === 'LE' ? b.reverse() : b;
-  return bytes.map((x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
+  return bytes
+    .map((x) => x.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
 }
 
 function encodeV6(addr: string, order: ByteOrder): string {

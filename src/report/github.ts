@@ -25,8 +25,13 @@ function renderGithubUnsafe(report: Report): string {
     return `::${COMMAND[f.severity]} ${props.join(',')}::${escapeData(`${f.message}\nFix: ${f.remediation}`)}`;
   });
   for (const p of report.problems) {
-    const where = p.line !== undefined ? `file=${escapeProperty(p.artefact)},line=${p.line}${p.column !== undefined ? `,col=${p.column}` : ''},` : '';
-    lines.push(`::error ${where}title=${escapeProperty('netdoctor: input not read')}::${escapeData(`${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`)}`);
+    const where =
+      p.line !== undefined
+        ? `file=${escapeProperty(p.artefact)},line=${p.line}${p.column !== undefined ? `,col=${p.column}` : ''},`
+        : '';
+    lines.push(
+      `::error ${where}title=${escapeProperty('netdoctor: input not read')}::${escapeData(`${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`)}`,
+    );
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }

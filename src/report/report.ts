@@ -29,7 +29,20 @@ export interface Report {
     workloads?: number;
     k8sVersion?: string;
     /** pcap: what each capture held */
-    captures?: { source: string; format?: string; linkTypes: number[]; interfaces: number; packets: number; tcpPackets: number; tuples: number; attempts: number; conversations: number; established: number; refused: number; seconds: number }[];
+    captures?: {
+      source: string;
+      format?: string;
+      linkTypes: number[];
+      interfaces: number;
+      packets: number;
+      tcpPackets: number;
+      tuples: number;
+      attempts: number;
+      conversations: number;
+      established: number;
+      refused: number;
+      seconds: number;
+    }[];
   };
   /** sentences about the run as a whole, shown first (not root: only one namespace was read) */
   notes?: string[];
@@ -49,23 +62,51 @@ export interface Report {
 }
 
 /** A report with its fields in SPEC.md's order (tool, version, schemaVersion, target, findings, skipped, problems, summary), then the rest. */
-export function buildReport(target: Report['target'], findings: Finding[], rest: Pick<Report, 'skipped' | 'problems'> & Partial<Pick<Report, 'context' | 'suppressed' | 'input' | 'explanations' | 'unrecognised' | 'notes' | 'coverage'>>): Report {
+export function buildReport(
+  target: Report['target'],
+  findings: Finding[],
+  rest: Pick<Report, 'skipped' | 'problems'> &
+    Partial<Pick<Report, 'context' | 'suppressed' | 'input' | 'explanations' | 'unrecognised' | 'notes' | 'coverage'>>,
+): Report {
   const { skipped, problems, ...extra } = rest;
-  return { tool: TOOL_NAME, version: toolVersion(), schemaVersion: REPORT_SCHEMA_VERSION, target, findings, skipped, problems, summary: summarize(findings), ...extra };
+  return {
+    tool: TOOL_NAME,
+    version: toolVersion(),
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    target,
+    findings,
+    skipped,
+    problems,
+    summary: summarize(findings),
+    ...extra,
+  };
 }
 
 /** The tool could not do its job: no selected rule could run on anything read (exit 2). */
 class NothingCheckedError extends ToolError {}
 
-export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; run: RuleRun }[], ruleCount: number): Report {
-  const findings = runs.flatMap(({ facts, run }) => run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })));
+export function nodeReport(
+  target: Report['target'],
+  runs: { facts: NodeFacts; run: RuleRun }[],
+  ruleCount: number,
+): Report {
+  const findings = runs.flatMap(({ facts, run }) =>
+    run.findings.map((f) => ({ ...f, subject: { node: facts.hostname, ...f.subject } })),
+  );
   const skipped = runs.flatMap(({ run }) => run.skipped);
   const problems = runs.flatMap(({ facts }) => collectionProblems(facts));
   const targets = runs.flatMap(({ run }) => run.coverage);
   const count = (k: 'ran' | 'skipped' | 'notApplicable') => targets.reduce((n, t) => n + t[k].length, 0);
-  const coverage = { complete: skipped.every((s) => s.notApplicable), ran: count('ran'), skipped: count('skipped'), notApplicable: count('notApplicable'), targets };
+  const coverage = {
+    complete: skipped.every((s) => s.notApplicable),
+    ran: count('ran'),
+    skipped: count('skipped'),
+    notApplicable: count('notApplicable'),
+    targets,
+  };
   const notes = runs.flatMap(({ facts }) => facts.notes);
-  if (coverage.ran + coverage.notApplicable === 0) throw new NothingCheckedError(nothingCheckedMessage(skipped, target, problems, notes));
+  if (coverage.ran + coverage.notApplicable === 0)
+    throw new NothingCheckedError(nothingCheckedMessage(skipped, target, problems, notes));
   return buildReport(target, findings, {
     skipped,
     problems,
@@ -81,18 +122,28 @@ export function nodeReport(target: Report['target'], runs: { facts: NodeFacts; r
 }
 
 /** One line: what was missing and what to do about it. */
-function nothingCheckedMessage(skipped: Skipped[], target: Report['target'], problems: Report['problems'], notes: string[]): string {
+function nothingCheckedMessage(
+  skipped: Skipped[],
+  target: Report['target'],
+  problems: Report['problems'],
+  notes: string[],
+): string {
   // An input that was not understood is the first thing to fix: say so before the rules it left unchecked.
-  const inputs = problems.filter((p) => p.artefact.startsWith('loose/') || p.artefact === 'manifest.json').map((p) => p.reason);
+  const inputs = problems
+    .filter((p) => p.artefact.startsWith('loose/') || p.artefact === 'manifest.json')
+    .map((p) => p.reason);
   const reasons = [...new Set([...inputs, ...skipped.map((s) => s.reason)])];
   const denied = reasons.some((r) => /permission denied|must be root|EACCES|EPERM/i.test(r));
   const todo = denied
     ? 'run it as root (sudo netdoctor node), or collect a bundle as root and analyse that'
     : target.kind === 'bundle'
-      ? 'the input holds none of the artefacts the selected rules read: add them (docs/bundle-layout.md lists each file and the rules it feeds), or name a file\'s kind with --as KIND'
+      ? "the input holds none of the artefacts the selected rules read: add them (docs/bundle-layout.md lists each file and the rules it feeds), or name a file's kind with --as KIND"
       : 'check that the namespaces still exist and the tools are installed (iproute2, iptables, procps)';
   const shown = reasons.slice(0, 2).join('; ') + (reasons.length > 2 ? `; and ${reasons.length - 2} more reasons` : '');
   const read = notes.map((n) => / read as (\S+) /.exec(n) && n.replace(/ \(.*$/, '')).filter(Boolean);
-  const what = read.length > 0 ? ` (${read.slice(0, 3).join('; ')}${read.length > 3 ? '; …' : ''}, but no rule can judge that alone)` : '';
+  const what =
+    read.length > 0
+      ? ` (${read.slice(0, 3).join('; ')}${read.length > 3 ? '; …' : ''}, but no rule can judge that alone)`
+      : '';
   return `nothing could be checked${what}: ${shown || 'no rule selected could run'}. To fix: ${todo}.`;
 }

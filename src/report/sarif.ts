@@ -52,11 +52,30 @@ export function renderSarif(report: Report, opts: SarifOptions): string {
           artifactLocation: artifactLocation(String(f.subject.file ?? 'unknown')),
           region: { startLine: Number(f.subject.line ?? 1), startColumn: Number(f.subject.column ?? 1) },
         },
-        ...(f.subject.kind ? { logicalLocations: [{ name: String(f.subject.name ?? ''), fullyQualifiedName: `${f.subject.kind}/${f.subject.namespace ? `${f.subject.namespace}/` : ''}${f.subject.name ?? ''}`, kind: 'object' }] } : {}),
+        ...(f.subject.kind
+          ? {
+              logicalLocations: [
+                {
+                  name: String(f.subject.name ?? ''),
+                  fullyQualifiedName: `${f.subject.kind}/${f.subject.namespace ? `${f.subject.namespace}/` : ''}${f.subject.name ?? ''}`,
+                  kind: 'object',
+                },
+              ],
+            }
+          : {}),
       },
     ],
     partialFingerprints: { 'netdoctorFinding/v1': fingerprint(f) },
-    ...('suppression' in f ? { suppressions: [{ kind: 'inSource', justification: f.suppression.reason ?? `${f.suppression.annotation}: netdoctor.io/ignore` }] } : {}),
+    ...('suppression' in f
+      ? {
+          suppressions: [
+            {
+              kind: 'inSource',
+              justification: f.suppression.reason ?? `${f.suppression.annotation}: netdoctor.io/ignore`,
+            },
+          ],
+        }
+      : {}),
   });
   const sarif = {
     $schema: SARIF_SCHEMA,
@@ -88,7 +107,14 @@ export function renderSarif(report: Report, opts: SarifOptions): string {
               ...report.problems.map((p) => ({
                 level: 'error',
                 message: { text: p.reason },
-                locations: [{ physicalLocation: { artifactLocation: artifactLocation(p.artefact), ...(p.line !== undefined ? { region: { startLine: p.line, startColumn: p.column ?? 1 } } : {}) } }],
+                locations: [
+                  {
+                    physicalLocation: {
+                      artifactLocation: artifactLocation(p.artefact),
+                      ...(p.line !== undefined ? { region: { startLine: p.line, startColumn: p.column ?? 1 } } : {}),
+                    },
+                  },
+                ],
               })),
               // Nothing linted is not a clean result: say so where code scanning shows it.
               ...(report.notes ?? []).map((note) => ({ level: 'warning', message: { text: note } })),

@@ -19,13 +19,13 @@ const NODE_KEY = new Set(['node']);
 
 function subjectLine(f: Finding): string {
   const { file, line, column } = f.subject;
-  const location = file !== undefined && line !== undefined ? [`${file}:${line}${column !== undefined ? `:${column}` : ''}`] : [];
+  const location =
+    file !== undefined && line !== undefined ? [`${file}:${line}${column !== undefined ? `:${column}` : ''}`] : [];
   const rest = Object.entries(f.subject)
     .filter(([k, v]) => v !== undefined && !(location.length > 0 ? LOCATION_KEYS : NODE_KEY).has(k))
     .map(([k, v]) => `${k}=${v}`);
   return [...location, ...rest].join(' ');
 }
-
 
 /** The same reason for 30 namespaces is one line with a count; rules sharing a reason share a line. */
 function notCheckedLines(skipped: Report['skipped']): string[] {
@@ -37,7 +37,8 @@ function notCheckedLines(skipped: Report['skipped']): string[] {
     byReason.set(s.reason, entry);
   }
   return [...byReason].map(([reason, { rules, netns }]) => {
-    const where = netns.size === 0 ? '' : netns.size <= 2 ? ` in ${[...netns].join(', ')}` : ` in ${netns.size} namespaces`;
+    const where =
+      netns.size === 0 ? '' : netns.size <= 2 ? ` in ${[...netns].join(', ')}` : ` in ${netns.size} namespaces`;
     return `  ${[...rules].join(', ')}${where}: ${reason}`;
   });
 }
@@ -48,7 +49,11 @@ function contextLine(ctx: NonNullable<Report['context']>): string {
   if (ctx.files !== undefined) parts.push(plural(ctx.files, 'file'), plural(ctx.workloads ?? 0, 'workload'));
   if (ctx.captures) {
     const sum = (k: 'packets' | 'tuples' | 'attempts') => ctx.captures!.reduce((n, c) => n + c[k], 0);
-    parts.push(plural(sum('packets'), 'packet'), plural(sum('tuples'), 'TCP 4-tuple'), plural(sum('attempts'), 'handshake'));
+    parts.push(
+      plural(sum('packets'), 'packet'),
+      plural(sum('tuples'), 'TCP 4-tuple'),
+      plural(sum('attempts'), 'handshake'),
+    );
   }
   parts.push(plural(ctx.rules, 'rule'));
   if (ctx.k8sVersion) parts.push(`Kubernetes ${ctx.k8sVersion}`);
@@ -60,7 +65,11 @@ function contextLine(ctx: NonNullable<Report['context']>): string {
  * "No problems found." only when everything selected was checked; otherwise the count of what was not, so
  * a reader who stops at the last line is not told a failure was ruled out.
  */
-function summaryLine(report: Report, c: ReturnType<typeof pc.createColors>, paint: Record<Severity, (s: string) => string>): string {
+function summaryLine(
+  report: Report,
+  c: ReturnType<typeof pc.createColors>,
+  paint: Record<Severity, (s: string) => string>,
+): string {
   const { error, warning, info } = report.summary;
   const total = error + warning + info;
   const unchecked = new Set(report.skipped.filter((x) => !x.notApplicable).map((x) => x.rule)).size;
@@ -70,10 +79,13 @@ function summaryLine(report: Report, c: ReturnType<typeof pc.createColors>, pain
     return gap ? `${counts}; ${c.yellow(gap)}` : counts;
   }
   if (report.target.kind === 'manifests' && report.problems.length > 0) {
-    return paint.error(`No findings in what could be read, but ${plural(report.problems.length, 'document error')} kept part of the input unread.`);
+    return paint.error(
+      `No findings in what could be read, but ${plural(report.problems.length, 'document error')} kept part of the input unread.`,
+    );
   }
   if (gap) return c.yellow(`No problems found in what was checked; ${gap}.`);
-  if (report.target.kind === 'manifests' && report.context?.workloads === 0) return c.yellow('Nothing to lint: no workload (pod template) in the input.');
+  if (report.target.kind === 'manifests' && report.context?.workloads === 0)
+    return c.yellow('Nothing to lint: no workload (pod template) in the input.');
   return c.green('No problems found.');
 }
 
@@ -85,11 +97,18 @@ export function renderText(report: Report, opts: TextOptions): string {
 
 function renderTextUnsafe(report: Report, opts: TextOptions): string {
   const c = pc.createColors(opts.color);
-  const paint: Record<Severity, (s: string) => string> = { error: (s) => c.bold(c.red(s)), warning: (s) => c.bold(c.yellow(s)), info: (s) => c.bold(c.cyan(s)) };
+  const paint: Record<Severity, (s: string) => string> = {
+    error: (s) => c.bold(c.red(s)),
+    warning: (s) => c.bold(c.yellow(s)),
+    info: (s) => c.bold(c.cyan(s)),
+  };
   const lines: string[] = [];
   if (!opts.quiet) {
     const ctx = report.context;
-    lines.push(c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) + (ctx ? c.dim(` (${contextLine(ctx)})`) : ''));
+    lines.push(
+      c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) +
+        (ctx ? c.dim(` (${contextLine(ctx)})`) : ''),
+    );
     for (const note of report.notes ?? []) lines.push(c.yellow(`note: ${note}`));
     const notChecked = notCheckedLines(report.skipped);
     if (notChecked.length > 0) {
@@ -113,13 +132,29 @@ function renderTextUnsafe(report: Report, opts: TextOptions): string {
   }
   if (!opts.quiet) {
     if (opts.verbose) {
-      for (const s of report.skipped.filter((x) => x.notApplicable)) lines.push(c.dim(`does not apply ${s.rule}: ${s.reason}`));
+      for (const s of report.skipped.filter((x) => x.notApplicable))
+        lines.push(c.dim(`does not apply ${s.rule}: ${s.reason}`));
     }
-    for (const p of report.problems) lines.push(c.dim(`${report.target.kind === 'manifests' ? 'not read' : /the rest was read$/.test(p.reason) ? 'partly read' : 'not read'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`));
+    for (const p of report.problems)
+      lines.push(
+        c.dim(
+          `${report.target.kind === 'manifests' ? 'not read' : /the rest was read$/.test(p.reason) ? 'partly read' : 'not read'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`,
+        ),
+      );
     const suppressed = report.suppressed ?? [];
     if (opts.verbose) {
-      for (const f of suppressed) lines.push(c.dim(`suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`));
-    } else if (suppressed.length > 0) lines.push(c.dim(`${suppressed.length} finding${suppressed.length === 1 ? '' : 's'} suppressed by netdoctor.io/ignore annotations (--verbose lists them)`));
+      for (const f of suppressed)
+        lines.push(
+          c.dim(
+            `suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`,
+          ),
+        );
+    } else if (suppressed.length > 0)
+      lines.push(
+        c.dim(
+          `${suppressed.length} finding${suppressed.length === 1 ? '' : 's'} suppressed by netdoctor.io/ignore annotations (--verbose lists them)`,
+        ),
+      );
     if (report.problems.length || suppressed.length || (opts.verbose && report.skipped.length)) lines.push('');
     lines.push(summaryLine(report, c, paint));
   }

@@ -16,7 +16,9 @@ export default defineRule({
     const where = describeNetns(netns);
     const count = netns.sysctls ? (sysctlNumber(netns.sysctls, 'net.netfilter.nf_conntrack_count') ?? 0) : 0;
     const max = netns.sysctls ? (sysctlNumber(netns.sysctls, 'net.netfilter.nf_conntrack_max') ?? 0) : 0;
-    const limits = ['net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'].flatMap((k) => sysctlEvidence(netns, k) ?? []);
+    const limits = ['net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'].flatMap(
+      (k) => sysctlEvidence(netns, k) ?? [],
+    );
     const remediation = `Raise the limit on the node (\`sysctl -w net.netfilter.nf_conntrack_max=${Math.max(max * 2, 262144)}\`, or kube-proxy --conntrack-max-per-core) and shorten idle entries (net.netfilter.nf_conntrack_tcp_timeout_established); find the flood with \`conntrack -S\` and \`conntrack -L | awk '{print $5}' | sort | uniq -c | sort -rn | head\`.`;
     if (max > 0 && count >= max * WARN) {
       out.push({
@@ -34,7 +36,9 @@ export default defineRule({
         message: `The kernel logged "nf_conntrack: table full, dropping packet" ${fmt(full.count)} time(s): the conntrack table of ${where} overflowed and new connections' packets were dropped (the kernel rate-limits the message, so each line stands for more drops).`,
         subject: { tableFullLines: full.count },
         evidence: [
-          ...[full.first, full.last].filter((l, i, a) => l && a.indexOf(l) === i).map((l) => ({ source: kernelLog.source, line: l!.line, detail: l!.reason })),
+          ...[full.first, full.last]
+            .filter((l, i, a) => l && a.indexOf(l) === i)
+            .map((l) => ({ source: kernelLog.source, line: l!.line, detail: l!.reason })),
           ...limits,
         ],
         remediation,
@@ -49,7 +53,13 @@ export default defineRule({
         out.push({
           message: `conntrack dropped ${fmt(dropped)} new connection(s) in ${seconds} s in ${where}: the table is full.`,
           subject: { dropped },
-          evidence: [{ source: '/proc/net/stat/nf_conntrack', detail: `drop +${fmt(deltas.get('drop') ?? 0)}, early_drop +${fmt(deltas.get('early_drop') ?? 0)} in ${seconds} s` }, ...limits],
+          evidence: [
+            {
+              source: '/proc/net/stat/nf_conntrack',
+              detail: `drop +${fmt(deltas.get('drop') ?? 0)}, early_drop +${fmt(deltas.get('early_drop') ?? 0)} in ${seconds} s`,
+            },
+            ...limits,
+          ],
           remediation,
         });
       } else if (insertFailed > 0) {
@@ -57,8 +67,11 @@ export default defineRule({
           severity: 'warning',
           message: `conntrack failed to insert ${fmt(insertFailed)} entr${insertFailed === 1 ? 'y' : 'ies'} in ${seconds} s in ${where}: racing packets of one flow (typically parallel UDP DNS queries through NAT) lose, and those packets are dropped.`,
           subject: { insertFailed },
-          evidence: [{ source: '/proc/net/stat/nf_conntrack', detail: `insert_failed +${fmt(insertFailed)} in ${seconds} s` }],
-          remediation: 'For DNS, use `options single-request-reopen` or use-vc in resolv.conf, or NodeLocal DNSCache; upgrade kernels that lack the conntrack clash fixes (5.0+). Verify with `conntrack -S`.',
+          evidence: [
+            { source: '/proc/net/stat/nf_conntrack', detail: `insert_failed +${fmt(insertFailed)} in ${seconds} s` },
+          ],
+          remediation:
+            'For DNS, use `options single-request-reopen` or use-vc in resolv.conf, or NodeLocal DNSCache; upgrade kernels that lack the conntrack clash fixes (5.0+). Verify with `conntrack -S`.',
         });
       }
     }

@@ -48,7 +48,17 @@ export interface FindingDraft {
 }
 
 /** Facts a node rule can require; a missing one skips the rule for that netns, with the reason. */
-export type NodeNeed = 'sysctls' | 'sockets' | 'netstat' | 'netstatLater' | 'snmp' | 'snmpLater' | 'conntrack' | 'iptables' | 'kubeProxyLog' | 'ipvs';
+export type NodeNeed =
+  | 'sysctls'
+  | 'sockets'
+  | 'netstat'
+  | 'netstatLater'
+  | 'snmp'
+  | 'snmpLater'
+  | 'conntrack'
+  | 'iptables'
+  | 'kubeProxyLog'
+  | 'ipvs';
 
 /**
  * What each need guarantees once the runner has checked it: the fact is there. A rule that declares
@@ -69,7 +79,9 @@ interface NeedGuarantees {
 }
 
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
-type Part<N extends NodeNeed, K extends 'node' | 'netns'> = Intersect<N extends unknown ? (NeedGuarantees[N] extends Record<K, infer P> ? P : unknown) : never>;
+type Part<N extends NodeNeed, K extends 'node' | 'netns'> = Intersect<
+  N extends unknown ? (NeedGuarantees[N] extends Record<K, infer P> ? P : unknown) : never
+>;
 
 /** The facts a check receives: the node and one namespace, narrowed by the rule's needs. */
 export interface NodeRuleContext<N extends NodeNeed = never> {
@@ -143,7 +155,11 @@ export function docsPath(ruleId: string): string {
 }
 
 /** A check's draft as a finding: the rule's id, default severity and docs page, the subject the runner knows first. */
-export function completeFinding(rule: { id: string; severity: Severity }, draft: FindingDraft, subject: Subject): Finding {
+export function completeFinding(
+  rule: { id: string; severity: Severity },
+  draft: FindingDraft,
+  subject: Subject,
+): Finding {
   return {
     rule: rule.id,
     severity: draft.severity ?? rule.severity,

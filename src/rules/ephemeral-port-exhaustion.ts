@@ -38,7 +38,12 @@ function remedy(netns: NetnsFacts, d: { remoteIp: string; remotePort: number }):
   );
 }
 
-function perDestination(netns: NetnsFacts, d: DestinationUse, usable: number, listenerHeld: number[]): FindingDraft | undefined {
+function perDestination(
+  netns: NetnsFacts,
+  d: DestinationUse,
+  usable: number,
+  listenerHeld: number[],
+): FindingDraft | undefined {
   const tw = d.states[ST_TIME_WAIT];
   const twReusable = tw > 0 && timeWaitReusable(netns, d.localIp, d.remoteIp);
   const used = d.total - (twReusable ? tw : 0);
@@ -50,12 +55,18 @@ function perDestination(netns: NetnsFacts, d: DestinationUse, usable: number, li
     ? `Ephemeral ports from ${d.localIp} to ${dest} are used up in ${describeNetns(netns)}: ${fmt(used)} of ${fmt(usable)} usable ports hold a connection, so the next connect() fails with EADDRNOTAVAIL (Cannot assign requested address).`
     : `${pct(used, usable)} of the ephemeral ports from ${d.localIp} to ${dest} are in use in ${describeNetns(netns)} (${fmt(used)} of ${fmt(usable)} usable); at 100% connect() fails with EADDRNOTAVAIL.`;
   const evidence: Evidence[] = [
-    { source: d.source, detail: `${fmt(d.total)} sockets ${d.localIp} → ${dest} hold a local port in ${formatRange(netns.ephemeral.range)}: ${stateBreakdown(d.states)}` },
+    {
+      source: d.source,
+      detail: `${fmt(d.total)} sockets ${d.localIp} → ${dest} hold a local port in ${formatRange(netns.ephemeral.range)}: ${stateBreakdown(d.states)}`,
+    },
     { source: d.source, detail: `e.g. ${d.sample}` },
     ...rangeEvidence(netns),
   ];
   if (listenerHeld.length > 0) {
-    evidence.push({ source: '/proc/net/tcp', detail: `${fmt(listenerHeld.length)} listening socket(s) hold ports in the range (${listenerHeld.slice(0, 10).join(', ')}${listenerHeld.length > 10 ? ', …' : ''}), taken from every destination` });
+    evidence.push({
+      source: '/proc/net/tcp',
+      detail: `${fmt(listenerHeld.length)} listening socket(s) hold ports in the range (${listenerHeld.slice(0, 10).join(', ')}${listenerHeld.length > 10 ? ', …' : ''}), taken from every destination`,
+    });
   }
   if (tw > 0) {
     const reuse = sysctlEvidence(netns, 'net.ipv4.tcp_tw_reuse');
@@ -67,7 +78,14 @@ function perDestination(netns: NetnsFacts, d: DestinationUse, usable: number, li
   return {
     severity,
     message: message + rangeAssumption(netns).note,
-    subject: { localIp: d.localIp, remoteIp: d.remoteIp, remotePort: d.remotePort, used, usable, ...rangeAssumption(netns).subject },
+    subject: {
+      localIp: d.localIp,
+      remoteIp: d.remoteIp,
+      remotePort: d.remotePort,
+      used,
+      usable,
+      ...rangeAssumption(netns).subject,
+    },
     evidence,
     remediation: remedy(netns, d),
   };
@@ -91,8 +109,19 @@ function rangeWide(netns: WithSockets, usableTotal: number, listenerHeld: number
     message: `${full ? 'Every' : pct(held, usableTotal) + ' of the'} usable ephemeral port${full ? '' : 's'} in ${describeNetns(netns)} ${full ? 'is' : 'are'} held by a socket (${fmt(held)} of ${fmt(usableTotal)}): bind() to port 0 and clients that bind before connecting fail with EADDRINUSE (Address in use).${rangeAssumption(netns).note}`,
     subject: { scope: 'all-destinations', held, usable: usableTotal, ...rangeAssumption(netns).subject },
     evidence: [
-      { source: netns.sockets.sources.join(', '), detail: `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}` },
-      ...capped(netns.sockets.destinations.slice(0, 5), 5, (d) => ({ source: d.source, detail: `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}` }), '/proc/net/tcp'),
+      {
+        source: netns.sockets.sources.join(', '),
+        detail: `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}`,
+      },
+      ...capped(
+        netns.sockets.destinations.slice(0, 5),
+        5,
+        (d) => ({
+          source: d.source,
+          detail: `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}`,
+        }),
+        '/proc/net/tcp',
+      ),
       ...rangeEvidence(netns),
     ],
     remediation:
@@ -108,7 +137,9 @@ export default defineRule({
   scope: 'netns',
   check({ netns }) {
     const { bitmap, usable } = netns.ephemeral;
-    const listenerHeld = [...new Set(netns.sockets.listeners.filter((l) => bitmap[l.port] === 1).map((l) => l.port))].sort((a, b) => a - b);
+    const listenerHeld = [
+      ...new Set(netns.sockets.listeners.filter((l) => bitmap[l.port] === 1).map((l) => l.port)),
+    ].sort((a, b) => a - b);
     const usableForConnect = Math.max(usable - listenerHeld.length, 0);
     const findings: FindingDraft[] = [];
     for (const d of netns.sockets.destinations) {

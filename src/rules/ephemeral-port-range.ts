@@ -24,7 +24,13 @@ export default defineRule({
       out.push({
         message: `The ephemeral range of ${where} starts at ${lo}, below ${lo < 1024 ? '1024' : `ip_unprivileged_port_start (${unprivStart})`}: well-known ports can be handed out as source ports and then be busy when a server wants to listen on them.`,
         subject: { lo, hi },
-        evidence: [...rangeEvidence(netns), sysctlEvidence(netns, 'net.ipv4.ip_unprivileged_port_start') ?? { source: 'kernel default', detail: 'net.ipv4.ip_unprivileged_port_start = 1024' }],
+        evidence: [
+          ...rangeEvidence(netns),
+          sysctlEvidence(netns, 'net.ipv4.ip_unprivileged_port_start') ?? {
+            source: 'kernel default',
+            detail: 'net.ipv4.ip_unprivileged_port_start = 1024',
+          },
+        ],
         remediation: `Start the range at 1024 or above: \`sysctl -w net.ipv4.ip_local_port_range="${Math.max(1024, unprivStart)} ${hi}"\` (in a pod: securityContext.sysctls). Verify with \`sysctl net.ipv4.ip_local_port_range\`.`,
       });
     }
@@ -46,7 +52,10 @@ export default defineRule({
           message: `${where} opened ${rate.toFixed(0)} outgoing connections per second; aimed at one destination without reuse they need ${fmt(needed)} ports over TIME_WAIT's ${TIME_WAIT_SECONDS} s, but the range has ${fmt(eph.usable)} usable.`,
           subject: { connectionsPerSecond: Math.round(rate), usable: eph.usable },
           evidence: [
-            { source: '/proc/net/snmp', detail: `Tcp.ActiveOpens rose by ${fmt(opens)} in ${(node.intervalMs / 1000).toFixed(1)} s` },
+            {
+              source: '/proc/net/snmp',
+              detail: `Tcp.ActiveOpens rose by ${fmt(opens)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
+            },
             ...rangeEvidence(netns),
           ],
           remediation: `Pool or keep alive connections so that fewer are opened, enable \`sysctl -w net.ipv4.tcp_tw_reuse=1\` for outgoing connections, or widen ${PORT_RANGE_KEY}. Verify with \`netdoctor plan\` and \`ss -s\`.`,

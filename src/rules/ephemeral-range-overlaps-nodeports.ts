@@ -25,17 +25,43 @@ export default defineRule({
     const listening = (netns.sockets?.listeners ?? []).filter((l) => l.port >= nodePorts.lo && l.port <= nodePorts.hi);
     const evidence = [
       ...rangeEvidence(netns),
-      ...(eph.reserved.length === 0 ? [sysctlEvidence(netns, RESERVED_PORTS_KEY) ?? { source: 'sysctl', detail: `${RESERVED_PORTS_KEY} not collected` }] : []),
+      ...(eph.reserved.length === 0
+        ? [
+            sysctlEvidence(netns, RESERVED_PORTS_KEY) ?? {
+              source: 'sysctl',
+              detail: `${RESERVED_PORTS_KEY} not collected`,
+            },
+          ]
+        : []),
       { source: 'nodeport range', detail: `${formatRange(nodePorts)} (${node.nodePorts.origin})` },
-      { source: 'overlap', detail: `${fmt(count)} NodePort(-range) ports can be picked as source ports: ${[...exposed.map(formatRange), ...outside.map((s) => String(s.port))].join(', ')}` },
+      {
+        source: 'overlap',
+        detail: `${fmt(count)} NodePort(-range) ports can be picked as source ports: ${[...exposed.map(formatRange), ...outside.map((s) => String(s.port))].join(', ')}`,
+      },
     ];
     for (const s of services.slice(0, 5)) evidence.push({ source: s.source, line: s.rule.line, detail: s.rule.text });
-    if (services.length > 5) evidence.push({ source: services[0].source, detail: `… and ${fmt(services.length - 5)} more Service NodePorts in the ephemeral range` });
+    if (services.length > 5)
+      evidence.push({
+        source: services[0].source,
+        detail: `… and ${fmt(services.length - 5)} more Service NodePorts in the ephemeral range`,
+      });
     for (const l of listening.slice(0, 5)) evidence.push({ source: l.source, detail: `NodePort in use: ${l.line}` });
     return [
       {
-        message: `The node's ephemeral range ${formatRange(eph.range)} overlaps the NodePort range ${formatRange(nodePorts)} in ${fmt(count)} unreserved ports${services.length > 0 ? `, ${fmt(services.length)} of them NodePorts of live Services (${services.slice(0, 3).map((s) => s.port).join(', ')}${services.length > 3 ? ', …' : ''})` : ''}: the node can pick a NodePort as a source port, and the reply to that connection is then taken by the NodePort Service (kubelet probes fail, nodes flap).`,
-        subject: { range: formatRange(eph.range), nodePorts: formatRange(nodePorts), overlap: [...exposed.map(formatRange), ...outside.map((s) => String(s.port))].join(','), ...(services.length > 0 ? { serviceNodePorts: services.length } : {}) },
+        message: `The node's ephemeral range ${formatRange(eph.range)} overlaps the NodePort range ${formatRange(nodePorts)} in ${fmt(count)} unreserved ports${
+          services.length > 0
+            ? `, ${fmt(services.length)} of them NodePorts of live Services (${services
+                .slice(0, 3)
+                .map((s) => s.port)
+                .join(', ')}${services.length > 3 ? ', …' : ''})`
+            : ''
+        }: the node can pick a NodePort as a source port, and the reply to that connection is then taken by the NodePort Service (kubelet probes fail, nodes flap).`,
+        subject: {
+          range: formatRange(eph.range),
+          nodePorts: formatRange(nodePorts),
+          overlap: [...exposed.map(formatRange), ...outside.map((s) => String(s.port))].join(','),
+          ...(services.length > 0 ? { serviceNodePorts: services.length } : {}),
+        },
         evidence,
         remediation: `Reserve the NodePort range on the node: \`sysctl -w ${RESERVED_PORTS_KEY}=${formatRange(nodePorts)}\` and persist it in /etc/sysctl.d/, or keep ip_local_port_range clear of ${formatRange(nodePorts)}; never change node sysctls from a hostNetwork pod (guard initContainers with [ "$POD_IP" != "$HOST_IP" ]). Verify with \`netdoctor node --rules ephemeral-range-overlaps-nodeports\`.`,
       },

@@ -47,16 +47,44 @@ export const NODE_RULES: NodeRule[] = [
 ];
 
 /** The rules `netdoctor lint` runs on manifests. */
-export const MANIFEST_RULES: ManifestRule[] = [nodeSysctlFromPod, sysctlInitContainerUnguarded, unsafeSysctl, preferSafeSysctl, portRangeOverlapsNodeports];
+export const MANIFEST_RULES: ManifestRule[] = [
+  nodeSysctlFromPod,
+  sysctlInitContainerUnguarded,
+  unsafeSysctl,
+  preferSafeSysctl,
+  portRangeOverlapsNodeports,
+];
 
 /** The rules `netdoctor pcap` runs on a capture's handshakes. */
-export const CAPTURE_RULES: CaptureRule[] = [synUnanswered, synAckRetransmitted, icmpUnreachableOnSyn, tupleReusedInTimeWait, replyNotTranslated, synRetransmit1s, timestampsNonMonotonicPerSource];
+export const CAPTURE_RULES: CaptureRule[] = [
+  synUnanswered,
+  synAckRetransmitted,
+  icmpUnreachableOnSyn,
+  tupleReusedInTimeWait,
+  replyNotTranslated,
+  synRetransmit1s,
+  timestampsNonMonotonicPerSource,
+];
 
 export type RuleTarget = 'node' | 'manifests' | 'pcap';
 
 /** Every rule, whatever it reads: for `netdoctor rules` and the documentation checks. */
-export const ALL_RULES: { id: string; title: string; severity: Severity; target: RuleTarget; needs?: NodeRule['needs']; scope?: NodeRule['scope'] }[] = [
-  ...NODE_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'node' as const, needs: r.needs, scope: r.scope })),
+export const ALL_RULES: {
+  id: string;
+  title: string;
+  severity: Severity;
+  target: RuleTarget;
+  needs?: NodeRule['needs'];
+  scope?: NodeRule['scope'];
+}[] = [
+  ...NODE_RULES.map((r) => ({
+    id: r.id,
+    title: r.title,
+    severity: r.severity,
+    target: 'node' as const,
+    needs: r.needs,
+    scope: r.scope,
+  })),
   ...MANIFEST_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'manifests' as const })),
   ...CAPTURE_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'pcap' as const })),
 ];
@@ -65,7 +93,11 @@ export const ALL_RULES: { id: string; title: string; severity: Severity; target:
 function select<R extends { id: string }>(family: R[], ids: string[] | undefined): R[] {
   if (!ids || ids.length === 0) return family;
   const unknown = ids.filter((id) => !family.some((r) => r.id === id));
-  if (unknown.length > 0) throw new UnknownRuleError(unknown, family.map((r) => r.id));
+  if (unknown.length > 0)
+    throw new UnknownRuleError(
+      unknown,
+      family.map((r) => r.id),
+    );
   return family.filter((r) => ids.includes(r.id));
 }
 
@@ -88,7 +120,9 @@ export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
 class UnknownRuleError extends ToolError {
   constructor(unknown: string[], known: string[]) {
     const hints = unknown.map((u) => closest(u, known)).filter((h): h is string => h !== undefined);
-    super(`unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ''} (known: ${known.join(', ')})`);
+    super(
+      `unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ''} (known: ${known.join(', ')})`,
+    );
     this.name = 'UnknownRuleError';
   }
 }

@@ -16,7 +16,7 @@ import {
 const SHOWN = 6;
 
 const REMEDIATION =
-  'Put kubelet and kube-proxy on one iptables backend: run a kube-proxy image that detects the backend (Kubernetes 1.17+ images ship iptables-wrapper, which follows kubelet\'s KUBE-IPTABLES-HINT chain), or switch the host to the backend kube-proxy uses (`update-alternatives --set iptables /usr/sbin/iptables-legacy` and `update-alternatives --set ip6tables /usr/sbin/ip6tables-legacy`, or the -nft pair). Then reboot the node, or restart kubelet and kube-proxy and delete the KUBE-* chains left in the other backend, so that only one ruleset remains. Verify with `iptables-legacy-save | grep -c KUBE-` and `iptables-nft-save | grep -c KUBE-`: one of them must be 0.';
+  "Put kubelet and kube-proxy on one iptables backend: run a kube-proxy image that detects the backend (Kubernetes 1.17+ images ship iptables-wrapper, which follows kubelet's KUBE-IPTABLES-HINT chain), or switch the host to the backend kube-proxy uses (`update-alternatives --set iptables /usr/sbin/iptables-legacy` and `update-alternatives --set ip6tables /usr/sbin/ip6tables-legacy`, or the -nft pair). Then reboot the node, or restart kubelet and kube-proxy and delete the KUBE-* chains left in the other backend, so that only one ruleset remains. Verify with `iptables-legacy-save | grep -c KUBE-` and `iptables-nft-save | grep -c KUBE-`: one of them must be 0.";
 
 export default defineRule({
   id: 'iptables-backend-split',
@@ -32,11 +32,17 @@ export default defineRule({
       if (legacy.length === 0 || nft.length === 0) continue;
       const evidence: Evidence[] = [];
       const owners: string[] = [];
-      for (const [backend, chains] of [['legacy', legacy], ['nft', nft]] as const) {
+      for (const [backend, chains] of [
+        ['legacy', legacy],
+        ['nft', nft],
+      ] as const) {
         const ruleset = rulesetOf(netns, family, backend)!;
         evidence.push(...capped(chains, SHOWN, (c) => chainEvidence(ruleset, c), ruleset.source));
         for (const w of ruleset.warnings) evidence.push({ source: ruleset.source, line: w.line, detail: w.text });
-        const who = [chains.some((c) => isKubeProxyChain(c.name)) && 'kube-proxy', chains.some((c) => isKubeletChain(c.name)) && 'kubelet'].filter(Boolean);
+        const who = [
+          chains.some((c) => isKubeProxyChain(c.name)) && 'kube-proxy',
+          chains.some((c) => isKubeletChain(c.name)) && 'kubelet',
+        ].filter(Boolean);
         if (who.length > 0) owners.push(`${backendName(backend)} holds ${who.join(' and ')}'s`);
       }
       evidence.push(...hostSide(node, netns));
@@ -49,7 +55,14 @@ export default defineRule({
     }
     // kube-proxy's binary and the host's disagree even before both backends hold rules.
     const host = node.iptablesVersion;
-    if (out.length === 0 && netns.meta.isHost && host && node.kubeProxy && kubeProxy?.how === "kube-proxy's own iptables binary" && kubeProxy.backend !== host.backend) {
+    if (
+      out.length === 0 &&
+      netns.meta.isHost &&
+      host &&
+      node.kubeProxy &&
+      kubeProxy?.how === "kube-proxy's own iptables binary" &&
+      kubeProxy.backend !== host.backend
+    ) {
       out.push({
         message: `kube-proxy runs iptables with the ${backendName(kubeProxy.backend)} backend but the host's iptables (kubelet's) uses ${backendName(host.backend)}: the chains kubelet creates (KUBE-MARK-DROP, KUBE-FIREWALL, KUBE-IPTABLES-HINT) are invisible to kube-proxy.`,
         subject: { kubeProxyBackend: backendName(kubeProxy.backend), hostBackend: backendName(host.backend) },

@@ -30,13 +30,30 @@ export default defineRule({
     for (const refusals of groups.values()) {
       const first = refusals[0];
       const last = refusals[refusals.length - 1];
-      const evidence: Evidence[] = last.lines.slice(0, 4).map((l) => ({ source: log.source, line: l.line, detail: l.text }));
-      evidence.push({ source: 'tally', detail: `${fmt(refusals.length)} time(s) in ${fmt(log.lines)} log lines${first.time ? `, ${first.time} to ${last.time ?? first.time}` : ''}` });
-      evidence.push(node.kernelRelease ? { source: 'uname -r', detail: node.kernelRelease } : { source: 'uname -r', detail: 'not read: the fix depends on the kernel version (pass host/kernel-release or `uname -r` output)' });
+      const evidence: Evidence[] = last.lines
+        .slice(0, 4)
+        .map((l) => ({ source: log.source, line: l.line, detail: l.text }));
+      evidence.push({
+        source: 'tally',
+        detail: `${fmt(refusals.length)} time(s) in ${fmt(log.lines)} log lines${first.time ? `, ${first.time} to ${last.time ?? first.time}` : ''}`,
+      });
+      evidence.push(
+        node.kernelRelease
+          ? { source: 'uname -r', detail: node.kernelRelease }
+          : {
+              source: 'uname -r',
+              detail: 'not read: the fix depends on the kernel version (pass host/kernel-release or `uname -r` output)',
+            },
+      );
       if (node.iptablesVersion) evidence.push({ source: 'iptables -V', detail: node.iptablesVersion.text.trim() });
       out.push({
         message: message(first, kernel),
-        subject: { kind: first.kind, refused: first.what, ...(first.backend ? { backend: first.backend } : {}), times: refusals.length },
+        subject: {
+          kind: first.kind,
+          refused: first.what,
+          ...(first.backend ? { backend: first.backend } : {}),
+          times: refusals.length,
+        },
         evidence,
         remediation: remedy(first, kernel),
       });
@@ -55,14 +72,15 @@ function message(r: KernelRefusal, kernel: [number, number] | undefined): string
     case 'extension-unsupported':
       return `${k} cannot do what ${by} needs for ${r.what}: the nf_tables translation or the xtables extension behind it is missing from this kernel, so every restore that uses it is rejected and Service rules stop updating.`;
     case 'nft-operation-failed':
-      return `${k} fails nf_tables operations (${r.what}) that ${by} performs: the image's iptables uses the nf_tables backend on a kernel whose nf_tables support is too old for it${kernel && kernel[0] < 4 ? ' (3.x kernels such as CentOS 7\'s)' : ''}.`;
+      return `${k} fails nf_tables operations (${r.what}) that ${by} performs: the image's iptables uses the nf_tables backend on a kernel whose nf_tables support is too old for it${kernel && kernel[0] < 4 ? " (3.x kernels such as CentOS 7's)" : ''}.`;
     case 'match-missing':
       return `${k} has no ${r.what} match for ${by}: its xt_${r.what} module is not loaded, so rules using it cannot be installed.`;
   }
 }
 
 function remedy(r: KernelRefusal, kernel: [number, number] | undefined): string {
-  const verify = ' Verify with `kubectl -n kube-system logs -l k8s-app=kube-proxy --since=5m` showing no such error, and the Service rules present in `iptables-save -t nat | grep -c KUBE-SVC`.';
+  const verify =
+    ' Verify with `kubectl -n kube-system logs -l k8s-app=kube-proxy --since=5m` showing no such error, and the Service rules present in `iptables-save -t nat | grep -c KUBE-SVC`.';
   const old = kernel !== undefined && kernel[0] < 4;
   switch (r.kind) {
     case 'table-missing':

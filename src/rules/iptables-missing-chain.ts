@@ -91,7 +91,10 @@ function tableChains(ruleset: Ruleset, missing: Missing[]): Evidence[] {
   const tables = [...new Set(missing.map((m) => m.table))];
   return tables.map((t) => {
     const chains = [...(ruleset.tables.get(t)?.chains.keys() ?? [])];
-    return { source: ruleset.source, detail: `*${t} chains: ${chains.length > 0 ? chains.join(' ') : '(no such table)'}` };
+    return {
+      source: ruleset.source,
+      detail: `*${t} chains: ${chains.length > 0 ? chains.join(' ') : '(no such table)'}`,
+    };
   });
 }
 
@@ -120,7 +123,11 @@ function finding(
     ...chainSets,
     ...missing.flatMap((m) => [
       { source: 'missing', detail: `${m.chain} in ${b} *${m.table}: ${m.why}` },
-      ...(m.elsewhere ? [m.elsewhere] : theirsSource ? [{ source: theirsSource, detail: `${m.chain}: not there either` }] : []),
+      ...(m.elsewhere
+        ? [m.elsewhere]
+        : theirsSource
+          ? [{ source: theirsSource, detail: `${m.chain}: not there either` }]
+          : []),
       ...(m.fromLog ?? []),
     ]),
     { source: 'basis', detail: basis.join(' + ') },
@@ -130,15 +137,24 @@ function finding(
     evidence: once(evidence),
     message:
       `kube-proxy writes ${family} rules to the ${b} backend (${mineSource}), which lacks ${parts.join(', ')}. ` +
-      (first.elsewhere && first.createdBy === 'kubelet' ? `kubelet created ${first.chain} in ${o}, which kube-proxy cannot see; ` : '') +
+      (first.elsewhere && first.createdBy === 'kubelet'
+        ? `kubelet created ${first.chain} in ${o}, which kube-proxy cannot see; `
+        : '') +
       `iptables-restore rejects a whole batch that jumps to a missing chain, so Service rules are not installed` +
-      (ownOnes.length > 0 ? ` (kube-proxy's own ${ownOnes.join(', ')} being absent shows its restore has not succeeded)` : '') +
+      (ownOnes.length > 0
+        ? ` (kube-proxy's own ${ownOnes.join(', ')} being absent shows its restore has not succeeded)`
+        : '') +
       '.',
-    subject: { family, backend: b, chain: first.chain, table: first.table, missing: missing.map((m) => m.chain).join(',') },
-    remediation:
-      first.elsewhere
-        ? `Align the backends so kube-proxy sees kubelet's chains: use a kube-proxy image with iptables-wrapper (Kubernetes 1.17+), upgrade kube-proxy (1.25+ no longer needs KUBE-MARK-DROP), or switch the host to ${b} (\`update-alternatives --set iptables /usr/sbin/iptables-${kp.backend}\`) and restart kubelet so it recreates ${first.chain} there. Verify with \`iptables-${kp.backend}-save -t ${first.table} | grep '^:${first.chain} '\` and that kube-proxy logs no more iptables-restore failures.`
-        : `Create the chain in the ${b} backend as kubelet would (\`iptables-${kp.backend} -t ${first.table} -N ${first.chain}\`${first.chain === 'KUBE-MARK-DROP' ? ` and \`iptables-${kp.backend} -t nat -A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000\`` : ''}), or restart kubelet so it recreates its chains; for kube-proxy's own chains, restart kube-proxy and read its log for the restore error. Verify with \`iptables-${kp.backend}-save -t ${first.table} | grep '^:${first.chain} '\`.`,
+    subject: {
+      family,
+      backend: b,
+      chain: first.chain,
+      table: first.table,
+      missing: missing.map((m) => m.chain).join(','),
+    },
+    remediation: first.elsewhere
+      ? `Align the backends so kube-proxy sees kubelet's chains: use a kube-proxy image with iptables-wrapper (Kubernetes 1.17+), upgrade kube-proxy (1.25+ no longer needs KUBE-MARK-DROP), or switch the host to ${b} (\`update-alternatives --set iptables /usr/sbin/iptables-${kp.backend}\`) and restart kubelet so it recreates ${first.chain} there. Verify with \`iptables-${kp.backend}-save -t ${first.table} | grep '^:${first.chain} '\` and that kube-proxy logs no more iptables-restore failures.`
+      : `Create the chain in the ${b} backend as kubelet would (\`iptables-${kp.backend} -t ${first.table} -N ${first.chain}\`${first.chain === 'KUBE-MARK-DROP' ? ` and \`iptables-${kp.backend} -t nat -A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000\`` : ''}), or restart kubelet so it recreates its chains; for kube-proxy's own chains, restart kube-proxy and read its log for the restore error. Verify with \`iptables-${kp.backend}-save -t ${first.table} | grep '^:${first.chain} '\`.`,
   };
 }
 

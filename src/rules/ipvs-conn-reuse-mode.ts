@@ -35,15 +35,18 @@ export default defineRule({
         message: `net.ipv4.vs.conn_reuse_mode=1 on kernel ${node.kernelRelease} (before 5.9): a SYN that reuses the source port of an old IPVS entry is dropped and the client retransmits after 1 s — busy clients see 1 s latency spikes (kubernetes #70747).`,
         subject: { sysctl: 'net.ipv4.vs.conn_reuse_mode', value: 1 },
         evidence: [sysctlEvidence(netns, 'net.ipv4.vs.conn_reuse_mode')!, kernel],
-        remediation: 'Upgrade the node kernel to 5.9 or later (the fix: f0a5e4d7a594, 35dfb013149f); on this kernel the alternative, conn_reuse_mode=0, sends reused ports to removed real servers. Verify with `uname -r` and a latency check of short connections through a Service.',
+        remediation:
+          'Upgrade the node kernel to 5.9 or later (the fix: f0a5e4d7a594, 35dfb013149f); on this kernel the alternative, conn_reuse_mode=0, sends reused ports to removed real servers. Verify with `uname -r` and a latency check of short connections through a Service.',
       });
     }
     if (nodest === 0) {
       out.push({
-        message: 'net.ipv4.vs.expire_nodest_conn=0: packets of connections whose real server was removed are dropped silently until the entry expires (up to 15 minutes for ESTABLISHED), so clients hang instead of getting an error and reconnecting.',
+        message:
+          'net.ipv4.vs.expire_nodest_conn=0: packets of connections whose real server was removed are dropped silently until the entry expires (up to 15 minutes for ESTABLISHED), so clients hang instead of getting an error and reconnecting.',
         subject: { sysctl: 'net.ipv4.vs.expire_nodest_conn', value: 0 },
         evidence: [sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn')!, kernel],
-        remediation: '`sysctl -w net.ipv4.vs.expire_nodest_conn=1` (persist in /etc/sysctl.d/) so IPVS expires such entries at once. Verify with `sysctl net.ipv4.vs.expire_nodest_conn`.',
+        remediation:
+          '`sysctl -w net.ipv4.vs.expire_nodest_conn=1` (persist in /etc/sysctl.d/) so IPVS expires such entries at once. Verify with `sysctl net.ipv4.vs.expire_nodest_conn`.',
       });
     }
     return out;

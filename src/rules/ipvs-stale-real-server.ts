@@ -40,17 +40,30 @@ export default defineRule({
         if (stillThere) {
           const heldLater = (stillThere.active ?? 0) + (stillThere.inactive ?? 0);
           evidence.push({ source: later?.source ?? table.source, line: stillThere.line, detail: stillThere.text });
-          evidence.push({ source: 'samples', detail: `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldLater)}` });
+          evidence.push({
+            source: 'samples',
+            detail: `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldLater)}`,
+          });
         }
         if (entries) {
-          const states = Object.entries(entries.byState).map(([s, n]) => `${s} ${fmt(n)}`).join(', ');
-          evidence.push({ source: conns?.source ?? 'ip_vs_conn', detail: `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s` });
+          const states = Object.entries(entries.byState)
+            .map(([s, n]) => `${s} ${fmt(n)}`)
+            .join(', ');
+          evidence.push({
+            source: conns?.source ?? 'ip_vs_conn',
+            detail: `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s`,
+          });
           for (const s of NEW_HANDSHAKE) {
             const sample = entries.samples.get(s);
-            if (sample) evidence.push({ source: conns?.source ?? 'ip_vs_conn', line: sample.line, detail: sample.text });
+            if (sample)
+              evidence.push({ source: conns?.source ?? 'ip_vs_conn', line: sample.line, detail: sample.text });
           }
         }
-        if (notEndpoint) evidence.push({ source: k8s.source, detail: `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})` });
+        if (notEndpoint)
+          evidence.push({
+            source: k8s.source,
+            detail: `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})`,
+          });
         const reuse = sysctlEvidence(netns, 'net.ipv4.vs.conn_reuse_mode');
         if (reuse) evidence.push(reuse);
         const nodest = sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn');
@@ -61,7 +74,13 @@ export default defineRule({
         out.push({
           severity: pinned > 0 ? 'error' : risk.likely ? 'warning' : 'info',
           message: message(svc, key, held, pinned, reuseMode, entries?.maxExpires, risk.likely),
-          subject: { service: svc.key, realServer: key, weight: 0, connections: held, ...(pinned > 0 ? { newHandshakes: pinned } : {}) },
+          subject: {
+            service: svc.key,
+            realServer: key,
+            weight: 0,
+            connections: held,
+            ...(pinned > 0 ? { newHandshakes: pinned } : {}),
+          },
           evidence,
           remediation: remediation(node.kernelRelease),
         });
@@ -81,22 +100,38 @@ interface K8sService {
 function serviceOf(svc: VirtualService, cluster: ClusterObjects): K8sService | undefined {
   if (svc.address === undefined || svc.port === undefined) return undefined;
   for (const s of cluster.services) {
-    const byClusterIp = s.clusterIPs.includes(svc.address) && s.ports.some((p) => p.port === svc.port && p.protocol === svc.protocol);
+    const byClusterIp =
+      s.clusterIPs.includes(svc.address) && s.ports.some((p) => p.port === svc.port && p.protocol === svc.protocol);
     const byNodePort = s.ports.some((p) => p.nodePort === svc.port && p.protocol === svc.protocol);
     const endpoints = cluster.endpoints.get(s.name);
-    if ((byClusterIp || byNodePort) && endpoints) return { name: s.name, endpoints, source: cluster.sources.get(s.name) ?? 'k8s' };
+    if ((byClusterIp || byNodePort) && endpoints)
+      return { name: s.name, endpoints, source: cluster.sources.get(s.name) ?? 'k8s' };
   }
   return undefined;
 }
 
-function notAnEndpoint(svc: VirtualService, real: RealServer, key: string, k8s: K8sService, source: string): FindingDraft {
+function notAnEndpoint(
+  svc: VirtualService,
+  real: RealServer,
+  key: string,
+  k8s: K8sService,
+  source: string,
+): FindingDraft {
   return {
     message: `IPVS service ${svc.key} sends traffic to ${key} (weight ${real.weight ?? '?'}), which is not an endpoint of Service ${k8s.name}: kube-proxy has not synced IPVS with the Endpoints, so a share of the requests goes to a pod that is gone or not ready.`,
-    subject: { service: svc.key, realServer: key, k8sService: k8s.name, ...(real.weight !== undefined ? { weight: real.weight } : {}) },
+    subject: {
+      service: svc.key,
+      realServer: key,
+      k8sService: k8s.name,
+      ...(real.weight !== undefined ? { weight: real.weight } : {}),
+    },
     evidence: [
       { source, line: svc.line, detail: svc.text },
       { source, line: real.line, detail: real.text },
-      { source: k8s.source, detail: `endpoints of ${k8s.name}: ${[...k8s.endpoints].slice(0, 8).join(', ') || 'none'}` },
+      {
+        source: k8s.source,
+        detail: `endpoints of ${k8s.name}: ${[...k8s.endpoints].slice(0, 8).join(', ') || 'none'}`,
+      },
     ],
     remediation: `Check kube-proxy's log for sync errors and restart it so it rebuilds the IPVS table from the Endpoints; remove the stray real server at once with \`ipvsadm -d -t ${svc.key} -r ${key}\`. Verify with \`ipvsadm -Ln -t ${svc.key}\` against \`kubectl get endpointslices -l kubernetes.io/service-name=${k8s.name.split('/')[1]} -n ${k8s.name.split('/')[0]}\`.`,
   };
@@ -115,7 +150,11 @@ const BUSY_ENTRIES = 1000;
  * there; when the mode was not read, kube-proxy set it to 0 on kernels before 5.9 (PR #71114), and
  * thousands of entries (short connections in TIME_WAIT) mean busy clients that do reuse source ports.
  */
-function reuseRisk(reuseMode: number | undefined, kernelRelease: string | undefined, held: number): { likely: boolean; because?: string } {
+function reuseRisk(
+  reuseMode: number | undefined,
+  kernelRelease: string | undefined,
+  held: number,
+): { likely: boolean; because?: string } {
   if (reuseMode === 0) return { likely: true };
   if (reuseMode !== undefined) return { likely: false };
   const v = majorMinor(kernelRelease);
@@ -127,7 +166,15 @@ function reuseRisk(reuseMode: number | undefined, kernelRelease: string | undefi
   };
 }
 
-function message(svc: VirtualService, key: string, held: number, pinned: number, reuseMode: number | undefined, maxExpires: number | undefined, likely = false): string {
+function message(
+  svc: VirtualService,
+  key: string,
+  held: number,
+  pinned: number,
+  reuseMode: number | undefined,
+  maxExpires: number | undefined,
+  likely = false,
+): string {
   const base = `IPVS service ${svc.key} keeps real server ${key} at weight 0 (a removed endpoint, e.g. a pod deleted in a rolling update) with ${fmt(held)} connection(s)`;
   if (pinned > 0) {
     return `${base}, and ${fmt(pinned)} new handshake(s) were sent to it: a client reused a source port of an old connection entry, IPVS matched the entry and forwarded the SYN to the deleted pod (502s / "No route to host" until the entry expires${maxExpires ? `, up to ${fmt(maxExpires)} s` : ''}).`;

@@ -24,7 +24,10 @@ export default defineRule({
       const evidence: Evidence[] = [...logEvidence(node, last, 6)];
       if (failures[0] !== last) evidence.unshift(...logEvidence(node, failures[0], 1));
       for (const [chain, n] of chains) evidence.push({ source: 'tally', detail: `${fmt(n)} failure(s) on ${chain}` });
-      evidence.push({ source: 'window', detail: `${fmt(log.lines)} log lines read${log.firstTime ? `, ${log.firstTime} to ${log.lastTime}` : ''}` });
+      evidence.push({
+        source: 'window',
+        detail: `${fmt(log.lines)} log lines read${log.firstTime ? `, ${log.firstTime} to ${log.lastTime}` : ''}`,
+      });
       // One failure while cleaning up another mode's rules at start-up, never repeated, is not a sync failing.
       if (count === 1 && last.duringCleanup) {
         out.push({
@@ -32,19 +35,25 @@ export default defineRule({
           message: `kube-proxy's ${command} failed once, right after start-up cleanup of another proxy mode's rules${last.time ? ` (${last.time})` : ''}, and not again in the ${fmt(log.lines)} log lines read: the cleanup's failure, not a sync's; Service rules are being installed.`,
           subject: { command, failures: 1, duringCleanup: true },
           evidence,
-          remediation: 'Nothing to do while it does not repeat. Verify with `kubectl -n kube-system logs -l k8s-app=kube-proxy --since=10m | grep -c restore` staying at 0 after start-up.',
+          remediation:
+            'Nothing to do while it does not repeat. Verify with `kubectl -n kube-system logs -l k8s-app=kube-proxy --since=10m | grep -c restore` staying at 0 after start-up.',
         });
         continue;
       }
       out.push({
         message: `kube-proxy's ${command} failed ${fmt(count)} time(s) in the log read${failures[0].time ? ` (first ${failures[0].time}, last ${last.time})` : ''}: ${what}. Each failure rejects the whole batch, so the Service rules in it are not installed or updated.`,
-        subject: { command, failures: count, ...(last.chain ? { chain: last.chain } : {}), ...(last.backend ? { backend: last.backend } : {}) },
+        subject: {
+          command,
+          failures: count,
+          ...(last.chain ? { chain: last.chain } : {}),
+          ...(last.backend ? { backend: last.backend } : {}),
+        },
         evidence,
         remediation: last.refusal
           ? `The kernel refused ${last.refusal.what}: see iptables-kernel-mismatch for the fix that matches this kernel. Verify with \`kubectl -n kube-system logs -l k8s-app=kube-proxy --since=5m | grep -c 'restore'\` → 0.`
           : last.chain
-          ? missingChainRemedy(netns, last, command)
-          : `Find the rejected line: kube-proxy logs the input line number; run kube-proxy with --v=4 to log the full restore input, or reproduce with \`iptables-save > /tmp/r && iptables-restore --test < /tmp/r\`, then fix what it names and restart kube-proxy. Verify with \`kubectl -n kube-system logs -l k8s-app=kube-proxy --since=5m | grep -c 'restore'\` → 0.`,
+            ? missingChainRemedy(netns, last, command)
+            : `Find the rejected line: kube-proxy logs the input line number; run kube-proxy with --v=4 to log the full restore input, or reproduce with \`iptables-save > /tmp/r && iptables-restore --test < /tmp/r\`, then fix what it names and restart kube-proxy. Verify with \`kubectl -n kube-system logs -l k8s-app=kube-proxy --since=5m | grep -c 'restore'\` → 0.`,
       });
     }
     return out;
@@ -62,7 +71,9 @@ function missingChainRemedy(netns: NetnsFacts, f: RestoreFailure, command: strin
   const verify = ` Verify with \`kubectl -n kube-system logs -l k8s-app=kube-proxy --since=5m | grep -c 'restore'\` → 0.`;
   const rulesets = BACKENDS.map((b) => ({ b, rs: rulesetOf(netns, family, b) })).filter((x) => x.rs !== undefined);
   const holders = rulesets.filter((x) => findChain(x.rs, chain)).map((x) => backendName(x.b));
-  const writes = f.backend ? `the ${f.backend} backend kube-proxy's ${command} writes to` : `the backend kube-proxy's ${command} writes to`;
+  const writes = f.backend
+    ? `the ${f.backend} backend kube-proxy's ${command} writes to`
+    : `the backend kube-proxy's ${command} writes to`;
   const split = `Align kubelet's and kube-proxy's iptables backends (a kube-proxy image with iptables-wrapper, or \`update-alternatives --set iptables …\` on the host), then restart kube-proxy.`;
   const recreate = `Recreate it where kube-proxy writes: restart kubelet (it creates ${chain} at start-up${chain === 'KUBE-MARK-DROP' ? '; kube-proxy in IPVS mode before 1.16 relied on that, PR #82214' : ''}), find what flushes the rules (a firewalld reload or \`systemctl restart iptables\` wipes them) and stop it, or upgrade kube-proxy (1.25+ no longer jumps to KUBE-MARK-DROP).`;
   if (holders.length > 0 && (!f.backend || holders.some((h) => h !== f.backend))) {

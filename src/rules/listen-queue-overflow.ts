@@ -19,12 +19,21 @@ function suspects(netns: NetnsFacts): Suspect[] {
     return netns.ssListeners
       .filter((l) => l.acceptQueue > 0)
       .sort((a, b) => b.acceptQueue / Math.max(b.backlog, 1) - a.acceptQueue / Math.max(a.backlog, 1))
-      .map((l) => ({ address: l.local, queue: l.acceptQueue, backlog: l.backlog, evidence: { source: 'ss -ltn', detail: l.raw } }));
+      .map((l) => ({
+        address: l.local,
+        queue: l.acceptQueue,
+        backlog: l.backlog,
+        evidence: { source: 'ss -ltn', detail: l.raw },
+      }));
   }
   return (netns.sockets?.listeners ?? [])
     .filter((l) => l.acceptQueue > 0)
     .sort((a, b) => b.acceptQueue - a.acceptQueue)
-    .map((l) => ({ address: endpoint(l.ip, l.port), queue: l.acceptQueue, evidence: { source: l.source, detail: l.line } }));
+    .map((l) => ({
+      address: endpoint(l.ip, l.port),
+      queue: l.acceptQueue,
+      evidence: { source: l.source, detail: l.line },
+    }));
 }
 
 function describe(s: Suspect): string {
@@ -52,7 +61,10 @@ export default defineRule({
           severity: 'info',
           message: `${where} has counted ${fmt(total)} accept-queue overflows since boot; one sample cannot tell whether they are happening now.`,
           subject: { listenOverflows: total },
-          evidence: [{ source: '/proc/net/netstat', detail: `TcpExt.ListenOverflows = ${fmt(total)}` }, ...top.map((s) => s.evidence)],
+          evidence: [
+            { source: '/proc/net/netstat', detail: `TcpExt.ListenOverflows = ${fmt(total)}` },
+            ...top.map((s) => s.evidence),
+          ],
           remediation: 'Run `netdoctor node --interval 10s` to see whether the counter is rising.',
         },
       ];
@@ -62,7 +74,10 @@ export default defineRule({
     if (overflows === 0 && drops === 0) return [];
     const seconds = (node.intervalMs / 1000).toFixed(1);
     const counterEvidence: Evidence[] = [
-      { source: '/proc/net/netstat', detail: `TcpExt.ListenOverflows rose by ${fmt(overflows)} in ${seconds} s (${perSecond(overflows, node.intervalMs)})` },
+      {
+        source: '/proc/net/netstat',
+        detail: `TcpExt.ListenOverflows rose by ${fmt(overflows)} in ${seconds} s (${perSecond(overflows, node.intervalMs)})`,
+      },
       { source: '/proc/net/netstat', detail: `TcpExt.ListenDrops rose by ${fmt(drops)} in ${seconds} s` },
     ];
     const out: FindingDraft[] = [];
@@ -70,10 +85,16 @@ export default defineRule({
       const full = top.filter((s) => s.backlog === undefined || s.queue > s.backlog);
       const named = full.length > 0 ? full : top;
       out.push({
-        message: named.length > 0
-          ? `Connections to ${named.map(describe).join(', ')} in ${where} are dropped: the accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s), so clients' SYNs and ACKs go unanswered and they retry or time out.`
-          : `${where} drops connections because an accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s); no listener had a queue when the socket table was read.`,
-        subject: { cause: 'accept-queue', ...(named.length > 0 ? { listener: named[0].address, acceptQueue: named[0].queue, backlog: named[0].backlog } : { listenOverflows: overflows }) },
+        message:
+          named.length > 0
+            ? `Connections to ${named.map(describe).join(', ')} in ${where} are dropped: the accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s), so clients' SYNs and ACKs go unanswered and they retry or time out.`
+            : `${where} drops connections because an accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s); no listener had a queue when the socket table was read.`,
+        subject: {
+          cause: 'accept-queue',
+          ...(named.length > 0
+            ? { listener: named[0].address, acceptQueue: named[0].queue, backlog: named[0].backlog }
+            : { listenOverflows: overflows }),
+        },
         evidence: [...counterEvidence, ...named.map((s) => s.evidence)],
         remediation:
           'Make the application accept() faster (more workers, no blocking in the accept loop) or give it a longer queue: raise the listen() backlog and net.core.somaxconn together (`sysctl -w net.core.somaxconn=4096`; in a pod via securityContext.sysctls with kubelet --allowed-unsafe-sysctls). Verify with `ss -ltn` (Recv-Q staying below Send-Q) and `nstat -az TcpExtListenOverflows`.',
@@ -89,9 +110,13 @@ export default defineRule({
         evidence: [
           ...counterEvidence,
           { source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${seconds} s` },
-          ...[sysctlEvidence(netns, 'net.ipv4.tcp_tw_recycle'), sysctlEvidence(netns, 'net.ipv4.tcp_timestamps')].filter((e): e is Evidence => e !== undefined),
+          ...[
+            sysctlEvidence(netns, 'net.ipv4.tcp_tw_recycle'),
+            sysctlEvidence(netns, 'net.ipv4.tcp_timestamps'),
+          ].filter((e): e is Evidence => e !== undefined),
         ],
-        remediation: '`sysctl -w net.ipv4.tcp_tw_recycle=0` and remove it from /etc/sysctl.d/ (see the tcp-tw-recycle-nat rule). Verify with `nstat -az TcpExtPAWSPassive` no longer rising.',
+        remediation:
+          '`sysctl -w net.ipv4.tcp_tw_recycle=0` and remove it from /etc/sysctl.d/ (see the tcp-tw-recycle-nat rule). Verify with `nstat -az TcpExtPAWSPassive` no longer rising.',
       });
     }
     const other = drops - overflows - paws;
@@ -101,8 +126,19 @@ export default defineRule({
         severity: 'warning',
         message: `${fmt(other)} SYN(s) to listening sockets in ${where} were dropped for another reason than a full accept queue${paws > 0 ? ' or PAWS' : ''} (ListenDrops +${fmt(drops)}, ListenOverflows +${fmt(overflows)}${paws > 0 ? `, PAWSPassive +${fmt(paws)}` : ''} in ${seconds} s): ${reqQFull ? `a full SYN queue (TCPReqQFullDrop +${fmt(reqQFull)})` : 'SYN-queue pressure without syncookies, memory limits or a security module'}.`,
         subject: { cause: reqQFull ? 'syn-queue' : 'other', listenDrops: drops, other },
-        evidence: [...counterEvidence, ...(reqQFull !== undefined ? [{ source: '/proc/net/netstat', detail: `TcpExt.TCPReqQFullDrop rose by ${fmt(reqQFull)} in ${seconds} s` }] : [])],
-        remediation: 'Check `sysctl net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_syncookies` (enable syncookies, raise the SYN backlog with the listen() backlog) and `nstat -az TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies`. Verify with ListenDrops no longer rising.',
+        evidence: [
+          ...counterEvidence,
+          ...(reqQFull !== undefined
+            ? [
+                {
+                  source: '/proc/net/netstat',
+                  detail: `TcpExt.TCPReqQFullDrop rose by ${fmt(reqQFull)} in ${seconds} s`,
+                },
+              ]
+            : []),
+        ],
+        remediation:
+          'Check `sysctl net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_syncookies` (enable syncookies, raise the SYN backlog with the listen() backlog) and `nstat -az TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies`. Verify with ListenDrops no longer rising.',
       });
     }
     return out;

@@ -1,6 +1,13 @@
 import { isNodeWide, writesReachingNode } from '../facts/workloads.js';
 import { defineManifestRule, type ManifestFindingDraft } from './define-rule.js';
-import { describeContainer, describeWorkload, GUARD_FIX, isNetWrite, lineEvidence, writeEvidence } from './lib/manifest.js';
+import {
+  describeContainer,
+  describeWorkload,
+  GUARD_FIX,
+  isNetWrite,
+  lineEvidence,
+  writeEvidence,
+} from './lib/manifest.js';
 
 export default defineManifestRule({
   id: 'node-sysctl-from-pod',
@@ -23,8 +30,14 @@ export default defineManifestRule({
         position: writes[0].position,
         subject: { container: c.name, sysctl: keys.join(',') },
         evidence: [
-          ...(w.hostNetwork.value ? [lineEvidence(w, w.hostNetwork.position, 'the pod shares the node network namespace')] : []),
-          lineEvidence(w, c.position, c.privileged ? 'privileged: may write /proc/sys' : `capabilities ${c.capabilitiesAdded.join(',')}`),
+          ...(w.hostNetwork.value
+            ? [lineEvidence(w, w.hostNetwork.position, 'the pod shares the node network namespace')]
+            : []),
+          lineEvidence(
+            w,
+            c.position,
+            c.privileged ? 'privileged: may write /proc/sys' : `capabilities ${c.capabilitiesAdded.join(',')}`,
+          ),
           ...writeEvidence(w, writes),
         ],
         remediation: nodeWideOnly

@@ -35,8 +35,13 @@ export default defineManifestRule({
   severity: 'error',
   check({ workload: w, options }) {
     const out: ManifestFindingDraft[] = [];
-    const declared: { at: Located<string>; container?: string; write?: ContainerSysctlWrite }[] = w.sysctls.filter((s) => s.value.name === RANGE).map((s) => ({ at: { value: s.value.value, position: s.position } }));
-    for (const c of w.containers) for (const write of c.writes) if (write.key === RANGE && write.value !== undefined) declared.push({ at: { value: write.value, position: write.position }, container: c.name, write });
+    const declared: { at: Located<string>; container?: string; write?: ContainerSysctlWrite }[] = w.sysctls
+      .filter((s) => s.value.name === RANGE)
+      .map((s) => ({ at: { value: s.value.value, position: s.position } }));
+    for (const c of w.containers)
+      for (const write of c.writes)
+        if (write.key === RANGE && write.value !== undefined)
+          declared.push({ at: { value: write.value, position: write.position }, container: c.name, write });
     for (const d of declared) {
       const range = tryRange(d.at.value);
       if (range && range.lo < 1024) {
@@ -45,19 +50,22 @@ export default defineManifestRule({
           position: d.at.position,
           subject: { sysctl: RANGE, ...(d.container ? { container: d.container } : {}) },
           evidence: [lineEvidence(w, d.at.position, `${RANGE} = ${d.at.value}`)],
-          remediation: 'Start the range at 1024 or above, e.g. "32768 60999" (the kernel default) or "10240 60999" when more ports are needed.',
+          remediation:
+            'Start the range at 1024 or above, e.g. "32768 60999" (the kernel default) or "10240 60999" when more ports are needed.',
         });
       }
     }
     for (const c of w.containers) {
       const reaching = writesReachingNode(w, c);
-      const reserved = reaching.filter((x) => x.key === RESERVED && x.value !== undefined).flatMap((x) => {
-        try {
-          return parsePortList(x.value!, RESERVED);
-        } catch {
-          return [];
-        }
-      });
+      const reserved = reaching
+        .filter((x) => x.key === RESERVED && x.value !== undefined)
+        .flatMap((x) => {
+          try {
+            return parsePortList(x.value!, RESERVED);
+          } catch {
+            return [];
+          }
+        });
       for (const write of reaching.filter((x) => x.key === RANGE)) {
         const range = tryRange(write.value);
         if (!range) continue;
@@ -67,7 +75,10 @@ export default defineManifestRule({
           message: `${describeWorkload(w)}: ${describeContainer(c)} sets the node's ${RANGE} to ${formatRange(range)}, which overlaps the NodePort range ${formatRange(options.nodePortRange)} at ${overlap.map(formatRange).join(', ')}: the node's own connections (kubelet probes, kube-proxy) will take NodePorts as source ports and their replies are captured by Services (failure #2 of docs/failures.md).`,
           position: write.position,
           subject: { container: c.name, sysctl: RANGE, overlap: overlap.map(formatRange).join(',') },
-          evidence: [...writeEvidence(w, [write]), lineEvidence(w, w.hostNetwork.position, 'the write reaches the node')],
+          evidence: [
+            ...writeEvidence(w, [write]),
+            lineEvidence(w, w.hostNetwork.position, 'the write reaches the node'),
+          ],
           remediation: `Keep the ranges disjoint (e.g. "32768 60999"), or also reserve the NodePorts on the node: net.ipv4.ip_local_reserved_ports=${formatRange(options.nodePortRange)}; best, set both in the node's configuration, not from a pod.`,
         });
       }

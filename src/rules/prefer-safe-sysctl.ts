@@ -13,7 +13,8 @@ export default defineManifestRule({
     const out: ManifestFindingDraft[] = [];
     for (const c of w.containers.filter(canWriteSysctls)) {
       const writes = c.writes.filter((x) => !x.viaNsenterPid1);
-      if (writes.length === 0 || !writes.every((x) => x.key !== undefined && isSafeSysctl(x.key, options.k8sVersion))) continue;
+      if (writes.length === 0 || !writes.every((x) => x.key !== undefined && isSafeSysctl(x.key, options.k8sVersion)))
+        continue;
       const settings = [...new Map(writes.map((x) => [x.key!, x.value ?? '…'])).entries()];
       const snippet = `securityContext: {sysctls: [${settings.map(([k, v]) => `{name: ${k}, value: "${v}"}`).join(', ')}]}`;
       out.push({

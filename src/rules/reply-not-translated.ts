@@ -17,16 +17,37 @@ export default defineCaptureRule({
     return capture.replyNotTranslated.map((g) => {
       const a = g.examples[0];
       const evidence = inFrameOrder([
-        frameEvidence(capture, a.firstSyn, `${a.client} → ${a.server} SYN, the DNAT-ed copy of the SYN to ${a.translatedFrom ?? g.key} (same client port and sequence number)`),
-        ...(a.firstSynAck ? [frameEvidence(capture, a.firstSynAck, `${a.server} → ${a.client} SYN-ACK from the backend's own address, not ${a.translatedFrom ?? g.key}`)] : []),
-        ...(a.clientReset ? [frameEvidence(capture, a.clientReset, `${a.client} → ${a.server} RST: the client does not know a connection with ${a.server}`)] : []),
+        frameEvidence(
+          capture,
+          a.firstSyn,
+          `${a.client} → ${a.server} SYN, the DNAT-ed copy of the SYN to ${a.translatedFrom ?? g.key} (same client port and sequence number)`,
+        ),
+        ...(a.firstSynAck
+          ? [
+              frameEvidence(
+                capture,
+                a.firstSynAck,
+                `${a.server} → ${a.client} SYN-ACK from the backend's own address, not ${a.translatedFrom ?? g.key}`,
+              ),
+            ]
+          : []),
+        ...(a.clientReset
+          ? [
+              frameEvidence(
+                capture,
+                a.clientReset,
+                `${a.client} → ${a.server} RST: the client does not know a connection with ${a.server}`,
+              ),
+            ]
+          : []),
       ]);
       evidence.push({ source: 'wireshark filter', detail: wiresharkFilter(a) });
       return {
         message: `${g.count} connection${g.count === 1 ? '' : 's'} to ${g.key} ${g.count === 1 ? 'was' : 'were'} DNAT-ed to a backend (${a.server}) whose SYN-ACK reached the client with the backend's address instead of ${g.key}, so the client reset it: the reply was not translated back. Typical when a pod calls a Service whose endpoint is on the same node's bridge and bridged traffic skips iptables (br_netfilter not loaded, or net.bridge.bridge-nf-call-iptables=0), so conntrack never un-DNATs the reply.`,
         subject: { capture: capture.source, service: g.key, backend: a.server, client: a.client, connections: g.count },
         evidence,
-        remediation: 'On the node: `modprobe br_netfilter` and `sysctl -w net.bridge.bridge-nf-call-iptables=1` (and bridge-nf-call-ip6tables for IPv6), persisted in /etc/modules-load.d/ and /etc/sysctl.d/ (kubeadm\'s preflight requires both); with a CNI that uses a bridge, check its hairpin mode too. Verify with `sysctl net.bridge.bridge-nf-call-iptables` printing 1 and a new capture showing the SYN-ACK from the Service address.',
+        remediation:
+          "On the node: `modprobe br_netfilter` and `sysctl -w net.bridge.bridge-nf-call-iptables=1` (and bridge-nf-call-ip6tables for IPv6), persisted in /etc/modules-load.d/ and /etc/sysctl.d/ (kubeadm's preflight requires both); with a CNI that uses a bridge, check its hairpin mode too. Verify with `sysctl net.bridge.bridge-nf-call-iptables` printing 1 and a new capture showing the SYN-ACK from the Service address.",
       };
     });
   },

@@ -30,15 +30,23 @@ export default defineRule({
     const evidence: Evidence[] = [];
     for (const p of hits.slice(0, SHOWN)) {
       const s = sockets.watchedSamples.get(p);
-      evidence.push({ source: s?.source ?? '/proc/net/tcp', detail: s ? `source port ${p} → ${s.remote}: ${s.line}` : `source port ${p}` });
+      evidence.push({
+        source: s?.source ?? '/proc/net/tcp',
+        detail: s ? `source port ${p} → ${s.remote}: ${s.line}` : `source port ${p}`,
+      });
       const svc = services.get(p);
       if (svc) evidence.push({ source: svc.source, line: svc.rule.line, detail: svc.rule.text });
     }
-    if (hits.length > SHOWN) evidence.push({ source: '/proc/net/tcp', detail: `… and ${fmt(hits.length - SHOWN)} more ports` });
+    if (hits.length > SHOWN)
+      evidence.push({ source: '/proc/net/tcp', detail: `… and ${fmt(hits.length - SHOWN)} more ports` });
     evidence.push({ source: 'nodeport range', detail: `${formatRange(nodePorts)} (${node.nodePorts.origin})` });
-    if (services.size > 0) evidence.push({ source: 'KUBE-NODEPORTS', detail: `${fmt(services.size)} NodePort(s) in kube-proxy's rules` });
+    if (services.size > 0)
+      evidence.push({ source: 'KUBE-NODEPORTS', detail: `${fmt(services.size)} NodePort(s) in kube-proxy's rules` });
     const ownedText = owned.map((p) => `${p}${services.get(p)!.service ? ` (${services.get(p)!.service})` : ''}`);
-    const reserve = reservedList(nodePorts, [...services.keys()].filter((p) => p < nodePorts.lo || p > nodePorts.hi));
+    const reserve = reservedList(
+      nodePorts,
+      [...services.keys()].filter((p) => p < nodePorts.lo || p > nodePorts.hi),
+    );
     return [
       {
         severity: owned.length > 0 ? 'error' : 'warning',
@@ -46,7 +54,11 @@ export default defineRule({
           owned.length > 0
             ? `${fmt(socketCount)} connection(s) from the node use source ports that are NodePorts of Services: ${ownedText.slice(0, 5).join(', ')}${owned.length > 5 ? ', …' : ''}. kube-proxy takes the replies to these connections for the Service, so they hang (kubelet probes fail, nodes flap).`
             : `${fmt(socketCount)} connection(s) from the node use source ports in the NodePort range ${formatRange(nodePorts)} (${hits.slice(0, 5).join(', ')}${hits.length > 5 ? ', …' : ''}): if a Service owns that NodePort, kube-proxy takes the replies and the connection hangs.`,
-        subject: { ports: hits.slice(0, SHOWN).join(','), sockets: socketCount, ...(owned.length > 0 ? { nodePorts: owned.slice(0, SHOWN).join(',') } : {}) },
+        subject: {
+          ports: hits.slice(0, SHOWN).join(','),
+          sockets: socketCount,
+          ...(owned.length > 0 ? { nodePorts: owned.slice(0, SHOWN).join(',') } : {}),
+        },
         evidence,
         remediation: `Reserve the NodePort range so the kernel stops picking it: \`sysctl -w net.ipv4.ip_local_reserved_ports=${reserve}\` (persist in /etc/sysctl.d/). Existing connections keep their ports until they close. Verify with \`ss -tan sport ge :${nodePorts.lo} sport le :${nodePorts.hi}\`.`,
       },

@@ -11,7 +11,12 @@ export default defineCaptureRule({
   severity: 'warning',
   check({ capture }) {
     return capture.retransmittedThenEstablished.flatMap((g) => {
-      const oneSecond = g.examples.filter((a) => a.secondSyn && a.secondSyn.timeUs - a.firstSyn.timeUs >= LO_US && a.secondSyn.timeUs - a.firstSyn.timeUs <= HI_US);
+      const oneSecond = g.examples.filter(
+        (a) =>
+          a.secondSyn &&
+          a.secondSyn.timeUs - a.firstSyn.timeUs >= LO_US &&
+          a.secondSyn.timeUs - a.firstSyn.timeUs <= HI_US,
+      );
       if (oneSecond.length === 0) return [];
       const a = oneSecond[0];
       return [
@@ -19,7 +24,8 @@ export default defineCaptureRule({
           message: `${g.count} connection${g.count === 1 ? '' : 's'} to ${g.server} succeeded only after the first SYN went unanswered and was retransmitted ${secondsBetween(a.firstSyn, a.secondSyn!)} later: every such request is 1 s slower. Behind IPVS on kernels before 5.9 with conn_reuse_mode=1 this is the known drop of a SYN that hits an old connection entry (kubernetes #70747); elsewhere, a lost first SYN (a full SYN queue, conntrack insert races, a flapping path).`,
           subject: { capture: capture.source, server: g.server, attempts: g.count },
           evidence: [...handshakeEvidence(capture, a), { source: 'wireshark filter', detail: wiresharkFilter(a) }],
-          remediation: 'On the node in front of the server run `netdoctor node --rules ipvs-conn-reuse-mode,conntrack-table-pressure,listen-queue-overflow`; with IPVS on a kernel before 5.9, upgrade the kernel (5.9+) rather than set conn_reuse_mode=0, which sends reused ports to terminating pods.',
+          remediation:
+            'On the node in front of the server run `netdoctor node --rules ipvs-conn-reuse-mode,conntrack-table-pressure,listen-queue-overflow`; with IPVS on a kernel before 5.9, upgrade the kernel (5.9+) rather than set conn_reuse_mode=0, which sends reused ports to terminating pods.',
         },
       ];
     });

@@ -1,7 +1,14 @@
 import { isNodeWide } from '../facts/workloads.js';
 import { canWriteSysctls } from '../facts/workloads.js';
 import { defineManifestRule, type ManifestFindingDraft } from './define-rule.js';
-import { describeContainer, describeWorkload, GUARD_FIX, isNetWrite, lineEvidence, writeEvidence } from './lib/manifest.js';
+import {
+  describeContainer,
+  describeWorkload,
+  GUARD_FIX,
+  isNetWrite,
+  lineEvidence,
+  writeEvidence,
+} from './lib/manifest.js';
 
 export default defineManifestRule({
   id: 'sysctl-init-container-unguarded',
@@ -13,7 +20,9 @@ export default defineManifestRule({
     const out: ManifestFindingDraft[] = [];
     for (const c of w.containers.filter((x) => x.init && canWriteSysctls(x))) {
       // A guard cannot confine node-wide parameters: node-sysctl-from-pod reports those.
-      const writes = c.writes.filter((x) => isNetWrite(x) && !x.guardValid && !x.viaNsenterPid1 && !(x.key !== undefined && isNodeWide(x.key)));
+      const writes = c.writes.filter(
+        (x) => isNetWrite(x) && !x.guardValid && !x.viaNsenterPid1 && !(x.key !== undefined && isNodeWide(x.key)),
+      );
       if (writes.length === 0) continue;
       const keys = [...new Set(writes.map((x) => x.key ?? `the keys in ${x.file}`))];
       out.push({

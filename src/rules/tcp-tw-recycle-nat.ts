@@ -17,13 +17,22 @@ export default defineRule({
     if (sysctlNumber(s, 'net.ipv4.tcp_timestamps') === 0) return [];
     const where = describeNetns(netns);
     const evidence: Evidence[] = [sysctlEvidence(netns, 'net.ipv4.tcp_tw_recycle')!];
-    evidence.push(sysctlEvidence(netns, 'net.ipv4.tcp_timestamps') ?? { source: 'kernel default', detail: 'net.ipv4.tcp_timestamps = 1' });
+    evidence.push(
+      sysctlEvidence(netns, 'net.ipv4.tcp_timestamps') ?? {
+        source: 'kernel default',
+        detail: 'net.ipv4.tcp_timestamps = 1',
+      },
+    );
     const paws = rises(netns.first.netstat, netns.later.netstat)?.get('TcpExt.PAWSPassive');
     if (paws !== undefined) {
-      evidence.push({ source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${(node.intervalMs / 1000).toFixed(1)} s${paws > 0 ? ': SYNs are being rejected now' : ''}` });
+      evidence.push({
+        source: '/proc/net/netstat',
+        detail: `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${(node.intervalMs / 1000).toFixed(1)} s${paws > 0 ? ': SYNs are being rejected now' : ''}`,
+      });
     } else {
       const total = netns.first.netstat?.get('TcpExt.PAWSPassive');
-      if (total !== undefined) evidence.push({ source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive = ${fmt(total)} since boot` });
+      if (total !== undefined)
+        evidence.push({ source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive = ${fmt(total)} since boot` });
     }
     const nat = natEvidence(netns);
     if (node.kernelRelease) evidence.push({ source: 'uname -r', detail: node.kernelRelease });

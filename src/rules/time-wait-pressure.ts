@@ -27,7 +27,10 @@ export default defineRule({
         evidence: [
           { source: d.source, detail: `${fmt(tw)} of ${fmt(d.total)} sockets ${d.localIp} → ${dest} are in TIME_WAIT` },
           ...rangeEvidence(netns),
-          sysctlEvidence(netns, 'net.ipv4.tcp_tw_reuse') ?? { source: 'kernel default', detail: 'net.ipv4.tcp_tw_reuse = 2 (loopback only)' },
+          sysctlEvidence(netns, 'net.ipv4.tcp_tw_reuse') ?? {
+            source: 'kernel default',
+            detail: 'net.ipv4.tcp_tw_reuse = 2 (loopback only)',
+          },
         ],
         remediation: `Keep connections to ${dest} alive and pooled instead of one per request; for outgoing connections \`sysctl -w net.ipv4.tcp_tw_reuse=1\` lets connect() reuse TIME_WAIT ports (timestamps must stay on). Verify with \`ss -tan state time-wait dst ${d.remoteIp} | wc -l\`.`,
       });
@@ -39,10 +42,14 @@ export default defineRule({
         message: `${where} holds ${fmt(tw)} TIME_WAIT sockets, ${pct(tw, buckets)} of tcp_max_tw_buckets (${fmt(buckets)}): past it the kernel destroys TIME_WAIT sockets at once, and late segments of old connections can hit new ones.`,
         subject: { timeWait: tw, maxTwBuckets: buckets },
         evidence: [
-          { source: netns.first.sockstat ? '/proc/net/sockstat' : '/proc/net/tcp', detail: `TIME_WAIT sockets: ${fmt(tw)}` },
+          {
+            source: netns.first.sockstat ? '/proc/net/sockstat' : '/proc/net/tcp',
+            detail: `TIME_WAIT sockets: ${fmt(tw)}`,
+          },
           sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')!,
         ],
-        remediation: 'Reduce connection churn (keep-alive, pooling); raise net.ipv4.tcp_max_tw_buckets only with the memory to hold them. Verify with `ss -s`.',
+        remediation:
+          'Reduce connection churn (keep-alive, pooling); raise net.ipv4.tcp_max_tw_buckets only with the memory to hold them. Verify with `ss -s`.',
       });
     }
     const overflow = rises(netns.first.netstat, netns.later.netstat)?.get('TcpExt.TCPTimeWaitOverflow');
@@ -51,10 +58,16 @@ export default defineRule({
         message: `TIME_WAIT sockets are being destroyed early in ${where} (${perSecond(overflow, node.intervalMs)}): the TIME_WAIT table is full (tcp_max_tw_buckets).`,
         subject: { timeWaitOverflows: overflow },
         evidence: [
-          { source: '/proc/net/netstat', detail: `TcpExt.TCPTimeWaitOverflow rose by ${fmt(overflow)} in ${(node.intervalMs / 1000).toFixed(1)} s` },
-          ...(sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets') ? [sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')!] : []),
+          {
+            source: '/proc/net/netstat',
+            detail: `TcpExt.TCPTimeWaitOverflow rose by ${fmt(overflow)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
+          },
+          ...(sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')
+            ? [sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')!]
+            : []),
         ],
-        remediation: 'Reduce connection churn (keep-alive, pooling) so fewer connections end in TIME_WAIT. Verify with `nstat -az TcpExtTCPTimeWaitOverflow`.',
+        remediation:
+          'Reduce connection churn (keep-alive, pooling) so fewer connections end in TIME_WAIT. Verify with `nstat -az TcpExtTCPTimeWaitOverflow`.',
       });
     }
     return out;

@@ -18,7 +18,8 @@ export default defineManifestRule({
           severity: 'error',
           message: `${describeWorkload(w)} sets ${s.name} in securityContext.sysctls on a hostNetwork pod: kubelet refuses net.* sysctls with host networking ("not allowed with host net enabled"), so the pod never starts.`,
           evidence: [...evidence, lineEvidence(w, w.hostNetwork.position)],
-          remediation: 'Drop hostNetwork so the sysctl applies to the pod\'s own network namespace, or set the value on the node itself (/etc/sysctl.d or the node pool\'s sysctl settings) and remove it from the pod.',
+          remediation:
+            "Drop hostNetwork so the sysctl applies to the pod's own network namespace, or set the value on the node itself (/etc/sysctl.d or the node pool's sysctl settings) and remove it from the pod.",
         });
         continue;
       }

@@ -36,8 +36,12 @@ async function readIfText(path: string): Promise<string | undefined> {
       if (!st.isFile()) return undefined;
       head = Buffer.alloc(Math.min(st.size, 64 * 1024));
       await h.read(head, 0, head.length, 0);
-      if (PCAP_MAGICS.includes(head.readUInt32LE(0)) || !looksLikeTcpdumpText(head.toString('latin1'))) return undefined;
-      if (st.size > MAX_TEXT_CAPTURE) throw new CaptureInputError(`${path}: ${st.size} bytes of tcpdump text, over ${MAX_TEXT_CAPTURE / 1024 / 1024} MiB; capture with tcpdump -w FILE instead`);
+      if (PCAP_MAGICS.includes(head.readUInt32LE(0)) || !looksLikeTcpdumpText(head.toString('latin1')))
+        return undefined;
+      if (st.size > MAX_TEXT_CAPTURE)
+        throw new CaptureInputError(
+          `${path}: ${st.size} bytes of tcpdump text, over ${MAX_TEXT_CAPTURE / 1024 / 1024} MiB; capture with tcpdump -w FILE instead`,
+        );
       const all = Buffer.alloc(st.size);
       await h.read(all, 0, st.size, 0);
       return all.toString('utf8');
@@ -73,9 +77,20 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
     tracker.add(decoded, { number: n, timeUs: at.timeUs });
   });
   if (packets === 0) {
-    throw new CaptureInputError(`${source}: tcpdump text, but no line is a TCP packet with its flags (tcpdump -q prints none); capture with tcpdump -w FILE, or print without -q`);
+    throw new CaptureInputError(
+      `${source}: tcpdump text, but no line is a TCP packet with its flags (tcpdump -q prints none); capture with tcpdump -w FILE, or print without -q`,
+    );
   }
-  return tracker.facts({ source, format: 'tcpdump text', linkTypes: [], interfaces: 0, packets, firstUs, lastUs, truncatedBytes: 0 });
+  return tracker.facts({
+    source,
+    format: 'tcpdump text',
+    linkTypes: [],
+    interfaces: 0,
+    packets,
+    firstUs,
+    lastUs,
+    truncatedBytes: 0,
+  });
 }
 
 async function readBinaryCapture(path: string): Promise<CaptureFacts> {
@@ -98,9 +113,21 @@ async function readBinaryCapture(path: string): Promise<CaptureFacts> {
     for await (const chunk of stream) reader.push(chunk as Buffer);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') throw new CaptureInputError(`${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}; give a capture written by tcpdump -w or Wireshark (pcap or pcapng)`);
+    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')
+      throw new CaptureInputError(
+        `${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}; give a capture written by tcpdump -w or Wireshark (pcap or pcapng)`,
+      );
     throw e;
   }
   const { truncatedBytes } = reader.end();
-  return tracker.facts({ source, format: reader.format, linkTypes: [...linkTypes], interfaces: reader.interfaces.length, packets: reader.packetCount, firstUs, lastUs, truncatedBytes });
+  return tracker.facts({
+    source,
+    format: reader.format,
+    linkTypes: [...linkTypes],
+    interfaces: reader.interfaces.length,
+    packets: reader.packetCount,
+    firstUs,
+    lastUs,
+    truncatedBytes,
+  });
 }

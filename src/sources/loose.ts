@@ -9,16 +9,41 @@ import { LOOSE_KINDS, sniffKind, UNUSABLE_KINDS, type LooseKind } from '../parse
 const MAX_LOOSE_BYTES = 256 * 1024 * 1024;
 
 /** Big socket and connection tables go through the streaming scanners, like a bundle's. */
-const STREAMED: ReadonlySet<LooseKind> = new Set(['proc-net-tcp', 'proc-net-tcp6', 'proc-net-ip_vs_conn', 'ipvsadm-Lnc']);
+const STREAMED: ReadonlySet<LooseKind> = new Set([
+  'proc-net-tcp',
+  'proc-net-tcp6',
+  'proc-net-ip_vs_conn',
+  'ipvsadm-Lnc',
+]);
 
 /** The order a collection writes in: sysctls before sockets (the range shapes the scan), iptables before sockets. */
 const ORDER: LooseKind[] = [
-  'kernel-log', 'kernel-release', 'os-release', 'iptables-version', 'kube-proxy-log', 'k8s-json', 'k8s-yaml',
-  'sysctl', 'ip_local_port_range', 'ip_local_reserved_ports',
-  'proc-net-netstat', 'proc-net-snmp', 'proc-net-sockstat', 'netstat-s',
-  'iptables-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-nft-save',
-  'proc-net-tcp', 'proc-net-tcp6', 'ss-tan', 'netstat-an',
-  'proc-net-ip_vs', 'proc-net-ip_vs_conn', 'ipvsadm-Ln', 'ipvsadm-Lnc',
+  'kernel-log',
+  'kernel-release',
+  'os-release',
+  'iptables-version',
+  'kube-proxy-log',
+  'k8s-json',
+  'k8s-yaml',
+  'sysctl',
+  'ip_local_port_range',
+  'ip_local_reserved_ports',
+  'proc-net-netstat',
+  'proc-net-snmp',
+  'proc-net-sockstat',
+  'netstat-s',
+  'iptables-save',
+  'iptables-nft-save',
+  'ip6tables-save',
+  'ip6tables-nft-save',
+  'proc-net-tcp',
+  'proc-net-tcp6',
+  'ss-tan',
+  'netstat-an',
+  'proc-net-ip_vs',
+  'proc-net-ip_vs_conn',
+  'ipvsadm-Ln',
+  'ipvsadm-Lnc',
 ];
 
 /** Kinds whose second file would overwrite the first: one machine has one of each. */
@@ -36,12 +61,17 @@ function readRegularFile(path: string): Buffer {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new LooseFileError(`${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    throw new LooseFileError(
+      `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+    );
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new LooseFileError(`${path}: not a regular file (a FIFO, device or socket is not read)`);
-    if (st.size > MAX_LOOSE_BYTES) throw new LooseFileError(`${path}: ${st.size} bytes, over the ${MAX_LOOSE_BYTES / 1024 / 1024} MiB a loose file may have; collect a bundle instead`);
+    if (st.size > MAX_LOOSE_BYTES)
+      throw new LooseFileError(
+        `${path}: ${st.size} bytes, over the ${MAX_LOOSE_BYTES / 1024 / 1024} MiB a loose file may have; collect a bundle instead`,
+      );
     const buf = Buffer.allocUnsafe(st.size);
     let off = 0;
     while (off < st.size) {
@@ -90,7 +120,11 @@ async function yamlToJson(text: string, path: string): Promise<string> {
  * sniffed (or given with --as), and it is filed where a bundle would hold it, in the collection's order.
  * Returns sentences for the report: what each file was read as, and why.
  */
-export async function replayLooseFiles(paths: string[], as: LooseKind | undefined, sink: ArtefactSink): Promise<{ notes: string[]; names: Map<string, string> }> {
+export async function replayLooseFiles(
+  paths: string[],
+  as: LooseKind | undefined,
+  sink: ArtefactSink,
+): Promise<{ notes: string[]; names: Map<string, string> }> {
   const notes: string[] = [];
   /** the artefact name evidence cites ("ipvsadm-Ln", "/proc/net/tcp") → the file the user gave */
   const names = new Map<string, string>();
@@ -100,17 +134,25 @@ export async function replayLooseFiles(paths: string[], as: LooseKind | undefine
     const raw = readRegularFile(path).toString('utf8');
     const cleaned = cleanPaste(raw);
     const sniffed = as ? { kind: as, how: '--as' } : sniffKind(cleaned.text, path, cleaned.commands);
-    const unusable = sniffed ? undefined : Object.values(UNUSABLE_KINDS).find((u) => u.test.test(cleaned.text.slice(0, 64 * 1024)));
+    const unusable = sniffed
+      ? undefined
+      : Object.values(UNUSABLE_KINDS).find((u) => u.test.test(cleaned.text.slice(0, 64 * 1024)));
     if (unusable) {
       sink.failed(`loose/${basename(path)}`, `${path}: ${unusable.advice}`);
       continue;
     }
     if (!sniffed) {
-      sink.failed(`loose/${basename(path)}`, `${path}: could not tell what this file is; name its kind with --as KIND (netdoctor analyze --help lists them)`);
+      sink.failed(
+        `loose/${basename(path)}`,
+        `${path}: could not tell what this file is; name its kind with --as KIND (netdoctor analyze --help lists them)`,
+      );
       continue;
     }
     if (ONE_EACH.has(sniffed.kind) && placed.some((p) => p.kind === sniffed.kind)) {
-      sink.failed(`loose/${basename(path)}`, `${path}: a second ${sniffed.kind} file; one machine has one, so it was not read (analyse it on its own)`);
+      sink.failed(
+        `loose/${basename(path)}`,
+        `${path}: a second ${sniffed.kind} file; one machine has one, so it was not read (analyse it on its own)`,
+      );
       continue;
     }
     let target: string = LOOSE_KINDS[sniffed.kind];
@@ -124,7 +166,10 @@ export async function replayLooseFiles(paths: string[], as: LooseKind | undefine
     names.set(artefact, path);
     names.set(target, path);
     if (artefact.startsWith('proc/net/')) names.set(`/${artefact}`, path);
-    const wrapping = cleaned.wrapping.length > 0 ? `; ${cleaned.wrapping.length} line(s) of paste wrapping (prompt, fences) left out` : '';
+    const wrapping =
+      cleaned.wrapping.length > 0
+        ? `; ${cleaned.wrapping.length} line(s) of paste wrapping (prompt, fences) left out`
+        : '';
     notes.push(`${path} read as ${sniffed.kind} (${sniffed.how})${wrapping}`);
   }
   placed.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));

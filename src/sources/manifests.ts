@@ -17,7 +17,10 @@ export class ManifestInputError extends ToolError {
 const MAX_MANIFEST_INPUT = 32 * 1024 * 1024;
 
 /** Files as given, directories searched for *.yaml, *.yml and *.json (sorted, .git skipped), `-` for stdin. */
-export async function readManifests(paths: string[], stdin: () => Promise<string> = readStdin): Promise<ManifestFile[]> {
+export async function readManifests(
+  paths: string[],
+  stdin: () => Promise<string> = readStdin,
+): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   for (const path of paths) {
     if (path === '-') {
@@ -32,7 +35,9 @@ export async function readManifests(paths: string[], stdin: () => Promise<string
 async function expand(path: string): Promise<string[]> {
   const info = await stat(path).catch((e: unknown) => {
     const err = e as NodeJS.ErrnoException;
-    throw new ManifestInputError(`${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}; give manifest files, directories, or - for stdin`);
+    throw new ManifestInputError(
+      `${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}; give manifest files, directories, or - for stdin`,
+    );
   });
   if (!info.isDirectory()) return [path];
   const out: string[] = [];
@@ -49,12 +54,18 @@ async function expand(path: string): Promise<string[]> {
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new ManifestInputError('reading manifests from stdin, but stdin is a terminal; pipe them in, e.g. `helm template . | netdoctor lint -`');
+  if (process.stdin.isTTY)
+    throw new ManifestInputError(
+      'reading manifests from stdin, but stdin is a terminal; pipe them in, e.g. `helm template . | netdoctor lint -`',
+    );
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin) {
     size += (chunk as Buffer).length;
-    if (size > MAX_MANIFEST_INPUT) throw new ManifestInputError(`stdin: more than ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB of manifests; lint them in parts`);
+    if (size > MAX_MANIFEST_INPUT)
+      throw new ManifestInputError(
+        `stdin: more than ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB of manifests; lint them in parts`,
+      );
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -70,8 +81,14 @@ function readManifestFile(file: string): string {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new ManifestInputError(`${file}: not a regular file (a device or FIFO is not read); pipe its output with lint - instead`);
-    if (st.size > MAX_MANIFEST_INPUT) throw new ManifestInputError(`${file}: ${st.size} bytes, over the ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB a manifest file may have; lint it in parts`);
+    if (!st.isFile())
+      throw new ManifestInputError(
+        `${file}: not a regular file (a device or FIFO is not read); pipe its output with lint - instead`,
+      );
+    if (st.size > MAX_MANIFEST_INPUT)
+      throw new ManifestInputError(
+        `${file}: ${st.size} bytes, over the ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB a manifest file may have; lint it in parts`,
+      );
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

@@ -18,7 +18,10 @@ export function packageRoot(): string {
 
 function packageJson(): { version?: string; homepage?: string } {
   try {
-    return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string; homepage?: string };
+    return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+      version?: string;
+      homepage?: string;
+    };
   } catch {
     return {};
   }
@@ -28,4 +31,7 @@ export const TOOL_VERSION = packageJson().version ?? '0.0.0';
 setToolVersion(TOOL_VERSION); // reports carry it; whoever loads sources (every command) sets it once
 
 /** Where the project lives; rule pages are docs/rules/<id>.md under it (SARIF helpUri). */
-export const TOOL_HOMEPAGE = (packageJson().homepage ?? 'https://github.com/kube-netdoctor/kube-netdoctor').replace(/#.*$/, '');
+export const TOOL_HOMEPAGE = (packageJson().homepage ?? 'https://github.com/kube-netdoctor/kube-netdoctor').replace(
+  /#.*$/,
+  '',
+);

@@ -10,17 +10,40 @@ describe('CLI contract', () => {
   it('analyze: findings at or above --fail-on exit 1, JSON per SPEC.md', async () => {
     const { code, report } = await runJson(['analyze', bundleFixture('exhaustion')]);
     assert.equal(code, 1);
-    assert.deepEqual(Object.keys(report).slice(0, 7), ['tool', 'version', 'schemaVersion', 'target', 'findings', 'skipped', 'problems']);
+    assert.deepEqual(Object.keys(report).slice(0, 7), [
+      'tool',
+      'version',
+      'schemaVersion',
+      'target',
+      'findings',
+      'skipped',
+      'problems',
+    ]);
     assert.equal(report.tool, 'kube-netdoctor');
     assert.equal(report.schemaVersion, 1);
     assert.deepEqual(report.target, { kind: 'bundle', name: bundleFixture('exhaustion') });
     assert.deepEqual(report.summary, { error: 1, warning: 0, info: 0 });
-    assert.deepEqual(Object.keys(report.findings[0]), ['rule', 'severity', 'message', 'subject', 'evidence', 'remediation', 'docs']);
+    assert.deepEqual(Object.keys(report.findings[0]), [
+      'rule',
+      'severity',
+      'message',
+      'subject',
+      'evidence',
+      'remediation',
+      'docs',
+    ]);
   });
 
   it('--fail-on never → 0; --fail-on warning with only a warning → 1', async () => {
     assert.equal((await runCli(['analyze', bundleFixture('exhaustion'), '--fail-on', 'never'])).code, 0);
-    const r = await runCli(['analyze', bundleFixture('overlap'), '--rules', 'source-port-is-nodeport', '--fail-on', 'warning']);
+    const r = await runCli([
+      'analyze',
+      bundleFixture('overlap'),
+      '--rules',
+      'source-port-is-nodeport',
+      '--fail-on',
+      'warning',
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^WARNING source-port-is-nodeport/m);
   });

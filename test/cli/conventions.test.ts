@@ -6,7 +6,9 @@ import { BIN, runCli } from '../helpers.js';
 
 describe('CLI conventions', () => {
   it('`rules | head -1` ends quietly (EPIPE is not an error)', () => {
-    const r = spawnSync('sh', ['-c', `"${BIN}" rules | head -1; echo "status=\${PIPESTATUS:-0}"`], { encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `"${BIN}" rules | head -1; echo "status=\${PIPESTATUS:-0}"`], {
+      encoding: 'utf8',
+    });
     assert.match(r.stdout, /^ephemeral-port-exhaustion /);
     assert.doesNotMatch(r.stderr, /EPIPE|internal error/);
   });
@@ -24,7 +26,9 @@ describe('CLI conventions', () => {
     assert.doesNotMatch(help.stdout, /"sarif"/, 'node offers no format it refuses');
   });
   it('--quiet with nothing to show prints nothing', async () => {
-    const r = await runCli(['lint', '-', '--quiet'], { stdin: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n' });
+    const r = await runCli(['lint', '-', '--quiet'], {
+      stdin: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n',
+    });
     assert.equal(r.code, 0);
     assert.equal(r.stdout, '');
   });
@@ -42,7 +46,9 @@ describe('CLI conventions', () => {
       else process.env.NO_COLOR = saved.NO_COLOR;
       Object.defineProperty(process.stdout, 'isTTY', { value: saved.tty, configurable: true });
     }
-    const r = await runCli(['lint', '-', '--rules', 'unsafe-sysctl'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n' });
+    const r = await runCli(['lint', '-', '--rules', 'unsafe-sysctl'], {
+      stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
+    });
     assert.match(r.stdout, /1 file, 0 workloads, 1 rule,/);
   });
 });

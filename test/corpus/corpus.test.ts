@@ -46,7 +46,11 @@ async function check(c: Case): Promise<void> {
     const r = await runCli([c.command, ...(c.files ?? []).map((f) => join(DIR, f)), '--format', 'json']);
     if (e.exit !== undefined) assert.equal(r.code, e.exit, `${c.id}: exit status (stderr: ${r.stderr})`);
     const report = JSON.parse(r.stdout) as Report;
-    assert.deepEqual(report.findings.map((f) => `${f.rule}:${f.severity}`).sort(), [...(e.findings ?? [])].sort(), `${c.id}: findings`);
+    assert.deepEqual(
+      report.findings.map((f) => `${f.rule}:${f.severity}`).sort(),
+      [...(e.findings ?? [])].sort(),
+      `${c.id}: findings`,
+    );
     return;
   }
   const r = await runCli(['analyze', ...(c.files ?? []).map((f) => join(DIR, f)), '--format', 'json']);
@@ -58,16 +62,33 @@ async function check(c: Case): Promise<void> {
     const kinds = (report.notes ?? []).map((n) => / read as (\S+) /.exec(n)?.[1]).filter(Boolean);
     assert.deepEqual(kinds.sort(), [...e.kinds].sort(), `${c.id}: kinds`);
   }
-  if (e.findings) assert.deepEqual(report.findings.map((f) => `${f.rule}:${f.severity}`).sort(), [...e.findings].sort(), `${c.id}: findings`);
-  for (const f of report.findings) assert.ok(f.evidence.length > 0 && f.evidence.every((x) => x.detail.length > 0), `${c.id}: ${f.rule} shows evidence`);
+  if (e.findings)
+    assert.deepEqual(
+      report.findings.map((f) => `${f.rule}:${f.severity}`).sort(),
+      [...e.findings].sort(),
+      `${c.id}: findings`,
+    );
+  for (const f of report.findings)
+    assert.ok(
+      f.evidence.length > 0 && f.evidence.every((x) => x.detail.length > 0),
+      `${c.id}: ${f.rule} shows evidence`,
+    );
   const ran = new Set(report.coverage?.targets.flatMap((t) => t.ran));
   for (const rule of e.ran ?? []) assert.ok(ran.has(rule), `${c.id}: ${rule} ran`);
   const unchecked = new Set(report.skipped.filter((s) => !s.notApplicable).map((s) => s.rule));
   for (const rule of e.notChecked ?? []) assert.ok(unchecked.has(rule), `${c.id}: ${rule} is listed as not checked`);
-  if (e.problems !== undefined) assert.equal(report.problems.length, e.problems, `${c.id}: problems ${JSON.stringify(report.problems)}`);
-  assert.equal(report.coverage?.complete, false, `${c.id}: a few pasted files never check everything, and the report says so`);
+  if (e.problems !== undefined)
+    assert.equal(report.problems.length, e.problems, `${c.id}: problems ${JSON.stringify(report.problems)}`);
+  assert.equal(
+    report.coverage?.complete,
+    false,
+    `${c.id}: a few pasted files never check everything, and the report says so`,
+  );
   for (const [rule, text] of Object.entries(e.remediation ?? {})) {
-    assert.ok(report.findings.some((f) => f.rule === rule && f.remediation.includes(text)), `${c.id}: ${rule}'s fix says "${text}"`);
+    assert.ok(
+      report.findings.some((f) => f.rule === rule && f.remediation.includes(text)),
+      `${c.id}: ${rule}'s fix says "${text}"`,
+    );
   }
 }
 
@@ -79,6 +100,8 @@ describe('corpus of real artefacts from public threads', () => {
     });
   }
   after(() => {
-    process.stdout.write(`corpus score: ${passed.length} of ${cases.length} (${Math.round((passed.length / cases.length) * 100)} %)\n`);
+    process.stdout.write(
+      `corpus score: ${passed.length} of ${cases.length} (${Math.round((passed.length / cases.length) * 100)} %)\n`,
+    );
   });
 });

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { closestSignatures, firstMatch, matchLine } from '../../src/explain/explain.js';
-import { CONNECT_FAILURE_OF_ERRNO, CONNECTION_FAILURES, connectionFailure } from '../../src/knowledge/connection-failures.js';
+import {
+  CONNECT_FAILURE_OF_ERRNO,
+  CONNECTION_FAILURES,
+  connectionFailure,
+} from '../../src/knowledge/connection-failures.js';
 import { ERRNOS, errnoByText } from '../../src/knowledge/errnos.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../../src/knowledge/error-signatures.js';
 import { ALL_RULES } from '../../src/rules/index.js';
@@ -16,20 +20,29 @@ describe('error-message catalogue', () => {
     it(`${sig.id}: its example is recognised by it`, () => {
       const m = matchLine(sig.example);
       assert.ok(m, `"${sig.example}" not recognised`);
-      assert.ok(m.signature === sig.id || m.signature.startsWith(`${sig.id}+`), `"${sig.example}" taken by ${m.signature}, not ${sig.id}`);
+      assert.ok(
+        m.signature === sig.id || m.signature.startsWith(`${sig.id}+`),
+        `"${sig.example}" taken by ${m.signature}, not ${sig.id}`,
+      );
       assert.ok(sig.source.trim().length > 0);
     });
   }
 
   it('every program the help names has a signature', () => {
-    for (const program of CATALOGUE_COVERS) assert.ok(SIGNATURES.some((s) => s.tool.includes(program)), `${program} has no signature`);
+    for (const program of CATALOGUE_COVERS)
+      assert.ok(
+        SIGNATURES.some((s) => s.tool.includes(program)),
+        `${program} has no signature`,
+      );
   });
 
   it('the quick pre-test never hides a match: examples and every real captured line agree with the full search', () => {
     const dir = join(ROOT, 'test/fixtures/explain');
     const real = readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory() && d.name !== 'probes')
-      .flatMap((d) => readdirSync(join(dir, d.name)).flatMap((f) => readFileSync(join(dir, d.name, f), 'utf8').split('\n')));
+      .flatMap((d) =>
+        readdirSync(join(dir, d.name)).flatMap((f) => readFileSync(join(dir, d.name, f), 'utf8').split('\n')),
+      );
     assert.ok(real.length > 500);
     let matched = 0;
     for (const line of [...SIGNATURES.map((s) => s.example), ...real]) {
@@ -46,7 +59,9 @@ describe('error-message catalogue', () => {
   });
 
   it('fixture files named as sources exist', () => {
-    const paths = SIGNATURES.flatMap((s) => s.source.match(/test\/fixtures\/explain\/[\w./-]+/g) ?? []).map((p) => p.replace(/[.,;]$/, ''));
+    const paths = SIGNATURES.flatMap((s) => s.source.match(/test\/fixtures\/explain\/[\w./-]+/g) ?? []).map((p) =>
+      p.replace(/[.,;]$/, ''),
+    );
     assert.ok(paths.length >= 30, `only ${paths.length} examples come from real captures`);
     for (const p of paths) assert.ok(existsSync(join(ROOT, p)), `${p} is named as a source but does not exist`);
   });
@@ -58,7 +73,8 @@ describe('error-message catalogue', () => {
       assert.ok(f.meaning.endsWith('.'), `${f.id}: meaning is a sentence`);
       for (const c of f.causes) {
         assert.ok(c.rules.length > 0 || c.check, `${f.id}: a cause with neither rules nor a check: ${c.cause}`);
-        for (const r of c.rules) assert.ok(['node', 'pcap'].includes(targets.get(r) ?? ''), `${f.id}: ${r} is not a node or pcap rule`);
+        for (const r of c.rules)
+          assert.ok(['node', 'pcap'].includes(targets.get(r) ?? ''), `${f.id}: ${r} is not a node or pcap rule`);
       }
     }
   });
@@ -71,7 +87,9 @@ describe('error-message catalogue', () => {
   });
 
   it('a wrapped kubelet message keeps both tools and the inner destination', () => {
-    const m = matchLine('  Warning  Unhealthy  2m (x3 over 3m)  kubelet  Readiness probe failed: Get "http://10.244.2.9:8080/ready": dial tcp 10.244.2.9:8080: i/o timeout');
+    const m = matchLine(
+      '  Warning  Unhealthy  2m (x3 over 3m)  kubelet  Readiness probe failed: Get "http://10.244.2.9:8080/ready": dial tcp 10.244.2.9:8080: i/o timeout',
+    );
     assert.equal(m?.signature, 'kubelet-probe-event+go-dial-timeout');
     assert.equal(m?.failure.id, 'connect-timeout');
     assert.deepEqual(m?.destination, { host: '10.244.2.9', port: 8080 });
@@ -94,10 +112,19 @@ describe('error-message catalogue', () => {
 
   it('never throws, and long lines are cut before matching', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 400 }), fc.string({ unit: 'binary', maxLength: 400 }), fc.constantFrom(...SIGNATURES.map((s) => s.example)).chain((e) => fc.string({ maxLength: 20 }).map((noise) => noise + e + noise))), (s) => {
-        matchLine(s);
-        closestSignatures(s);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 400 }),
+          fc.string({ unit: 'binary', maxLength: 400 }),
+          fc
+            .constantFrom(...SIGNATURES.map((s) => s.example))
+            .chain((e) => fc.string({ maxLength: 20 }).map((noise) => noise + e + noise)),
+        ),
+        (s) => {
+          matchLine(s);
+          closestSignatures(s);
+        },
+      ),
       { numRuns: 500 },
     );
     const m = matchLine('x'.repeat(1_000_000) + ' connection refused');

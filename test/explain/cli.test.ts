@@ -11,16 +11,40 @@ const fixture = (p: string) => readFileSync(join(FIXTURES, 'explain', p), 'utf8'
 
 describe('netdoctor explain', () => {
   it('explains a message given as words, with the ranked causes, their rules and the commands', async () => {
-    const r = await runCli(['explain', 'Liveness', 'probe', 'failed:', 'Get', '"http://10.244.1.7:8080/healthz":', 'dial', 'tcp', '10.244.1.7:8080:', 'connect:', 'no', 'route', 'to', 'host']);
+    const r = await runCli([
+      'explain',
+      'Liveness',
+      'probe',
+      'failed:',
+      'Get',
+      '"http://10.244.1.7:8080/healthz":',
+      'dial',
+      'tcp',
+      '10.244.1.7:8080:',
+      'connect:',
+      'no',
+      'route',
+      'to',
+      'host',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /explain argument \(1 line, 1 recognised\)/);
     assert.match(r.stdout, /^EHOSTUNREACH \(113\) from connect\(\): no route to host, to 10\.244\.1\.7:8080$/m);
     assert.match(r.stdout, /kubelet probe \(event\) → Go net\.Dial/);
     assert.match(r.stdout, /^ {2}1\. The destination pod is gone/m);
-    assert.match(r.stdout, /confirm or exclude: ipvs-stale-real-server \(node\), ipvs-conn-reuse-mode \(node\), tuple-reused-in-time-wait \(pcap\)/);
+    assert.match(
+      r.stdout,
+      /confirm or exclude: ipvs-stale-real-server \(node\), ipvs-conn-reuse-mode \(node\), tuple-reused-in-time-wait \(pcap\)/,
+    );
     assert.match(r.stdout, /next: sudo netdoctor node --rules ipvs-stale-real-server,ipvs-conn-reuse-mode\n/);
-    assert.match(r.stdout, /tcpdump -i any -w \/tmp\/netdoctor\.pcap '\(tcp port 8080 and host 10\.244\.1\.7\) or icmp or icmp6'/);
-    assert.match(r.stdout, /netdoctor pcap \/tmp\/netdoctor\.pcap --rules tuple-reused-in-time-wait,icmp-unreachable-on-syn/);
+    assert.match(
+      r.stdout,
+      /tcpdump -i any -w \/tmp\/netdoctor\.pcap '\(tcp port 8080 and host 10\.244\.1\.7\) or icmp or icmp6'/,
+    );
+    assert.match(
+      r.stdout,
+      /netdoctor pcap \/tmp\/netdoctor\.pcap --rules tuple-reused-in-time-wait,icmp-unreachable-on-syn/,
+    );
     assert.match(r.stdout, /ip route get 10\.244\.1\.7/, 'the check is filled in with the destination');
   });
 
@@ -28,7 +52,16 @@ describe('netdoctor explain', () => {
     const r = await runCli(['explain', '-', '--format', 'json'], { stdin: fixture('eaddrnotavail/python-urllib.txt') });
     assert.equal(r.code, 0);
     const report = JSON.parse(r.stdout) as Report;
-    assert.deepEqual(Object.keys(report).slice(0, 8), ['tool', 'version', 'schemaVersion', 'target', 'findings', 'skipped', 'problems', 'summary']);
+    assert.deepEqual(Object.keys(report).slice(0, 8), [
+      'tool',
+      'version',
+      'schemaVersion',
+      'target',
+      'findings',
+      'skipped',
+      'problems',
+      'summary',
+    ]);
     assert.deepEqual(report.target, { kind: 'text', name: 'stdin' });
     assert.deepEqual(report.findings, []);
     assert.deepEqual(report.summary, { error: 0, warning: 0, info: 0 });
@@ -36,21 +69,34 @@ describe('netdoctor explain', () => {
     assert.ok(lines.length >= 2, 'the inner OSError and the outer URLError');
     for (const x of lines) {
       assert.equal(x.signature, 'python-errno');
-      assert.deepEqual(x.errno, { name: 'EADDRNOTAVAIL', number: 99, text: 'Cannot assign requested address', wording: 'glibc' });
+      assert.deepEqual(x.errno, {
+        name: 'EADDRNOTAVAIL',
+        number: 99,
+        text: 'Cannot assign requested address',
+        wording: 'glibc',
+      });
       assert.equal(x.failure.id, 'connect-eaddrnotavail');
       assert.equal(x.syscall, 'connect()');
       assert.deepEqual(x.causes[0]!.rules, [
         { id: 'ephemeral-port-exhaustion', target: 'node' },
         { id: 'time-wait-pressure', target: 'node' },
       ]);
-      assert.deepEqual(x.next, ['sudo netdoctor node --rules ephemeral-port-exhaustion,time-wait-pressure,ephemeral-port-range']);
+      assert.deepEqual(x.next, [
+        'sudo netdoctor node --rules ephemeral-port-exhaustion,time-wait-pressure,ephemeral-port-range',
+      ]);
     }
     assert.equal(report.input!.recognised, lines.length);
     assert.equal(report.unrecognised!.lines, report.input!.lines - lines.length);
   });
 
   it('a log excerpt: lines of the same failure are explained once, the other lines counted', async () => {
-    const log = ['I1121 02:02:40 starting worker', fixture('econnrefused/go-dial.txt').trim(), 'I1121 02:02:41 retrying', fixture('econnrefused/go-dial.txt').trim(), ''].join('\n');
+    const log = [
+      'I1121 02:02:40 starting worker',
+      fixture('econnrefused/go-dial.txt').trim(),
+      'I1121 02:02:41 retrying',
+      fixture('econnrefused/go-dial.txt').trim(),
+      '',
+    ].join('\n');
     const r = await runCli(['explain', '-'], { stdin: log });
     assert.equal(r.code, 0);
     assert.equal(r.stdout.match(/^ECONNREFUSED \(111\)/gm)?.length, 1);
@@ -61,9 +107,14 @@ describe('netdoctor explain', () => {
   it('says honestly when nothing is recognised, with the closest known messages', async () => {
     const r = await runCli(['explain', 'upstream sent too big header while reading response header from upstream']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /Not recognised: no line is a connection-failure message this catalogue knows \(\d+ message signatures of curl, /);
+    assert.match(
+      r.stdout,
+      /Not recognised: no line is a connection-failure message this catalogue knows \(\d+ message signatures of curl, /,
+    );
     assert.match(r.stdout, /closest \(\d+%\): nginx/);
-    const json = JSON.parse((await runCli(['explain', 'upstream sent too big header', '--format', 'json'])).stdout) as Report;
+    const json = JSON.parse(
+      (await runCli(['explain', 'upstream sent too big header', '--format', 'json'])).stdout,
+    ) as Report;
     assert.equal(json.input!.recognised, 0);
     assert.deepEqual(json.explanations, []);
     assert.equal(json.unrecognised!.lines, 1);
@@ -97,9 +148,15 @@ describe('netdoctor explain', () => {
 
   it('a log of nothing but failures: the first 1000 are explained, the rest counted', async () => {
     const line = fixture('econnrefused/go-dial.txt').trim();
-    const r = await runCli(['explain', '-', '--format', 'json'], { stdin: `${line}\n`.repeat(MAX_EXPLAINED_LINES + 500) });
+    const r = await runCli(['explain', '-', '--format', 'json'], {
+      stdin: `${line}\n`.repeat(MAX_EXPLAINED_LINES + 500),
+    });
     const report = JSON.parse(r.stdout) as Report;
-    assert.deepEqual(report.input, { lines: MAX_EXPLAINED_LINES + 500, recognised: MAX_EXPLAINED_LINES + 500, shown: MAX_EXPLAINED_LINES });
+    assert.deepEqual(report.input, {
+      lines: MAX_EXPLAINED_LINES + 500,
+      recognised: MAX_EXPLAINED_LINES + 500,
+      shown: MAX_EXPLAINED_LINES,
+    });
     assert.equal(report.explanations!.length, MAX_EXPLAINED_LINES);
     assert.equal(report.unrecognised!.lines, 0);
     const text = await runCli(['explain', '-'], { stdin: `${line}\n`.repeat(MAX_EXPLAINED_LINES + 500) });

@@ -26,13 +26,19 @@ describe('explain in context', () => {
     assert.match(e.causes[0]?.cause ?? '', /^Another process .* already listens on this port/);
     assert.ok(!e.causes.some((c) => /binds before it connects/.test(c.cause)));
   });
-  it('an i/o timeout to 127.0.0.1 or a pod IP does not start with the Service\'s missing rules; to a Service VIP it does', async () => {
+  it("an i/o timeout to 127.0.0.1 or a pod IP does not start with the Service's missing rules; to a Service VIP it does", async () => {
     const loop = await explained('dial tcp 127.0.0.1:8080: i/o timeout');
-    assert.ok(!loop.causes.some((c) => c.rules.some((r) => r.id === 'kube-proxy-restore-failure')), 'loopback: not at all');
+    assert.ok(
+      !loop.causes.some((c) => c.rules.some((r) => r.id === 'kube-proxy-restore-failure')),
+      'loopback: not at all',
+    );
     assert.ok(loop.notes.some((n) => /loopback/.test(n)));
     const pod = await explained('dial tcp 10.244.1.7:8080: i/o timeout');
     assert.ok(!pod.causes[0]?.rules.some((r) => r.id === 'kube-proxy-restore-failure'), 'pod IP: not first');
-    assert.ok(pod.causes.at(-1)?.rules.some((r) => r.id === 'kube-proxy-restore-failure'), 'pod IP: last, in case the range is the cluster\'s Service range');
+    assert.ok(
+      pod.causes.at(-1)?.rules.some((r) => r.id === 'kube-proxy-restore-failure'),
+      "pod IP: last, in case the range is the cluster's Service range",
+    );
     const vip = await explained('dial tcp 10.96.0.1:443: i/o timeout');
     assert.ok(vip.causes[0]?.rules.some((r) => r.id === 'kube-proxy-restore-failure'));
   });
@@ -44,6 +50,7 @@ describe('explain in context', () => {
   });
   it('a destination that is not a plain address or name never reaches a suggested command', async () => {
     const e = await explained('dial tcp evil$(touch /tmp/x)host:80: connect: no route to host');
-    for (const cmd of [...e.next, ...e.causes.flatMap((c) => [...c.commands, c.check ?? ''])]) assert.doesNotMatch(cmd, /\$\(|evil/);
+    for (const cmd of [...e.next, ...e.causes.flatMap((c) => [...c.commands, c.check ?? ''])])
+      assert.doesNotMatch(cmd, /\$\(|evil/);
   });
 });

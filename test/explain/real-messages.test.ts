@@ -19,7 +19,10 @@ interface Expect {
 }
 
 /** What each scenario made, and the clients whose words say something narrower or wider. */
-const SCENARIOS: Record<string, { expect: Expect; byClient?: Record<string, Expect | Expect[]>; alsoAllowed?: Expect[]; noMessage?: string[] }> = {
+const SCENARIOS: Record<
+  string,
+  { expect: Expect; byClient?: Record<string, Expect | Expect[]>; alsoAllowed?: Expect[]; noMessage?: string[] }
+> = {
   eaddrnotavail: {
     expect: { failure: 'connect-eaddrnotavail', errno: 'EADDRNOTAVAIL' },
     byClient: { curl: { failure: 'connect-failed' } }, // curl 7.88 prints "Couldn't connect to server" for every connect() errno
@@ -57,23 +60,42 @@ const SCENARIOS: Record<string, { expect: Expect; byClient?: Record<string, Expe
     alsoAllowed: [{ failure: 'connect-etimedout' }, { failure: 'connect-failed' }],
   },
   // the connection itself works in the next three: nc only reports it succeeded
-  econnreset: { expect: { failure: 'connection-reset', errno: 'ECONNRESET' }, byClient: { java: { failure: 'connection-reset' } }, noMessage: ['openbsd-nc'] },
+  econnreset: {
+    expect: { failure: 'connection-reset', errno: 'ECONNRESET' },
+    byClient: { java: { failure: 'connection-reset' } },
+    noMessage: ['openbsd-nc'],
+  },
   'empty-reply': { expect: { failure: 'empty-reply' }, noMessage: ['openbsd-nc'] },
   // plain HTTP on the port: busybox nc just prints the HTTP answer, and Node's http module refuses https: URLs before connecting
   tls: { expect: { failure: 'tls-handshake' }, noMessage: ['busybox-nc', 'openbsd-nc', 'node-http'] },
-  dns: { expect: { failure: 'dns-unreachable' }, byClient: { curl: { failure: 'dns-failed' } }, alsoAllowed: [{ failure: 'dns-failed' }] },
+  dns: {
+    expect: { failure: 'dns-unreachable' },
+    byClient: { curl: { failure: 'dns-failed' } },
+    alsoAllowed: [{ failure: 'dns-failed' }],
+  },
 };
 
 const key = (e: Expect) => `${e.failure}${e.errno ? `/${e.errno}` : ''}`;
 const keyOf = (x: ExplainedLine) => key({ failure: x.failure.id, errno: x.errno?.name });
 
 /** One CLI run per scenario: the outputs of all its clients one after another, and which lines are whose. */
-async function explainScenario(scenario: string): Promise<{ client: string; explained: ExplainedLine[]; lines: number }[]> {
-  const files = readdirSync(join(DIR, scenario)).filter((f) => f.endsWith('.txt')).sort();
-  const parts = files.map((f) => ({ client: f.replace(/\.txt$/, ''), text: readFileSync(join(DIR, scenario, f), 'utf8').replace(/\n$/, '') }));
+async function explainScenario(
+  scenario: string,
+): Promise<{ client: string; explained: ExplainedLine[]; lines: number }[]> {
+  const files = readdirSync(join(DIR, scenario))
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
+  const parts = files.map((f) => ({
+    client: f.replace(/\.txt$/, ''),
+    text: readFileSync(join(DIR, scenario, f), 'utf8').replace(/\n$/, ''),
+  }));
   const r = await runCli(['explain', '-', '--format', 'json'], { stdin: parts.map((p) => p.text).join('\n') + '\n' });
   assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { target: { kind: string }; explanations: ExplainedLine[]; input: { lines: number } };
+  const report = JSON.parse(r.stdout) as {
+    target: { kind: string };
+    explanations: ExplainedLine[];
+    input: { lines: number };
+  };
   assert.equal(report.target.kind, 'text');
   let first = 1;
   return parts.map(({ client, text }) => {
@@ -91,7 +113,11 @@ describe('explain: real messages of real clients (test/fixtures/explain)', () =>
       assert.ok(outputs.length >= 5, `${scenario}: only ${outputs.length} clients recorded`);
       for (const { client, explained } of outputs) {
         if (spec.noMessage?.includes(client)) {
-          assert.deepEqual(explained.map(keyOf), [], `${scenario}/${client} printed no failure message, yet something was explained`);
+          assert.deepEqual(
+            explained.map(keyOf),
+            [],
+            `${scenario}/${client} printed no failure message, yet something was explained`,
+          );
           continue;
         }
         const expected = [spec.byClient?.[client] ?? spec.expect].flat().map(key);
@@ -111,14 +137,23 @@ describe('explain: real messages of real clients (test/fixtures/explain)', () =>
       for (const { client, explained } of await explainScenario(scenario)) {
         for (const x of explained.filter((e) => e.destination)) {
           assert.match(x.destination!.host, /^10\.78\.0\.(2|99)$/, `${scenario}/${client}: ${x.destination!.host}`);
-          if (x.destination!.port !== undefined) assert.ok([80, 8080, 8081].includes(x.destination!.port), `${scenario}/${client}: port ${x.destination!.port}`);
+          if (x.destination!.port !== undefined)
+            assert.ok(
+              [80, 8080, 8081].includes(x.destination!.port),
+              `${scenario}/${client}: port ${x.destination!.port}`,
+            );
         }
       }
     }
   });
 
   it('musl and glibc wordings of the same errno are both recognised, and musl is named', async () => {
-    for (const [scenario, errno] of [['eaddrnotavail', 'EADDRNOTAVAIL'], ['ehostunreach', 'EHOSTUNREACH'], ['enetunreach', 'ENETUNREACH'], ['etimedout', 'ETIMEDOUT']] as const) {
+    for (const [scenario, errno] of [
+      ['eaddrnotavail', 'EADDRNOTAVAIL'],
+      ['ehostunreach', 'EHOSTUNREACH'],
+      ['enetunreach', 'ENETUNREACH'],
+      ['etimedout', 'ETIMEDOUT'],
+    ] as const) {
       const outputs = await explainScenario(scenario);
       const musl = outputs.find((o) => o.client === 'busybox-musl')!.explained[0]!;
       const glibc = outputs.find((o) => o.client === 'busybox-glibc')!.explained[0]!;
@@ -145,7 +180,10 @@ describe('explain: real messages of real clients (test/fixtures/explain)', () =>
     for (const log of ['error.log', 'access.log']) {
       const text = readFileSync(join(DIR, 'nginx', log), 'utf8');
       const r = await runCli(['explain', '-', '--format', 'json'], { stdin: text });
-      const report = JSON.parse(r.stdout) as { explanations: ExplainedLine[]; input: { lines: number; recognised: number } };
+      const report = JSON.parse(r.stdout) as {
+        explanations: ExplainedLine[];
+        input: { lines: number; recognised: number };
+      };
       const lines = text.trimEnd().split('\n');
       assert.equal(report.input.recognised, lines.length, `${log}: every line is a failure`);
       for (const x of report.explanations) {

@@ -19,10 +19,60 @@ async function lintsCleanly(text: string): Promise<void> {
     return;
   }
   for (const p of report.problems) assert.ok(p.line! >= 1 && p.column! >= 1 && p.reason.length > 0, JSON.stringify(p));
-  for (const f of report.findings) assert.ok(Number(f.subject.line) >= 1 && Number(f.subject.column) >= 1 && f.evidence.length > 0);
+  for (const f of report.findings)
+    assert.ok(Number(f.subject.line) >= 1 && Number(f.subject.column) >= 1 && f.evidence.length > 0);
 }
 
-const SHELL_WORDS = ['if', 'then', 'else', 'elif', 'fi', '[', ']', '[[', ']]', 'test', '!', '"$POD_IP"', '"$HOST_IP"', '!=', '=', '-ne', 'sysctl', '-w', '-p', 'net.core.somaxconn=1', 'echo', '1', '>', '/proc/sys/net/core/somaxconn', '&&', '||', ';', '\n', 'exit', '0', 'nsenter', '-t', '-n', 'sh', '-c', "'", '"', '\\', '(', ')', '{', '}', 'while', 'do', 'done', 'case', 'esac', '#'];
+const SHELL_WORDS = [
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  '[',
+  ']',
+  '[[',
+  ']]',
+  'test',
+  '!',
+  '"$POD_IP"',
+  '"$HOST_IP"',
+  '!=',
+  '=',
+  '-ne',
+  'sysctl',
+  '-w',
+  '-p',
+  'net.core.somaxconn=1',
+  'echo',
+  '1',
+  '>',
+  '/proc/sys/net/core/somaxconn',
+  '&&',
+  '||',
+  ';',
+  '\n',
+  'exit',
+  '0',
+  'nsenter',
+  '-t',
+  '-n',
+  'sh',
+  '-c',
+  "'",
+  '"',
+  '\\',
+  '(',
+  ')',
+  '{',
+  '}',
+  'while',
+  'do',
+  'done',
+  'case',
+  'esac',
+  '#',
+];
 
 describe('lint fuzzing', () => {
   it('arbitrary text', async () => {
@@ -33,7 +83,10 @@ describe('lint fuzzing', () => {
     const workload = fc.record({
       apiVersion: fc.constant('v1'),
       kind: fc.constantFrom(...WORKLOAD_KINDS, 'List'),
-      metadata: fc.record({ name: fc.string(), annotations: fc.dictionary(fc.constantFrom('netdoctor.io/ignore', 'x'), fc.anything()) }),
+      metadata: fc.record({
+        name: fc.string(),
+        annotations: fc.dictionary(fc.constantFrom('netdoctor.io/ignore', 'x'), fc.anything()),
+      }),
       spec: fc.anything(),
       items: fc.array(fc.anything(), { maxLength: 3 }),
     });
@@ -42,7 +95,14 @@ describe('lint fuzzing', () => {
       metadata: fc.constant({ name: 'p' }),
       spec: fc.record({
         hostNetwork: fc.oneof(fc.boolean(), fc.string()),
-        securityContext: fc.record({ sysctls: fc.array(fc.record({ name: fc.oneof(fc.constant('net.ipv4.ip_local_port_range'), fc.string()), value: fc.oneof(fc.string(), fc.integer()) })) }),
+        securityContext: fc.record({
+          sysctls: fc.array(
+            fc.record({
+              name: fc.oneof(fc.constant('net.ipv4.ip_local_port_range'), fc.string()),
+              value: fc.oneof(fc.string(), fc.integer()),
+            }),
+          ),
+        }),
         template: fc.anything(),
         containers: fc.array(
           fc.record({
@@ -56,18 +116,31 @@ describe('lint fuzzing', () => {
         ),
       }),
     });
-    await fc.assert(fc.asyncProperty(fc.oneof(workload, podLike), async (obj) => lintsCleanly(stringify(obj))), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(workload, podLike), async (obj) => lintsCleanly(stringify(obj))),
+      { numRuns: 300 },
+    );
   });
 
   it('the incident manifests with random edits', async () => {
     const real = readFileSync(manifestFixture('incidents.yaml'), 'utf8');
-    const edits = fc.array(fc.tuple(fc.nat({ max: real.length - 1 }), fc.string({ maxLength: 4 }), fc.nat({ max: 3 })), { maxLength: 8 });
-    await fc.assert(fc.asyncProperty(edits, async (es) => lintsCleanly(es.reduce((s, [at, ins, del]) => s.slice(0, at) + ins + s.slice(at + del), real))), { numRuns: 200 });
+    const edits = fc.array(
+      fc.tuple(fc.nat({ max: real.length - 1 }), fc.string({ maxLength: 4 }), fc.nat({ max: 3 })),
+      { maxLength: 8 },
+    );
+    await fc.assert(
+      fc.asyncProperty(edits, async (es) =>
+        lintsCleanly(es.reduce((s, [at, ins, del]) => s.slice(0, at) + ins + s.slice(at + del), real)),
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('anchors and aliases, including a self-reference, end', async () => {
     await lintsCleanly('kind: Pod\nspec: &s\n  containers: *s\n  initContainers: [*s, *s]\n');
-    await lintsCleanly(`a: &a [x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nkind: Pod\nspec: {containers: [{name: c, command: *c}]}\n`);
+    await lintsCleanly(
+      `a: &a [x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nkind: Pod\nspec: {containers: [{name: c, command: *c}]}\n`,
+    );
   });
 
   it('shell scripts made of shell words', () => {

@@ -25,7 +25,8 @@ describe('lint: the incident manifests', () => {
   it('plain pods with the guard, or with a pod-level securityContext range, are left alone', async () => {
     const report = await lintFixture(['incidents.yaml']);
     const named = new Set(report.findings.map((f) => f.subject.name));
-    for (const clean of ['wide-range', 'guarded-app', 'guarded-tuner']) assert.ok(!named.has(clean), `${clean} should have no finding`);
+    for (const clean of ['wide-range', 'guarded-app', 'guarded-tuner'])
+      assert.ok(!named.has(clean), `${clean} should have no finding`);
   });
 
   it('names severities, containers and sysctls in the subject, and the lines as evidence', async () => {
@@ -33,8 +34,18 @@ describe('lint: the incident manifests', () => {
     const node = report.findings.find((f) => f.rule === 'node-sysctl-from-pod' && f.subject.name === 'node-tuner')!;
     assert.equal(node.severity, 'error');
     assert.deepEqual(
-      { kind: node.subject.kind, namespace: node.subject.namespace, container: node.subject.container, sysctl: node.subject.sysctl },
-      { kind: 'DaemonSet', namespace: 'kube-system', container: 'sysctl', sysctl: 'net.core.somaxconn,net.ipv4.ip_local_port_range' },
+      {
+        kind: node.subject.kind,
+        namespace: node.subject.namespace,
+        container: node.subject.container,
+        sysctl: node.subject.sysctl,
+      },
+      {
+        kind: 'DaemonSet',
+        namespace: 'kube-system',
+        container: 'sysctl',
+        sysctl: 'net.core.somaxconn,net.ipv4.ip_local_port_range',
+      },
     );
     assert.match(String(node.subject.file), /test\/fixtures\/manifests\/incidents\.yaml$/);
     assert.deepEqual(
@@ -43,11 +54,20 @@ describe('lint: the incident manifests', () => {
     );
     assert.match(node.evidence[0].detail, /^hostNetwork: true/);
     assert.match(node.evidence[3].detail, /^sysctl -w net\.ipv4\.ip_local_port_range="1024 65535"/);
-    const overlap = report.findings.find((f) => f.rule === 'port-range-overlaps-nodeports' && f.subject.name === 'node-tuner')!;
+    const overlap = report.findings.find(
+      (f) => f.rule === 'port-range-overlaps-nodeports' && f.subject.name === 'node-tuner',
+    )!;
     assert.equal(overlap.subject.overlap, '30000-32767');
-    const guardless = report.findings.find((f) => f.subject.name === 'nightly-tune' && f.rule === 'node-sysctl-from-pod')!;
-    assert.match(guardless.evidence.at(-1)!.detail, /\$MY_IP with \$NODE_IP, but they are not status\.podIP and status\.hostIP/);
-    const unguarded = report.findings.find((f) => f.rule === 'sysctl-init-container-unguarded' && f.subject.name === 'tuned-app')!;
+    const guardless = report.findings.find(
+      (f) => f.subject.name === 'nightly-tune' && f.rule === 'node-sysctl-from-pod',
+    )!;
+    assert.match(
+      guardless.evidence.at(-1)!.detail,
+      /\$MY_IP with \$NODE_IP, but they are not status\.podIP and status\.hostIP/,
+    );
+    const unguarded = report.findings.find(
+      (f) => f.rule === 'sysctl-init-container-unguarded' && f.subject.name === 'tuned-app',
+    )!;
     assert.equal(unguarded.severity, 'warning');
   });
 
@@ -61,7 +81,12 @@ describe('lint: the incident manifests', () => {
       );
       for (const f of report.findings) {
         const text = lines[Number(f.subject.line) - 1];
-        const key = f.rule === 'unsafe-sysctl' ? 'net.ipv4.ip_local_port_range' : f.rule === 'sysctl-init-container-unguarded' && f.subject.name === 'nightly-report' ? '/proc/sys/net/core/somaxconn' : 'sysctl -w';
+        const key =
+          f.rule === 'unsafe-sysctl'
+            ? 'net.ipv4.ip_local_port_range'
+            : f.rule === 'sysctl-init-container-unguarded' && f.subject.name === 'nightly-report'
+              ? '/proc/sys/net/core/somaxconn'
+              : 'sysctl -w';
         assert.ok(text.includes(key), `${f.rule} ${f.subject.name} points at line ${f.subject.line}: ${text}`);
       }
     });

@@ -43,7 +43,9 @@ function onlyParseErrors(f: () => unknown): void {
 /** Real text with random edits: characters replaced, lines cut, bytes inserted. */
 function mutated(real: string): fc.Arbitrary<string> {
   return fc
-    .array(fc.tuple(fc.nat({ max: Math.max(real.length - 1, 0) }), fc.string({ maxLength: 4 }), fc.nat({ max: 3 })), { maxLength: 8 })
+    .array(fc.tuple(fc.nat({ max: Math.max(real.length - 1, 0) }), fc.string({ maxLength: 4 }), fc.nat({ max: 3 })), {
+      maxLength: 8,
+    })
     .map((edits) => edits.reduce((s, [at, ins, del]) => s.slice(0, at) + ins + s.slice(at + del), real));
 }
 
@@ -69,7 +71,11 @@ const parsers: [string, (s: string) => unknown, string][] = [
   ],
   ['iptables-save -c', (s) => parseIptablesSave(s, 'c'), iptablesFixture('kube-proxy.legacy-counters.save')],
   ['kube-proxy log', (s) => parseKubeProxyLog(s, 'log'), iptablesFixture('kube-proxy-1.13.log')],
-  ['host/kube-proxy', (s) => parseKubeProxyInfo(s), 'pid: 812\ncommand: kube-proxy --proxy-mode=ipvs\nbackend: legacy\nimage: registry.k8s.io/kube-proxy:v1.13.10\n'],
+  [
+    'host/kube-proxy',
+    (s) => parseKubeProxyInfo(s),
+    'pid: 812\ncommand: kube-proxy --proxy-mode=ipvs\nbackend: legacy\nimage: registry.k8s.io/kube-proxy:v1.13.10\n',
+  ],
   ['iptables -V', (s) => parseIptablesVersion(s), 'iptables v1.8.9 (nf_tables)\n'],
   ['/proc/net/ip_vs', (s) => parseIpvsTable(s, 'ip_vs'), ipvsFixture('ip_vs.rolling-update')],
   ['ipvsadm -Ln', (s) => parseIpvsTable(s, 'ipvsadm-Ln'), ipvsFixture('ipvsadm-Ln.rolling-update')],
@@ -85,19 +91,38 @@ const parsers: [string, (s: string) => unknown, string][] = [
   [
     '/proc/net/tcp',
     (s) => {
-      const sc = new SocketTableScanner({ ephemeral: portBitmap([{ lo: 40000, hi: 40009 }]), watched: portBitmap([{ lo: 30000, hi: 32767 }]) }).file('tcp');
+      const sc = new SocketTableScanner({
+        ephemeral: portBitmap([{ lo: 40000, hi: 40009 }]),
+        watched: portBitmap([{ lo: 30000, hi: 32767 }]),
+      }).file('tcp');
       sc.push(Buffer.from(s, 'latin1'));
       return sc.result();
     },
     fixture('proc/net/tcp'),
   ],
   // what people paste: every shape goes through the paste cleaner and the sniffer first, as in `analyze`
-  ['ss -tan (pasted)', (s) => pasted(s, (t) => parseSocketText(t, 'ss-tan', () => {})), corpus('ss-ant-netdata2169.txt')],
-  ['netstat -an (pasted)', (s) => pasted(s, (t) => parseSocketText(t, 'netstat-an', () => {})), corpus('netstat-anltp-nacos2395.txt')],
+  [
+    'ss -tan (pasted)',
+    (s) => pasted(s, (t) => parseSocketText(t, 'ss-tan', () => {})),
+    corpus('ss-ant-netdata2169.txt'),
+  ],
+  [
+    'netstat -an (pasted)',
+    (s) => pasted(s, (t) => parseSocketText(t, 'netstat-an', () => {})),
+    corpus('netstat-anltp-nacos2395.txt'),
+  ],
   ['netstat -s (pasted)', (s) => pasted(s, (t) => parseNetstatS(t, 'netstat-s')), corpus('netstat-s-hiboma4.txt')],
   ['ipvsadm -Ln (pasted)', (s) => pasted(s, (t) => parseIpvsTable(t, 'ipvsadm-Ln')), corpus('ipvsadm-99162.md')],
-  ['iptables-save (pasted, cut short)', (s) => pasted(s, (t) => parseIptablesSave(t, 'iptables-save')), corpus('iptables-save-66454.txt')],
-  ['kube-proxy log (pasted)', (s) => pasted(s, (t) => parseKubeProxyLog(t, 'log')), corpus('kube-proxy-minikube8217.log')],
+  [
+    'iptables-save (pasted, cut short)',
+    (s) => pasted(s, (t) => parseIptablesSave(t, 'iptables-save')),
+    corpus('iptables-save-66454.txt'),
+  ],
+  [
+    'kube-proxy log (pasted)',
+    (s) => pasted(s, (t) => parseKubeProxyLog(t, 'log')),
+    corpus('kube-proxy-minikube8217.log'),
+  ],
 ];
 
 /** A pasted artefact: cleaned and sniffed (neither may throw at all), then parsed. */
@@ -110,16 +135,28 @@ function pasted(text: string, parse: (t: string) => unknown): unknown {
 
 describe('fuzz: tcpdump text lines', () => {
   it('any line is a packet or not one, never an exception', () => {
-    const sample = '01:45:50.565960 IP 10.77.0.1.45982 > 10.77.0.2.82: Flags [S], seq 2322365173, win 64240, options [mss 1460,sackOK,TS val 1753034701 ecr 0,nop,wscale 10], length 0';
+    const sample =
+      '01:45:50.565960 IP 10.77.0.1.45982 > 10.77.0.2.82: Flags [S], seq 2322365173, win 64240, options [mss 1460,sackOK,TS val 1753034701 ecr 0,nop,wscale 10], length 0';
     const p = newDecodedPacket();
-    fc.assert(fc.property(fc.oneof(text, mutated(sample)), (line) => void parseTcpdumpLine(line, p)), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(text, mutated(sample)), (line) => void parseTcpdumpLine(line, p)),
+      RUNS,
+    );
   });
 });
 
 describe('fuzz: parsers throw only ParseError', () => {
   for (const [name, parse, real] of parsers) {
-    it(`${name}: arbitrary input`, () => fc.assert(fc.property(text, (s) => onlyParseErrors(() => parse(s))), RUNS));
-    it(`${name}: mutated real input`, () => fc.assert(fc.property(mutated(real), (s) => onlyParseErrors(() => parse(s))), RUNS));
+    it(`${name}: arbitrary input`, () =>
+      fc.assert(
+        fc.property(text, (s) => onlyParseErrors(() => parse(s))),
+        RUNS,
+      ));
+    it(`${name}: mutated real input`, () =>
+      fc.assert(
+        fc.property(mutated(real), (s) => onlyParseErrors(() => parse(s))),
+        RUNS,
+      ));
   }
 });
 

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chainsOf, optionValues, parseIptablesSave, ruleWords, type IptablesRule } from '../../src/parsers/iptables-save.js';
+import {
+  chainsOf,
+  optionValues,
+  parseIptablesSave,
+  ruleWords,
+  type IptablesRule,
+} from '../../src/parsers/iptables-save.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
 import { FIXTURES } from '../helpers.js';
 
@@ -79,22 +85,38 @@ describe('iptables-save parser', () => {
   });
 
   it('warnings iptables-nft-save prints are kept', () => {
-    const r = parseIptablesSave('# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n', 'w');
-    assert.deepEqual(r.warnings, [{ line: 1, text: '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them' }]);
+    const r = parseIptablesSave(
+      '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n',
+      'w',
+    );
+    assert.deepEqual(r.warnings, [
+      { line: 1, text: '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them' },
+    ]);
     assert.equal(r.tables.size, 0);
   });
 
   it('rejects input with no table at all, with the line', () => {
     assert.throws(
       () => parseIptablesSave('-A INPUT -j ACCEPT\n', 'x.save'),
-      (e: unknown) => e instanceof ParseError && e.source === 'x.save' && e.line === 1 && /no iptables-save table/.test(e.reason),
+      (e: unknown) =>
+        e instanceof ParseError && e.source === 'x.save' && e.line === 1 && /no iptables-save table/.test(e.reason),
     );
   });
 
   for (const [name, text, line, reason] of [
     ['output cut short', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', 3, /without COMMIT .*1 rules are kept/],
-    ['an unterminated quote', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "oops -j ACCEPT\nCOMMIT\n', 3, /unterminated quote/],
-    ['a rule for an undeclared chain', '*filter\n:INPUT ACCEPT [0:0]\n-A KUBE-X -j ACCEPT\nCOMMIT\n', 3, /does not declare/],
+    [
+      'an unterminated quote',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "oops -j ACCEPT\nCOMMIT\n',
+      3,
+      /unterminated quote/,
+    ],
+    [
+      'a rule for an undeclared chain',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A KUBE-X -j ACCEPT\nCOMMIT\n',
+      3,
+      /does not declare/,
+    ],
     ['a stray line', '*filter\nhello\nCOMMIT\n', 2, /not an iptables-save line/],
     ['a jump without target', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j\nCOMMIT\n', 3, /without a target/],
   ] as const) {

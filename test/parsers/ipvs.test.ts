@@ -13,11 +13,18 @@ const ipvs = (name: string) => readFileSync(join(FIXTURES, 'ipvs', name), 'utf8'
 describe('IPVS table parser', () => {
   it('/proc/net/ip_vs: hex addresses read in order, IPv6 compressed, persistence, firewall marks', () => {
     const t = parseIpvsTable(ipvs('ip_vs.rolling-update'), 'proc/net/ip_vs');
-    assert.deepEqual(t.services.map((s) => s.key), ['10.96.0.100:80', '10.96.0.1:443', '10.96.0.10:53', '10.96.0.200:443', '[fd00:10:96::64]:80', 'FWM 1']);
+    assert.deepEqual(
+      t.services.map((s) => s.key),
+      ['10.96.0.100:80', '10.96.0.1:443', '10.96.0.10:53', '10.96.0.200:443', '[fd00:10:96::64]:80', 'FWM 1'],
+    );
     const [web] = t.services;
     assert.deepEqual(
       web.reals.map((r) => [r.address, r.port, r.forward, r.weight, r.active, r.inactive, r.line]),
-      [['10.244.1.2', 8080, 'Masq', 0, 0, 25, 5], ['10.244.2.3', 8080, 'Masq', 1, 12, 40, 6], ['10.244.3.4', 8080, 'Masq', 1, 11, 38, 7]],
+      [
+        ['10.244.1.2', 8080, 'Masq', 0, 0, 25, 5],
+        ['10.244.2.3', 8080, 'Masq', 1, 12, 40, 6],
+        ['10.244.3.4', 8080, 'Masq', 1, 11, 38, 7],
+      ],
     );
     assert.equal(web.scheduler, 'rr');
     assert.equal(t.services[3].persistent, 10800);
@@ -28,7 +35,10 @@ describe('IPVS table parser', () => {
 
   it('ipvsadm -Ln gives the same table in decimal', () => {
     const t = parseIpvsTable(ipvs('ipvsadm-Ln.rolling-update'), 'ipvsadm-Ln');
-    assert.deepEqual(t.services.map((s) => s.key), ['10.96.0.100:80', '10.96.0.200:443', '[fd00:10:96::64]:80', 'FWM 1']);
+    assert.deepEqual(
+      t.services.map((s) => s.key),
+      ['10.96.0.100:80', '10.96.0.200:443', '[fd00:10:96::64]:80', 'FWM 1'],
+    );
     assert.deepEqual([t.services[0].reals[0].weight, t.services[0].reals[0].inactive], [0, 25]);
     assert.equal(t.services[1].persistent, 10800);
     assert.equal(t.services[2].reals[0].address, 'fd00:10:244:1::2');
@@ -41,21 +51,42 @@ describe('IPVS table parser', () => {
   });
 
   it('rejects what is not IPVS at all, with the line', () => {
-    assert.throws(() => parseIpvsTable('IP Virtual Server version 1.2.1 (size=4096)\nTCP  0A600064 rr\n', 'x'), (e: unknown) => e instanceof ParseError && e.line === 2);
-    assert.throws(() => parseIpvsTable('  -> 0AF40102:1F90      Masq    0      0          25\n', 'x'), /before any virtual service/);
+    assert.throws(
+      () => parseIpvsTable('IP Virtual Server version 1.2.1 (size=4096)\nTCP  0A600064 rr\n', 'x'),
+      (e: unknown) => e instanceof ParseError && e.line === 2,
+    );
+    assert.throws(
+      () => parseIpvsTable('  -> 0AF40102:1F90      Masq    0      0          25\n', 'x'),
+      /before any virtual service/,
+    );
   });
   it('reads past a line it does not understand and reports it with its number', () => {
-    const t = parseIpvsTable('TCP  10.96.0.1:443 rr\n  -> 10.0.0.1:80 Masq one 0 0\n  -> 10.0.0.2:80 Masq 1 3 4\n', 'x');
+    const t = parseIpvsTable(
+      'TCP  10.96.0.1:443 rr\n  -> 10.0.0.1:80 Masq one 0 0\n  -> 10.0.0.2:80 Masq 1 3 4\n',
+      'x',
+    );
     assert.equal(t.services[0]?.reals.length, 1);
     assert.equal(t.unread?.count, 1);
     assert.equal(t.unread?.lines[0]?.line, 2);
     assert.match(t.unread?.lines[0]?.reason ?? '', /weight: expected a number/);
   });
   it('ipvsadm -L without -n: host and service names', () => {
-    const t = parseIpvsTable('Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  kubernetes.default.svc.cluster.local:https rr\n  -> master-1:6443                Masq    1      2          0\n  -> 10-244-1-7.web.default.svc.cluster.local:http Masq 0 0 1200\n', 'x');
+    const t = parseIpvsTable(
+      'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  kubernetes.default.svc.cluster.local:https rr\n  -> master-1:6443                Masq    1      2          0\n  -> 10-244-1-7.web.default.svc.cluster.local:http Masq 0 0 1200\n',
+      'x',
+    );
     assert.equal(t.named, true);
-    assert.deepEqual(t.services.map((s) => [s.address, s.port]), [['kubernetes.default.svc.cluster.local', 443]]);
-    assert.deepEqual(t.services[0]?.reals.map((r) => [r.address, r.port, r.weight, r.inactive]), [['master-1', 6443, 1, 0], ['10-244-1-7.web.default.svc.cluster.local', 80, 0, 1200]]);
+    assert.deepEqual(
+      t.services.map((s) => [s.address, s.port]),
+      [['kubernetes.default.svc.cluster.local', 443]],
+    );
+    assert.deepEqual(
+      t.services[0]?.reals.map((r) => [r.address, r.port, r.weight, r.inactive]),
+      [
+        ['master-1', 6443, 1, 0],
+        ['10-244-1-7.web.default.svc.cluster.local', 80, 0, 1200],
+      ],
+    );
   });
 });
 
@@ -86,7 +117,10 @@ describe('IPVS connection entries', () => {
       for (let i = 0; i < text.length; i += size) s.push(Buffer.from(text.slice(i, i + size), 'latin1'));
       const r = s.finish();
       assert.equal(r.entries, whole.entries);
-      assert.deepEqual(r.byDestination.get('10.244.1.2:8080')?.byState, whole.byDestination.get('10.244.1.2:8080')?.byState);
+      assert.deepEqual(
+        r.byDestination.get('10.244.1.2:8080')?.byState,
+        whole.byDestination.get('10.244.1.2:8080')?.byState,
+      );
     }
   });
 
@@ -108,7 +142,11 @@ describe('IPVS redaction', () => {
   it('replaces every address in the proc formats and keeps the files parseable, with the same counts', async () => {
     const { Redactor } = await import('../../src/redact/redactor.js');
     const r = new Redactor();
-    const redact = (text: string) => text.split('\n').map((l) => r.ipvsLine(l)).join('\n');
+    const redact = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => r.ipvsLine(l))
+        .join('\n');
     const table = redact(ipvs('ip_vs.rolling-update'));
     const conns = redact(ipvs('ip_vs_conn.rolling-update'));
     assert.doesNotMatch(table + conns, /0AF40102|0A600064|fd00:0010/);
@@ -127,7 +165,10 @@ function endpointOf(real: { address: string; port: number }): string {
 
 describe('ipvsadm -Ln --rate', () => {
   it('rate columns are not read as weights', () => {
-    const t = parseIpvsTable('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\nTCP  10.96.0.1:443                        0        0        0        0        0\n  -> 192.168.0.10:6443                   0        0        0        0        0\n', 'rate');
+    const t = parseIpvsTable(
+      'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\nTCP  10.96.0.1:443                        0        0        0        0        0\n  -> 192.168.0.10:6443                   0        0        0        0        0\n',
+      'rate',
+    );
     assert.equal(t.services[0]?.reals[0]?.weight, undefined);
     assert.equal(t.unread, undefined);
   });

@@ -21,9 +21,20 @@ interface Seen {
   head: string;
 }
 
-function read(bytes: Buffer, chunks: number[] = [bytes.length]): { packets: Seen[]; reader: CaptureReader; truncated: number } {
+function read(
+  bytes: Buffer,
+  chunks: number[] = [bytes.length],
+): { packets: Seen[]; reader: CaptureReader; truncated: number } {
   const packets: Seen[] = [];
-  const reader = new CaptureReader('test', (p: CapturedPacket) => packets.push({ number: p.number, timeUs: p.timeUs, linkType: p.linkType, length: p.data.length, head: p.data.subarray(0, 48).toString('hex') }));
+  const reader = new CaptureReader('test', (p: CapturedPacket) =>
+    packets.push({
+      number: p.number,
+      timeUs: p.timeUs,
+      linkType: p.linkType,
+      length: p.data.length,
+      head: p.data.subarray(0, 48).toString('hex'),
+    }),
+  );
   let at = 0;
   for (const size of chunks) {
     reader.push(bytes.subarray(at, at + size));
@@ -40,7 +51,7 @@ function toBigEndian(le: Buffer): Buffer {
   out.writeUInt16BE(le.readUInt16LE(4), 4);
   out.writeUInt16BE(le.readUInt16LE(6), 6);
   for (const o of [8, 12, 16, 20]) out.writeUInt32BE(le.readUInt32LE(o), o);
-  for (let at = 24; at + 16 <= le.length; ) {
+  for (let at = 24; at + 16 <= le.length;) {
     const incl = le.readUInt32LE(at + 8);
     for (const o of [0, 4, 8, 12]) out.writeUInt32BE(le.readUInt32LE(at + o), at + o);
     at += 16 + incl;
@@ -52,7 +63,7 @@ function toBigEndian(le: Buffer): Buffer {
 function rewriteFrames(le: Buffer, linkType: number, edit: (frame: Buffer) => Buffer): Buffer {
   const parts: Buffer[] = [Buffer.from(le.subarray(0, 24))];
   parts[0].writeUInt32LE(linkType, 20);
-  for (let at = 24; at + 16 <= le.length; ) {
+  for (let at = 24; at + 16 <= le.length;) {
     const incl = le.readUInt32LE(at + 8);
     const frame = edit(le.subarray(at + 16, at + 16 + incl));
     const header = Buffer.from(le.subarray(at, at + 16));
@@ -64,12 +75,15 @@ function rewriteFrames(le: Buffer, linkType: number, edit: (frame: Buffer) => Bu
   return Buffer.concat(parts);
 }
 
-const vlanTagged = (frame: Buffer) => Buffer.concat([frame.subarray(0, 12), Buffer.from([0x81, 0x00, 0x00, 0x64]), frame.subarray(12)]);
+const vlanTagged = (frame: Buffer) =>
+  Buffer.concat([frame.subarray(0, 12), Buffer.from([0x81, 0x00, 0x00, 0x64]), frame.subarray(12)]);
 
 function rulesInput(bytes: Buffer) {
   const tracker = new HandshakeTracker();
   const d = newDecodedPacket();
-  const reader = new CaptureReader('t', (p) => tracker.add(decodePacket(p.linkType, p.data, d), { number: p.number, timeUs: p.timeUs }));
+  const reader = new CaptureReader('t', (p) =>
+    tracker.add(decodePacket(p.linkType, p.data, d), { number: p.number, timeUs: p.timeUs }),
+  );
   reader.push(bytes);
   reader.end();
   return tracker.facts({ source: 't', linkTypes: [], interfaces: 1, packets: reader.packetCount, truncatedBytes: 0 });
@@ -88,8 +102,14 @@ describe('capture reader', () => {
       const { packets, reader } = read(readFileSync(pcapFixture(file)));
       assert.equal(reader.format, format, file);
       assert.equal(packets.length, count, file);
-      assert.ok(packets.every((p) => p.linkType === linkType), file);
-      assert.ok(packets.every((p, i) => i === 0 || p.timeUs >= packets[i - 1].timeUs), `${file}: times go forward`);
+      assert.ok(
+        packets.every((p) => p.linkType === linkType),
+        file,
+      );
+      assert.ok(
+        packets.every((p, i) => i === 0 || p.timeUs >= packets[i - 1].timeUs),
+        `${file}: times go forward`,
+      );
     }
   });
 
@@ -101,7 +121,10 @@ describe('capture reader', () => {
 
   it('nanosecond timestamps keep their sub-microsecond part', () => {
     const { packets } = read(readFileSync(pcapFixture('syn-retransmit-1s-sll.pcap')));
-    assert.ok(packets.some((p) => !Number.isInteger(p.timeUs)), 'a nanosecond capture has fractional microseconds');
+    assert.ok(
+      packets.some((p) => !Number.isInteger(p.timeUs)),
+      'a nanosecond capture has fractional microseconds',
+    );
   });
 
   it('chunk boundaries anywhere give the same packets (streaming)', () => {
@@ -125,7 +148,10 @@ describe('capture reader', () => {
     const plain = rulesInput(le);
     assert.equal(plain.synAckUnacknowledged.length, 1);
     assert.deepEqual(rulesInput(rewriteFrames(le, 1, vlanTagged)).synAckUnacknowledged, plain.synAckUnacknowledged);
-    assert.deepEqual(rulesInput(rewriteFrames(le, 101, (f) => f.subarray(14))).synAckUnacknowledged, plain.synAckUnacknowledged);
+    assert.deepEqual(
+      rulesInput(rewriteFrames(le, 101, (f) => f.subarray(14))).synAckUnacknowledged,
+      plain.synAckUnacknowledged,
+    );
   });
 
   it('a capture cut mid-packet reads up to the cut and says how much was left', () => {
@@ -136,23 +162,33 @@ describe('capture reader', () => {
   });
 
   it('anything else is a ParseError that says what a capture is', () => {
-    assert.throws(() => read(Buffer.from('GET / HTTP/1.1\r\nHost: example\r\n\r\n')), (e: unknown) => e instanceof ParseError && /not a pcap or pcapng file/.test(e.reason));
-    assert.throws(() => read(Buffer.alloc(0)), (e: unknown) => e instanceof ParseError && /empty file/.test(e.reason));
+    assert.throws(
+      () => read(Buffer.from('GET / HTTP/1.1\r\nHost: example\r\n\r\n')),
+      (e: unknown) => e instanceof ParseError && /not a pcap or pcapng file/.test(e.reason),
+    );
+    assert.throws(
+      () => read(Buffer.alloc(0)),
+      (e: unknown) => e instanceof ParseError && /empty file/.test(e.reason),
+    );
   });
 
   it('fuzz: mutated captures only ever throw ParseError', () => {
     const real = readFileSync(pcapFixture('nat-timestamps.pcapng'));
     const realPcap = readFileSync(pcapFixture('tuple-reuse-sll2.pcap'));
     fc.assert(
-      fc.property(fc.boolean(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }), (ng, edits) => {
-        const bytes = Buffer.from(ng ? real : realPcap);
-        for (const [at, v] of edits) bytes[at % bytes.length] = v;
-        try {
-          rulesInput(bytes);
-        } catch (e) {
-          if (!(e instanceof ParseError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }),
+        (ng, edits) => {
+          const bytes = Buffer.from(ng ? real : realPcap);
+          for (const [at, v] of edits) bytes[at % bytes.length] = v;
+          try {
+            rulesInput(bytes);
+          } catch (e) {
+            if (!(e instanceof ParseError)) throw e;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -163,7 +199,17 @@ describe('handshake tracker bounds', () => {
     const tracker = new HandshakeTracker(3);
     const p = newDecodedPacket();
     for (let i = 0; i < 10; i++) {
-      Object.assign(p, { kind: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', srcPort: 40000 + i, dstPort: 80, flags: 2, seq: i, ack: 0, tsval: -1 });
+      Object.assign(p, {
+        kind: 'tcp',
+        src: '10.0.0.1',
+        dst: '10.0.0.2',
+        srcPort: 40000 + i,
+        dstPort: 80,
+        flags: 2,
+        seq: i,
+        ack: 0,
+        tsval: -1,
+      });
       tracker.add(p, { number: i + 1, timeUs: i });
     }
     const facts = tracker.facts({ source: 'x', linkTypes: [], interfaces: 0, packets: 10, truncatedBytes: 0 });

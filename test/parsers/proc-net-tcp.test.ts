@@ -13,11 +13,20 @@ const tcp6 = readFileSync(join(dir, 'tcp6'));
 const opts = { ephemeral: portBitmap([{ lo: 40000, hi: 40009 }]) };
 
 describe('/proc/net/tcp scanner on tables captured from Linux 6.18', () => {
-  const table = parseSocketTables([{ source: '/proc/net/tcp', content: tcp }, { source: '/proc/net/tcp6', content: tcp6 }], opts);
+  const table = parseSocketTables(
+    [
+      { source: '/proc/net/tcp', content: tcp },
+      { source: '/proc/net/tcp6', content: tcp6 },
+    ],
+    opts,
+  );
 
   it('counts the IPv4 destination and the IPv6 one separately', () => {
     const v4 = table.destinations.find((d) => d.family === 4)!;
-    assert.deepEqual([v4.localIp, v4.remoteIp, v4.remotePort, v4.total, v4.states[1]], ['127.0.0.1', '127.0.0.1', 8080, 10, 10]);
+    assert.deepEqual(
+      [v4.localIp, v4.remoteIp, v4.remotePort, v4.total, v4.states[1]],
+      ['127.0.0.1', '127.0.0.1', 8080, 10, 10],
+    );
     const v6 = table.destinations.find((d) => d.family === 6)!;
     assert.deepEqual([v6.localIp, v6.remoteIp, v6.remotePort, v6.total], ['::1', '::1', 8443, 3]);
     assert.equal(v6.source, '/proc/net/tcp6');
@@ -50,27 +59,50 @@ describe('address decoding (FACTS.md §7)', () => {
     assert.equal(ipv6('0000000000000000FFFF00000100007F', 'LE'), '::ffff:127.0.0.1');
   });
   it('counts v4-mapped IPv6 sockets in the IPv4 port space of their destination', () => {
-    const line = (sl: number, port: string) => `  ${sl}: 0000000000000000FFFF00000100007F:${port} 0000000000000000FFFF00000100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1 1 0 20 0 0 10 -1\n`;
+    const line = (sl: number, port: string) =>
+      `  ${sl}: 0000000000000000FFFF00000100007F:${port} 0000000000000000FFFF00000100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1 1 0 20 0 0 10 -1\n`;
     const t = parseSocketTables([{ source: '/proc/net/tcp6', content: line(0, '9C40') + line(1, '9C41') }], opts);
-    assert.deepEqual(t.destinations.map((d) => [d.family, d.localIp, d.remoteIp, d.total]), [[4, '127.0.0.1', '127.0.0.1', 2]]);
+    assert.deepEqual(
+      t.destinations.map((d) => [d.family, d.localIp, d.remoteIp, d.total]),
+      [[4, '127.0.0.1', '127.0.0.1', 2]],
+    );
   });
 });
 
 describe('malformed tables', () => {
   const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
   it('reads past a bad line and reports it with the source and line; the rest is counted', () => {
-    const t = parseSocketTables([{ source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n   1: 0100007F:ZZZZ 00000000:0000 01 00000000:00000000\n' }], opts);
+    const t = parseSocketTables(
+      [
+        {
+          source: 'x/tcp',
+          content:
+            header +
+            '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n   1: 0100007F:ZZZZ 00000000:0000 01 00000000:00000000\n',
+        },
+      ],
+      opts,
+    );
     assert.equal(t.sockets, 1);
-    assert.deepEqual(t.unread?.map((u) => [u.source, u.count, u.lines[0]?.line, u.rejected]), [['x/tcp', 1, 3, undefined]]);
+    assert.deepEqual(
+      t.unread?.map((u) => [u.source, u.count, u.lines[0]?.line, u.rejected]),
+      [['x/tcp', 1, 3, undefined]],
+    );
     assert.match(t.unread?.[0]?.lines[0]?.reason ?? '', /local port/);
   });
-  it('a file with no socket line at all is marked rejected, the other family\'s file kept', () => {
-    const t = parseSocketTables([
-      { source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n' },
-      { source: 'x/tcp6', content: 'garbage\n' },
-    ], opts);
+  it("a file with no socket line at all is marked rejected, the other family's file kept", () => {
+    const t = parseSocketTables(
+      [
+        { source: 'x/tcp', content: header + '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n' },
+        { source: 'x/tcp6', content: 'garbage\n' },
+      ],
+      opts,
+    );
     assert.equal(t.sockets, 1);
-    assert.deepEqual(t.unread?.map((u) => [u.source, u.rejected]), [['x/tcp6', true]]);
+    assert.deepEqual(
+      t.unread?.map((u) => [u.source, u.rejected]),
+      [['x/tcp6', true]],
+    );
   });
   it('rejects an endless line instead of buffering it', () => {
     const s = new SocketTableScanner(opts).file('big');

@@ -34,9 +34,12 @@ describe('tcpdump text of the real captures', { skip }, () => {
         const out = join(dir, `${file}${flags.join('')}.txt`);
         await writeFile(out, text);
         const fromPcap = (await analyzePcapFixture(file)).findings;
-        const fromText = (await analyzeCaptures([out], { rules: CAPTURE_RULES, nodePortRange: { lo: 30000, hi: 32767 } })).findings;
+        const fromText = (
+          await analyzeCaptures([out], { rules: CAPTURE_RULES, nodePortRange: { lo: 30000, hi: 32767 } })
+        ).findings;
         assert.deepEqual(fromText.map(key).sort(), fromPcap.map(key).sort());
-        for (const f of fromText) for (const e of f.evidence) assert.doesNotMatch(e.source, /^frame /, 'a text capture cites lines');
+        for (const f of fromText)
+          for (const e of f.evidence) assert.doesNotMatch(e.source, /^frame /, 'a text capture cites lines');
       });
     }
   }

@@ -13,8 +13,13 @@ function tsharkCounts(file: string): { packets: number; tcpPackets: number; conv
   const run = (args: string[]) => spawnSync('tshark', ['-r', file, ...args], { encoding: 'utf8' }).stdout;
   const packets = run(['-T', 'fields', '-e', 'frame.number']).trim().split('\n').filter(Boolean).length;
   // TCP segments themselves, not the ones quoted inside ICMP errors
-  const tcpPackets = run(['-Y', 'tcp && !icmp && !icmpv6', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').filter(Boolean).length;
-  const conversations = run(['-q', '-z', 'conv,tcp']).split('\n').filter((l) => /<->/.test(l)).length;
+  const tcpPackets = run(['-Y', 'tcp && !icmp && !icmpv6', '-T', 'fields', '-e', 'frame.number'])
+    .trim()
+    .split('\n')
+    .filter(Boolean).length;
+  const conversations = run(['-q', '-z', 'conv,tcp'])
+    .split('\n')
+    .filter((l) => /<->/.test(l)).length;
   return { packets, tcpPackets, conversations };
 }
 

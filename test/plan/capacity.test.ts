@@ -3,7 +3,17 @@ import { describe, it } from 'node:test';
 import { plan, remedies, usablePorts, type PlanInput } from '../../src/plan/capacity.js';
 import { runCli } from '../helpers.js';
 
-const base: PlanInput = { rate: 500, lifetime: 0.1, destinations: 1, sourceIps: 1, range: { lo: 32768, hi: 60999 }, reserved: [], twReuse: 2, loopback: false, closer: 'client' };
+const base: PlanInput = {
+  rate: 500,
+  lifetime: 0.1,
+  destinations: 1,
+  sourceIps: 1,
+  range: { lo: 32768, hi: 60999 },
+  reserved: [],
+  twReuse: 2,
+  loopback: false,
+  closer: 'client',
+};
 
 describe('plan arithmetic', () => {
   it('steady state = rate per destination × (lifetime + 60 s TIME_WAIT); runs out at usable / rate', () => {
@@ -27,7 +37,13 @@ describe('plan arithmetic', () => {
     assert.equal(plan({ ...base, closer: 'server' }).holdSeconds, 0.1);
   });
   it('reserved ports count only inside the range', () => {
-    assert.equal(usablePorts({ lo: 1024, hi: 65535 }, [{ lo: 30000, hi: 32767 }, { lo: 10, hi: 20 }]), 64512 - 2768);
+    assert.equal(
+      usablePorts({ lo: 1024, hi: 65535 }, [
+        { lo: 30000, hi: 32767 },
+        { lo: 10, hi: 20 },
+      ]),
+      64512 - 2768,
+    );
   });
   it('remedies: each computed on the same load, the source-IP count that fits', () => {
     const byName = Object.fromEntries(remedies(base, { lo: 30000, hi: 32767 }).map((r) => [r.name, r]));

@@ -6,7 +6,9 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { bundleFixture, FIXTURES, manifestFixture, pcapFixture, ROOT, runCli } from '../helpers.js';
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as object);
+const validate = new Ajv({ allErrors: true, strict: false }).compile(
+  JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as object,
+);
 
 async function valid(args: string[], stdin?: string): Promise<void> {
   const r = await runCli([...args, '--format', 'json'], stdin === undefined ? {} : { stdin });
@@ -16,8 +18,22 @@ async function valid(args: string[], stdin?: string): Promise<void> {
 
 describe('the JSON report schema', () => {
   it('analyze: every fixture bundle, and loose files from the corpus', async () => {
-    for (const b of ['overlap', 'exhaustion', 'backend-split', 'ipvs-rolling-update', 'tw-recycle-nat', 'listen-overflow', 'kube-proxy-nft']) await valid(['analyze', bundleFixture(b)]);
-    await valid(['analyze', join(FIXTURES, 'corpus', 'ipvsadm-81775.txt'), join(FIXTURES, 'corpus', 'kube-proxy-92250.log'), join(FIXTURES, 'corpus', 'uname-92250.txt')]);
+    for (const b of [
+      'overlap',
+      'exhaustion',
+      'backend-split',
+      'ipvs-rolling-update',
+      'tw-recycle-nat',
+      'listen-overflow',
+      'kube-proxy-nft',
+    ])
+      await valid(['analyze', bundleFixture(b)]);
+    await valid([
+      'analyze',
+      join(FIXTURES, 'corpus', 'ipvsadm-81775.txt'),
+      join(FIXTURES, 'corpus', 'kube-proxy-92250.log'),
+      join(FIXTURES, 'corpus', 'uname-92250.txt'),
+    ]);
   });
   it('lint, pcap (file and tcpdump text) and explain', async () => {
     await valid(['lint', manifestFixture('incidents.yaml')]);

@@ -21,7 +21,9 @@ describe('text from outside is escaped for the terminal', () => {
     }
   });
   it('a pasted log line with escapes and a forged "No problems found." line', async () => {
-    const r = await runCli(['explain', '-'], { stdin: `dial tcp 10.96.0.1:443: connect: connection refused ${HOSTILE}\n` });
+    const r = await runCli(['explain', '-'], {
+      stdin: `dial tcp 10.96.0.1:443: connect: connection refused ${HOSTILE}\n`,
+    });
     assert.ok(!r.stdout.includes(ESC));
     assert.doesNotMatch(r.stdout, /^No problems found\.$/m);
   });

@@ -9,7 +9,9 @@ import { NODE_RULES } from '../../src/rules/index.js';
 const RULE = 'conntrack-table-pressure';
 const sysctl = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/sysctl.txt'), 'latin1');
 const withCount = (count: number, max: number) =>
-  sysctl.replace(/nf_conntrack_count = \d+/, `nf_conntrack_count = ${count}`).replace(/nf_conntrack_max = \d+/, `nf_conntrack_max = ${max}`);
+  sysctl
+    .replace(/nf_conntrack_count = \d+/, `nf_conntrack_count = ${count}`)
+    .replace(/nf_conntrack_max = \d+/, `nf_conntrack_max = ${max}`);
 
 async function run(edits: Record<string, string | null>) {
   return byRule(await analyzeEdited('listen-overflow', edits), RULE);
@@ -26,17 +28,29 @@ describe(RULE, () => {
     assert.equal(w.severity, 'warning');
   });
   it('invalid: drops rising between the samples → error', async () => {
-    const stat = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/later/proc/net/stat/nf_conntrack'), 'latin1');
+    const stat = readFileSync(
+      join(bundleFixture('listen-overflow'), 'netns/host/later/proc/net/stat/nf_conntrack'),
+      'latin1',
+    );
     const lines = stat.split('\n');
     const dropCol = lines[0].trim().split(/\s+/).indexOf('drop');
-    lines[1] = lines[1].trim().split(/\s+/).map((v, i) => (i === dropCol ? '00000007' : v)).join(' ');
+    lines[1] = lines[1]
+      .trim()
+      .split(/\s+/)
+      .map((v, i) => (i === dropCol ? '00000007' : v))
+      .join(' ');
     const [f] = await run({ 'netns/host/later/proc/net/stat/nf_conntrack': lines.join('\n') });
     assert.equal(f.severity, 'error');
     assert.equal(f.subject.dropped, 7);
   });
   it('nf_conntrack not loaded → skipped with that reason', async () => {
-    const r = await analyzeEdited('listen-overflow', { 'netns/host/sysctl.txt': sysctl.replace(/^net\.netfilter.*\n/gm, '') });
-    assert.equal(r.skipped.find((s) => s.rule === RULE)?.reason, 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)');
+    const r = await analyzeEdited('listen-overflow', {
+      'netns/host/sysctl.txt': sysctl.replace(/^net\.netfilter.*\n/gm, ''),
+    });
+    assert.equal(
+      r.skipped.find((s) => s.rule === RULE)?.reason,
+      'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)',
+    );
   });
 });
 
@@ -48,6 +62,12 @@ describe('conntrack-table-pressure from the kernel log', () => {
     assert.equal(rest.length, 0);
     assert.equal(f?.severity, 'error');
     assert.equal(f?.subject.tableFullLines, 3);
-    assert.deepEqual(f?.evidence.map((e) => [e.source, e.line]), [[file, 2], [file, 4]]);
+    assert.deepEqual(
+      f?.evidence.map((e) => [e.source, e.line]),
+      [
+        [file, 2],
+        [file, 4],
+      ],
+    );
   });
 });

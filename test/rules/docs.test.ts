@@ -17,14 +17,23 @@ describe('rule documentation', () => {
     });
   }
   it('every page belongs to a rule and every rule file is listed', () => {
-    const pages = readdirSync(join(ROOT, 'docs/rules')).map((f) => f.replace(/\.md$/, '')).sort();
+    const pages = readdirSync(join(ROOT, 'docs/rules'))
+      .map((f) => f.replace(/\.md$/, ''))
+      .sort();
     assert.deepEqual(pages, ALL_RULES.map((r) => r.id).sort());
-    const files = readdirSync(join(ROOT, 'src/rules')).filter((f) => !['index.ts', 'define-rule.ts', 'lib'].includes(f));
+    const files = readdirSync(join(ROOT, 'src/rules')).filter(
+      (f) => !['index.ts', 'define-rule.ts', 'lib'].includes(f),
+    );
     assert.deepEqual(files.map((f) => f.replace(/\.ts$/, '')).sort(), ALL_RULES.map((r) => r.id).sort());
   });
   it('remediations of real findings are concrete sentences', async () => {
     const lint = await lintFixture(['incidents.yaml', 'more-rules.yaml']);
-    const findings = [...(await Promise.all(['exhaustion', 'overlap', 'listen-overflow'].map((b) => analyzeFixture(bundleFixture(b))))).flatMap((r) => r.findings), ...lint.findings];
+    const findings = [
+      ...(
+        await Promise.all(['exhaustion', 'overlap', 'listen-overflow'].map((b) => analyzeFixture(bundleFixture(b))))
+      ).flatMap((r) => r.findings),
+      ...lint.findings,
+    ];
     assert.ok(findings.length >= 4);
     for (const f of findings) {
       assert.ok(f.remediation.trim().length > 20, `${f.rule}: empty remediation`);

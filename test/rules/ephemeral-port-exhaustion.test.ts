@@ -9,16 +9,28 @@ describe(RULE, () => {
     const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE);
     assert.equal(rest.length, 0, 'the 3 IPv6 sockets to [::1]:8443 stay below the thresholds');
     assert.equal(f.severity, 'error');
-    assert.deepEqual([f.subject.netns, f.subject.remoteIp, f.subject.remotePort, f.subject.used, f.subject.usable], ['host', '127.0.0.1', 8080, 10, 10]);
+    assert.deepEqual(
+      [f.subject.netns, f.subject.remoteIp, f.subject.remotePort, f.subject.used, f.subject.usable],
+      ['host', '127.0.0.1', 8080, 10, 10],
+    );
     assert.equal(f.evidence[2].detail, 'net.ipv4.ip_local_port_range = 40000\t40009');
   });
 
   it('valid: the same sockets with a wide range → nothing', async () => {
-    assert.deepEqual(byRule(await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40099\n' }), RULE), []);
+    assert.deepEqual(
+      byRule(
+        await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40099\n' }),
+        RULE,
+      ),
+      [],
+    );
   });
 
   it('invalid: 8 of 10 → warning; a listener in the range takes a port from every destination', async () => {
-    const [f] = byRule(await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' }), RULE);
+    const [f] = byRule(
+      await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' }),
+      RULE,
+    );
     assert.equal(f.severity, 'warning');
     assert.equal(f.subject.used, 10);
     assert.equal(f.subject.usable, 14);
@@ -32,7 +44,10 @@ describe(RULE, () => {
 
   it('without the socket table the rule is skipped with the reason', async () => {
     const r = await analyzeEdited('exhaustion', { 'netns/host/proc/net/tcp': null, 'netns/host/proc/net/tcp6': null });
-    assert.deepEqual(r.skipped.find((s) => s.rule === RULE), { rule: RULE, reason: 'proc/net/tcp was not read', netns: ['host'] });
+    assert.deepEqual(
+      r.skipped.find((s) => s.rule === RULE),
+      { rule: RULE, reason: 'proc/net/tcp was not read', netns: ['host'] },
+    );
   });
 });
 
@@ -45,13 +60,22 @@ describe('ephemeral-port-exhaustion: a range that was not read is said to be ass
     const { NODE_RULES } = await import('../../src/rules/index.js');
     const dir = await mkdtemp(join(tmpdir(), 'nd-assumed-'));
     try {
-      const rows = Array.from({ length: 60999 - 32768 + 1 }, (_, i) => `ESTAB 0 0 10.0.0.1:${32768 + i} 10.96.0.10:443`);
-      await writeFile(join(dir, 'ss.txt'), `State Recv-Q Send-Q Local Address:Port Peer Address:Port\n${rows.join('\n')}\n`);
+      const rows = Array.from(
+        { length: 60999 - 32768 + 1 },
+        (_, i) => `ESTAB 0 0 10.0.0.1:${32768 + i} 10.96.0.10:443`,
+      );
+      await writeFile(
+        join(dir, 'ss.txt'),
+        `State Recv-Q Send-Q Local Address:Port Peer Address:Port\n${rows.join('\n')}\n`,
+      );
       const report = await analyzeBundles([join(dir, 'ss.txt')], { rules: NODE_RULES });
       const [f] = byRule(report, RULE).filter((x) => x.subject.remoteIp === '10.96.0.10');
       assert.equal(f?.severity, 'error');
       assert.equal(f?.subject.rangeAssumed, true);
-      assert.match(f?.message ?? '', /assumed: the port range was not read, so the kernel default 32768-60999 stands in/);
+      assert.match(
+        f?.message ?? '',
+        /assumed: the port range was not read, so the kernel default 32768-60999 stands in/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

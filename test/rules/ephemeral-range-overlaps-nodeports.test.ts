@@ -8,14 +8,29 @@ describe(RULE, () => {
   it('invalid: a node with 1024-65535 → error naming the overlap', async () => {
     const [f] = byRule(await analyzeFixture(bundleFixture('overlap')), RULE);
     assert.equal(f.severity, 'error');
-    assert.deepEqual([f.subject.range, f.subject.nodePorts, f.subject.overlap], ['1024-65535', '30000-32767', '30000-32767']);
+    assert.deepEqual(
+      [f.subject.range, f.subject.nodePorts, f.subject.overlap],
+      ['1024-65535', '30000-32767', '30000-32767'],
+    );
     assert.ok(f.evidence.some((e) => e.detail === 'net.ipv4.ip_local_port_range = 1024\t65535'));
   });
   it('valid: the NodePort range reserved → nothing', async () => {
-    assert.deepEqual(byRule(await analyzeEdited('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n' }), RULE), []);
+    assert.deepEqual(
+      byRule(
+        await analyzeEdited('overlap', {
+          'netns/host/sysctl.txt':
+            'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n',
+        }),
+        RULE,
+      ),
+      [],
+    );
   });
   it('partly reserved → error naming only the exposed part; --nodeport-range is honoured', async () => {
-    const b = await editedBundle('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-31999\n' });
+    const b = await editedBundle('overlap', {
+      'netns/host/sysctl.txt':
+        'net.ipv4.ip_local_port_range = 1024\t65535\nnet.ipv4.ip_local_reserved_ports = 30000-31999\n',
+    });
     try {
       assert.equal(byRule(await analyzeFixture(b.dir), RULE)[0].subject.overlap, '32000-32767');
       assert.equal(byRule(await analyzeFixture(b.dir, '20000-22767'), RULE)[0].subject.overlap, '20000-22767');
@@ -24,7 +39,13 @@ describe(RULE, () => {
     }
   });
   it('valid: the default range does not touch 30000-32767', async () => {
-    assert.deepEqual(byRule(await analyzeEdited('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 32768\t60999\n' }), RULE), []);
+    assert.deepEqual(
+      byRule(
+        await analyzeEdited('overlap', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 32768\t60999\n' }),
+        RULE,
+      ),
+      [],
+    );
   });
 });
 
@@ -33,7 +54,9 @@ describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
     const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft')), RULE);
     assert.equal(f.subject.serviceNodePorts, 3);
     assert.match(f.message, /3 of them NodePorts of live Services \(32100, 31000, 30080\)/);
-    assert.ok(f.evidence.some((e) => e.source === 'iptables-nft-save' && /--dport 30080 -j KUBE-SVL-WEBLOCAL$/.test(e.detail)));
+    assert.ok(
+      f.evidence.some((e) => e.source === 'iptables-nft-save' && /--dport 30080 -j KUBE-SVL-WEBLOCAL$/.test(e.detail)),
+    );
   });
   it('NodePorts outside the range we were told still overlap the ephemeral range', async () => {
     const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft'), '40000-40100'), RULE);

@@ -18,8 +18,14 @@ describe(RULE, () => {
     const [f] = byRule(await analyzePcapFixture('icmp6-unreachable.pcap'), RULE);
     assert.deepEqual([f.subject.server, f.subject.icmp], ['[fd77::2]:82', '1/3']);
     const frames = f.evidence.filter((e) => e.source.startsWith('frame ')).map((e) => Number(e.source.slice(6)));
-    assert.deepEqual(frames, [...frames].sort((a, b) => a - b));
-    assert.match(f.evidence.at(-1)!.detail, /^ipv6\.addr==fd77::1 && tcp\.port==\d+ && ipv6\.addr==fd77::2 && tcp\.port==82$/);
+    assert.deepEqual(
+      frames,
+      [...frames].sort((a, b) => a - b),
+    );
+    assert.match(
+      f.evidence.at(-1)!.detail,
+      /^ipv6\.addr==fd77::1 && tcp\.port==\d+ && ipv6\.addr==fd77::2 && tcp\.port==82$/,
+    );
   });
 
   it('valid: captures without ICMP errors', async () => {

@@ -13,7 +13,11 @@ describe(RULE, () => {
     assert.match(f.message, /legacy holds kube-proxy's, nf_tables holds kubelet's/);
     assert.ok(f.evidence.some((e) => e.source === 'iptables-legacy-save' && e.detail === ':KUBE-SERVICES - [0:0]'));
     assert.ok(f.evidence.some((e) => e.source === 'iptables-nft-save' && e.detail === ':KUBE-MARK-DROP - [0:0]'));
-    assert.ok(f.evidence.some((e) => e.source === 'iptables-nft-save' && e.detail.startsWith('# Warning: iptables-legacy tables present')));
+    assert.ok(
+      f.evidence.some(
+        (e) => e.source === 'iptables-nft-save' && e.detail.startsWith('# Warning: iptables-legacy tables present'),
+      ),
+    );
     assert.ok(f.evidence.some((e) => e.source === 'iptables -V' && e.detail === 'iptables v1.8.9 (nf_tables)'));
   });
 
@@ -27,8 +31,18 @@ describe(RULE, () => {
     });
     const [f] = byRule(report, RULE);
     assert.equal(f.severity, 'error');
-    assert.deepEqual({ kube: f.subject.kubeProxyBackend, host: f.subject.hostBackend }, { kube: 'legacy', host: 'nf_tables' });
-    assert.ok(f.evidence.some((e) => e.source === 'host/kube-proxy' && e.line === 2 && e.detail === 'iptables: /usr/sbin/iptables -> xtables-legacy-multi'));
+    assert.deepEqual(
+      { kube: f.subject.kubeProxyBackend, host: f.subject.hostBackend },
+      { kube: 'legacy', host: 'nf_tables' },
+    );
+    assert.ok(
+      f.evidence.some(
+        (e) =>
+          e.source === 'host/kube-proxy' &&
+          e.line === 2 &&
+          e.detail === 'iptables: /usr/sbin/iptables -> xtables-legacy-multi',
+      ),
+    );
   });
 
   it('skipped with the reason when no iptables-save was collected', async () => {

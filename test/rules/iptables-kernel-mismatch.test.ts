@@ -6,14 +6,21 @@ import { NODE_RULES } from '../../src/rules/index.js';
 import { analyzeEdited, byRule, FIXTURES } from '../helpers.js';
 
 const RULE = 'iptables-kernel-mismatch';
-const corpus = (...files: string[]) => analyzeBundles(files.map((f) => join(FIXTURES, 'corpus', f)), { rules: NODE_RULES });
+const corpus = (...files: string[]) =>
+  analyzeBundles(
+    files.map((f) => join(FIXTURES, 'corpus', f)),
+    { rules: NODE_RULES },
+  );
 
 describe(RULE, () => {
   it('invalid: unknown option "--xor-mark" (kube-proxy#25, kernel 5.15) → error naming the option; the fix loads the module', async () => {
     const [f, ...rest] = byRule(await corpus('kube-proxy-xor-mark-25.log', 'uname-xor-mark-25.txt'), RULE);
     assert.equal(rest.length, 0);
     assert.equal(f?.severity, 'error');
-    assert.deepEqual({ kind: f?.subject.kind, refused: f?.subject.refused, backend: f?.subject.backend }, { kind: 'unknown-option', refused: '--xor-mark', backend: 'nf_tables' });
+    assert.deepEqual(
+      { kind: f?.subject.kind, refused: f?.subject.refused, backend: f?.subject.backend },
+      { kind: 'unknown-option', refused: '--xor-mark', backend: 'nf_tables' },
+    );
     assert.ok(f?.evidence.some((e) => e.line === 2 && /unknown option "--xor-mark"/.test(e.detail)));
     assert.ok(f?.evidence.some((e) => e.source === 'uname -r' && e.detail === '5.15.0-127-generic'));
     assert.match(f?.remediation ?? '', /modprobe xt_MARK/);
@@ -27,17 +34,26 @@ describe(RULE, () => {
     assert.match(f?.remediation ?? '', /legacy iptables/);
   });
 
-  it('invalid: table missing and a match missing from kube-proxy\'s own iptables calls (rke#642, minikube#8217)', async () => {
+  it("invalid: table missing and a match missing from kube-proxy's own iptables calls (rke#642, minikube#8217)", async () => {
     const [t] = byRule(await corpus('kube-proxy-rke642.log'), RULE);
-    assert.deepEqual({ kind: t?.subject.kind, refused: t?.subject.refused, times: t?.subject.times }, { kind: 'table-missing', refused: 'nat', times: 2 });
+    assert.deepEqual(
+      { kind: t?.subject.kind, refused: t?.subject.refused, times: t?.subject.times },
+      { kind: 'table-missing', refused: 'nat', times: 2 },
+    );
     assert.match(t?.remediation ?? '', /modprobe iptable_nat/);
-    const kinds = byRule(await corpus('kube-proxy-minikube8217.log'), RULE).map((f) => `${String(f.subject.kind)}:${String(f.subject.refused)}`).sort();
+    const kinds = byRule(await corpus('kube-proxy-minikube8217.log'), RULE)
+      .map((f) => `${String(f.subject.kind)}:${String(f.subject.refused)}`)
+      .sort();
     assert.deepEqual(kinds, ['match-missing:comment', 'table-missing:mangle']);
   });
 
   it('without the kernel release the evidence says the fix depends on it', async () => {
     const [f] = byRule(await corpus('kube-proxy-xor-mark-25.log'), RULE);
-    assert.ok(f?.evidence.some((e) => e.source === 'uname -r' && /not read: the fix depends on the kernel version/.test(e.detail)));
+    assert.ok(
+      f?.evidence.some(
+        (e) => e.source === 'uname -r' && /not read: the fix depends on the kernel version/.test(e.detail),
+      ),
+    );
   });
 
   it('valid: a restore failure on a missing chain is not a kernel refusal', async () => {

@@ -11,31 +11,68 @@ describe(RULE, () => {
     assert.equal(f.severity, 'error');
     assert.deepEqual(
       { chain: f.subject.chain, table: f.subject.table, backend: f.subject.backend, missing: f.subject.missing },
-      { chain: 'KUBE-MARK-DROP', table: 'nat', backend: 'legacy', missing: 'KUBE-MARK-DROP,KUBE-MARK-MASQ,KUBE-NODEPORTS' },
+      {
+        chain: 'KUBE-MARK-DROP',
+        table: 'nat',
+        backend: 'legacy',
+        missing: 'KUBE-MARK-DROP,KUBE-MARK-MASQ,KUBE-NODEPORTS',
+      },
     );
-    assert.ok(f.evidence.some((e) => e.source === 'kube-proxy backend' && /legacy, from the backend kube-proxy's failed iptables-restore names/.test(e.detail)));
-    assert.ok(f.evidence.some((e) => e.source === 'iptables-legacy-save' && e.detail === '*nat chains: PREROUTING INPUT OUTPUT POSTROUTING KUBE-POSTROUTING KUBE-SERVICES'));
+    assert.ok(
+      f.evidence.some(
+        (e) =>
+          e.source === 'kube-proxy backend' &&
+          /legacy, from the backend kube-proxy's failed iptables-restore names/.test(e.detail),
+      ),
+    );
+    assert.ok(
+      f.evidence.some(
+        (e) =>
+          e.source === 'iptables-legacy-save' &&
+          e.detail === '*nat chains: PREROUTING INPUT OUTPUT POSTROUTING KUBE-POSTROUTING KUBE-SERVICES',
+      ),
+    );
     assert.ok(f.evidence.some((e) => e.source === 'iptables-nft-save' && e.detail === ':KUBE-MARK-DROP - [0:0]'));
-    assert.ok(f.evidence.some((e) => e.source === 'logs/kube-proxy.log' && /Couldn't load target `KUBE-MARK-DROP'/.test(e.detail)));
-    assert.ok(f.evidence.some((e) => e.source === 'basis' && e.detail === "chain sets of both backends + the failed restore in kube-proxy's log"));
+    assert.ok(
+      f.evidence.some(
+        (e) => e.source === 'logs/kube-proxy.log' && /Couldn't load target `KUBE-MARK-DROP'/.test(e.detail),
+      ),
+    );
+    assert.ok(
+      f.evidence.some(
+        (e) =>
+          e.source === 'basis' && e.detail === "chain sets of both backends + the failed restore in kube-proxy's log",
+      ),
+    );
     assert.match(f.remediation, /iptables-legacy-save -t nat \| grep '\^:KUBE-MARK-DROP '/);
   });
 
-  it('invalid without the log: the backend comes from where kube-proxy\'s chains are, basis says so', async () => {
+  it("invalid without the log: the backend comes from where kube-proxy's chains are, basis says so", async () => {
     const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null }), RULE);
     assert.equal(f.subject.chain, 'KUBE-MARK-DROP');
-    assert.ok(f.evidence.some((e) => e.source === 'kube-proxy backend' && /from where kube-proxy's chains are/.test(e.detail)));
+    assert.ok(
+      f.evidence.some((e) => e.source === 'kube-proxy backend' && /from where kube-proxy's chains are/.test(e.detail)),
+    );
     assert.ok(f.evidence.some((e) => e.source === 'basis' && e.detail === 'chain sets of both backends'));
   });
 
   it('kube-proxy 1.28, mode unknown: KUBE-MARK-DROP no longer needed, only what both modes create is reported', async () => {
-    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null, 'host/kube-proxy': 'version: v1.28.2\n' }), RULE);
+    const [f] = byRule(
+      await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null, 'host/kube-proxy': 'version: v1.28.2\n' }),
+      RULE,
+    );
     assert.equal(f.subject.missing, 'KUBE-MARK-MASQ');
     assert.match(f.message, /kube-proxy's own KUBE-MARK-MASQ being absent/);
   });
 
   it('iptables mode from the command line adds KUBE-NODEPORTS', async () => {
-    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null, 'host/kube-proxy': 'version: v1.28.2\ncommand: kube-proxy --proxy-mode=iptables\n' }), RULE);
+    const [f] = byRule(
+      await analyzeEdited('backend-split', {
+        'logs/kube-proxy.log': null,
+        'host/kube-proxy': 'version: v1.28.2\ncommand: kube-proxy --proxy-mode=iptables\n',
+      }),
+      RULE,
+    );
     assert.equal(f.subject.missing, 'KUBE-MARK-MASQ,KUBE-NODEPORTS');
   });
 

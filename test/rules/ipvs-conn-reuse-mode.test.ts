@@ -30,7 +30,9 @@ describe(RULE, () => {
     });
   }
   it('the kernel decides the advice for conn_reuse_mode=0', async () => {
-    const old = byRule(await analyzeEdited('ipvs-rolling-update', {}), RULE).find((f) => f.subject.value === 0 && f.subject.sysctl === 'net.ipv4.vs.conn_reuse_mode')!;
+    const old = byRule(await analyzeEdited('ipvs-rolling-update', {}), RULE).find(
+      (f) => f.subject.value === 0 && f.subject.sysctl === 'net.ipv4.vs.conn_reuse_mode',
+    )!;
     assert.equal(old.severity, 'warning');
     assert.match(old.remediation, /^Upgrade the node kernel to 5\.9/);
     assert.ok(old.evidence.some((e) => e.source === 'uname -r' && e.detail === '4.19.0-18-amd64'));

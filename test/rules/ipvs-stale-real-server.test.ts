@@ -15,12 +15,26 @@ describe(RULE, () => {
     const findings = byRule(await analyzeFixture(bundleFixture('ipvs-rolling-update')), RULE);
     const [f] = findings;
     assert.deepEqual(
-      { severity: f.severity, service: f.subject.service, real: f.subject.realServer, connections: f.subject.connections, pinned: f.subject.newHandshakes },
+      {
+        severity: f.severity,
+        service: f.subject.service,
+        real: f.subject.realServer,
+        connections: f.subject.connections,
+        pinned: f.subject.newHandshakes,
+      },
       { severity: 'error', service: '10.96.0.100:80', real: '10.244.1.2:8080', connections: 25, pinned: 2 },
     );
-    assert.ok(f.evidence.some((e) => e.source === 'proc/net/ip_vs' && e.line === 5 && /^ {2}-> 0AF40102:1F90 +Masq +0 +0 +25/.test(e.detail)));
+    assert.ok(
+      f.evidence.some(
+        (e) => e.source === 'proc/net/ip_vs' && e.line === 5 && /^ {2}-> 0AF40102:1F90 +Masq +0 +0 +25/.test(e.detail),
+      ),
+    );
     assert.ok(f.evidence.some((e) => e.source === 'later/proc/net/ip_vs' && /Masq +0 +0 +19/.test(e.detail)));
-    assert.ok(f.evidence.some((e) => e.source === 'samples' && e.detail === 'weight 0 in both samples 2.0 s apart; connections 25 → 19'));
+    assert.ok(
+      f.evidence.some(
+        (e) => e.source === 'samples' && e.detail === 'weight 0 in both samples 2.0 s apart; connections 25 → 19',
+      ),
+    );
     assert.ok(f.evidence.some((e) => e.source === 'proc/net/ip_vs_conn' && / SYN_RECV +59 $/.test(e.detail)));
     // the IPv6 one only drains, but conn_reuse_mode=0 puts it at risk
     const v6 = findings.find((x) => x.subject.realServer === '[fd00:10:244:1::2]:8080');
@@ -36,7 +50,10 @@ describe(RULE, () => {
       'netns/host/ipvsadm-Lnc': ipvs('ipvsadm-Lnc.rolling-update'),
     });
     const [f] = byRule(report, RULE);
-    assert.deepEqual({ severity: f.severity, real: f.subject.realServer, pinned: f.subject.newHandshakes }, { severity: 'error', real: '10.244.1.2:8080', pinned: 1 });
+    assert.deepEqual(
+      { severity: f.severity, real: f.subject.realServer, pinned: f.subject.newHandshakes },
+      { severity: 'error', real: '10.244.1.2:8080', pinned: 1 },
+    );
     assert.ok(f.evidence.some((e) => e.source === 'ipvsadm-Ln' && /10\.244\.1\.2:8080 +Masq +0 +0 +25/.test(e.detail)));
   });
 
@@ -46,11 +63,18 @@ describe(RULE, () => {
       'netns/host/sysctl.txt': 'net.ipv4.vs.conn_reuse_mode = 1\nnet.ipv4.vs.expire_nodest_conn = 1\n',
       'netns/host/proc/net/ip_vs_conn': null,
     });
-    assert.deepEqual(byRule(report, RULE).map((f) => f.severity), ['info', 'info']);
+    assert.deepEqual(
+      byRule(report, RULE).map((f) => f.severity),
+      ['info', 'info'],
+    );
   });
 
   it('valid: a clean table → nothing', async () => {
-    const report = await analyzeEdited('ipvs-rolling-update', { 'netns/host/proc/net/ip_vs': ipvs('ip_vs.clean'), 'netns/host/later/proc/net/ip_vs': null, 'netns/host/proc/net/ip_vs_conn': null });
+    const report = await analyzeEdited('ipvs-rolling-update', {
+      'netns/host/proc/net/ip_vs': ipvs('ip_vs.clean'),
+      'netns/host/later/proc/net/ip_vs': null,
+      'netns/host/proc/net/ip_vs_conn': null,
+    });
     assert.deepEqual(byRule(report, RULE), []);
   });
 
@@ -66,7 +90,16 @@ describe(`${RULE}: real servers that are not endpoints (Endpoints in the bundle)
       apiVersion: 'v1',
       kind: 'List',
       items: [
-        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.100', clusterIPs: ['10.96.0.100'], ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'web', namespace: 'default' },
+          spec: {
+            clusterIP: '10.96.0.100',
+            clusterIPs: ['10.96.0.100'],
+            ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }],
+          },
+        },
         {
           apiVersion: 'discovery.k8s.io/v1',
           kind: 'EndpointSlice',
@@ -81,17 +114,40 @@ describe(`${RULE}: real servers that are not endpoints (Endpoints in the bundle)
     });
 
   it('the weight-0 real server is named as no longer an endpoint', async () => {
-    const [f] = byRule(await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.3.4']) }), RULE);
+    const [f] = byRule(
+      await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.3.4']) }),
+      RULE,
+    );
     assert.equal(f.subject.realServer, '10.244.1.2:8080');
-    assert.ok(f.evidence.some((e) => e.source === 'k8s/web.json' && /^10\.244\.1\.2:8080 is not an endpoint of Service default\/web/.test(e.detail)));
+    assert.ok(
+      f.evidence.some(
+        (e) =>
+          e.source === 'k8s/web.json' &&
+          /^10\.244\.1\.2:8080 is not an endpoint of Service default\/web/.test(e.detail),
+      ),
+    );
   });
 
   it('a live real server (weight 1) that is not an endpoint → error naming the Service', async () => {
-    const findings = byRule(await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.6.7']) }), RULE);
+    const findings = byRule(
+      await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.6.7']) }),
+      RULE,
+    );
     const f = findings.find((x) => x.subject.realServer === '10.244.3.4:8080');
-    assert.deepEqual({ severity: f?.severity, k8s: f?.subject.k8sService, weight: f?.subject.weight }, { severity: 'error', k8s: 'default/web', weight: 1 });
-    assert.ok(f!.evidence.some((e) => e.source === 'k8s/web.json' && e.detail === 'endpoints of default/web: 10.244.2.3:8080, 10.244.6.7:8080'));
-    assert.equal(findings.filter((x) => x.subject.realServer === '10.244.2.3:8080').length, 0, 'a real endpoint is fine');
+    assert.deepEqual(
+      { severity: f?.severity, k8s: f?.subject.k8sService, weight: f?.subject.weight },
+      { severity: 'error', k8s: 'default/web', weight: 1 },
+    );
+    assert.ok(
+      f!.evidence.some(
+        (e) => e.source === 'k8s/web.json' && e.detail === 'endpoints of default/web: 10.244.2.3:8080, 10.244.6.7:8080',
+      ),
+    );
+    assert.equal(
+      findings.filter((x) => x.subject.realServer === '10.244.2.3:8080').length,
+      0,
+      'a real endpoint is fine',
+    );
   });
 });
 
@@ -101,6 +157,10 @@ describe('ipvs-stale-real-server: a busy weight-0 server is a warning', () => {
     const [f] = report.findings.filter((x) => x.rule === 'ipvs-stale-real-server');
     assert.equal(f?.severity, 'warning');
     assert.equal(f?.subject.connections, 14058);
-    assert.ok(f?.evidence.some((e) => e.source === 'judgement' && /conn_reuse_mode was not read .*14,058 entries/.test(e.detail)));
+    assert.ok(
+      f?.evidence.some(
+        (e) => e.source === 'judgement' && /conn_reuse_mode was not read .*14,058 entries/.test(e.detail),
+      ),
+    );
   });
 });

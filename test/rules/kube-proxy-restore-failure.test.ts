@@ -23,14 +23,22 @@ describe(RULE, () => {
   it('counts every failure over the window read', async () => {
     const line = (n: number) =>
       `2026-11-21T00:0${n}:00.000000000Z stderr F E1121 00:0${n}:00.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 2 (iptables-restore v1.8.9 (legacy): Couldn't load target \`KUBE-MARK-DROP':No such file or directory)`;
-    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': [1, 2, 3, 4].map(line).join('\n') + '\n' }), RULE);
+    const [f] = byRule(
+      await analyzeEdited('backend-split', { 'logs/kube-proxy.log': [1, 2, 3, 4].map(line).join('\n') + '\n' }),
+      RULE,
+    );
     assert.equal(f.subject.failures, 4);
-    assert.match(f.message, /failed 4 time\(s\).*first 2026-11-21T00:01:00\.000000000Z, last 2026-11-21T00:04:00\.000000000Z/);
+    assert.match(
+      f.message,
+      /failed 4 time\(s\).*first 2026-11-21T00:01:00\.000000000Z, last 2026-11-21T00:04:00\.000000000Z/,
+    );
     assert.ok(f.evidence.some((e) => e.source === 'tally' && e.detail === '4 failure(s) on KUBE-MARK-DROP'));
   });
 
   it('valid: a log without failures → nothing', async () => {
-    const report = await analyzeEdited('backend-split', { 'logs/kube-proxy.log': 'I1121 00:53:40.000001       1 proxier.go:820] "SyncProxyRules complete" elapsed="12ms"\n' });
+    const report = await analyzeEdited('backend-split', {
+      'logs/kube-proxy.log': 'I1121 00:53:40.000001       1 proxier.go:820] "SyncProxyRules complete" elapsed="12ms"\n',
+    });
     assert.deepEqual(byRule(report, RULE), []);
   });
 
@@ -56,7 +64,8 @@ describe(`${RULE}: what real logs taught`, () => {
   });
 
   it('the same failure twice is an error, cleanup or not', async () => {
-    const fail = (s: string) => `E1121 00:00:0${s}.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 1 (iptables-restore: line 7 failed)`;
+    const fail = (s: string) =>
+      `E1121 00:00:0${s}.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 1 (iptables-restore: line 7 failed)`;
     const log = [klog('1', 'server_others.go:174', 'Tearing down inactive rules.'), fail('2'), fail('5')].join('\n');
     const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': log + '\n' }), RULE);
     assert.equal(f?.severity, 'error');
@@ -73,7 +82,10 @@ describe(`${RULE}: what real logs taught`, () => {
       'netns/host/iptables-nft-save': '*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\nCOMMIT\n',
     });
     const [f] = byRule(report, RULE);
-    assert.match(f?.remediation ?? '', /exists in no backend that was read .*never created or was flushed, not split\. .*restart kubelet/);
+    assert.match(
+      f?.remediation ?? '',
+      /exists in no backend that was read .*never created or was flushed, not split\. .*restart kubelet/,
+    );
     assert.doesNotMatch(f?.remediation ?? '', /Align kubelet's and kube-proxy's/);
   });
 
@@ -85,6 +97,9 @@ describe(`${RULE}: what real logs taught`, () => {
       'netns/host/ip6tables-legacy-save': null,
     });
     const [f] = byRule(report, RULE);
-    assert.match(f?.remediation ?? '', /Two causes look alike .*iptables-legacy-save \| grep KUBE-MARK-DROP.*nobody recreated it after a flush/);
+    assert.match(
+      f?.remediation ?? '',
+      /Two causes look alike .*iptables-legacy-save \| grep KUBE-MARK-DROP.*nobody recreated it after a flush/,
+    );
   });
 });

@@ -34,7 +34,10 @@ describe(`${RULE}: causes of SYNs to LISTEN sockets dropped`, () => {
   it('PAWSPassive rising with ListenDrops (4.9-shaped netstat, tcp_tw_recycle=1) → the PAWS cause, error', async () => {
     const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE);
     assert.equal(rest.length, 0, 'all 60 drops are PAWS rejects: no "other" finding');
-    assert.deepEqual({ severity: f.severity, cause: f.subject.cause, paws: f.subject.pawsPassive, drops: f.subject.listenDrops }, { severity: 'error', cause: 'paws', paws: 60, drops: 60 });
+    assert.deepEqual(
+      { severity: f.severity, cause: f.subject.cause, paws: f.subject.pawsPassive, drops: f.subject.listenDrops },
+      { severity: 'error', cause: 'paws', paws: 60, drops: 60 },
+    );
     assert.ok(f.evidence.some((e) => e.source === 'sysctl' && e.detail === 'net.ipv4.tcp_tw_recycle = 1'));
   });
   it('drops beyond overflows and PAWS → a warning for the rest, naming TCPReqQFullDrop when it rose', async () => {

@@ -6,7 +6,9 @@ const RULE = 'node-sysctl-from-pod';
 
 describe(RULE, () => {
   it('invalid: a hostNetwork DaemonSet writing the range, even with its NodePorts reserved', async () => {
-    const [f, ...rest] = byRule(await lintFixture(['more-rules.yaml']), RULE).filter((x) => x.subject.name === 'reserved-tuner');
+    const [f, ...rest] = byRule(await lintFixture(['more-rules.yaml']), RULE).filter(
+      (x) => x.subject.name === 'reserved-tuner',
+    );
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'error');
     assert.equal(f.subject.sysctl, 'net.ipv4.ip_local_reserved_ports,net.ipv4.ip_local_port_range');

@@ -7,7 +7,13 @@ const RULE = 'port-range-overlaps-nodeports';
 describe(RULE, () => {
   it('invalid: the node range widened from hostNetwork pods overlaps the NodePorts', async () => {
     const found = byRule(await lintFixture(['incidents.yaml']), RULE);
-    assert.deepEqual(found.map((f) => [f.subject.name, f.severity, f.subject.overlap]), [['node-tuner', 'error', '30000-32767'], ['nightly-tune', 'error', '30000-32767']]);
+    assert.deepEqual(
+      found.map((f) => [f.subject.name, f.severity, f.subject.overlap]),
+      [
+        ['node-tuner', 'error', '30000-32767'],
+        ['nightly-tune', 'error', '30000-32767'],
+      ],
+    );
   });
 
   it('only the part of the NodePort range the ephemeral range covers is named', async () => {
@@ -24,6 +30,9 @@ describe(RULE, () => {
 
   it('valid: reserved NodePorts in the same script; pod-level ranges; the clean manifests', async () => {
     const found = byRule(await lintFixture(['more-rules.yaml', 'clean.yaml']), RULE);
-    assert.deepEqual(found.map((f) => f.subject.name), ['low-range']);
+    assert.deepEqual(
+      found.map((f) => f.subject.name),
+      ['low-range'],
+    );
   });
 });

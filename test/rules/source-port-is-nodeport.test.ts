@@ -21,9 +21,19 @@ describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
   it('invalid: source port 31000 is the NodePort of default/web in KUBE-NODEPORTS → error naming the Service and the rule', async () => {
     const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft')), RULE);
     assert.equal(f.severity, 'error');
-    assert.deepEqual({ ports: f.subject.ports, nodePorts: f.subject.nodePorts }, { ports: '31000', nodePorts: '31000' });
+    assert.deepEqual(
+      { ports: f.subject.ports, nodePorts: f.subject.nodePorts },
+      { ports: '31000', nodePorts: '31000' },
+    );
     assert.match(f.message, /NodePorts of Services: 31000 \(default\/web:http\)/);
-    assert.ok(f.evidence.some((e) => e.source === 'iptables-nft-save' && e.detail === '-A KUBE-NODEPORTS -p tcp -m comment --comment "default/web:http" -m tcp --dport 31000 -j KUBE-EXT-WEB'));
+    assert.ok(
+      f.evidence.some(
+        (e) =>
+          e.source === 'iptables-nft-save' &&
+          e.detail ===
+            '-A KUBE-NODEPORTS -p tcp -m comment --comment "default/web:http" -m tcp --dport 31000 -j KUBE-EXT-WEB',
+      ),
+    );
   });
   it('a NodePort outside the range we were told is still found, and reserved in the fix', async () => {
     const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft'), '32000-32767'), RULE);

@@ -16,7 +16,10 @@ spec:
     - sh
     - -c
     - |
-${script.split('\n').map((l) => `      ${l}`).join('\n')}
+${script
+  .split('\n')
+  .map((l) => `      ${l}`)
+  .join('\n')}
   containers:
   - {name: app, image: app}
 `;
@@ -28,7 +31,13 @@ const DOWNWARD = `
 describe(RULE, () => {
   it('invalid: the incident initContainers on plain pods', async () => {
     const found = byRule(await lintFixture(['incidents.yaml']), RULE);
-    assert.deepEqual(found.map((f) => [f.subject.name, f.severity, f.subject.line]), [['tuned-app', 'warning', 57], ['nightly-report', 'warning', 214]]);
+    assert.deepEqual(
+      found.map((f) => [f.subject.name, f.severity, f.subject.line]),
+      [
+        ['tuned-app', 'warning', 57],
+        ['nightly-report', 'warning', 214],
+      ],
+    );
   });
 
   for (const guard of [
@@ -60,12 +69,21 @@ describe(RULE, () => {
   }
 
   it('invalid: the guard without POD_IP/HOST_IP from the downward API', async () => {
-    const [f] = byRule(await lintText(pod('if [ "$POD_IP" != "$HOST_IP" ]; then sysctl -w net.core.somaxconn=1024; fi')), RULE);
+    const [f] = byRule(
+      await lintText(pod('if [ "$POD_IP" != "$HOST_IP" ]; then sysctl -w net.core.somaxconn=1024; fi')),
+      RULE,
+    );
     assert.match(f.evidence.at(-1)!.detail, /not status\.podIP and status\.hostIP/);
   });
 
   it('valid: non-net sysctls and hostNetwork pods (node-sysctl-from-pod reports those)', async () => {
     assert.deepEqual(byRule(await lintText(pod('sysctl -w vm.max_map_count=262144')), RULE), []);
-    assert.deepEqual(byRule(await lintText(pod('sysctl -w net.core.somaxconn=1024').replace('spec:\n', 'spec:\n  hostNetwork: true\n')), RULE), []);
+    assert.deepEqual(
+      byRule(
+        await lintText(pod('sysctl -w net.core.somaxconn=1024').replace('spec:\n', 'spec:\n  hostNetwork: true\n')),
+        RULE,
+      ),
+      [],
+    );
   });
 });

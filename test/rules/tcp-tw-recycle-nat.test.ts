@@ -10,9 +10,16 @@ describe(RULE, () => {
   it('invalid: tw_recycle + timestamps + kube-proxy MASQUERADE, PAWSPassive rising → error with the NAT rule', async () => {
     const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE);
     assert.equal(rest.length, 0);
-    assert.deepEqual({ severity: f.severity, nat: f.subject.nat, paws: f.subject.pawsPassive }, { severity: 'error', nat: true, paws: 60 });
-    assert.ok(f.evidence.some((e) => e.source === 'iptables-legacy-save' && /-j MASQUERADE --random-fully$/.test(e.detail)));
-    assert.ok(f.evidence.some((e) => e.detail === 'TcpExt.PAWSPassive rose by 60 in 10.0 s: SYNs are being rejected now'));
+    assert.deepEqual(
+      { severity: f.severity, nat: f.subject.nat, paws: f.subject.pawsPassive },
+      { severity: 'error', nat: true, paws: 60 },
+    );
+    assert.ok(
+      f.evidence.some((e) => e.source === 'iptables-legacy-save' && /-j MASQUERADE --random-fully$/.test(e.detail)),
+    );
+    assert.ok(
+      f.evidence.some((e) => e.detail === 'TcpExt.PAWSPassive rose by 60 in 10.0 s: SYNs are being rejected now'),
+    );
   });
   it('tw_recycle without NAT rules → warning', async () => {
     const plain = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';

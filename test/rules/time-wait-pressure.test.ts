@@ -11,10 +11,13 @@ const timeWait = tcp.replace(/^(\s*\d+: 0100007F:9C4[0-9A-F] 0100007F:1F90) 01/g
 
 describe(RULE, () => {
   it('invalid: 10 TIME_WAIT sockets that tcp_tw_reuse=0 cannot reuse hold all ports → warning', async () => {
-    const [f] = byRule(await analyzeEdited('exhaustion', {
-    'netns/host/proc/net/tcp': timeWait.replaceAll('0100007F:1F90 06', '0200000A:1F90 06'),
-    'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
-    }), RULE);
+    const [f] = byRule(
+      await analyzeEdited('exhaustion', {
+        'netns/host/proc/net/tcp': timeWait.replaceAll('0100007F:1F90 06', '0200000A:1F90 06'),
+        'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
+      }),
+      RULE,
+    );
     assert.equal(f.severity, 'warning');
     assert.deepEqual([f.subject.remoteIp, f.subject.timeWait, f.subject.usable], ['10.0.0.2', 10, 10]);
   });
@@ -26,8 +29,14 @@ describe(RULE, () => {
     const later = readFileSync(join(lq, 'netns/host/later/proc/net/netstat'), 'latin1');
     const [names, values] = later.split('\n');
     const i = names.split(' ').indexOf('TCPTimeWaitOverflow');
-    const bumped = values.split(' ').map((v, j) => (j === i ? String(Number(v) + 42) : v)).join(' ');
-    const f = byRule(await analyzeEdited('listen-overflow', { 'netns/host/later/proc/net/netstat': later.replace(values, bumped) }), RULE).find((x) => x.subject.timeWaitOverflows !== undefined);
+    const bumped = values
+      .split(' ')
+      .map((v, j) => (j === i ? String(Number(v) + 42) : v))
+      .join(' ');
+    const f = byRule(
+      await analyzeEdited('listen-overflow', { 'netns/host/later/proc/net/netstat': later.replace(values, bumped) }),
+      RULE,
+    ).find((x) => x.subject.timeWaitOverflows !== undefined);
     assert.equal(f?.subject.timeWaitOverflows, 42);
   });
 });

@@ -19,10 +19,14 @@ describe(RULE, () => {
   });
 
   it('the safe set follows --k8s-version: tcp_keepalive_time is safe from 1.29', async () => {
-    const old = byRule(await lintFixture(['more-rules.yaml'], { k8sVersion: [1, 28] }), RULE).filter((f) => f.subject.sysctl === 'net.ipv4.tcp_keepalive_time');
+    const old = byRule(await lintFixture(['more-rules.yaml'], { k8sVersion: [1, 28] }), RULE).filter(
+      (f) => f.subject.sysctl === 'net.ipv4.tcp_keepalive_time',
+    );
     assert.equal(old.length, 1);
     assert.match(old[0].message, /safe from 1\.29/);
-    const current = byRule(await lintFixture(['more-rules.yaml'], { k8sVersion: [1, 29] }), RULE).filter((f) => f.subject.sysctl === 'net.ipv4.tcp_keepalive_time');
+    const current = byRule(await lintFixture(['more-rules.yaml'], { k8sVersion: [1, 29] }), RULE).filter(
+      (f) => f.subject.sysctl === 'net.ipv4.tcp_keepalive_time',
+    );
     assert.equal(current.length, 0);
   });
 

@@ -21,7 +21,10 @@ function asNobody(ns: string, args: string[]): { code: number | null; stdout: st
   const drop = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
   const probe = spawnSync('ip', ['netns', 'exec', ns, ...drop, 'test', '-r', join(ROOT, 'dist/src/cli/main.js')]);
   if (probe.status !== 0) return undefined;
-  const r = spawnSync('ip', ['netns', 'exec', ns, ...drop, BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync('ip', ['netns', 'exec', ns, ...drop, BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,7 +47,12 @@ describe('scenario: never a false all-clear', { skip }, () => {
       assert.match(f.remediation, /securityContext: \{sysctls:/, 'the fix is for a pod');
       assert.ok(report.notes?.some((n) => /not the node's own network namespace/.test(n)));
       const notChecked = report.skipped.filter((s) => !s.notApplicable).map((s) => s.rule);
-      for (const rule of ['ephemeral-range-overlaps-nodeports', 'source-port-is-nodeport', 'iptables-missing-chain', 'kube-proxy-restore-failure']) {
+      for (const rule of [
+        'ephemeral-range-overlaps-nodeports',
+        'source-port-is-nodeport',
+        'iptables-missing-chain',
+        'kube-proxy-restore-failure',
+      ]) {
         assert.ok(notChecked.includes(rule), `${rule} is listed as not checked`);
       }
       assert.equal(report.coverage?.complete, false);
@@ -68,12 +76,18 @@ describe('scenario: never a false all-clear', { skip }, () => {
       if (!r) return t.skip('user nobody cannot read this checkout (its directories are not world-readable)');
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(r.stdout) as import('../../src/report/report.js').Report;
-      assert.ok(report.notes?.some((n) => /^not root: only this process's own network namespace was read/.test(n)), JSON.stringify(report.notes));
+      assert.ok(
+        report.notes?.some((n) => /^not root: only this process's own network namespace was read/.test(n)),
+        JSON.stringify(report.notes),
+      );
       const iptables = report.skipped.find((s) => s.rule === 'iptables-backend-split');
       assert.match(iptables?.reason ?? '', /Permission denied|must be root/);
       assert.ok(report.coverage && report.coverage.ran > 0 && !report.coverage.complete);
       const text = asNobody(ns.name, ['node', '--interval', '0'])!;
-      assert.match(text.stdout, /^No problems found in what was checked; \d+ rules? not checked \(listed at the top\)\.$/m);
+      assert.match(
+        text.stdout,
+        /^No problems found in what was checked; \d+ rules? not checked \(listed at the top\)\.$/m,
+      );
     }));
 
   it('nothing checkable at all is exit 2 with one line saying what to do', () =>
@@ -83,7 +97,10 @@ describe('scenario: never a false all-clear', { skip }, () => {
         await writeFile(join(dir, 'uname.txt'), '6.18.0\n');
         const r = await runCli(['analyze', join(dir, 'uname.txt')]);
         assert.equal(r.code, 2);
-        assert.match(r.stderr, /^netdoctor: nothing could be checked \(.*uname\.txt read as kernel-release, but no rule can judge that alone\): .*To fix: /);
+        assert.match(
+          r.stderr,
+          /^netdoctor: nothing could be checked \(.*uname\.txt read as kernel-release, but no rule can judge that alone\): .*To fix: /,
+        );
         assert.equal(r.stderr.trim().split('\n').length, 1);
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -95,7 +112,9 @@ describe('scenario: loose ss and netstat text give the findings node gives', { s
   it('ss -tan and netstat -an from the exhausted namespace → the same ephemeral-port-exhaustion as node', () =>
     withNetns(['loose'], async (ns) => {
       await exhaust(ns);
-      const { report: live } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '0'], { netns: ns.name });
+      const { report: live } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '0'], {
+        netns: ns.name,
+      });
       const [want] = byRule(live, 'ephemeral-port-exhaustion');
       assert.ok(want);
       const dir = await mkdtemp(join(tmpdir(), 'nd-loose-'));
@@ -103,14 +122,27 @@ describe('scenario: loose ss and netstat text give the findings node gives', { s
         await writeFile(join(dir, 'ss.txt'), ns.exec(['ss', '-tan']));
         await writeFile(join(dir, 'netstat.txt'), ns.exec(['netstat', '-tan']));
         await writeFile(join(dir, 'range.txt'), ns.exec(['cat', '/proc/sys/net/ipv4/ip_local_port_range']));
-        const pick = (f: (typeof want)) => ({ rule: f.rule, severity: f.severity, localIp: f.subject.localIp, remoteIp: f.subject.remoteIp, remotePort: f.subject.remotePort, used: f.subject.used, usable: f.subject.usable });
+        const pick = (f: typeof want) => ({
+          rule: f.rule,
+          severity: f.severity,
+          localIp: f.subject.localIp,
+          remoteIp: f.subject.remoteIp,
+          remotePort: f.subject.remotePort,
+          used: f.subject.used,
+          usable: f.subject.usable,
+        });
         for (const listing of ['ss.txt', 'netstat.txt']) {
           const { code, report } = await runJson(['analyze', join(dir, listing), join(dir, 'range.txt')]);
           assert.equal(code, 1, listing);
           const [got, ...more] = byRule(report, 'ephemeral-port-exhaustion');
           assert.equal(more.length, 0, listing);
           assert.deepEqual(pick(got!), pick(want), listing);
-          assert.ok(got!.evidence.some((e) => e.source === join(dir, listing) && /127\.0\.0\.1:400\d\d\s+127\.0\.0\.1:8080/.test(e.detail)), `${listing}: the sample is the user's own line`);
+          assert.ok(
+            got!.evidence.some(
+              (e) => e.source === join(dir, listing) && /127\.0\.0\.1:400\d\d\s+127\.0\.0\.1:8080/.test(e.detail),
+            ),
+            `${listing}: the sample is the user's own line`,
+          );
           assert.ok(report.notes?.some((n) => n.includes(listing) && / read as (ss-tan|netstat-an) /.test(n)));
         }
       } finally {
@@ -123,15 +155,30 @@ describe('scenario: loose ss and netstat text give the findings node gives', { s
       assert.equal(await ns.helper('listen', '127.0.0.1', '8081', '0', 'noaccept'), 'ready');
       assert.equal(await ns.helper('flood', '127.0.0.1', '8081', '6'), 'flooding'); // the accept queue overflows
       await new Promise((r) => setTimeout(r, 1500));
-      const proc = new Map([...parseProcNetCounters(ns.exec(['cat', '/proc/net/netstat']), 'netstat'), ...parseProcNetCounters(ns.exec(['cat', '/proc/net/snmp']), 'snmp')]);
+      const proc = new Map([
+        ...parseProcNetCounters(ns.exec(['cat', '/proc/net/netstat']), 'netstat'),
+        ...parseProcNetCounters(ns.exec(['cat', '/proc/net/snmp']), 'snmp'),
+      ]);
       const text = ns.exec(['netstat', '-s']);
-      const proc2 = new Map([...parseProcNetCounters(ns.exec(['cat', '/proc/net/netstat']), 'netstat'), ...parseProcNetCounters(ns.exec(['cat', '/proc/net/snmp']), 'snmp')]);
+      const proc2 = new Map([
+        ...parseProcNetCounters(ns.exec(['cat', '/proc/net/netstat']), 'netstat'),
+        ...parseProcNetCounters(ns.exec(['cat', '/proc/net/snmp']), 'snmp'),
+      ]);
       const mapped = parseNetstatS(text, 'netstat -s');
       assert.ok((proc.get('TcpExt.ListenOverflows') ?? 0) > 0, 'the overflow happened');
-      for (const key of ['TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'Tcp.ActiveOpens', 'Tcp.PassiveOpens', 'Tcp.AttemptFails']) {
+      for (const key of [
+        'TcpExt.ListenOverflows',
+        'TcpExt.ListenDrops',
+        'Tcp.ActiveOpens',
+        'Tcp.PassiveOpens',
+        'Tcp.AttemptFails',
+      ]) {
         const v = mapped.get(key);
         assert.ok(v !== undefined, `${key} read from netstat -s`);
-        assert.ok(v >= proc.get(key)! && v <= proc2.get(key)!, `${key}: netstat -s ${v}, /proc ${proc.get(key)}..${proc2.get(key)}`);
+        assert.ok(
+          v >= proc.get(key)! && v <= proc2.get(key)!,
+          `${key}: netstat -s ${v}, /proc ${proc.get(key)}..${proc2.get(key)}`,
+        );
       }
     }));
 });

@@ -17,7 +17,8 @@ function need(cmd: string): boolean {
 /** Why scenario tests cannot run here, or undefined when they can. */
 export function scenarioSkipReason(extra: string[] = []): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces (CI runs these as root)';
-  for (const cmd of ['ip', 'nsenter', 'sysctl', 'python3', 'ss', ...extra]) if (!need(cmd)) return `needs ${cmd} (see .ci/run)`;
+  for (const cmd of ['ip', 'nsenter', 'sysctl', 'python3', 'ss', ...extra])
+    if (!need(cmd)) return `needs ${cmd} (see .ci/run)`;
   const probe = `nd-probe-${process.pid}`;
   if (spawnSync('ip', ['netns', 'add', probe]).status !== 0) return 'cannot create network namespaces here';
   spawnSync('ip', ['netns', 'del', probe]);
@@ -62,7 +63,9 @@ export class Netns {
 
   /** Starts the socket helper; resolves with its first output line (e.g. "ready" or the connect JSON). */
   helper(...args: string[]): Promise<string> {
-    const child = spawn('ip', ['netns', 'exec', this.name, 'python3', HELPER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', this.name, 'python3', HELPER, ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.children.push(child);
     const lines = createInterface({ input: child.stdout! });
     return new Promise((resolve, reject) => {
@@ -71,7 +74,11 @@ export class Netns {
     });
   }
 
-  async connect(host: string, port: number, count: number): Promise<{ opened: number; errno?: number; error?: string }> {
+  async connect(
+    host: string,
+    port: number,
+    count: number,
+  ): Promise<{ opened: number; errno?: number; error?: string }> {
     return JSON.parse(await this.helper('connect', host, String(port), String(count)));
   }
 
@@ -80,7 +87,9 @@ export class Netns {
       c.stdin?.end();
       c.kill('SIGKILL');
     }
-    for (const pid of spawnSync('ip', ['netns', 'pids', this.name], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? []) {
+    for (const pid of spawnSync('ip', ['netns', 'pids', this.name], { encoding: 'utf8' })
+      .stdout?.split('\n')
+      .filter(Boolean) ?? []) {
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {

@@ -12,7 +12,8 @@ import { byRule, runCli, runJson } from '../helpers.js';
 import { scenarioSkipReason, withNetns } from './netns.js';
 
 const skip = scenarioSkipReason();
-const node = (ns: string, ...args: string[]) => runJson(['node', '--netns', 'self', '--as-node', '--interval', '0', ...args], { netns: ns });
+const node = (ns: string, ...args: string[]) =>
+  runJson(['node', '--netns', 'self', '--as-node', '--interval', '0', ...args], { netns: ns });
 
 describe('scenario: ephemeral port exhaustion', { skip }, () => {
   it('one destination until EADDRNOTAVAIL → error naming the destination with used/usable', () =>
@@ -29,12 +30,27 @@ describe('scenario: ephemeral port exhaustion', { skip }, () => {
       assert.equal(rest.length, 0);
       assert.equal(f.severity, 'error');
       assert.deepEqual(
-        { netns: f.subject.netns, localIp: f.subject.localIp, remoteIp: f.subject.remoteIp, remotePort: f.subject.remotePort, used: f.subject.used, usable: f.subject.usable },
+        {
+          netns: f.subject.netns,
+          localIp: f.subject.localIp,
+          remoteIp: f.subject.remoteIp,
+          remotePort: f.subject.remotePort,
+          used: f.subject.used,
+          usable: f.subject.usable,
+        },
         { netns: 'host', localIp: '127.0.0.1', remoteIp: '127.0.0.1', remotePort: 8080, used: 10, usable: 10 },
       );
       assert.match(f.message, /EADDRNOTAVAIL/);
-      assert.ok(f.evidence.some((e) => e.source === '/proc/net/tcp' && /10 sockets 127\.0\.0\.1 → 127\.0\.0\.1:8080 .*ESTABLISHED 10/.test(e.detail)));
-      assert.ok(f.evidence.some((e) => e.source === 'sysctl' && e.detail === 'net.ipv4.ip_local_port_range = 40000\t40009'));
+      assert.ok(
+        f.evidence.some(
+          (e) =>
+            e.source === '/proc/net/tcp' &&
+            /10 sockets 127\.0\.0\.1 → 127\.0\.0\.1:8080 .*ESTABLISHED 10/.test(e.detail),
+        ),
+      );
+      assert.ok(
+        f.evidence.some((e) => e.source === 'sysctl' && e.detail === 'net.ipv4.ip_local_port_range = 40000\t40009'),
+      );
     }));
 
   it('the same namespace seen from outside by name (--netns NAME) names it', () =>
@@ -91,7 +107,10 @@ describe('scenario: ephemeral range overlapping NodePorts', { skip }, () => {
   it('a client whose source port is in the NodePort range → source-port-is-nodeport', () =>
     withNetns(['sport'], async (ns) => {
       await ns.helper('listen', '127.0.0.1', '80', '128', 'accept');
-      assert.deepEqual(JSON.parse(await ns.helper('connect-from', '127.0.0.1', '80', '31000')), { opened: 1, sport: 31000 });
+      assert.deepEqual(JSON.parse(await ns.helper('connect-from', '127.0.0.1', '80', '31000')), {
+        opened: 1,
+        sport: 31000,
+      });
       const { report } = await node(ns.name, '--nodeport-range', '30000-32767');
       const [f, ...rest] = byRule(report, 'source-port-is-nodeport');
       assert.equal(rest.length, 0);
@@ -108,12 +127,22 @@ describe('scenario: listen queue overflow', { skip }, () => {
     withNetns(['lq'], async (ns) => {
       await ns.helper('listen', '127.0.0.1', '9000', '1', 'noaccept');
       assert.equal(await ns.helper('flood', '127.0.0.1', '9000', '20'), 'flooding');
-      const { report } = await runJson(['node', '--netns', 'self', '--as-node', '--interval', '3s', '--rules', 'listen-queue-overflow'], { netns: ns.name });
+      const { report } = await runJson(
+        ['node', '--netns', 'self', '--as-node', '--interval', '3s', '--rules', 'listen-queue-overflow'],
+        { netns: ns.name },
+      );
       const findings = byRule(report, 'listen-queue-overflow');
       const [f] = findings;
       assert.equal(f?.severity, 'error');
-      assert.equal(f?.subject.cause, 'accept-queue', 'ListenOverflows rose with ListenDrops: the accept queue is the cause');
-      assert.ok(findings.every((x) => x.subject.cause !== 'paws'), 'no PAWS counter on this kernel, so no PAWS cause');
+      assert.equal(
+        f?.subject.cause,
+        'accept-queue',
+        'ListenOverflows rose with ListenDrops: the accept queue is the cause',
+      );
+      assert.ok(
+        findings.every((x) => x.subject.cause !== 'paws'),
+        'no PAWS counter on this kernel, so no PAWS cause',
+      );
       assert.equal(f?.subject.listener, '127.0.0.1:9000');
       assert.equal(f?.subject.backlog, 1);
       assert.ok((f?.subject.acceptQueue as number) > 1);
@@ -134,7 +163,16 @@ describe('scenario: collect, then analyze elsewhere', { skip }, () => {
       try {
         const live = await node(ns.name);
         const bundle = join(dir, 'node.tar.gz');
-        const c = await runJsonless(ns.name, ['collect', '--netns', 'self', '--as-node', '--interval', '0', '-o', bundle]);
+        const c = await runJsonless(ns.name, [
+          'collect',
+          '--netns',
+          'self',
+          '--as-node',
+          '--interval',
+          '0',
+          '-o',
+          bundle,
+        ]);
         assert.equal(c, 0);
         const offline = await runJson(['analyze', bundle]);
         assert.equal(offline.code, live.code);
@@ -142,9 +180,25 @@ describe('scenario: collect, then analyze elsewhere', { skip }, () => {
         assert.ok(live.report.findings.some((f) => f.rule === 'source-port-is-nodeport'));
 
         const redacted = join(dir, 'redacted.tar.gz');
-        assert.equal(await runJsonless(ns.name, ['collect', '--netns', 'self', '--as-node', '--interval', '0', '--redact', '-o', redacted]), 0);
+        assert.equal(
+          await runJsonless(ns.name, [
+            'collect',
+            '--netns',
+            'self',
+            '--as-node',
+            '--interval',
+            '0',
+            '--redact',
+            '-o',
+            redacted,
+          ]),
+          0,
+        );
         const r = await runJson(['analyze', redacted]);
-        assert.deepEqual(r.report.findings.map((f) => [f.rule, f.severity]), live.report.findings.map((f) => [f.rule, f.severity]));
+        assert.deepEqual(
+          r.report.findings.map((f) => [f.rule, f.severity]),
+          live.report.findings.map((f) => [f.rule, f.severity]),
+        );
         assert.doesNotMatch(JSON.stringify(r.report), /10\.250\.0\.1/);
         const extracted = join(dir, 'x');
         await mkdir(extracted);

@@ -15,7 +15,11 @@ import { describe, it } from 'node:test';
 import { byRule, runJson } from '../helpers.js';
 import { scenarioSkipReason, withNetns, type Netns } from './netns.js';
 
-const skip = scenarioSkipReason(['tcpdump', 'iptables-legacy']) ?? (existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables') ? undefined : 'needs br_netfilter (net.bridge.bridge-nf-call-iptables) in this kernel');
+const skip =
+  scenarioSkipReason(['tcpdump', 'iptables-legacy']) ??
+  (existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')
+    ? undefined
+    : 'needs br_netfilter (net.bridge.bridge-nf-call-iptables) in this kernel');
 const VIP = '10.96.50.50';
 
 function build(node: Netns, pod1: Netns, pod2: Netns, tag: string): void {
@@ -23,7 +27,10 @@ function build(node: Netns, pod1: Netns, pod2: Netns, tag: string): void {
   node.exec(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
   node.exec(['ip', 'addr', 'add', '10.79.0.1/24', 'dev', 'br0']);
   node.exec(['ip', 'link', 'set', 'br0', 'up']);
-  for (const [pod, ip, i] of [[pod1, '10.79.0.11', 1], [pod2, '10.79.0.12', 2]] as const) {
+  for (const [pod, ip, i] of [
+    [pod1, '10.79.0.11', 1],
+    [pod2, '10.79.0.12', 2],
+  ] as const) {
     const [a, b] = [`v${tag}n${i}`, `v${tag}p${i}`];
     sh('ip', 'link', 'add', a, 'netns', node.name, 'type', 'veth', 'peer', 'name', b, 'netns', pod.name);
     node.exec(['ip', 'link', 'set', a, 'master', 'br0']);
@@ -33,13 +40,42 @@ function build(node: Netns, pod1: Netns, pod2: Netns, tag: string): void {
     pod.exec(['ip', 'route', 'add', 'default', 'via', '10.79.0.1']);
   }
   node.sysctl('net.ipv4.ip_forward', '1');
-  node.exec(['iptables-legacy', '-t', 'nat', '-A', 'PREROUTING', '-d', `${VIP}/32`, '-p', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', '10.79.0.12:8080']);
+  node.exec([
+    'iptables-legacy',
+    '-t',
+    'nat',
+    '-A',
+    'PREROUTING',
+    '-d',
+    `${VIP}/32`,
+    '-p',
+    'tcp',
+    '--dport',
+    '80',
+    '-j',
+    'DNAT',
+    '--to-destination',
+    '10.79.0.12:8080',
+  ]);
 }
 
 async function capturedCall(node: Netns, pod1: Netns, file: string): Promise<{ opened: number }> {
-  const dump = spawn('ip', ['netns', 'exec', node.name, 'tcpdump', '-U', '-i', 'br0', '-w', file, 'tcp'], { stdio: 'ignore' });
+  const dump = spawn('ip', ['netns', 'exec', node.name, 'tcpdump', '-U', '-i', 'br0', '-w', file, 'tcp'], {
+    stdio: 'ignore',
+  });
   await new Promise((r) => setTimeout(r, 800));
-  const r = spawnSync('ip', ['netns', 'exec', pod1.name, 'python3', '-c', `import socket\ns=socket.socket(); s.settimeout(2)\ntry:\n    s.connect(("${VIP}", 80)); print(1)\nexcept Exception:\n    print(0)`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      pod1.name,
+      'python3',
+      '-c',
+      `import socket\ns=socket.socket(); s.settimeout(2)\ntry:\n    s.connect(("${VIP}", 80)); print(1)\nexcept Exception:\n    print(0)`,
+    ],
+    { encoding: 'utf8' },
+  );
   await new Promise((r) => setTimeout(r, 500));
   dump.kill('SIGTERM');
   await new Promise((r) => dump.once('close', r));
@@ -68,7 +104,10 @@ describe('scenario: a Service reply not translated back (bridge-nf-call-iptables
         const fixed = await capturedCall(node, pod1, join(dir, 'on.pcap'));
         assert.equal(fixed.opened, 1, 'with bridged traffic through iptables the call works');
         const on = await runJson(['pcap', join(dir, 'on.pcap')]);
-        assert.deepEqual(on.report.findings.map((x) => x.rule), []);
+        assert.deepEqual(
+          on.report.findings.map((x) => x.rule),
+          [],
+        );
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

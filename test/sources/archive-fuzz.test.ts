@@ -57,25 +57,55 @@ async function opensSafely(bytes: Buffer): Promise<void> {
   assert.equal(existsSync('/tmp/nd-escaped'), false, 'nothing written outside');
 }
 
-const names = fc.constantFrom('netns/host/sysctl.txt', '../../tmp/nd-escaped', '/tmp/nd-escaped', 'netns/host/../../../tmp/nd-escaped', 'logs/kube-proxy.log', 'a/b/c', '');
+const names = fc.constantFrom(
+  'netns/host/sysctl.txt',
+  '../../tmp/nd-escaped',
+  '/tmp/nd-escaped',
+  'netns/host/../../../tmp/nd-escaped',
+  'logs/kube-proxy.log',
+  'a/b/c',
+  '',
+);
 const types = fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', 'x', 'g', 'L', 'K');
 
 describe('fuzz: the archive reader', () => {
   it('generated entries of every type, name and declared size', () =>
     fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ name: names, type: types, data: fc.uint8Array({ maxLength: 2000 }), link: names, huge: fc.boolean() }), { maxLength: 6 }),
-        async (es) => opensSafely(tarOf(es.map((e) => entry(e.name, e.type, Buffer.from(e.data), e.link, e.huge ? 8 ** 11 - 1 : e.data.length))))),
+        fc.array(
+          fc.record({
+            name: names,
+            type: types,
+            data: fc.uint8Array({ maxLength: 2000 }),
+            link: names,
+            huge: fc.boolean(),
+          }),
+          { maxLength: 6 },
+        ),
+        async (es) =>
+          opensSafely(
+            tarOf(
+              es.map((e) => entry(e.name, e.type, Buffer.from(e.data), e.link, e.huge ? 8 ** 11 - 1 : e.data.length)),
+            ),
+          ),
+      ),
       { numRuns: 60 },
     ));
   it('a real-looking archive, truncated or with bytes flipped', () => {
-    const good = tarOf([entry('netns/host/sysctl.txt', '0', Buffer.from('net.ipv4.ip_local_port_range = 40000\t40009\n')), entry('logs/kube-proxy.log', '0', Buffer.from('I1121 x\n'))]);
+    const good = tarOf([
+      entry('netns/host/sysctl.txt', '0', Buffer.from('net.ipv4.ip_local_port_range = 40000\t40009\n')),
+      entry('logs/kube-proxy.log', '0', Buffer.from('I1121 x\n')),
+    ]);
     return fc.assert(
-      fc.asyncProperty(fc.nat({ max: good.length }), fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), async (cut, flips) => {
-        const bytes = Buffer.from(good.subarray(0, cut));
-        for (const [at, v] of flips) if (at < bytes.length) bytes[at] = v;
-        await opensSafely(bytes);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: good.length }),
+        fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        async (cut, flips) => {
+          const bytes = Buffer.from(good.subarray(0, cut));
+          for (const [at, v] of flips) if (at < bytes.length) bytes[at] = v;
+          await opensSafely(bytes);
+        },
+      ),
       { numRuns: 80 },
     );
   });

@@ -17,10 +17,16 @@ before(async () => (dir = await mkdtemp(join(tmpdir(), 'nd-bounded-'))));
 after(() => rm(dir, { recursive: true, force: true }));
 
 /** Runs the CLI with a heap limit, feeding `feed` to its stdin; the exit code, stderr and wall time. */
-function bounded(args: string[], feed?: (stdin: NodeJS.WritableStream) => void): Promise<{ code: number | null; stderr: string; ms: number }> {
+function bounded(
+  args: string[],
+  feed?: (stdin: NodeJS.WritableStream) => void,
+): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' }, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(BIN, args, {
+      env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += String(c).slice(0, 4096)));
     child.stdin.on('error', () => {}); // the CLI may stop reading before we stop writing
@@ -52,7 +58,10 @@ function stream(total: number, unit: string, end = '') {
 
 describe('bounded resources on hostile input', () => {
   it('explain: one 200 MB line is read in linear time and bounded memory', async () => {
-    const r = await bounded(['explain', '-'], stream(200 * 1024 * 1024, 'dial tcp 10.0.0.1:80: connect: connection refused ', '\n'));
+    const r = await bounded(
+      ['explain', '-'],
+      stream(200 * 1024 * 1024, 'dial tcp 10.0.0.1:80: connect: connection refused ', '\n'),
+    );
     assert.ok(r.code === 0 || r.code === 2, r.stderr);
     assert.doesNotMatch(r.stderr, /heap out of memory|internal error/);
     assert.ok(r.ms < GENEROUS_MS, `${r.ms} ms`);
@@ -70,7 +79,10 @@ describe('bounded resources on hostile input', () => {
   });
   it('lint: one YAML map of 40,000 keys (unique-key checking is linear)', async () => {
     const file = join(dir, 'keys.yaml');
-    await writeFile(file, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n${Array.from({ length: 40_000 }, (_, i) => `  k${i}: v\n`).join('')}`);
+    await writeFile(
+      file,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n${Array.from({ length: 40_000 }, (_, i) => `  k${i}: v\n`).join('')}`,
+    );
     const r = await bounded(['lint', file]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.ms < GENEROUS_MS, `${r.ms} ms`);

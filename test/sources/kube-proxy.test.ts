@@ -33,7 +33,12 @@ describe('kube-proxy process', () => {
       ['usr/sbin/iptables-legacy', 'xtables-legacy-multi'],
       ['usr/sbin/xtables-legacy-multi', 'FILE'],
     ]);
-    assert.deepEqual(await iptablesChain(root), ['/usr/sbin/iptables', '/etc/alternatives/iptables', '/usr/sbin/iptables-legacy', 'xtables-legacy-multi']);
+    assert.deepEqual(await iptablesChain(root), [
+      '/usr/sbin/iptables',
+      '/etc/alternatives/iptables',
+      '/usr/sbin/iptables-legacy',
+      'xtables-legacy-multi',
+    ]);
   });
 
   it('describes the process found by its name in a /proc-shaped tree', async () => {

@@ -40,9 +40,12 @@ describe('run: bounded helper commands', () => {
   });
   it('a flooding command is stopped at the output cap', async () => {
     const path = await script('flood', 'exec yes flooooooooooooooooooooooooooooooooooooooooood');
-    await assert.rejects(run(path, [], { timeoutMs: 60_000 }), new RegExp(`more than ${MAX_GATHERED_BYTES / 1024 / 1024} MiB of output`));
+    await assert.rejects(
+      run(path, [], { timeoutMs: 60_000 }),
+      new RegExp(`more than ${MAX_GATHERED_BYTES / 1024 / 1024} MiB of output`),
+    );
   });
-  it('after the collection\'s deadline no command runs', async () => {
+  it("after the collection's deadline no command runs", async () => {
     setDeadline(Date.now() - 1);
     await assert.rejects(run('true', []), /deadline passed/);
     setDeadline(undefined);

@@ -10,7 +10,10 @@ function relativeTime(capture: CaptureFacts, ref: PacketRef): string {
 /** A packet as evidence: Wireshark's frame number and relative time, then what it was. */
 export function frameEvidence(capture: CaptureFacts, ref: PacketRef, detail: string): Evidence {
   // a tcpdump text paste has lines, not frames: cite the line of the paste
-  return { source: `${capture.format === 'tcpdump text' ? 'line' : 'frame'} ${ref.number}`, detail: `${relativeTime(capture, ref)}  ${detail}` };
+  return {
+    source: `${capture.format === 'tcpdump text' ? 'line' : 'frame'} ${ref.number}`,
+    detail: `${relativeTime(capture, ref)}  ${detail}`,
+  };
 }
 
 export function secondsBetween(a: PacketRef, b: PacketRef): string {
@@ -20,9 +23,19 @@ export function secondsBetween(a: PacketRef, b: PacketRef): string {
 /** The frames of one attempt's handshake: first SYN, retransmissions, SYN-ACKs. */
 export function handshakeEvidence(capture: CaptureFacts, a: Attempt): Evidence[] {
   const out = [frameEvidence(capture, a.firstSyn, `${a.client} → ${a.server} SYN`)];
-  if (a.synCount > 1) out.push(frameEvidence(capture, a.lastSyn, `${a.client} → ${a.server} SYN, sent ${a.synCount} times in all (last one here, ${secondsBetween(a.firstSyn, a.lastSyn)} after the first)`));
+  if (a.synCount > 1)
+    out.push(
+      frameEvidence(
+        capture,
+        a.lastSyn,
+        `${a.client} → ${a.server} SYN, sent ${a.synCount} times in all (last one here, ${secondsBetween(a.firstSyn, a.lastSyn)} after the first)`,
+      ),
+    );
   if (a.firstSynAck) out.push(frameEvidence(capture, a.firstSynAck, `${a.server} → ${a.client} SYN-ACK`));
-  if (a.lastSynAck && a.synAckCount > 1) out.push(frameEvidence(capture, a.lastSynAck, `${a.server} → ${a.client} SYN-ACK, sent ${a.synAckCount} times in all`));
+  if (a.lastSynAck && a.synAckCount > 1)
+    out.push(
+      frameEvidence(capture, a.lastSynAck, `${a.server} → ${a.client} SYN-ACK, sent ${a.synAckCount} times in all`),
+    );
   return out;
 }
 

@@ -15,7 +15,9 @@ export function sysctlEvidence(netns: NetnsFacts, key: string): Evidence | undef
 export function rangeEvidence(netns: NetnsFacts): Evidence[] {
   const eph = netns.ephemeral;
   if (eph.assumed) {
-    return [{ source: 'sysctl', detail: `${PORT_RANGE_KEY} not collected: kernel default ${formatRange(eph.range)} assumed` }];
+    return [
+      { source: 'sysctl', detail: `${PORT_RANGE_KEY} not collected: kernel default ${formatRange(eph.range)} assumed` },
+    ];
   }
   const out = [sysctlEvidence(netns, PORT_RANGE_KEY)!];
   const reserved = sysctlEvidence(netns, RESERVED_PORTS_KEY);
@@ -29,7 +31,10 @@ export function rangeEvidence(netns: NetnsFacts): Evidence[] {
  */
 export function rangeAssumption(netns: NetnsFacts): { note: string; subject: { rangeAssumed?: true } } {
   if (!netns.ephemeral.assumed) return { note: '', subject: {} };
-  return { note: ` (assumed: the port range was not read, so the kernel default ${formatRange(netns.ephemeral.range)} stands in; pass sysctl output to confirm)`, subject: { rangeAssumed: true } };
+  return {
+    note: ` (assumed: the port range was not read, so the kernel default ${formatRange(netns.ephemeral.range)} stands in; pass sysctl output to confirm)`,
+    subject: { rangeAssumed: true },
+  };
 }
 
 /** 28232 → "28,232" (toLocaleString would start ICU: 15 ms on every run). */

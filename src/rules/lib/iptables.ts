@@ -1,5 +1,11 @@
 import type { IptablesSave, NetnsFacts, NodeFacts } from '../../facts/types.js';
-import { IPVS_MODE_CHAINS, KUBE_PROXY_CHAIN_PREFIXES, KUBE_PROXY_CHAINS, KUBELET_CHAINS, type ProxyMode } from '../../knowledge/kube-chains.js';
+import {
+  IPVS_MODE_CHAINS,
+  KUBE_PROXY_CHAIN_PREFIXES,
+  KUBE_PROXY_CHAINS,
+  KUBELET_CHAINS,
+  type ProxyMode,
+} from '../../knowledge/kube-chains.js';
 import { chainsOf, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
 import type { IptablesBackend } from '../../parsers/kube-proxy-info.js';
 import type { RestoreFailure } from '../../parsers/kube-proxy-log.js';
@@ -65,7 +71,9 @@ export function restoreFailures(node: NodeFacts, family: Family): RestoreFailure
 }
 
 export function logEvidence(node: NodeFacts, failure: RestoreFailure, maxLines = 4): Evidence[] {
-  return failure.lines.slice(0, maxLines).map((l) => ({ source: node.kubeProxyLog!.source, line: l.line, detail: l.text }));
+  return failure.lines
+    .slice(0, maxLines)
+    .map((l) => ({ source: node.kubeProxyLog!.source, line: l.line, detail: l.text }));
 }
 
 export interface KubeProxyBackend {
@@ -93,14 +101,25 @@ export function kubeProxyBackend(node: NodeFacts, netns: NetnsFacts, family: Fam
     const named = restoreFailures(node, family).filter((f) => f.backend);
     const last = named[named.length - 1];
     if (last) {
-      return { backend: last.backend === 'nf_tables' ? 'nft' : 'legacy', how: "the backend kube-proxy's failed iptables-restore names", evidence: logEvidence(node, last, 2) };
+      return {
+        backend: last.backend === 'nf_tables' ? 'nft' : 'legacy',
+        how: "the backend kube-proxy's failed iptables-restore names",
+        evidence: logEvidence(node, last, 2),
+      };
     }
   }
   if (info?.backend === 'wrapper') {
     const chosen = wrapperChoice(netns);
-    return { backend: chosen.backend, how: 'the choice iptables-wrapper makes on these rules', evidence: chosen.evidence };
+    return {
+      backend: chosen.backend,
+      how: 'the choice iptables-wrapper makes on these rules',
+      evidence: chosen.evidence,
+    };
   }
-  const counts = BACKENDS.map((b) => ({ b, chains: kubeChains(rulesetOf(netns, family, b)).filter((c) => isKubeProxyChain(c.name)) }));
+  const counts = BACKENDS.map((b) => ({
+    b,
+    chains: kubeChains(rulesetOf(netns, family, b)).filter((c) => isKubeProxyChain(c.name)),
+  }));
   const best = counts.filter((c) => c.chains.length > 0).sort((x, y) => y.chains.length - x.chains.length)[0];
   if (!best) return undefined;
   const ruleset = rulesetOf(netns, family, best.b)!;
@@ -109,7 +128,8 @@ export function kubeProxyBackend(node: NodeFacts, netns: NetnsFacts, family: Fam
 
 /** iptables-wrapper: nft when nft's mangle table holds kubelet's hint or canary, else legacy when legacy holds them, else nft. */
 function wrapperChoice(netns: NetnsFacts): { backend: IptablesBackend; evidence: Evidence[] } {
-  const hint = (r: Ruleset | undefined) => findChain(r, 'KUBE-IPTABLES-HINT', 'mangle') ?? findChain(r, 'KUBE-KUBELET-CANARY', 'mangle');
+  const hint = (r: Ruleset | undefined) =>
+    findChain(r, 'KUBE-IPTABLES-HINT', 'mangle') ?? findChain(r, 'KUBE-KUBELET-CANARY', 'mangle');
   for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
     for (const family of FAMILIES) {
       const r = rulesetOf(netns, family, backend);

@@ -25,7 +25,13 @@ function describeWrite(write: ContainerSysctlWrite): string {
 }
 
 export function writeEvidence(w: Workload, writes: ContainerSysctlWrite[]): Evidence[] {
-  return writes.map((write) => lineEvidence(w, write.position, describeWrite(write) + (write.viaNsenterPid1 ? ', through nsenter into pid 1' : '') + guardNote(write)));
+  return writes.map((write) =>
+    lineEvidence(
+      w,
+      write.position,
+      describeWrite(write) + (write.viaNsenterPid1 ? ', through nsenter into pid 1' : '') + guardNote(write),
+    ),
+  );
 }
 
 function guardNote(write: ContainerSysctlWrite): string {

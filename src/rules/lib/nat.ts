@@ -21,7 +21,8 @@ export function natEvidence(netns: NetnsFacts): Evidence[] | undefined {
       }
     }
     for (const c of kubeChains(ruleset)) {
-      if (c.table === 'nat' && (c.name === 'KUBE-POSTROUTING' || c.name === 'KUBE-MARK-MASQ')) out.push({ source: ruleset.source, line: c.line, detail: c.text });
+      if (c.table === 'nat' && (c.name === 'KUBE-POSTROUTING' || c.name === 'KUBE-MARK-MASQ'))
+        out.push({ source: ruleset.source, line: c.line, detail: c.text });
     }
   }
   return out.slice(0, 3);

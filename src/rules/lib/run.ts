@@ -57,26 +57,36 @@ function needState(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): NeedStat
     case 'iptables': {
       if (Object.keys(netns.iptables).length > 0) return MET;
       const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter(Boolean);
-      return { state: 'unread', reason: reasons.length > 0 ? shorten([...new Set(reasons)] as string[]) : 'no iptables-save output was read' };
+      return {
+        state: 'unread',
+        reason: reasons.length > 0 ? shorten([...new Set(reasons)] as string[]) : 'no iptables-save output was read',
+      };
     }
     case 'kubeProxyLog': {
       if (node.kubeProxyLog !== undefined) return MET;
       const absent = node.absent.get('logs/kube-proxy.log');
       if (absent) return { state: 'absent', reason: absent };
-      return { state: 'unread', reason: `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not in the input (pass the log, or --kube-proxy-log FILE)'}` };
+      return {
+        state: 'unread',
+        reason: `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not in the input (pass the log, or --kube-proxy-log FILE)'}`,
+      };
     }
     case 'ipvs': {
       if (netns.ipvs.table !== undefined) return MET;
       const absent = netns.absent.get('proc/net/ip_vs');
       if (absent) return { state: 'absent', reason: absent };
       const problem = netns.problems.get('proc/net/ip_vs') ?? netns.problems.get('ipvsadm-Ln');
-      return { state: 'unread', reason: problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` output was read' };
+      return {
+        state: 'unread',
+        reason: problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` output was read',
+      };
     }
     case 'conntrack':
       if (netns.sysctls?.has('net.netfilter.nf_conntrack_count') === true) return MET;
       // the kernel log saying the table overflowed is evidence enough to judge, on the node's namespace
       if (netns.meta.isHost && (node.kernelLog?.conntrackFull.count ?? 0) > 0) return MET;
-      if (netns.sysctls && netns.sysctlsComplete) return { state: 'absent', reason: 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)' };
+      if (netns.sysctls && netns.sysctlsComplete)
+        return { state: 'absent', reason: 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)' };
       break;
     case 'sysctls':
       if (netns.sysctls !== undefined) return MET;
@@ -89,14 +99,19 @@ function needState(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): NeedStat
       break;
     case 'netstatLater':
       if (netns.later.netstat !== undefined) return MET;
-      if (node.intervalMs === 0 && netns.first.netstat) return { state: 'unread', reason: 'one sample only (--interval 0 or a single `netstat -s`): counter rates need two' };
+      if (node.intervalMs === 0 && netns.first.netstat)
+        return {
+          state: 'unread',
+          reason: 'one sample only (--interval 0 or a single `netstat -s`): counter rates need two',
+        };
       break;
     case 'snmp':
       if (netns.first.snmp !== undefined) return MET;
       break;
     case 'snmpLater':
       if (netns.later.snmp !== undefined) return MET;
-      if (node.intervalMs === 0 && netns.first.snmp) return { state: 'unread', reason: 'one sample only (--interval 0): counter rates need two' };
+      if (node.intervalMs === 0 && netns.first.snmp)
+        return { state: 'unread', reason: 'one sample only (--interval 0): counter rates need two' };
       break;
   }
   const artefact = NEED_ARTEFACTS[need];
@@ -114,14 +129,23 @@ function shorten(reasons: string[]): string {
 function missingSysctl(rule: NodeRule, netns: NetnsFacts): string | undefined {
   if (!netns.sysctls || netns.sysctlsComplete) return undefined;
   const missing = (rule.reads ?? []).filter((k) => !netns.sysctls!.has(k));
-  return missing.length > 0 ? `${missing.join(', ')} ${missing.length === 1 ? 'was' : 'were'} not among the sysctls read (pass \`sysctl -a\` output)` : undefined;
+  return missing.length > 0
+    ? `${missing.join(', ')} ${missing.length === 1 ? 'was' : 'were'} not among the sysctls read (pass \`sysctl -a\` output)`
+    : undefined;
 }
 
 export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
   const findings: Finding[] = [];
   const skipped = new Map<string, Skipped>();
   const coverage = new Map<string, Coverage>();
-  for (const netns of facts.netns) coverage.set(netns.meta.id, { node: facts.hostname, netns: netns.meta.id, ran: [], skipped: [], notApplicable: [] });
+  for (const netns of facts.netns)
+    coverage.set(netns.meta.id, {
+      node: facts.hostname,
+      netns: netns.meta.id,
+      ran: [],
+      skipped: [],
+      notApplicable: [],
+    });
   for (const rule of rules) {
     for (const netns of facts.netns) {
       const cover = coverage.get(netns.meta.id)!;
@@ -139,7 +163,12 @@ export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
       if (blocked && blocked.state !== 'met') {
         const notApplicable = blocked.state === 'absent';
         const key = `${rule.id}\0${blocked.reason}`;
-        const entry = skipped.get(key) ?? { rule: rule.id, reason: blocked.reason, netns: [], ...(notApplicable ? { notApplicable } : {}) };
+        const entry = skipped.get(key) ?? {
+          rule: rule.id,
+          reason: blocked.reason,
+          netns: [],
+          ...(notApplicable ? { notApplicable } : {}),
+        };
         entry.netns!.push(netns.meta.id);
         skipped.set(key, entry);
         (notApplicable ? cover.notApplicable : cover.skipped).push(rule.id);
@@ -154,7 +183,10 @@ export function runNodeRules(facts: NodeFacts, rules: NodeRule[]): RuleRun {
   if (!facts.netns.some((n) => n.meta.isHost)) {
     // Judged as pods only: the node-level rules had nothing to run on, and that is said, not hidden.
     for (const rule of rules.filter((r) => r.scope === 'host')) {
-      skipped.set(rule.id, { rule: rule.id, reason: "the node's own network namespace was not read (pass --as-node to judge this namespace as a node)" });
+      skipped.set(rule.id, {
+        rule: rule.id,
+        reason: "the node's own network namespace was not read (pass --as-node to judge this namespace as a node)",
+      });
     }
   }
   return { findings: sortFindings(findings), skipped: [...skipped.values()], coverage: [...coverage.values()] };

@@ -12,7 +12,11 @@ interface OpenedBundle {
 export class BundleError extends ToolError {}
 
 /** Bounds on unpacking a stranger's archive, checked entry by entry while it streams (not after). */
-const ARCHIVE_LIMITS = { maxEntries: 100_000, maxEntryBytes: 1024 * 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 * 1024 };
+const ARCHIVE_LIMITS = {
+  maxEntries: 100_000,
+  maxEntryBytes: 1024 * 1024 * 1024,
+  maxTotalBytes: 4 * 1024 * 1024 * 1024,
+};
 
 /**
  * A bundle as a directory: a directory is used as it is; an archive is unpacked into a temporary one
@@ -20,7 +24,10 @@ const ARCHIVE_LIMITS = { maxEntries: 100_000, maxEntryBytes: 1024 * 1024 * 1024,
  * directory goes on every exit path). An archive holding one top directory (`tar czf b.tgz bundle/`) is
  * entered. Entries refused (links, devices, oversized) are returned as problems.
  */
-export async function openBundle(path: string, limits = ARCHIVE_LIMITS): Promise<OpenedBundle & { refused: { path: string; reason: string }[] }> {
+export async function openBundle(
+  path: string,
+  limits = ARCHIVE_LIMITS,
+): Promise<OpenedBundle & { refused: { path: string; reason: string }[] }> {
   let s;
   try {
     s = await stat(path);
@@ -39,12 +46,22 @@ export async function openBundle(path: string, limits = ARCHIVE_LIMITS): Promise
   }
   let dir = tmp.dir;
   const top = await readdir(tmp.dir, { withFileTypes: true });
-  if (top.length === 1 && top[0].isDirectory() && !['manifest.json', 'netns', 'host', 'logs', 'k8s'].includes(top[0].name)) dir = join(tmp.dir, top[0].name);
+  if (
+    top.length === 1 &&
+    top[0].isDirectory() &&
+    !['manifest.json', 'netns', 'host', 'logs', 'k8s'].includes(top[0].name)
+  )
+    dir = join(tmp.dir, top[0].name);
   return { dir, cleanup: tmp.remove, refused };
 }
 
 /** Streams the archive through gunzip and tar, stopping it the moment a limit is passed. */
-async function unpack(file: string, cwd: string, limits: typeof ARCHIVE_LIMITS, refused: { path: string; reason: string }[]): Promise<void> {
+async function unpack(
+  file: string,
+  cwd: string,
+  limits: typeof ARCHIVE_LIMITS,
+  refused: { path: string; reason: string }[],
+): Promise<void> {
   const tar = await import('tar');
   let entries = 0;
   let total = 0;
@@ -70,11 +87,17 @@ async function unpack(file: string, cwd: string, limits: typeof ARCHIVE_LIMITS, 
           return false;
         }
         if (type !== 'File' && type !== 'Directory' && type !== 'OldFile') {
-          refused.push({ path: p.slice(0, 256), reason: `refused: a ${String(type).toLowerCase()} entry (bundles yield regular files only)` });
+          refused.push({
+            path: p.slice(0, 256),
+            reason: `refused: a ${String(type).toLowerCase()} entry (bundles yield regular files only)`,
+          });
           return false;
         }
         if (size > limits.maxEntryBytes) {
-          refused.push({ path: p.slice(0, 256), reason: `refused: ${size} bytes, over the ${limits.maxEntryBytes / 1024 / 1024} MiB an artefact may have` });
+          refused.push({
+            path: p.slice(0, 256),
+            reason: `refused: ${size} bytes, over the ${limits.maxEntryBytes / 1024 / 1024} MiB an artefact may have`,
+          });
           return false;
         }
         total += size;
@@ -85,8 +108,12 @@ async function unpack(file: string, cwd: string, limits: typeof ARCHIVE_LIMITS, 
         return true;
       },
     });
-    unpacker.on('error', (e: Error) => { fail(e); });
-    input.on('error', (e) => { fail(e); });
+    unpacker.on('error', (e: Error) => {
+      fail(e);
+    });
+    input.on('error', (e) => {
+      fail(e);
+    });
     unpacker.on('close', () => {
       if (!failed) resolve();
     });

@@ -53,7 +53,12 @@ export class DirSink implements ArtefactSink {
   stream(path: string): ChunkWriter {
     const fd = openSync(this.file(path), CREATE_NEW, 0o600);
     if (!this.redactor) {
-      return { push: (c) => void writeSync(fd, c), end: () => { closeSync(fd); } };
+      return {
+        push: (c) => void writeSync(fd, c),
+        end: () => {
+          closeSync(fd);
+        },
+      };
     }
     const redactor = this.redactor;
     // Hex addresses are encoded per format; anything else streamed (ipvsadm -Lnc) is plain text.

@@ -38,8 +38,12 @@ export const MANIFEST_FIELDS = {
 type ManifestField = keyof typeof MANIFEST_FIELDS;
 
 /** The fields that passed, and one sentence per field that did not. */
-export function checkManifest(value: unknown): { fields: Partial<{ [K in ManifestField]: z.infer<(typeof MANIFEST_FIELDS)[K]> }>; problems: string[] } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { fields: {}, problems: ['not a JSON object; ignored, the layout is read instead'] };
+export function checkManifest(value: unknown): {
+  fields: Partial<{ [K in ManifestField]: z.infer<(typeof MANIFEST_FIELDS)[K]> }>;
+  problems: string[];
+} {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { fields: {}, problems: ['not a JSON object; ignored, the layout is read instead'] };
   const fields: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, schema] of Object.entries(MANIFEST_FIELDS)) {
@@ -47,7 +51,10 @@ export function checkManifest(value: unknown): { fields: Partial<{ [K in Manifes
     if (raw === undefined) continue;
     const r = schema.safeParse(raw);
     if (r.success) fields[key] = r.data;
-    else problems.push(`field "${key}": ${r.error.issues[0]?.message ?? 'invalid'}${r.error.issues[0]?.path.length ? ` at ${r.error.issues[0].path.join('.')}` : ''}; ignored`);
+    else
+      problems.push(
+        `field "${key}": ${r.error.issues[0]?.message ?? 'invalid'}${r.error.issues[0]?.path.length ? ` at ${r.error.issues[0].path.join('.')}` : ''}; ignored`,
+      );
   }
   return { fields: fields, problems };
 }

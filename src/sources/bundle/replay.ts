@@ -1,7 +1,14 @@
 import { closeSync, lstatSync, readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HOST_FILES, LATER_FILES, NETNS_FILES, PROC_SYS_DIR, STREAMED_FILES, type ArtefactSink } from '../../facts/sink.js';
+import {
+  HOST_FILES,
+  LATER_FILES,
+  NETNS_FILES,
+  PROC_SYS_DIR,
+  STREAMED_FILES,
+  type ArtefactSink,
+} from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import { openSafely, readSafely, UnsafePathError } from '../fs/safe-read.js';
 import { streamFd } from '../fs/stream-file.js';
@@ -39,12 +46,16 @@ export async function readManifest(dir: string): Promise<Manifest & { manifestPr
     manifest = checked.fields;
     manifestProblems.push(...checked.problems);
     if (manifest.schemaVersion !== undefined && manifest.schemaVersion > SCHEMA_VERSION) {
-      throw new BundleError(`${join(dir, 'manifest.json')}: schemaVersion ${manifest.schemaVersion} is newer than this netdoctor understands (${SCHEMA_VERSION}); upgrade netdoctor`);
+      throw new BundleError(
+        `${join(dir, 'manifest.json')}: schemaVersion ${manifest.schemaVersion} is newer than this netdoctor understands (${SCHEMA_VERSION}); upgrade netdoctor`,
+      );
     }
   }
   const parts = ['host', 'logs', 'k8s'].map((d) => isRealDir(join(dir, d)));
   if (ids.length === 0 && text === undefined && !parts.some(Boolean)) {
-    throw new BundleError(`${dir}: not a bundle (none of manifest.json, netns/, host/, logs/, k8s/); to analyse loose files, name them: netdoctor analyze FILE…`);
+    throw new BundleError(
+      `${dir}: not a bundle (none of manifest.json, netns/, host/, logs/, k8s/); to analyse loose files, name them: netdoctor analyze FILE…`,
+    );
   }
   const listed = new Map((manifest.netns ?? []).map((m) => [m.id, m]));
   // Every file is optional: a bundle of only logs/ or host/ or k8s/ is about the node itself, so the
@@ -71,7 +82,11 @@ export async function readManifest(dir: string): Promise<Manifest & { manifestPr
 }
 
 /** Feeds a bundle directory into a sink in the canonical order, as the live collection did. */
-export async function replayBundle(dir: string, manifest: Manifest & { manifestProblems?: string[] }, sink: ArtefactSink): Promise<void> {
+export async function replayBundle(
+  dir: string,
+  manifest: Manifest & { manifestProblems?: string[] },
+  sink: ArtefactSink,
+): Promise<void> {
   for (const m of manifest.netns) sink.netns(m);
   if (manifest.manifestProblems?.length) sink.failed('manifest.json', manifest.manifestProblems.join('; '));
   const text = (rel: string) => readArtefact(dir, rel, sink);
@@ -80,7 +95,9 @@ export async function replayBundle(dir: string, manifest: Manifest & { manifestP
   const problems = manifest.problems ?? [];
   const noKubeProxy = problems.some((p) => p.path === 'host/kube-proxy' && /^no kube-proxy process/.test(p.reason));
   for (const p of problems) {
-    const lacking = /^no IPVS in this kernel|^no kube-proxy process on this machine/.test(p.reason) || (noKubeProxy && p.path === 'logs/kube-proxy.log' && /^no kube-proxy log found/.test(p.reason));
+    const lacking =
+      /^no IPVS in this kernel|^no kube-proxy process on this machine/.test(p.reason) ||
+      (noKubeProxy && p.path === 'logs/kube-proxy.log' && /^no kube-proxy log found/.test(p.reason));
     if (lacking) sink.absent(p.path, p.reason);
     else sink.failed(p.path, p.reason);
   }
@@ -162,7 +179,9 @@ function streamArtefact(dir: string, rel: string, sink: ArtefactSink): void {
   }
   const w = sink.stream(rel);
   try {
-    streamFd(opened.fd, (chunk) => { w.push(chunk); });
+    streamFd(opened.fd, (chunk) => {
+      w.push(chunk);
+    });
   } catch (e) {
     sink.failed(rel, `unreadable: ${(e as Error).message}`);
   } finally {
@@ -175,7 +194,8 @@ function streamArtefact(dir: string, rel: string, sink: ArtefactSink): void {
 async function listNetnsIds(dir: string): Promise<{ ids: string[]; refused: string[] }> {
   const refused: string[] = [];
   if (!isRealDir(join(dir, 'netns'))) {
-    if (lstatSync(join(dir, 'netns'), { throwIfNoEntry: false })) refused.push('netns: refused, not a directory (a link or special file)');
+    if (lstatSync(join(dir, 'netns'), { throwIfNoEntry: false }))
+      refused.push('netns: refused, not a directory (a link or special file)');
     return { ids: [], refused };
   }
   const ids: string[] = [];
@@ -194,14 +214,19 @@ function isRealDir(path: string): boolean {
 
 function listFiles(path: string): string[] {
   if (!isRealDir(path)) return [];
-  return readdirSync(path, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+  return readdirSync(path, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
 }
 
 /** Regular files under a directory, relative paths, sorted; links and special files are not followed. */
 function listTree(root: string, prefix = ''): string[] {
   if (!isRealDir(join(root, prefix))) return [];
   const out: string[] = [];
-  for (const e of readdirSync(join(root, prefix), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const e of readdirSync(join(root, prefix), { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...listTree(root, rel));
     else if (e.isFile()) out.push(rel);

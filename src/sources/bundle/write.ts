@@ -1,5 +1,15 @@
 import { ToolError } from '../../model/errors.js';
-import { closeSync, constants, createWriteStream, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createWriteStream,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -19,15 +29,20 @@ function checkOutputPath(out: string): void {
   const toDir = out.endsWith('/');
   const target = toDir ? out.replace(/\/+$/, '') || '/' : out;
   const st = lstatSync(target, { throwIfNoEntry: false });
-  if (st?.isSymbolicLink()) throw new OutputPathError(`${out}: is a symbolic link; refusing to write through it (give a path that is not a link)`);
+  if (st?.isSymbolicLink())
+    throw new OutputPathError(
+      `${out}: is a symbolic link; refusing to write through it (give a path that is not a link)`,
+    );
   if (toDir) {
     if (st && !st.isDirectory()) throw new OutputPathError(`${out}: exists and is not a directory`);
-    if (st && readdirSync(target).length > 0) throw new OutputPathError(`${out}: exists and is not empty; give a new or empty directory`);
+    if (st && readdirSync(target).length > 0)
+      throw new OutputPathError(`${out}: exists and is not empty; give a new or empty directory`);
   } else if (st && !st.isFile()) {
     throw new OutputPathError(`${out}: exists and is not a regular file`);
   }
   const parent = lstatSync(dirname(target), { throwIfNoEntry: false });
-  if (!parent?.isDirectory()) throw new OutputPathError(`${out}: the directory ${dirname(target)} does not exist; create it first`);
+  if (!parent?.isDirectory())
+    throw new OutputPathError(`${out}: the directory ${dirname(target)} does not exist; create it first`);
 }
 
 /**
@@ -61,7 +76,9 @@ async function packBundle(dir: string, file: string): Promise<void> {
       const pack = tar.c({ gzip: true, cwd: dir, portable: true }, entries);
       pack.on('error', reject);
       sink.on('error', reject);
-      sink.on('finish', () => { resolve(); });
+      sink.on('finish', () => {
+        resolve();
+      });
       pack.pipe(sink);
     });
     closeSync(fd);

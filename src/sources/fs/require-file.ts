@@ -11,7 +11,9 @@ export function requireReadableFile(path: string, flag: string): void {
     accessSync(path, constants.R_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputFileError(`${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied (run as root?)' : (e as Error).message}`);
+    throw new InputFileError(
+      `${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied (run as root?)' : (e as Error).message}`,
+    );
   }
   if (!isFile) throw new InputFileError(`${flag} ${path}: not a regular file`);
 }

@@ -21,7 +21,11 @@ interface SafeReadOptions {
 }
 
 /** The path inside the root that `rel` names, links resolved as the options say; throws UnsafePathError. */
-function resolveInside(root: string, rel: string, links: SafeReadOptions['links']): { path: string; dev: number; ino: number } {
+function resolveInside(
+  root: string,
+  rel: string,
+  links: SafeReadOptions['links'],
+): { path: string; dev: number; ino: number } {
   let pending = splitPath(rel);
   const done: string[] = [];
   let hops = 0;
@@ -35,17 +39,22 @@ function resolveInside(root: string, rel: string, links: SafeReadOptions['links'
     const st = lstatSync(here, { throwIfNoEntry: false });
     if (!st) throw new UnsafePathError(`${posix.join(...done, name)}: no such file`);
     if (st.isSymbolicLink()) {
-      if (links === 'refuse') throw new UnsafePathError(`${posix.join(...done, name)}: a symbolic link (only regular files are read)`);
+      if (links === 'refuse')
+        throw new UnsafePathError(`${posix.join(...done, name)}: a symbolic link (only regular files are read)`);
       if (++hops > MAX_LINKS) throw new UnsafePathError(`${rel}: too many symbolic links`);
       const target = readlinkSync(here);
       if (posix.isAbsolute(target)) done.length = 0; // absolute: from the root the process sees, not the host's
       pending = [...splitPath(target), ...pending];
       continue;
     }
-    if (pending.length > 0 && !st.isDirectory()) throw new UnsafePathError(`${posix.join(...done, name)}: not a directory`);
+    if (pending.length > 0 && !st.isDirectory())
+      throw new UnsafePathError(`${posix.join(...done, name)}: not a directory`);
     done.push(name);
     if (pending.length === 0) {
-      if (!st.isFile()) throw new UnsafePathError(`${posix.join(...done)}: not a regular file (${kindOf(st)}); only regular files are read`);
+      if (!st.isFile())
+        throw new UnsafePathError(
+          `${posix.join(...done)}: not a regular file (${kindOf(st)}); only regular files are read`,
+        );
       return { path: join(root, ...done), dev: st.dev, ino: st.ino };
     }
   }
@@ -56,7 +65,13 @@ function splitPath(p: string): string[] {
   return p.split('/').filter((c) => c !== '' && c !== '.');
 }
 
-function kindOf(st: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+function kindOf(st: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   if (st.isSocket()) return 'a socket';
@@ -71,11 +86,14 @@ export function readSafely(root: string, rel: string, opts: SafeReadOptions): { 
   try {
     fd = openSync(found.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    throw new UnsafePathError(`${rel}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'became a symbolic link while being read' : (e as Error).message}`);
+    throw new UnsafePathError(
+      `${rel}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'became a symbolic link while being read' : (e as Error).message}`,
+    );
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.dev !== found.dev || st.ino !== found.ino) throw new UnsafePathError(`${rel}: changed while being read (a component was replaced); not read`);
+    if (!st.isFile() || st.dev !== found.dev || st.ino !== found.ino)
+      throw new UnsafePathError(`${rel}: changed while being read (a component was replaced); not read`);
     const size = Math.min(st.size, opts.maxBytes);
     const buf = Buffer.allocUnsafe(size);
     let off = 0;

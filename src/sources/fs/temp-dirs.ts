@@ -20,7 +20,11 @@ function hook(): void {
   if (hooked) return;
   hooked = true;
   process.once('exit', removeAll);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     process.once(signal, () => {
       removeAll();
       process.exit(code);

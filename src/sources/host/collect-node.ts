@@ -36,7 +36,8 @@ class NothingToCollectError extends ToolError {}
 
 function describeError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT' || err.code === 'ESRCH') return 'not found (the namespace or its process went away, or the kernel lacks it)';
+  if (err.code === 'ENOENT' || err.code === 'ESRCH')
+    return 'not found (the namespace or its process went away, or the kernel lacks it)';
   if (err.code === 'EACCES' || err.code === 'EPERM') return `permission denied (${err.message}); run as root`;
   return err.message ?? String(e);
 }
@@ -62,7 +63,10 @@ async function selfIsInitialNetns(procRoot: string, selfInode: number | undefine
 /** net.core sysctls no namespace but the first has (Linux 2.6 to 6.18 alike). */
 const INITIAL_NETNS_ONLY = ['netdev_max_backlog', 'message_cost', 'dev_weight'];
 
-async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ targets: Target[]; problems: { path: string; reason: string }[]; notes: string[] }> {
+async function resolveTargets(
+  sel: NetnsSelection,
+  procRoot: string,
+): Promise<{ targets: Target[]; problems: { path: string; reason: string }[]; notes: string[] }> {
   const problems: { path: string; reason: string }[] = [];
   const notes: string[] = [];
   const selfInode = await netnsInode(`${procRoot}/self/ns/net`);
@@ -70,7 +74,9 @@ async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ 
   if (sel.kind === 'self') {
     if (!sel.asNode && !(await selfIsInitialNetns(procRoot, selfInode))) {
       self.meta = { id: selfInode !== undefined ? `netns-${selfInode}` : 'self', isHost: false, inode: selfInode };
-      notes.push("--netns self: this is not the node's own network namespace (the kernel shows none of the sysctls only the first namespace has), so it is judged as a pod's, and node-level rules are not checked; pass --as-node to judge it as a node");
+      notes.push(
+        "--netns self: this is not the node's own network namespace (the kernel shows none of the sysctls only the first namespace has), so it is judged as a pod's, and node-level rules are not checked; pass --as-node to judge it as a node",
+      );
     }
     if (process.getuid?.() !== 0) notes.push(await nonRootNote(procRoot, selfInode));
     return { targets: [self], problems, notes };
@@ -82,7 +88,10 @@ async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ 
       if (/^\d+$/.test(item)) {
         const inode = await netnsInode(`${procRoot}/${item}/ns/net`);
         if (inode === undefined) {
-          problems.push({ path: `netns/pid-${item}`, reason: `pid ${item}: no such process, or its namespace is not readable (run as root)` });
+          problems.push({
+            path: `netns/pid-${item}`,
+            reason: `pid ${item}: no such process, or its namespace is not readable (run as root)`,
+          });
           continue;
         }
         found.push({ inode, nsPath: `${procRoot}/${item}/ns/net`, pids: [Number(item)] });
@@ -128,7 +137,10 @@ async function resolveTargets(sel: NetnsSelection, procRoot: string): Promise<{ 
 /** Without root only the tool's own namespace is read: say so, with how many others this user can see. */
 async function nonRootNote(procRoot: string, selfInode: number | undefined): Promise<string> {
   const others = (await discoverNetns(procRoot).catch(() => [])).filter((n) => n.inode !== selfInode).length;
-  const seen = others > 0 ? `${others} other network namespace${others === 1 ? ' is' : 's are'} visible to this user, and more may exist` : 'other namespaces (pods) cannot be seen without root';
+  const seen =
+    others > 0
+      ? `${others} other network namespace${others === 1 ? ' is' : 's are'} visible to this user, and more may exist`
+      : 'other namespaces (pods) cannot be seen without root';
   return `not root: only this process's own network namespace was read; ${seen}. Run as root (sudo netdoctor node) to read every pod's namespace, the iptables rules and kube-proxy's log.`;
 }
 
@@ -152,8 +164,14 @@ async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
   }
   await readIptables(sink, t); // before the socket tables, as in NETNS_FILES
   for (const file of ['tcp', 'tcp6']) {
-    await streamInto(sink, `${base}/proc/net/${file}`, (w) => t.reader.procNet(file, w), (e) =>
-      file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not present (IPv6 disabled)' : describeError(e),
+    await streamInto(
+      sink,
+      `${base}/proc/net/${file}`,
+      (w) => t.reader.procNet(file, w),
+      (e) =>
+        file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'not present (IPv6 disabled)'
+          : describeError(e),
     );
   }
   try {
@@ -195,11 +213,18 @@ async function readIpvs(sink: ArtefactSink, t: Target, prefix: '' | 'later/'): P
     if (prefix === '') await streamInto(sink, `${base}proc/net/ip_vs_conn`, (w) => t.reader.procNet('ip_vs_conn', w));
     return;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') { sink.failed(`${base}proc/net/ip_vs`, describeError(e)); return; }
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      sink.failed(`${base}proc/net/ip_vs`, describeError(e));
+      return;
+    }
   }
   if (!(await commandExists('ipvsadm'))) {
     // No /proc/net/ip_vs: the ip_vs module is not loaded, so nothing on this node uses IPVS.
-    sink.absent(`${base}proc/net/ip_vs`, 'no IPVS in this kernel (the ip_vs module is not loaded): kube-proxy does not run in IPVS mode here'); return;
+    sink.absent(
+      `${base}proc/net/ip_vs`,
+      'no IPVS in this kernel (the ip_vs module is not loaded): kube-proxy does not run in IPVS mode here',
+    );
+    return;
   }
   try {
     sink.text(`${base}ipvsadm-Ln`, await output(t.reader, ['ipvsadm', '-Ln']));
@@ -220,7 +245,9 @@ async function streamInto(
 ): Promise<void> {
   const w = sink.stream(path);
   try {
-    await produce((c) => { w.push(c); });
+    await produce((c) => {
+      w.push(c);
+    });
     w.end();
   } catch (e) {
     w.end();
@@ -248,15 +275,24 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
   }
   try {
     const file = opts.kubeProxyLog ?? (await findKubeProxyLog());
-    if (file) { sink.text('logs/kube-proxy.log', tailFile(file)); return; }
+    if (file) {
+      sink.text('logs/kube-proxy.log', tailFile(file));
+      return;
+    }
     const journal = await journalOf('kube-proxy').catch((e: unknown) => {
       if (e instanceof CommandError) return undefined; // no journalctl on this machine
       throw e;
     });
-    if (journal) { sink.text('logs/kube-proxy.log', journal); return; }
+    if (journal) {
+      sink.text('logs/kube-proxy.log', journal);
+      return;
+    }
     const looked = 'looked in /var/log/pods/kube-system_kube-proxy-*, /var/log/containers/kube-proxy-* and journald';
     // No process and no log: kube-proxy does not run here (not a node, or a CNI replaces it).
-    if (!running) { sink.absent('logs/kube-proxy.log', `no kube-proxy runs on this machine (no process; no log: ${looked})`); return; }
+    if (!running) {
+      sink.absent('logs/kube-proxy.log', `no kube-proxy runs on this machine (no process; no log: ${looked})`);
+      return;
+    }
     sink.failed('logs/kube-proxy.log', `no kube-proxy log found (${looked}; pass --kube-proxy-log FILE)`);
   } catch (e) {
     sink.failed('logs/kube-proxy.log', `${opts.kubeProxyLog ?? 'kube-proxy log'}: ${describeError(e)}`);
@@ -287,7 +323,8 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
   if (opts.kubeProxyLog !== undefined) requireReadableFile(opts.kubeProxyLog, '--kube-proxy-log');
   setDeadline(opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined);
   const { targets, problems, notes } = await resolveTargets(opts.netns, procRoot);
-  if (targets.length === 0) throw new NothingToCollectError(problems.map((p) => p.reason).join('; ') || 'no network namespace to read');
+  if (targets.length === 0)
+    throw new NothingToCollectError(problems.map((p) => p.reason).join('; ') || 'no network namespace to read');
   for (const p of problems) sink.failed(p.path, p.reason);
   for (const t of targets) sink.netns(t.meta);
 

@@ -25,7 +25,13 @@ export async function identify(pids: number[], procRoot = '/proc'): Promise<Part
     if (!meta.pod) {
       const env = await readText(join(dir, 'environ'));
       // The pod's own environment: a claim, kept only if it is a name Kubernetes would allow.
-      const host = validK8sName(env?.split('\0').find((v) => v.startsWith('HOSTNAME='))?.slice(9), 'subdomain');
+      const host = validK8sName(
+        env
+          ?.split('\0')
+          .find((v) => v.startsWith('HOSTNAME='))
+          ?.slice(9),
+        'subdomain',
+      );
       if (host && fromCgroup) meta.pod = host;
     }
     if (meta.pod && !meta.namespace) meta.namespace = serviceAccountNamespace(dir);
@@ -39,10 +45,16 @@ export async function identify(pids: number[], procRoot = '/proc'): Promise<Part
 export function parseKubeCgroup(text: string): { podUid: string; containerId?: string } | undefined {
   for (const line of text.split('\n')) {
     const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
-    const m = /kubepods[^\n]*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:\/([^/\n]+))?/.exec(path);
+    const m =
+      /kubepods[^\n]*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:\/([^/\n]+))?/.exec(
+        path,
+      );
     if (!m) continue;
     const container = m[2]?.replace(/^(cri-containerd|crio|docker)-/, '').replace(/\.scope$/, '');
-    return { podUid: m[1].replaceAll('_', '-'), containerId: container && /^[0-9a-f]{12,64}$/.test(container) ? container : undefined };
+    return {
+      podUid: m[1].replaceAll('_', '-'),
+      containerId: container && /^[0-9a-f]{12,64}$/.test(container) ? container : undefined,
+    };
   }
   return undefined;
 }
@@ -100,7 +112,10 @@ export async function readText(path: string, maxBytes = 1 << 20): Promise<string
  */
 function serviceAccountNamespace(procPidDir: string): string | undefined {
   try {
-    const { data } = readSafely(join(procPidDir, 'root'), 'var/run/secrets/kubernetes.io/serviceaccount/namespace', { links: 'in-root', maxBytes: 256 });
+    const { data } = readSafely(join(procPidDir, 'root'), 'var/run/secrets/kubernetes.io/serviceaccount/namespace', {
+      links: 'in-root',
+      maxBytes: 256,
+    });
     return validK8sName(data.toString('utf8'), 'label');
   } catch {
     return undefined;

@@ -5,7 +5,13 @@ import { backendOfBinary } from '../../parsers/kube-proxy-info.js';
 import { parseKubeCgroup, readText, runtimeAnnotations } from './identify.js';
 import { run } from './run.js';
 
-const IPTABLES_PATHS = ['/usr/sbin/iptables', '/sbin/iptables', '/usr/local/sbin/iptables', '/usr/bin/iptables', '/bin/iptables'];
+const IPTABLES_PATHS = [
+  '/usr/sbin/iptables',
+  '/sbin/iptables',
+  '/usr/local/sbin/iptables',
+  '/usr/bin/iptables',
+  '/bin/iptables',
+];
 const MAX_HOPS = 16;
 /** The end of kube-proxy's log is what matters; 2 MiB holds hours of a healthy log and every recent failure. */
 const LOG_TAIL_BYTES = 2 << 20;
@@ -33,7 +39,10 @@ export async function describeKubeProxy(procRoot = '/proc'): Promise<string | un
 }
 
 async function findProcess(procRoot: string, name: string): Promise<number | undefined> {
-  const pids = (await readdir(procRoot)).filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  const pids = (await readdir(procRoot))
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const pid of pids) {
     if ((await readText(join(procRoot, String(pid), 'comm')))?.trim() === name) return pid;
   }
@@ -76,7 +85,9 @@ export async function findKubeProxyLog(logRoot = '/var/log'): Promise<string | u
     const files = await newestFirst(join(pod, 'kube-proxy'), (n) => /^\d+\.log$/.test(n));
     if (files.length > 0) return files[0];
   }
-  const containers = await newestFirst(join(logRoot, 'containers'), (n) => /^kube-proxy-.*_kube-system_kube-proxy-.*\.log$/.test(n));
+  const containers = await newestFirst(join(logRoot, 'containers'), (n) =>
+    /^kube-proxy-.*_kube-system_kube-proxy-.*\.log$/.test(n),
+  );
   return containers[0];
 }
 
@@ -96,7 +107,10 @@ async function newestFirst(dir: string, keep: (name: string) => boolean): Promis
       }
     }),
   );
-  return withTimes.filter((x) => x !== undefined).sort((a, b) => b.mtime - a.mtime).map((x) => x.path);
+  return withTimes
+    .filter((x) => x !== undefined)
+    .sort((a, b) => b.mtime - a.mtime)
+    .map((x) => x.path);
 }
 
 /** The last `bytes` of a file, from the first whole line. */

@@ -24,7 +24,11 @@ function execIn(prefix: string[]): NetnsReader['exec'] {
 }
 
 /** A command that must succeed: its result, or an error naming the command, its exit status and stderr. */
-export async function succeed(reader: NetnsReader, argv: string[], onStdout?: (chunk: Buffer) => void): Promise<RunResult> {
+export async function succeed(
+  reader: NetnsReader,
+  argv: string[],
+  onStdout?: (chunk: Buffer) => void,
+): Promise<RunResult> {
   const r = await reader.exec(argv, onStdout);
   if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}${r.stderr ? `: ${r.stderr}` : ''}`);
   return r;

@@ -26,7 +26,10 @@ export async function netnsInode(path: string): Promise<number | undefined> {
  */
 export async function discoverNetns(procRoot = '/proc', netnsDirs = NETNS_DIRS): Promise<DiscoveredNetns[]> {
   const byInode = new Map<number, DiscoveredNetns>();
-  const pids = (await readdir(procRoot)).filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  const pids = (await readdir(procRoot))
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const pid of pids) {
     const inode = await netnsInode(join(procRoot, String(pid), 'ns/net'));
     if (inode === undefined) continue;

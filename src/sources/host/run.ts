@@ -34,7 +34,11 @@ const resolved = new Map<string, string | undefined>();
 export function resolveCommand(command: string): string | undefined {
   if (command.includes('/')) return command;
   if (!resolved.has(command)) {
-    const dirs = [...(process.env.NETDOCTOR_TOOLS_DIR ? [process.env.NETDOCTOR_TOOLS_DIR] : []), ...SYSTEM_DIRS, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
+    const dirs = [
+      ...(process.env.NETDOCTOR_TOOLS_DIR ? [process.env.NETDOCTOR_TOOLS_DIR] : []),
+      ...SYSTEM_DIRS,
+      ...(process.env.PATH ?? '').split(delimiter).filter(Boolean),
+    ];
     let found: string | undefined;
     for (const dir of dirs) {
       try {
@@ -64,7 +68,8 @@ export function run(
   const path = resolveCommand(command);
   if (!path) return Promise.reject(new CommandError(`${command} not found`));
   const left = deadline === undefined ? Infinity : deadline - Date.now();
-  if (left <= 0) return Promise.reject(new CommandError(`${command}: not run, the collection's deadline passed (--timeout)`));
+  if (left <= 0)
+    return Promise.reject(new CommandError(`${command}: not run, the collection's deadline passed (--timeout)`));
   const timeoutMs = Math.max(1, Math.min(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, left));
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -88,8 +93,11 @@ export function run(
       if (!opts.onStdout) {
         gathered += c.length;
         if (gathered > MAX_GATHERED_BYTES) {
-          failure = new CommandError(`${command}: more than ${MAX_GATHERED_BYTES / 1024 / 1024} MiB of output; stopped`);
-          killGroup(); return;
+          failure = new CommandError(
+            `${command}: more than ${MAX_GATHERED_BYTES / 1024 / 1024} MiB of output; stopped`,
+          );
+          killGroup();
+          return;
         }
         return void out.push(c);
       }
@@ -113,7 +121,10 @@ export function run(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (failure) { reject(failure); return; }
+      if (failure) {
+        reject(failure);
+        return;
+      }
       resolve({ code: exitCode, stdout: Buffer.concat(out), stderr: err.trim() });
     };
     // The command is gone, but something it started may still hold the pipe: kill its group, and if a
