@@ -29,16 +29,17 @@ export default defineRule({
         remediation,
       });
     }
-    const full = netns.meta.isHost ? node.kernelLog?.conntrackFull : undefined;
-    if (full && full.count > 0) {
-      const kernelLog = node.kernelLog!;
+    const kernelLog = netns.meta.isHost ? node.kernelLog : undefined;
+    const full = kernelLog?.conntrackFull;
+    if (kernelLog && full && full.count > 0) {
       out.push({
         message: `The kernel logged "nf_conntrack: table full, dropping packet" ${fmt(full.count)} time(s): the conntrack table of ${where} overflowed and new connections' packets were dropped (the kernel rate-limits the message, so each line stands for more drops).`,
         subject: { tableFullLines: full.count },
         evidence: [
           ...[full.first, full.last]
-            .filter((l, i, a) => l && a.indexOf(l) === i)
-            .map((l) => ({ source: kernelLog.source, line: l!.line, detail: l!.reason })),
+            .filter((l): l is NonNullable<typeof l> => l !== undefined)
+            .filter((l, i, a) => a.indexOf(l) === i)
+            .map((l) => ({ source: kernelLog.source, line: l.line, detail: l.reason })),
           ...limits,
         ],
         remediation,

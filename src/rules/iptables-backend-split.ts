@@ -85,7 +85,8 @@ function hostSide(node: NodeFacts, netns: NetnsFacts): Evidence[] {
   if (!netns.meta.isHost) return [];
   const out: Evidence[] = [];
   if (node.iptablesVersion) out.push({ source: 'iptables -V', detail: node.iptablesVersion.text });
-  const kp = node.kubeProxy?.lines.get('iptables') ?? node.kubeProxy?.lines.get('backend');
-  if (kp) out.push({ source: node.kubeProxy!.source, line: kp.line, detail: kp.text });
+  const info = node.kubeProxy;
+  const kp = info?.lines.get('iptables') ?? info?.lines.get('backend');
+  if (info && kp) out.push({ source: info.source, line: kp.line, detail: kp.text });
   return out;
 }

@@ -13,9 +13,14 @@ export default defineManifestRule({
     const out: ManifestFindingDraft[] = [];
     for (const c of w.containers.filter(canWriteSysctls)) {
       const writes = c.writes.filter((x) => !x.viaNsenterPid1);
-      if (writes.length === 0 || !writes.every((x) => x.key !== undefined && isSafeSysctl(x.key, options.k8sVersion)))
+      const keyed = writes.flatMap((x) => (x.key === undefined ? [] : [{ key: x.key, value: x.value }]));
+      if (
+        writes.length === 0 ||
+        keyed.length < writes.length ||
+        !keyed.every((x) => isSafeSysctl(x.key, options.k8sVersion))
+      )
         continue;
-      const settings = [...new Map(writes.map((x) => [x.key!, x.value ?? '…'])).entries()];
+      const settings = [...new Map(keyed.map((x) => [x.key, x.value ?? '…'])).entries()];
       const snippet = `securityContext: {sysctls: [${settings.map(([k, v]) => `{name: ${k}, value: "${v}"}`).join(', ')}]}`;
       out.push({
         message: `${describeWorkload(w)}: ${describeContainer(c)} runs privileged only to set ${settings.map(([k]) => k).join(', ')}, which the pod can set without privileges through spec.securityContext.sysctls (safe in Kubernetes ${options.k8sVersion.join('.')}).`,

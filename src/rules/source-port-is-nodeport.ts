@@ -42,7 +42,10 @@ export default defineRule({
     evidence.push({ source: 'nodeport range', detail: `${formatRange(nodePorts)} (${node.nodePorts.origin})` });
     if (services.size > 0)
       evidence.push({ source: 'KUBE-NODEPORTS', detail: `${fmt(services.size)} NodePort(s) in kube-proxy's rules` });
-    const ownedText = owned.map((p) => `${p}${services.get(p)!.service ? ` (${services.get(p)!.service})` : ''}`);
+    const ownedText = owned.map((p) => {
+      const service = services.get(p)?.service;
+      return service ? `${p} (${service})` : `${p}`;
+    });
     const reserve = reservedList(
       nodePorts,
       [...services.keys()].filter((p) => p < nodePorts.lo || p > nodePorts.hi),

@@ -1,6 +1,6 @@
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, describeNetns, type Evidence } from './define-rule.js';
-import { fmt, rises, sysctlEvidence } from './lib/evidence.js';
+import { fmt, rises, sysctlEvidence, sysctlLine } from './lib/evidence.js';
 import { natEvidence } from './lib/nat.js';
 
 export default defineRule({
@@ -16,7 +16,7 @@ export default defineRule({
     if (sysctlNumber(s, 'net.ipv4.tcp_tw_recycle') !== 1) return [];
     if (sysctlNumber(s, 'net.ipv4.tcp_timestamps') === 0) return [];
     const where = describeNetns(netns);
-    const evidence: Evidence[] = [sysctlEvidence(netns, 'net.ipv4.tcp_tw_recycle')!];
+    const evidence: Evidence[] = [sysctlLine(netns, 'net.ipv4.tcp_tw_recycle')];
     evidence.push(
       sysctlEvidence(netns, 'net.ipv4.tcp_timestamps') ?? {
         source: 'kernel default',

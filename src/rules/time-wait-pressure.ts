@@ -1,7 +1,7 @@
 import { ST_TIME_WAIT } from '../parsers/proc-net-tcp.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
-import { endpoint, fmt, pct, perSecond, rangeEvidence, rises, sysctlEvidence } from './lib/evidence.js';
+import { endpoint, fmt, pct, perSecond, rangeEvidence, rises, sysctlEvidence, sysctlLine } from './lib/evidence.js';
 import { timeWaitReusable } from './lib/tw-reuse.js';
 
 const DEST_SHARE = 0.5;
@@ -46,7 +46,7 @@ export default defineRule({
             source: netns.first.sockstat ? '/proc/net/sockstat' : '/proc/net/tcp',
             detail: `TIME_WAIT sockets: ${fmt(tw)}`,
           },
-          sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')!,
+          sysctlLine(netns, 'net.ipv4.tcp_max_tw_buckets'),
         ],
         remediation:
           'Reduce connection churn (keep-alive, pooling); raise net.ipv4.tcp_max_tw_buckets only with the memory to hold them. Verify with `ss -s`.',
@@ -63,7 +63,7 @@ export default defineRule({
             detail: `TcpExt.TCPTimeWaitOverflow rose by ${fmt(overflow)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
           },
           ...(sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')
-            ? [sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')!]
+            ? [sysctlLine(netns, 'net.ipv4.tcp_max_tw_buckets')]
             : []),
         ],
         remediation:

@@ -11,6 +11,14 @@ export function sysctlEvidence(netns: NetnsFacts, key: string): Evidence | undef
   return e ? { source: 'sysctl', detail: e.raw } : undefined;
 }
 
+/**
+ * The line of a sysctl the rule declared in `reads`: the runner ran the rule only because it was read, so
+ * the fallback never shows in practice; if it ever does, it says what is missing rather than crash.
+ */
+export function sysctlLine(netns: NetnsFacts, key: string): Evidence {
+  return sysctlEvidence(netns, key) ?? { source: 'sysctl', detail: `${key}: not read` };
+}
+
 /** The range and reserved ports the counts were made against; says so when the default was assumed. */
 export function rangeEvidence(netns: NetnsFacts): Evidence[] {
   const eph = netns.ephemeral;
@@ -19,7 +27,7 @@ export function rangeEvidence(netns: NetnsFacts): Evidence[] {
       { source: 'sysctl', detail: `${PORT_RANGE_KEY} not collected: kernel default ${formatRange(eph.range)} assumed` },
     ];
   }
-  const out = [sysctlEvidence(netns, PORT_RANGE_KEY)!];
+  const out = [sysctlLine(netns, PORT_RANGE_KEY)];
   const reserved = sysctlEvidence(netns, RESERVED_PORTS_KEY);
   if (reserved && eph.reserved.length > 0) out.push(reserved);
   return out;

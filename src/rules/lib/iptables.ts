@@ -71,9 +71,9 @@ export function restoreFailures(node: NodeFacts, family: Family): RestoreFailure
 }
 
 export function logEvidence(node: NodeFacts, failure: RestoreFailure, maxLines = 4): Evidence[] {
-  return failure.lines
-    .slice(0, maxLines)
-    .map((l) => ({ source: node.kubeProxyLog!.source, line: l.line, detail: l.text }));
+  // A failure comes from the kube-proxy log, so the log is there; the fallback names it rather than crash.
+  const source = node.kubeProxyLog?.source ?? 'kube-proxy log';
+  return failure.lines.slice(0, maxLines).map((l) => ({ source, line: l.line, detail: l.text }));
 }
 
 export interface KubeProxyBackend {

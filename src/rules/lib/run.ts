@@ -127,8 +127,9 @@ function shorten(reasons: string[]): string {
 
 /** With a partial set of sysctls (one pasted file, a sysctl.conf), a key the rule reads may simply not have been given. */
 function missingSysctl(rule: NodeRule, netns: NetnsFacts): string | undefined {
-  if (!netns.sysctls || netns.sysctlsComplete) return undefined;
-  const missing = (rule.reads ?? []).filter((k) => !netns.sysctls!.has(k));
+  const sysctls = netns.sysctls;
+  if (!sysctls || netns.sysctlsComplete) return undefined;
+  const missing = (rule.reads ?? []).filter((k) => !sysctls.has(k));
   return missing.length > 0
     ? `${missing.join(', ')} ${missing.length === 1 ? 'was' : 'were'} not among the sysctls read (pass \`sysctl -a\` output)`
     : undefined;
