@@ -5,7 +5,7 @@ import { describeWorkload, lineEvidence } from './lib/manifest.js';
 export default defineManifestRule({
   id: 'unsafe-sysctl',
   title: 'securityContext.sysctls outside the safe set of the target Kubernetes version',
-  severity: 'warning',
+  severity: 'error', // the worst it reports (a finding may lower it): namespaced sysctls are warnings
   check({ workload: w, options }) {
     const version = options.k8sVersion.join('.');
     const out: ManifestFindingDraft[] = [];
@@ -38,6 +38,7 @@ export default defineManifestRule({
       }
       out.push({
         ...base,
+        severity: 'warning',
         message: `${describeWorkload(w)} sets ${s.name}, which is not in the safe set of Kubernetes ${version}${since ? ` (it is safe from ${since.join('.')})` : ''}: unless every node that may run it has kubelet --allowed-unsafe-sysctls=${s.name}, the pod is rejected with SysctlForbidden.`,
         evidence,
         remediation: since

@@ -14,6 +14,11 @@ describe('rule documentation', () => {
       const page = readFileSync(join(ROOT, 'docs/rules', `${rule.id}.md`), 'utf8');
       assert.ok(page.startsWith(`# ${rule.id}\n`));
       for (const h of HEADINGS) assert.ok(page.includes(`\n${h}\n`), `${rule.id}.md lacks "${h}"`);
+      assert.equal(
+        page.split('\n')[2],
+        `${rule.title}. Severity: ${rule.severity} at most.`,
+        `${rule.id}.md: the line under the heading must repeat the rule's title and severity (src/rules/${rule.id}.ts)`,
+      );
     });
   }
   it('every page belongs to a rule and every rule file is listed', () => {
