@@ -1,8 +1,8 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { collectBundle, nodePortsFrom } from '../engine.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
 import { machine } from '../sources/host/machine.js';
-import { defaultNetns, parseDuration, parseInterval, parseNetns, withAsNode } from './options.js';
+import { defaultNetns, intervalOption, parseNetns, timeoutOption, withAsNode } from './options.js';
 
 interface CollectOptions {
   output?: string;
@@ -28,19 +28,8 @@ export function collectCommand(setExit: (code: number) => void): Command {
       '--as-node',
       "with --netns self: record this namespace as the node's own even when the kernel shows it is not",
     )
-    .addOption(
-      new Option(
-        '--timeout <duration>',
-        'one deadline for every command the collection runs; what is not read by then is reported',
-      )
-        .argParser(parseDuration)
-        .default(300_000, '5m'),
-    )
-    .addOption(
-      new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)')
-        .argParser(parseInterval)
-        .default(2000, '2s'),
-    )
+    .addOption(timeoutOption())
+    .addOption(intervalOption())
     .option('--nodeport-range <A-B>', "the cluster's NodePort range, stored in the bundle")
     .option('--redact', 'replace every IP address with a consistent stand-in')
     .option(

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { diagnoseNode, nodePortsFrom } from '../engine.js';
 import { selectRules } from '../rules/index.js';
 import {
@@ -6,9 +6,9 @@ import {
   defaultNetns,
   withAsNode,
   emit,
-  parseDuration,
-  parseInterval,
   parseNetns,
+  timeoutOption,
+  intervalOption,
   type CommonOptions,
 } from './options.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
@@ -34,19 +34,8 @@ export function nodeCommand(setExit: (code: number) => void): Command {
       '--as-node',
       'with --netns self: judge this namespace as a node even when the kernel shows it is not the first one (for `ip netns exec X` tests)',
     )
-    .addOption(
-      new Option(
-        '--timeout <duration>',
-        'one deadline for every command the collection runs; what is not read by then is reported',
-      )
-        .argParser(parseDuration)
-        .default(300_000, '5m'),
-    )
-    .addOption(
-      new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)')
-        .argParser(parseInterval)
-        .default(2000, '2s'),
-    )
+    .addOption(timeoutOption())
+    .addOption(intervalOption())
     .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)")
     .option(
       '--kube-proxy-log <file>',

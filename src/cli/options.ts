@@ -22,7 +22,7 @@ export class UsageError extends ToolError {}
  * The sampling interval: a duration with a unit, at most ten minutes. A bare number is seconds, and a large
  * bare number is refused with the likely meaning ("2000" was milliseconds: waiting 33 minutes helps nobody).
  */
-export function parseInterval(text: string): number {
+function parseInterval(text: string): number {
   const bare = /^\d+(\.\d+)?$/.test(text.trim());
   if (bare && Number(text) >= 100)
     throw new InvalidArgumentError(`"${text}" would be ${text} seconds; give a unit: ${text}ms, or e.g. 2s`);
@@ -37,6 +37,23 @@ export function parseDuration(text: string): number {
   if (!m) throw new InvalidArgumentError(`"${text}" is not a duration; use e.g. 2s, 500ms, 1m or 0`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'];
   return Math.round(Number(m[1]) * unit!);
+}
+
+/** The collection's one deadline (node and collect share it: the same flag, the same default). */
+export function timeoutOption(): Option {
+  return new Option(
+    '--timeout <duration>',
+    'one deadline for every command the collection runs; what is not read by then is reported',
+  )
+    .argParser(parseDuration)
+    .default(300_000, '5m');
+}
+
+/** The time between the two counter samples (node and collect). */
+export function intervalOption(): Option {
+  return new Option('--interval <duration>', 'time between the two counter samples (2s, 500ms; 0 = one sample)')
+    .argParser(parseInterval)
+    .default(2000, '2s');
 }
 
 export function parseNetns(text: string): NetnsSelection {
