@@ -154,40 +154,8 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
   let words: Token[] = [];
 
   const endCommand = (connector: string) => {
-    let cmd = words;
+    const cmd = afterReservedWords(words, stack);
     words = [];
-    // leading reserved words open and close blocks; what follows them is a command
-    while (cmd.length > 0 && !cmd[0].op) {
-      const w = cmd[0].text;
-      const top = stack[stack.length - 1];
-      if (w === 'if') stack.push({ isIf: true, inCondition: true, condition: [], sawExit: false });
-      else if (w === 'then' && top.isIf) {
-        top.inCondition = false;
-        const cond = top.condition.map(guardOf).find(Boolean);
-        top.conditionKind = cond?.kind;
-        if (cond?.kind === 'ne') top.guard = cond.guard;
-        if (cond?.kind === 'eq') top.elseGuard = cond.guard;
-      } else if (w === 'else' && top.isIf) {
-        if (top.conditionKind === 'eq' && top.sawExit) top.exitsWhenEqual = top.elseGuard;
-        top.guard = top.elseGuard;
-        top.sawExit = false;
-      } else if (w === 'elif' && top.isIf) {
-        top.guard = undefined;
-        top.inCondition = true;
-        top.condition = [];
-      } else if (w === 'fi' && top.isIf && stack.length > 1) {
-        stack.pop();
-        const exitsWhenEqual =
-          top.exitsWhenEqual ??
-          (top.conditionKind === 'eq' && top.sawExit && top.guard === undefined ? top.elseGuard : undefined);
-        if (exitsWhenEqual) stack[stack.length - 1].guard ??= exitsWhenEqual;
-      } else if (OPENERS.has(w) || w === 'do') {
-        if (w !== 'do') stack.push({ isIf: false, inCondition: false, condition: [], sawExit: false });
-      } else if (CLOSERS.has(w) && !stack[stack.length - 1].isIf && stack.length > 1) stack.pop();
-      else if (w !== 'time') break;
-      cmd = cmd.slice(1);
-      if (w === 'for' || w === 'case') cmd = []; // their words are not commands
-    }
     const top = stack[stack.length - 1];
     if (cmd.length > 0) {
       if (top.inCondition) top.condition.push(cmd);
@@ -232,6 +200,51 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
   }
   endCommand(';');
   return writes;
+}
+
+/**
+ * Leading reserved words open and close blocks (if/then/else/elif/fi, loops, braces, subshells) on the
+ * frame stack; what follows them is a command, returned. `for` and `case` words are not commands.
+ */
+function afterReservedWords(words: Token[], stack: Frame[]): Token[] {
+  let cmd = words;
+  while (cmd.length > 0 && !cmd[0].op) {
+    const w = cmd[0].text;
+    if (!applyReservedWord(w, stack) && w !== 'time') break;
+    cmd = w === 'for' || w === 'case' ? [] : cmd.slice(1);
+  }
+  return cmd;
+}
+
+/** One reserved word's effect on the frame stack; false when the word is not one (a command starts). */
+function applyReservedWord(w: string, stack: Frame[]): boolean {
+  const top = stack[stack.length - 1];
+  if (w === 'if') stack.push({ isIf: true, inCondition: true, condition: [], sawExit: false });
+  else if (w === 'then' && top.isIf) {
+    top.inCondition = false;
+    const cond = top.condition.map(guardOf).find(Boolean);
+    top.conditionKind = cond?.kind;
+    if (cond?.kind === 'ne') top.guard = cond.guard;
+    if (cond?.kind === 'eq') top.elseGuard = cond.guard;
+  } else if (w === 'else' && top.isIf) {
+    if (top.conditionKind === 'eq' && top.sawExit) top.exitsWhenEqual = top.elseGuard;
+    top.guard = top.elseGuard;
+    top.sawExit = false;
+  } else if (w === 'elif' && top.isIf) {
+    top.guard = undefined;
+    top.inCondition = true;
+    top.condition = [];
+  } else if (w === 'fi' && top.isIf && stack.length > 1) {
+    stack.pop();
+    const exitsWhenEqual =
+      top.exitsWhenEqual ??
+      (top.conditionKind === 'eq' && top.sawExit && top.guard === undefined ? top.elseGuard : undefined);
+    if (exitsWhenEqual) stack[stack.length - 1].guard ??= exitsWhenEqual;
+  } else if (OPENERS.has(w) || w === 'do') {
+    if (w !== 'do') stack.push({ isIf: false, inCondition: false, condition: [], sawExit: false });
+  } else if (CLOSERS.has(w) && !top.isIf && stack.length > 1) stack.pop();
+  else return false;
+  return true;
 }
 
 /** `[ "$A" != "$B" ]`, `[[ … ]]`, `test …`, `!` negation, = == != -eq -ne. */
