@@ -176,23 +176,9 @@ export class HandshakeTracker {
     this.tcpPackets++;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
     const fromKey = endpoint(p.src, p.srcPort);
-    const toKey = endpoint(p.dst, p.dstPort);
-    let flow = this.flows.get(`${fromKey}>${toKey}`) ?? this.flows.get(`${toKey}>${fromKey}`);
     const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    if (!flow && this.flows.size >= this.maxFlows) {
-      this.untrackedPackets++;
-      return;
-    }
-    if (!flow) {
-      this.tuples++;
-      const clientIsSender = syn || (p.flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
-      const [client, server] = clientIsSender ? [fromKey, toKey] : [toKey, fromKey];
-      flow = { client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
-      // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
-      if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) flow.midstreamPending = true;
-      else if (!syn) this.midstream++;
-      this.flows.set(`${client}>${server}`, flow);
-    }
+    const flow = this.flowOf(p, ref, fromKey, syn);
+    if (!flow) return;
     const seenBefore = flow.lastSeen;
     flow.lastSeen = ref;
     const fromClient = fromKey === flow.client;
@@ -206,13 +192,7 @@ export class HandshakeTracker {
       return;
     }
     if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && !fromClient) {
-      if (!a) flow.earlySynAck ??= ref;
-      else if (!a.established) {
-        a.synAckCount++;
-        a.firstSynAck ??= ref;
-        a.lastSynAck = ref;
-        if (a.ackBeforeSynAck) a.established = true;
-      }
+      this.synAck(flow, ref);
       return;
     }
     if (
@@ -235,11 +215,45 @@ export class HandshakeTracker {
       if (a.synAckCount > 0 || a.simultaneousOpen) a.established = true;
       else if (!a.bareAck) a.ackBeforeSynAck = true;
     }
-    if (p.flags & TCP_FIN) {
-      if (fromClient) flow.clientFin = true;
-      else flow.serverFin = true;
-      if (flow.clientFin && flow.serverFin) flow.closedAt = ref;
+    if (p.flags & TCP_FIN) this.fin(flow, ref, fromClient);
+  }
+
+  /** The flow this packet belongs to, made on its first packet; undefined past the flow cap (counted). */
+  private flowOf(p: DecodedPacket, ref: PacketRef, fromKey: string, syn: boolean): Flow | undefined {
+    const toKey = endpoint(p.dst, p.dstPort);
+    const known = this.flows.get(`${fromKey}>${toKey}`) ?? this.flows.get(`${toKey}>${fromKey}`);
+    if (known) return known;
+    if (this.flows.size >= this.maxFlows) {
+      this.untrackedPackets++;
+      return undefined;
     }
+    this.tuples++;
+    const synAck = (p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+    const [client, server] = syn || !synAck ? [fromKey, toKey] : [toKey, fromKey];
+    const flow: Flow = { client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
+    // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
+    if (synAck) flow.midstreamPending = true;
+    else if (!syn) this.midstream++;
+    this.flows.set(`${client}>${server}`, flow);
+    return flow;
+  }
+
+  /** A SYN-ACK from the server: before any SYN (a reordered capture), or the answer to the attempt. */
+  private synAck(flow: Flow, ref: PacketRef): void {
+    const a = flow.attempt;
+    if (!a) flow.earlySynAck ??= ref;
+    else if (!a.established) {
+      a.synAckCount++;
+      a.firstSynAck ??= ref;
+      a.lastSynAck = ref;
+      if (a.ackBeforeSynAck) a.established = true;
+    }
+  }
+
+  private fin(flow: Flow, ref: PacketRef, fromClient: boolean): void {
+    if (fromClient) flow.clientFin = true;
+    else flow.serverFin = true;
+    if (flow.clientFin && flow.serverFin) flow.closedAt = ref;
   }
 
   private syn(flow: Flow, p: DecodedPacket, ref: PacketRef, seenBefore: PacketRef): void {
