@@ -1,5 +1,4 @@
-import { isNodeWide } from '../facts/workloads.js';
-import { canWriteSysctls } from '../facts/workloads.js';
+import { canWriteSysctls, isNodeWide } from '../facts/workloads.js';
 import { defineManifestRule, type ManifestFindingDraft } from './define-rule.js';
 import {
   describeContainer,
