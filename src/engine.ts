@@ -1,10 +1,11 @@
 // Commands load what only they use (the YAML stack for lint, the capture reader for pcap, the message
 // catalogue for explain) when they run: every other command starts without paying for them.
 import { FactsBuilder } from './facts/builder.js';
-import { MAX_LIVE_FLOWS } from './facts/handshakes.js';
+import { MAX_LIVE_FLOWS, type CaptureFacts } from './facts/handshakes.js';
+import { ToolError } from './model/errors.js';
 import { ParseError } from './parsers/parse-error.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
-import { buildReport, nodeReport, type Report } from './report/report.js';
+import { buildReport, nodeReport, type CaptureSummary, type Report } from './report/report.js';
 import {
   completeFinding,
   type CaptureRule,
@@ -225,8 +226,15 @@ export async function analyzeCaptures(
       }
     }
   }
+  // Every capture rule judges connection attempts: a capture without a SYN leaves them nothing to judge,
+  // and that must read as "not checked", never as "No problems found".
+  const judged = captures.filter((c) => c.attempts > 0);
+  if (judged.length === 0) throw new NothingToJudgeError(nothingToJudge(captures));
+  const skipped = captures
+    .filter((c) => c.attempts === 0)
+    .flatMap((c) => opts.rules.map((r) => ({ rule: r.id, reason: nothingToJudge([c]) })));
   return buildReport({ kind: 'pcap', name: paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ') }, findings, {
-    skipped: [],
+    skipped,
     problems: [
       ...captures
         .filter((c) => c.truncatedBytes > 0)
@@ -241,40 +249,31 @@ export async function analyzeCaptures(
           reason: `more than ${MAX_LIVE_FLOWS.toLocaleString('en')} connections were live at once: ${c.untrackedPackets} packets of newer ones were counted but not followed, so handshakes among them are not judged`,
         })),
     ],
-    context: {
-      rules: opts.rules.length,
-      captures: captures.map(
-        ({
-          source,
-          format,
-          linkTypes,
-          interfaces,
-          packets,
-          tcpPackets,
-          tuples,
-          attempts,
-          conversations,
-          established,
-          refused,
-          firstUs,
-          lastUs,
-        }) => ({
-          source,
-          format,
-          linkTypes,
-          interfaces,
-          packets,
-          tcpPackets,
-          tuples,
-          attempts,
-          conversations,
-          established,
-          refused,
-          seconds: firstUs !== undefined && lastUs !== undefined ? (lastUs - firstUs) / 1e6 : 0,
-        }),
-      ),
-    },
+    context: { rules: opts.rules.length, captures: captures.map(captureSummary) },
   });
+}
+
+/** A capture could be read but holds no connection attempt for any capture rule to judge (exit 2). */
+class NothingToJudgeError extends ToolError {}
+
+function nothingToJudge(captures: CaptureFacts[]): string {
+  const what = captures
+    .map((c) =>
+      c.tcpPackets === 0
+        ? `${c.source} holds no TCP packets (${c.packets} packets read)`
+        : `${c.source} holds no connection attempt (no SYN among ${c.tcpPackets} TCP packets: the connections began before the capture)`,
+    )
+    .join('; ');
+  return `${what}; capture while the failure happens, from before the client connects (tcpdump -i any -w FILE tcp)`;
+}
+
+/** The capture's figures the report shows, without the per-attempt detail the rules used. */
+function captureSummary(c: CaptureFacts): CaptureSummary {
+  const { source, format, linkTypes, interfaces, packets, tcpPackets } = c;
+  const { tuples, attempts, conversations, established, refused } = c;
+  const seconds = c.firstUs !== undefined && c.lastUs !== undefined ? (c.lastUs - c.firstUs) / 1e6 : 0;
+  const shape = { source, format, linkTypes, interfaces, packets, tcpPackets };
+  return { ...shape, tuples, attempts, conversations, established, refused, seconds };
 }
 
 /** `netdoctor explain`: each line of a pasted message or log, against the catalogue of connection-failure messages. */

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { collectBundle, nodePortsFrom } from '../engine.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
 import { machine } from '../sources/host/machine.js';
-import { defaultNetns, intervalOption, parseNetns, timeoutOption, withAsNode } from './options.js';
+import { defaultNetns, intervalOption, netnsOption, timeoutOption, withAsNode } from './options.js';
 
 interface CollectOptions {
   output?: string;
@@ -19,11 +19,7 @@ export function collectCommand(setExit: (code: number) => void): Command {
   return new Command('collect')
     .description('write everything `node` reads into a bundle (.tar.gz) for offline analysis')
     .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
-    .option(
-      '--netns <which>',
-      'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)',
-      parseNetns,
-    )
+    .addOption(netnsOption())
     .option(
       '--as-node',
       "with --netns self: record this namespace as the node's own even when the kernel shows it is not",

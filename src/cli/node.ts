@@ -6,7 +6,7 @@ import {
   defaultNetns,
   withAsNode,
   emit,
-  parseNetns,
+  netnsOption,
   timeoutOption,
   intervalOption,
   type CommonOptions,
@@ -25,11 +25,7 @@ interface NodeOptions extends CommonOptions {
 export function nodeCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('node')
     .description("diagnose this machine: the host network namespace and, as root, every pod's")
-    .option(
-      '--netns <which>',
-      'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)',
-      parseNetns,
-    )
+    .addOption(netnsOption())
     .option(
       '--as-node',
       'with --netns self: judge this namespace as a node even when the kernel shows it is not the first one (for `ip netns exec X` tests)',

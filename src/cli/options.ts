@@ -39,6 +39,14 @@ export function parseDuration(text: string): number {
   return Math.round(Number(m[1]) * unit!);
 }
 
+/** Which namespaces node and collect read (the same flag, the same words). */
+export function netnsOption(): Option {
+  return new Option(
+    '--netns <which>',
+    'self | all | PID[,PID…] | ip-netns name (default: all as root, self otherwise)',
+  ).argParser(parseNetns);
+}
+
 /** The collection's one deadline (node and collect share it: the same flag, the same default). */
 export function timeoutOption(): Option {
   return new Option(
@@ -56,7 +64,7 @@ export function intervalOption(): Option {
     .default(2000, '2s');
 }
 
-export function parseNetns(text: string): NetnsSelection {
+function parseNetns(text: string): NetnsSelection {
   if (text === 'self') return { kind: 'self' };
   if (text === 'all') return { kind: 'all' };
   const items = text

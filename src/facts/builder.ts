@@ -14,7 +14,8 @@ import {
   parseSockstat,
   type Counters,
 } from '../parsers/proc-net-counters.js';
-import { ST_LISTEN, SocketTableScanner, type ByteOrder } from '../parsers/proc-net-tcp.js';
+import { SocketTableScanner, type ByteOrder } from '../parsers/proc-net-tcp.js';
+import { ST_LISTEN } from '../parsers/tcp-states.js';
 import { parseSsListeners, type SsListener } from '../parsers/ss-listeners.js';
 import { parseSysctls } from '../parsers/sysctl.js';
 import { ephemeralPorts, portBitmap } from './ephemeral.js';

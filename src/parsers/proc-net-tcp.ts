@@ -7,24 +7,8 @@
  */
 import { ParseError, UnreadLines, type UnreadLine } from './parse-error.js';
 import { ipv6Bytes, type TextSocket } from './socket-text.js';
+import { ST_LISTEN } from './tcp-states.js';
 
-export const TCP_STATES = [
-  '',
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-  'NEW_SYN_RECV',
-] as const;
-export const ST_TIME_WAIT = 6;
-export const ST_LISTEN = 10;
 const STATE_SLOTS = 16;
 
 export type ByteOrder = 'LE' | 'BE';

@@ -5,6 +5,7 @@
  * of these is counted as not understood.
  */
 import { ParseError, UnreadLines, forEachLine } from './parse-error.js';
+import { TCP_STATES } from './tcp-states.js';
 
 export interface TextSocket {
   /** TCP state code as in /proc/net/tcp (1 ESTABLISHED … 10 LISTEN) */
@@ -34,19 +35,10 @@ const SS_STATES: Record<string, number> = {
   LISTEN: 10,
   CLOSING: 11,
 };
-const NETSTAT_STATES: Record<string, number> = {
-  ESTABLISHED: 1,
-  SYN_SENT: 2,
-  SYN_RECV: 3,
-  FIN_WAIT1: 4,
-  FIN_WAIT2: 5,
-  TIME_WAIT: 6,
-  CLOSE: 7,
-  CLOSE_WAIT: 8,
-  LAST_ACK: 9,
-  LISTEN: 10,
-  CLOSING: 11,
-};
+/** netstat prints the kernel's own state names (/proc/net/tcp's order gives the code). */
+const NETSTAT_STATES: Record<string, number> = Object.fromEntries(
+  TCP_STATES.flatMap((name, code) => (name === '' ? [] : [[name, code]])),
+);
 
 /** ss and netstat print a few well-known ports by name without -n. */
 const PORT_NAMES: Record<string, number> = {

@@ -1,6 +1,7 @@
 import { ToolError } from '../model/errors.js';
 import type { ExplainedLine, Unrecognised } from '../explain/explained.js';
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
+import type { CaptureFacts } from '../facts/handshakes.js';
 import type { Finding } from '../rules/define-rule.js';
 import { summarize, type Coverage, type RuleRun, type Skipped } from '../rules/lib/run.js';
 import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
@@ -29,20 +30,7 @@ export interface Report {
     workloads?: number;
     k8sVersion?: string;
     /** pcap: what each capture held */
-    captures?: {
-      source: string;
-      format?: string;
-      linkTypes: number[];
-      interfaces: number;
-      packets: number;
-      tcpPackets: number;
-      tuples: number;
-      attempts: number;
-      conversations: number;
-      established: number;
-      refused: number;
-      seconds: number;
-    }[];
+    captures?: CaptureSummary[];
   };
   /** sentences about the run as a whole, shown first (not root: only one namespace was read) */
   notes?: string[];
@@ -60,6 +48,22 @@ export interface Report {
   /** explain: what was not recognised, with the closest known messages when nothing was */
   unrecognised?: Unrecognised;
 }
+
+/** What a capture held, as the pcap report shows it: its counts, and its span in seconds. */
+export type CaptureSummary = Pick<
+  CaptureFacts,
+  | 'source'
+  | 'format'
+  | 'linkTypes'
+  | 'interfaces'
+  | 'packets'
+  | 'tcpPackets'
+  | 'tuples'
+  | 'attempts'
+  | 'conversations'
+  | 'established'
+  | 'refused'
+> & { seconds: number };
 
 /** A report with its fields in SPEC.md's order (tool, version, schemaVersion, target, findings, skipped, problems, summary), then the rest. */
 export function buildReport(

@@ -1,4 +1,5 @@
-import { ST_TIME_WAIT, TCP_STATES, type DestinationUse } from '../parsers/proc-net-tcp.js';
+import type { DestinationUse } from '../parsers/proc-net-tcp.js';
+import { ST_TIME_WAIT, TCP_STATES } from '../parsers/tcp-states.js';
 import { formatRange } from '../parsers/port-range.js';
 import type { NetnsFacts } from '../facts/types.js';
 import type { NodeRuleContext } from './define-rule.js';

@@ -1,4 +1,4 @@
-import { ST_TIME_WAIT } from '../parsers/proc-net-tcp.js';
+import { ST_TIME_WAIT } from '../parsers/tcp-states.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
 import { endpoint, fmt, pct, perSecond, rangeEvidence, rises, sysctlEvidence, sysctlLine } from './lib/evidence.js';

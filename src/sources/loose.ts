@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArtefactSink } from '../facts/sink.js';
 import { cleanPaste } from '../parsers/paste.js';
+import { MAX_MANIFEST_INPUT } from './limits.js';
 import { LOOSE_KINDS, sniffKind, UNUSABLE_KINDS, type LooseKind } from '../parsers/sniff.js';
 
 /** A pasted artefact larger than this is not a paste: make a bundle with `netdoctor collect` instead. */
@@ -52,10 +53,10 @@ const ONE_EACH = new Set<LooseKind>(ORDER.filter((k) => k !== 'k8s-json' && k !=
 class LooseFileError extends ToolError {}
 
 /**
- * A file named on the command line, read whole: a regular file only (a FIFO or device would hang or
- * flood), opened non-blocking, and no larger than MAX_LOOSE_BYTES.
+ * A file named on the command line, read whole (or its first `head` bytes): a regular file only (a FIFO
+ * or device would hang or flood), opened non-blocking, and no larger than MAX_LOOSE_BYTES.
  */
-function readRegularFile(path: string): Buffer {
+function readRegularFile(path: string, head?: number): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -72,10 +73,11 @@ function readRegularFile(path: string): Buffer {
       throw new LooseFileError(
         `${path}: ${st.size} bytes, over the ${MAX_LOOSE_BYTES / 1024 / 1024} MiB a loose file may have; collect a bundle instead`,
       );
-    const buf = Buffer.allocUnsafe(st.size);
+    const size = Math.min(st.size, head ?? st.size);
+    const buf = Buffer.allocUnsafe(size);
     let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, null);
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, null);
       if (n === 0) break;
       off += n;
     }
@@ -89,7 +91,7 @@ function readRegularFile(path: string): Buffer {
 export function looksLikeArchive(path: string): boolean {
   if (/\.(tar\.gz|tgz|tar)$/i.test(path)) return true;
   try {
-    const head = readRegularFile(path).subarray(0, 262);
+    const head = readRegularFile(path, 262);
     return (head[0] === 0x1f && head[1] === 0x8b) || head.toString('latin1', 257, 262) === 'ustar';
   } catch {
     return false;
@@ -152,6 +154,14 @@ export async function replayLooseFiles(
       sink.failed(
         `loose/${basename(path)}`,
         `${path}: a second ${sniffed.kind} file; one machine has one, so it was not read (analyse it on its own)`,
+      );
+      continue;
+    }
+    // the YAML stack holds a tree many times the text's size: the same cap as `lint` input
+    if (sniffed.kind === 'k8s-yaml' && cleaned.text.length > MAX_MANIFEST_INPUT) {
+      sink.failed(
+        `loose/${basename(path)}`,
+        `${path}: YAML over ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB, not read; give kubectl's JSON instead`,
       );
       continue;
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseManifestFile, type ManifestFile } from '../parsers/manifests.js';
 
 export { STDIN_NAME } from './text.js';
+import { MAX_MANIFEST_INPUT } from './limits.js';
 import { STDIN_NAME } from './text.js';
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
@@ -12,9 +13,6 @@ const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 export class ManifestInputError extends ToolError {
   override name = 'ManifestInputError';
 }
-
-/** One manifest input (a file, or stdin) larger than this is refused: lint charts in parts. */
-const MAX_MANIFEST_INPUT = 32 * 1024 * 1024;
 
 /** Files as given, directories searched for *.yaml, *.yml and *.json (sorted, .git skipped), `-` for stdin. */
 export async function readManifests(

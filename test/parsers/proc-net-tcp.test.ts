@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { portBitmap } from '../../src/facts/ephemeral.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
-import { SocketTableScanner, ipv4, ipv6, parseSocketTables, ST_LISTEN } from '../../src/parsers/proc-net-tcp.js';
+import { SocketTableScanner, ipv4, ipv6, parseSocketTables } from '../../src/parsers/proc-net-tcp.js';
+import { ST_LISTEN } from '../../src/parsers/tcp-states.js';
 import { bundleFixture } from '../helpers.js';
 
 const dir = join(bundleFixture('exhaustion'), 'netns/host/proc/net');

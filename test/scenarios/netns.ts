@@ -43,7 +43,12 @@ export class Netns {
     const name = `nd-${label}-${process.pid}-${++counter}`;
     sh(['ip', 'netns', 'add', name]);
     const ns = new Netns(name);
-    ns.exec(['ip', 'link', 'set', 'lo', 'up']);
+    try {
+      ns.exec(['ip', 'link', 'set', 'lo', 'up']);
+    } catch (e) {
+      ns.destroy(); // withNetns has not seen it yet, so it would not delete it
+      throw e;
+    }
     return ns;
   }
 

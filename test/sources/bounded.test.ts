@@ -96,4 +96,15 @@ describe('bounded resources on hostile input', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /over the 256 MiB a loose file may have/);
   });
+  it('analyze: a loose YAML file over the 32 MiB manifest cap is refused before the YAML stack sees it', async () => {
+    const file = join(dir, 'objects.yaml');
+    const line = '  key: a value long enough to fill the file quickly, repeated\n';
+    await writeFile(
+      file,
+      `apiVersion: v1\nkind: ConfigMap\ndata:\n${line.repeat(Math.ceil((33 << 20) / line.length))}`,
+    );
+    const r = await bounded(['analyze', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /objects\.yaml: YAML over 32 MiB, not read; give kubectl's JSON instead/);
+  });
 });
