@@ -38,6 +38,12 @@ const wiringPattern = {
   message: 'Rules are pure functions of facts; wiring belongs in engine.ts.',
 };
 
+const rulesPattern = {
+  group: ['**/rules/**', '../rules', './rules'],
+  message:
+    'Finding, Evidence, Subject, Severity, coverage and PortRange live in src/model/: import them from there. Only the wiring (engine.ts, the CLI) and explain (rule titles) reach into src/rules/.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'coverage/**'] },
   js.configs.recommended,
@@ -72,6 +78,10 @@ export default tseslint.config(
   {
     files: ['src/{facts,parsers,knowledge,report,explain,model,plan,redact}/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: machineIo, patterns: [sourcesPattern] }] },
+  },
+  {
+    files: ['src/{facts,parsers,knowledge,report,model,plan,redact}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: machineIo, patterns: [sourcesPattern, rulesPattern] }] },
   },
   {
     files: ['src/rules/**/*.ts'],

@@ -4,16 +4,11 @@ import { FactsBuilder } from './facts/builder.js';
 import { MAX_LIVE_FLOWS, type CaptureFacts } from './facts/handshakes.js';
 import { ToolError } from './model/errors.js';
 import { ParseError } from './parsers/parse-error.js';
-import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortRange, type PortRange } from './parsers/port-range.js';
+import { parsePortRange } from './parsers/port-range.js';
+import { DEFAULT_NODEPORT_RANGE, formatRange, type PortRange } from './model/port-range.js';
 import { buildReport, nodeReport, type CaptureSummary, type Report } from './report/report.js';
-import {
-  completeFinding,
-  type CaptureRule,
-  type Finding,
-  type ManifestRule,
-  type ManifestRuleOptions,
-  type NodeRule,
-} from './rules/define-rule.js';
+import { type CaptureRule, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
+import { completeFinding, type Finding } from './model/finding.js';
 import { runNodeRules } from './rules/lib/run.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';

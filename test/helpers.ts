@@ -6,7 +6,7 @@ import { analyzeBundles, analyzeCaptures, lintPaths } from '../src/engine.js';
 import { NEWEST_KNOWN_K8S } from '../src/knowledge/k8s-sysctls.js';
 import { parsePortRange } from '../src/parsers/port-range.js';
 import type { Report } from '../src/report/report.js';
-import type { Finding } from '../src/rules/define-rule.js';
+import type { Finding } from '../src/model/finding.js';
 import { CAPTURE_RULES, MANIFEST_RULES, NODE_RULES } from '../src/rules/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');

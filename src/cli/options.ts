@@ -5,7 +5,7 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../report/report.js';
 import { renderText } from '../report/text.js';
-import { SEVERITIES, type Severity } from '../rules/define-rule.js';
+import { SEVERITIES, type Severity } from '../model/finding.js';
 
 export interface CommonOptions {
   format?: 'text' | 'json' | 'markdown' | 'sarif' | 'github';

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_NODEPORT_RANGE, formatRange, parsePortList, parsePortRange } from '../parsers/port-range.js';
+import { parsePortList, parsePortRange } from '../parsers/port-range.js';
+import { DEFAULT_NODEPORT_RANGE, formatRange } from '../model/port-range.js';
 import {
   plan,
   remedies,

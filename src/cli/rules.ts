@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { docsPath } from '../rules/define-rule.js';
+import { docsPath } from '../model/finding.js';
 import { ALL_RULES, ruleInfo } from '../rules/index.js';
 import { readRuleDoc } from '../sources/docs.js';
 

@@ -7,7 +7,7 @@ import { parseKernelLog } from '../parsers/kernel-log.js';
 import { ParseError, UnreadLines, describeUnread } from '../parsers/parse-error.js';
 import { parseNetstatS } from '../parsers/netstat-s.js';
 import { parseSocketText } from '../parsers/socket-text.js';
-import type { PortRange } from '../parsers/port-range.js';
+import type { PortRange } from '../model/port-range.js';
 import {
   parseConntrackStat,
   parseProcNetCounters,

@@ -1,12 +1,6 @@
 import { ParseError } from '../parsers/parse-error.js';
-import {
-  KERNEL_DEFAULT_PORT_RANGE,
-  parsePortList,
-  parsePortRange,
-  subtract,
-  totalSize,
-  type PortRange,
-} from '../parsers/port-range.js';
+import { parsePortList, parsePortRange } from '../parsers/port-range.js';
+import { KERNEL_DEFAULT_PORT_RANGE, subtract, totalSize, type PortRange } from '../model/port-range.js';
 import type { Sysctls } from '../parsers/sysctl.js';
 import type { EphemeralPorts } from './types.js';
 

@@ -5,7 +5,7 @@ import type { IptablesBackend, KubeProxyInfo } from '../parsers/kube-proxy-info.
 import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
 import type { KernelLog } from '../parsers/kernel-log.js';
 import type { Counters } from '../parsers/proc-net-counters.js';
-import type { PortRange } from '../parsers/port-range.js';
+import type { PortRange } from '../model/port-range.js';
 import type { ByteOrder, SocketTable } from '../parsers/proc-net-tcp.js';
 import type { SsListener } from '../parsers/ss-listeners.js';
 import type { Sysctls } from '../parsers/sysctl.js';

@@ -4,7 +4,7 @@
  * its port for its lifetime, and the side that closes first keeps it TIME_WAIT_SECONDS longer, unless
  * tcp_tw_reuse lets connect() take over a TIME_WAIT port that is at least a second old.
  */
-import { totalSize, subtract, intersect, type PortRange } from '../parsers/port-range.js';
+import { totalSize, subtract, intersect, type PortRange } from '../model/port-range.js';
 
 /** TCP_TIMEWAIT_LEN, fixed in the kernel. */
 export const TIME_WAIT_SECONDS = 60;

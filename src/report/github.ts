@@ -1,6 +1,6 @@
 import { safeForTerminal } from './terminal.js';
 /** GitHub Actions workflow commands: one annotation per finding, on the file and line it names. */
-import type { Severity } from '../rules/define-rule.js';
+import type { Severity } from '../model/finding.js';
 import type { Report } from './report.js';
 
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'notice' };

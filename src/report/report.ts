@@ -2,9 +2,10 @@ import { ToolError } from '../model/errors.js';
 import type { ExplainedLine, Unrecognised } from '../explain/explained.js';
 import { collectionProblems, type NodeFacts } from '../facts/types.js';
 import type { CaptureFacts } from '../facts/handshakes.js';
-import type { Finding } from '../rules/define-rule.js';
-import { summarize, type Coverage, type RuleRun, type Skipped } from '../rules/lib/run.js';
-import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
+import type { Finding } from '../model/finding.js';
+import { summarize } from '../model/finding.js';
+import { type Coverage, type RuleRun, type Skipped } from '../model/coverage.js';
+import type { SuppressedFinding } from '../model/finding.js';
 import { TOOL_NAME, toolVersion } from '../model/tool.js';
 
 const REPORT_SCHEMA_VERSION = 1;

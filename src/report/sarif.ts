@@ -3,8 +3,8 @@
  * reportingDescriptors, results with physical locations and fingerprints that survive lines moving.
  */
 import { createHash } from 'node:crypto';
-import type { Finding, Severity } from '../rules/define-rule.js';
-import type { SuppressedFinding } from '../rules/lib/run-manifests.js';
+import type { Finding, Severity } from '../model/finding.js';
+import type { SuppressedFinding } from '../model/finding.js';
 import type { Report } from './report.js';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';

@@ -1,7 +1,7 @@
 import { plural } from '../model/plural.js';
 import { safeForTerminal } from './terminal.js';
 import pc from 'picocolors';
-import type { Finding, Severity } from '../rules/define-rule.js';
+import type { Finding, Severity } from '../model/finding.js';
 import type { Report } from './report.js';
 
 interface TextOptions {

@@ -1,5 +1,6 @@
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
+import { defineRule, describeNetns } from './define-rule.js';
+import { derived, readLine, type FindingDraft } from '../model/finding.js';
 import { fmt, pct, rises, sysctlEvidence } from './lib/evidence.js';
 
 const WARN = 0.75;
@@ -39,7 +40,7 @@ export default defineRule({
           ...[full.first, full.last]
             .filter((l): l is NonNullable<typeof l> => l !== undefined)
             .filter((l, i, a) => a.indexOf(l) === i)
-            .map((l) => ({ source: kernelLog.source, line: l.line, detail: l.reason })),
+            .map((l) => readLine(kernelLog.source, l.reason, l.line)),
           ...limits,
         ],
         remediation,
@@ -55,10 +56,10 @@ export default defineRule({
           message: `conntrack dropped ${fmt(dropped)} new connection(s) in ${seconds} s in ${where}: the table is full.`,
           subject: { dropped },
           evidence: [
-            {
-              source: '/proc/net/stat/nf_conntrack',
-              detail: `drop +${fmt(deltas.get('drop') ?? 0)}, early_drop +${fmt(deltas.get('early_drop') ?? 0)} in ${seconds} s`,
-            },
+            derived(
+              '/proc/net/stat/nf_conntrack',
+              `drop +${fmt(deltas.get('drop') ?? 0)}, early_drop +${fmt(deltas.get('early_drop') ?? 0)} in ${seconds} s`,
+            ),
             ...limits,
           ],
           remediation,
@@ -68,9 +69,7 @@ export default defineRule({
           severity: 'warning',
           message: `conntrack failed to insert ${fmt(insertFailed)} entr${insertFailed === 1 ? 'y' : 'ies'} in ${seconds} s in ${where}: racing packets of one flow (typically parallel UDP DNS queries through NAT) lose, and those packets are dropped.`,
           subject: { insertFailed },
-          evidence: [
-            { source: '/proc/net/stat/nf_conntrack', detail: `insert_failed +${fmt(insertFailed)} in ${seconds} s` },
-          ],
+          evidence: [derived('/proc/net/stat/nf_conntrack', `insert_failed +${fmt(insertFailed)} in ${seconds} s`)],
           remediation:
             'For DNS, use `options single-request-reopen` or use-vc in resolv.conf, or NodeLocal DNSCache; upgrade kernels that lack the conntrack clash fixes (5.0+). Verify with `conntrack -S`.',
         });

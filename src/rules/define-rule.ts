@@ -1,3 +1,5 @@
+import type { NodeNeed } from '../facts/needs.js';
+import type { FindingDraft, Severity, Subject } from '../model/finding.js';
 import type { CaptureFacts } from '../facts/handshakes.js';
 import type { NetnsFacts, NodeFacts } from '../facts/types.js';
 import type { IpvsTable } from '../parsers/ipvs.js';
@@ -7,58 +9,7 @@ import type { SocketTable } from '../parsers/proc-net-tcp.js';
 import type { Sysctls } from '../parsers/sysctl.js';
 import type { Workload } from '../facts/workloads.js';
 import type { Position } from '../parsers/manifests.js';
-import type { PortRange } from '../parsers/port-range.js';
-
-export type Severity = 'error' | 'warning' | 'info';
-export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
-
-export interface Evidence {
-  /** where it was read: "/proc/net/tcp", "sysctl", "/proc/net/netstat" */
-  source: string;
-  /** the 1-based line of the source the detail was copied from, when it is a line of it */
-  line?: number;
-  detail: string;
-}
-
-export interface Subject {
-  netns?: string;
-  pod?: string;
-  container?: string;
-  pid?: number;
-  [key: string]: string | number | boolean | undefined;
-}
-
-export interface Finding {
-  rule: string;
-  severity: Severity;
-  message: string;
-  subject: Subject;
-  evidence: Evidence[];
-  remediation: string;
-  docs: string;
-}
-
-/** What a check returns: the runner fills in the rule id, docs link and netns subject. */
-export interface FindingDraft {
-  severity?: Severity;
-  message: string;
-  subject?: Subject;
-  evidence: Evidence[];
-  remediation: string;
-}
-
-/** Facts a node rule can require; a missing one skips the rule for that netns, with the reason. */
-export type NodeNeed =
-  | 'sysctls'
-  | 'sockets'
-  | 'netstat'
-  | 'netstatLater'
-  | 'snmp'
-  | 'snmpLater'
-  | 'conntrack'
-  | 'iptables'
-  | 'kubeProxyLog'
-  | 'ipvs';
+import type { PortRange } from '../model/port-range.js';
 
 /**
  * What each need guarantees once the runner has checked it: the fact is there. A rule that declares
@@ -148,27 +99,6 @@ export interface CaptureRule {
 
 export function defineCaptureRule(rule: CaptureRule): CaptureRule {
   return checked(rule);
-}
-
-export function docsPath(ruleId: string): string {
-  return `docs/rules/${ruleId}.md`;
-}
-
-/** A check's draft as a finding: the rule's id, default severity and docs page, the subject the runner knows first. */
-export function completeFinding(
-  rule: { id: string; severity: Severity },
-  draft: FindingDraft,
-  subject: Subject,
-): Finding {
-  return {
-    rule: rule.id,
-    severity: draft.severity ?? rule.severity,
-    message: draft.message,
-    subject: { ...subject, ...draft.subject },
-    evidence: draft.evidence,
-    remediation: draft.remediation,
-    docs: docsPath(rule.id),
-  };
 }
 
 /** The subject fields every node finding starts with: which namespace, which pod. */

@@ -1,12 +1,13 @@
 import type { DestinationUse } from '../parsers/proc-net-tcp.js';
 import { ST_TIME_WAIT, TCP_STATES } from '../parsers/tcp-states.js';
-import { formatRange } from '../parsers/port-range.js';
+import { formatRange } from '../model/port-range.js';
 import type { NetnsFacts } from '../facts/types.js';
 import type { NodeRuleContext } from './define-rule.js';
 
 /** A namespace whose socket table was read (the rule's `needs` guarantee it). */
 type WithSockets = NodeRuleContext<'sockets'>['netns'];
-import { defineRule, describeNetns, type Evidence, type FindingDraft, type Severity } from './define-rule.js';
+import { defineRule, describeNetns } from './define-rule.js';
+import { derived, type Evidence, type FindingDraft, type Severity } from '../model/finding.js';
 import { capped, endpoint, fmt, pct, rangeAssumption, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
 import { timeWaitReusable } from './lib/tw-reuse.js';
 
@@ -56,25 +57,29 @@ function perDestination(
     ? `Ephemeral ports from ${d.localIp} to ${dest} are used up in ${describeNetns(netns)}: ${fmt(used)} of ${fmt(usable)} usable ports hold a connection, so the next connect() fails with EADDRNOTAVAIL (Cannot assign requested address).`
     : `${pct(used, usable)} of the ephemeral ports from ${d.localIp} to ${dest} are in use in ${describeNetns(netns)} (${fmt(used)} of ${fmt(usable)} usable); at 100% connect() fails with EADDRNOTAVAIL.`;
   const evidence: Evidence[] = [
-    {
-      source: d.source,
-      detail: `${fmt(d.total)} sockets ${d.localIp} → ${dest} hold a local port in ${formatRange(netns.ephemeral.range)}: ${stateBreakdown(d.states)}`,
-    },
-    { source: d.source, detail: `e.g. ${d.sample}` },
+    derived(
+      d.source,
+      `${fmt(d.total)} sockets ${d.localIp} → ${dest} hold a local port in ${formatRange(netns.ephemeral.range)}: ${stateBreakdown(d.states)}`,
+    ),
+    derived(d.source, `e.g. ${d.sample}`),
     ...rangeEvidence(netns),
   ];
   if (listenerHeld.length > 0) {
-    evidence.push({
-      source: '/proc/net/tcp',
-      detail: `${fmt(listenerHeld.length)} listening socket(s) hold ports in the range (${listenerHeld.slice(0, 10).join(', ')}${listenerHeld.length > 10 ? ', …' : ''}), taken from every destination`,
-    });
+    evidence.push(
+      derived(
+        '/proc/net/tcp',
+        `${fmt(listenerHeld.length)} listening socket(s) hold ports in the range (${listenerHeld.slice(0, 10).join(', ')}${listenerHeld.length > 10 ? ', …' : ''}), taken from every destination`,
+      ),
+    );
   }
   if (tw > 0) {
     const reuse = sysctlEvidence(netns, 'net.ipv4.tcp_tw_reuse');
-    evidence.push({
-      source: reuse ? 'sysctl' : 'kernel default',
-      detail: `${reuse?.detail ?? 'net.ipv4.tcp_tw_reuse = 2'}: the ${fmt(tw)} TIME_WAIT socket(s) to ${dest} ${twReusable ? 'can be reused and are not counted' : 'cannot be reused and hold their ports for 60 s'}`,
-    });
+    evidence.push(
+      derived(
+        reuse ? 'sysctl' : 'kernel default',
+        `${reuse?.detail ?? 'net.ipv4.tcp_tw_reuse = 2'}: the ${fmt(tw)} TIME_WAIT socket(s) to ${dest} ${twReusable ? 'can be reused and are not counted' : 'cannot be reused and hold their ports for 60 s'}`,
+      ),
+    );
   }
   return {
     severity,
@@ -110,17 +115,14 @@ function rangeWide(netns: WithSockets, usableTotal: number, listenerHeld: number
     message: `${full ? 'Every' : pct(held, usableTotal) + ' of the'} usable ephemeral port${full ? '' : 's'} in ${describeNetns(netns)} ${full ? 'is' : 'are'} held by a socket (${fmt(held)} of ${fmt(usableTotal)}): bind() to port 0 and clients that bind before connecting fail with EADDRINUSE (Address in use).${rangeAssumption(netns).note}`,
     subject: { scope: 'all-destinations', held, usable: usableTotal, ...rangeAssumption(netns).subject },
     evidence: [
-      {
-        source: netns.sockets.sources.join(', '),
-        detail: `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}`,
-      },
+      derived(
+        netns.sockets.sources.join(', '),
+        `${fmt(held)} distinct local ports in ${formatRange(range)} are held by sockets to ${fmt(netns.sockets.destinations.length)} destinations${listenerHeld.length ? ` and ${listenerHeld.length} listener(s)` : ''}`,
+      ),
       ...capped(
         netns.sockets.destinations.slice(0, 5),
         5,
-        (d) => ({
-          source: d.source,
-          detail: `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}`,
-        }),
+        (d) => derived(d.source, `${fmt(d.total)} sockets ${d.localIp} → ${endpoint(d.remoteIp, d.remotePort)}`),
         '/proc/net/tcp',
       ),
       ...rangeEvidence(netns),

@@ -1,6 +1,7 @@
 import { PORT_RANGE_KEY } from '../facts/ephemeral.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
+import { defineRule, describeNetns } from './define-rule.js';
+import { derived, type FindingDraft } from '../model/finding.js';
 import { fmt, rangeEvidence, rises, sysctlEvidence } from './lib/evidence.js';
 
 /** TIME_WAIT lasts TCP_TIMEWAIT_LEN, hard-coded in the kernel. */
@@ -26,10 +27,8 @@ export default defineRule({
         subject: { lo, hi },
         evidence: [
           ...rangeEvidence(netns),
-          sysctlEvidence(netns, 'net.ipv4.ip_unprivileged_port_start') ?? {
-            source: 'kernel default',
-            detail: 'net.ipv4.ip_unprivileged_port_start = 1024',
-          },
+          sysctlEvidence(netns, 'net.ipv4.ip_unprivileged_port_start') ??
+            derived('kernel default', 'net.ipv4.ip_unprivileged_port_start = 1024'),
         ],
         remediation: `Start the range at 1024 or above: \`sysctl -w net.ipv4.ip_local_port_range="${Math.max(1024, unprivStart)} ${hi}"\` (in a pod: securityContext.sysctls). Verify with \`sysctl net.ipv4.ip_local_port_range\`.`,
       });
@@ -52,10 +51,10 @@ export default defineRule({
           message: `${where} opened ${rate.toFixed(0)} outgoing connections per second; aimed at one destination without reuse they need ${fmt(needed)} ports over TIME_WAIT's ${TIME_WAIT_SECONDS} s, but the range has ${fmt(eph.usable)} usable.`,
           subject: { connectionsPerSecond: Math.round(rate), usable: eph.usable },
           evidence: [
-            {
-              source: '/proc/net/snmp',
-              detail: `Tcp.ActiveOpens rose by ${fmt(opens)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
-            },
+            derived(
+              '/proc/net/snmp',
+              `Tcp.ActiveOpens rose by ${fmt(opens)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
+            ),
             ...rangeEvidence(netns),
           ],
           remediation: `Pool or keep alive connections so that fewer are opened, enable \`sysctl -w net.ipv4.tcp_tw_reuse=1\` for outgoing connections, or widen ${PORT_RANGE_KEY}. Verify with \`netdoctor plan\` and \`ss -s\`.`,

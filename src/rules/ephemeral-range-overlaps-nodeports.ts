@@ -1,6 +1,7 @@
+import { derived, readLine } from '../model/finding.js';
 import { RESERVED_PORTS_KEY } from '../facts/ephemeral.js';
 import { knownNodePorts } from '../facts/nodeports.js';
-import { formatRange, intersect, subtract, totalSize } from '../parsers/port-range.js';
+import { formatRange, intersect, subtract, totalSize } from '../model/port-range.js';
 import { defineRule } from './define-rule.js';
 import { fmt, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
 
@@ -26,26 +27,20 @@ export default defineRule({
     const evidence = [
       ...rangeEvidence(netns),
       ...(eph.reserved.length === 0
-        ? [
-            sysctlEvidence(netns, RESERVED_PORTS_KEY) ?? {
-              source: 'sysctl',
-              detail: `${RESERVED_PORTS_KEY} not collected`,
-            },
-          ]
+        ? [sysctlEvidence(netns, RESERVED_PORTS_KEY) ?? derived('sysctl', `${RESERVED_PORTS_KEY} not collected`)]
         : []),
-      { source: 'nodeport range', detail: `${formatRange(nodePorts)} (${node.nodePorts.origin})` },
-      {
-        source: 'overlap',
-        detail: `${fmt(count)} NodePort(-range) ports can be picked as source ports: ${[...exposed.map(formatRange), ...outside.map((s) => String(s.port))].join(', ')}`,
-      },
+      derived('nodeport range', `${formatRange(nodePorts)} (${node.nodePorts.origin})`),
+      derived(
+        'overlap',
+        `${fmt(count)} NodePort(-range) ports can be picked as source ports: ${[...exposed.map(formatRange), ...outside.map((s) => String(s.port))].join(', ')}`,
+      ),
     ];
-    for (const s of services.slice(0, 5)) evidence.push({ source: s.source, line: s.rule.line, detail: s.rule.text });
+    for (const s of services.slice(0, 5)) evidence.push(readLine(s.source, s.rule.text, s.rule.line));
     if (services.length > 5)
-      evidence.push({
-        source: services[0].source,
-        detail: `… and ${fmt(services.length - 5)} more Service NodePorts in the ephemeral range`,
-      });
-    for (const l of listening.slice(0, 5)) evidence.push({ source: l.source, detail: `NodePort in use: ${l.line}` });
+      evidence.push(
+        derived(services[0].source, `… and ${fmt(services.length - 5)} more Service NodePorts in the ephemeral range`),
+      );
+    for (const l of listening.slice(0, 5)) evidence.push(derived(l.source, `NodePort in use: ${l.line}`));
     return [
       {
         message: `The node's ephemeral range ${formatRange(eph.range)} overlaps the NodePort range ${formatRange(nodePorts)} in ${fmt(count)} unreserved ports${

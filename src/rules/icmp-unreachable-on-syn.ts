@@ -1,3 +1,4 @@
+import { derived } from '../model/finding.js';
 import { defineCaptureRule } from './define-rule.js';
 import { frameEvidence, handshakeEvidence, inFrameOrder, wiresharkFilter } from './lib/capture.js';
 
@@ -53,7 +54,7 @@ export default defineCaptureRule({
             icmp,
             `${icmp.from} → ${a.client} ICMP${v6 ? 'v6' : ''} ${icmp.type}/${icmp.code} ${what}, quoting the SYN`,
           ),
-          { source: 'wireshark filter', detail: wiresharkFilter(a) },
+          derived('wireshark filter', wiresharkFilter(a)),
         ]),
         remediation: `Check that ${g.server} is a live endpoint: \`kubectl get endpointslices -A -o wide | grep ${g.server.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')}\`; on the node that sent the ICMP run \`netdoctor node --rules ipvs-stale-real-server,ipvs-conn-reuse-mode\` and \`iptables-save | grep REJECT\`.`,
       };

@@ -1,6 +1,7 @@
 import { ToolError } from '../model/errors.js';
 import { closest } from '../model/suggest.js';
-import type { CaptureRule, ManifestRule, NodeRule, Severity } from './define-rule.js';
+import type { CaptureRule, ManifestRule, NodeRule } from './define-rule.js';
+import type { Severity } from '../model/finding.js';
 import icmpUnreachableOnSyn from './icmp-unreachable-on-syn.js';
 import synAckRetransmitted from './synack-retransmitted.js';
 import synRetransmit1s from './syn-retransmit-1s.js';

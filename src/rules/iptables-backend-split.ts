@@ -1,5 +1,6 @@
 import type { NetnsFacts, NodeFacts } from '../facts/types.js';
-import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule } from './define-rule.js';
+import { readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { capped } from './lib/evidence.js';
 import {
   BACKENDS,
@@ -38,7 +39,7 @@ export default defineRule({
       ] as const) {
         const ruleset = rulesetOf(netns, family, backend)!;
         evidence.push(...capped(chains, SHOWN, (c) => chainEvidence(ruleset, c), ruleset.source));
-        for (const w of ruleset.warnings) evidence.push({ source: ruleset.source, line: w.line, detail: w.text });
+        for (const w of ruleset.warnings) evidence.push(readLine(ruleset.source, w.text, w.line));
         const who = [
           chains.some((c) => isKubeProxyChain(c.name)) && 'kube-proxy',
           chains.some((c) => isKubeletChain(c.name)) && 'kubelet',
@@ -84,9 +85,9 @@ function names(chains: { name: string }[]): string {
 function hostSide(node: NodeFacts, netns: NetnsFacts): Evidence[] {
   if (!netns.meta.isHost) return [];
   const out: Evidence[] = [];
-  if (node.iptablesVersion) out.push({ source: 'iptables -V', detail: node.iptablesVersion.text });
+  if (node.iptablesVersion) out.push(readLine('iptables -V', node.iptablesVersion.text));
   const info = node.kubeProxy;
   const kp = info?.lines.get('iptables') ?? info?.lines.get('backend');
-  if (info && kp) out.push({ source: info.source, line: kp.line, detail: kp.text });
+  if (info && kp) out.push(readLine(info.source, kp.text, kp.line));
   return out;
 }

@@ -1,6 +1,7 @@
 import { majorMinor } from '../knowledge/versions.js';
 import type { KernelRefusal } from '../parsers/kube-proxy-log.js';
-import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule } from './define-rule.js';
+import { derived, readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { fmt } from './lib/evidence.js';
 
 /**
@@ -30,22 +31,22 @@ export default defineRule({
     for (const refusals of groups.values()) {
       const first = refusals[0];
       const last = refusals[refusals.length - 1];
-      const evidence: Evidence[] = last.lines
-        .slice(0, 4)
-        .map((l) => ({ source: log.source, line: l.line, detail: l.text }));
-      evidence.push({
-        source: 'tally',
-        detail: `${fmt(refusals.length)} time(s) in ${fmt(log.lines)} log lines${first.time ? `, ${first.time} to ${last.time ?? first.time}` : ''}`,
-      });
+      const evidence: Evidence[] = last.lines.slice(0, 4).map((l) => readLine(log.source, l.text, l.line));
+      evidence.push(
+        derived(
+          'tally',
+          `${fmt(refusals.length)} time(s) in ${fmt(log.lines)} log lines${first.time ? `, ${first.time} to ${last.time ?? first.time}` : ''}`,
+        ),
+      );
       evidence.push(
         node.kernelRelease
-          ? { source: 'uname -r', detail: node.kernelRelease }
-          : {
-              source: 'uname -r',
-              detail: 'not read: the fix depends on the kernel version (pass host/kernel-release or `uname -r` output)',
-            },
+          ? readLine('uname -r', node.kernelRelease)
+          : derived(
+              'uname -r',
+              'not read: the fix depends on the kernel version (pass host/kernel-release or `uname -r` output)',
+            ),
       );
-      if (node.iptablesVersion) evidence.push({ source: 'iptables -V', detail: node.iptablesVersion.text.trim() });
+      if (node.iptablesVersion) evidence.push(readLine('iptables -V', node.iptablesVersion.text.trim()));
       out.push({
         message: message(first, kernel),
         subject: {

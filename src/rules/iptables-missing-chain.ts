@@ -1,6 +1,7 @@
 import { REQUIRED_CHAINS, minorVersion, versionBefore, type RequiredChain } from '../knowledge/kube-chains.js';
 import type { Ruleset } from '../parsers/iptables-save.js';
-import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule } from './define-rule.js';
+import { derived, type Evidence, type FindingDraft } from '../model/finding.js';
 import {
   FAMILIES,
   backendName,
@@ -91,10 +92,7 @@ function tableChains(ruleset: Ruleset, missing: Missing[]): Evidence[] {
   const tables = [...new Set(missing.map((m) => m.table))];
   return tables.map((t) => {
     const chains = [...(ruleset.tables.get(t)?.chains.keys() ?? [])];
-    return {
-      source: ruleset.source,
-      detail: `*${t} chains: ${chains.length > 0 ? chains.join(' ') : '(no such table)'}`,
-    };
+    return derived(ruleset.source, `*${t} chains: ${chains.length > 0 ? chains.join(' ') : '(no such table)'}`);
   });
 }
 
@@ -118,21 +116,17 @@ function finding(
     missing.some((m) => m.fromLog) ? "the failed restore in kube-proxy's log" : undefined,
   ].filter(Boolean);
   const evidence: Evidence[] = [
-    { source: 'kube-proxy backend', detail: `${b}, from ${kp.how}` },
+    derived('kube-proxy backend', `${b}, from ${kp.how}`),
     ...kp.evidence,
     ...chainSets,
     ...missing.flatMap((m) => [
-      { source: 'missing', detail: `${m.chain} in ${b} *${m.table}: ${m.why}` },
-      ...(m.elsewhere
-        ? [m.elsewhere]
-        : theirsSource
-          ? [{ source: theirsSource, detail: `${m.chain}: not there either` }]
-          : []),
+      derived('missing', `${m.chain} in ${b} *${m.table}: ${m.why}`),
+      ...(m.elsewhere ? [m.elsewhere] : theirsSource ? [derived(theirsSource, `${m.chain}: not there either`)] : []),
       ...(m.fromLog ?? []),
     ]),
-    { source: 'basis', detail: basis.join(' + ') },
+    derived('basis', basis.join(' + ')),
   ];
-  if (version) evidence.push({ source: 'kube-proxy version', detail: version });
+  if (version) evidence.push(derived('kube-proxy version', version));
   return {
     evidence: once(evidence),
     message:

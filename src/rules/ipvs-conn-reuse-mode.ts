@@ -1,6 +1,7 @@
 import { IPVS_CONN_REUSE_FIXED, atLeast, majorMinor } from '../knowledge/versions.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule } from './define-rule.js';
+import { derived, readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { sysctlLine } from './lib/evidence.js';
 
 export default defineRule({
@@ -17,7 +18,9 @@ export default defineRule({
     const nodest = sysctlNumber(s, 'net.ipv4.vs.expire_nodest_conn');
     const v = majorMinor(node.kernelRelease);
     const fixed = v ? atLeast(v, IPVS_CONN_REUSE_FIXED) : undefined;
-    const kernel: Evidence = { source: 'uname -r', detail: node.kernelRelease ?? 'kernel release not collected' };
+    const kernel: Evidence = node.kernelRelease
+      ? readLine('uname -r', node.kernelRelease)
+      : derived('uname -r', 'kernel release not collected');
     const out: FindingDraft[] = [];
     if (reuse === 0) {
       out.push({

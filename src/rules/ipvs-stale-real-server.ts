@@ -2,7 +2,8 @@ import { majorMinor } from '../knowledge/versions.js';
 import { endpointKey, type RealServer, type VirtualService } from '../parsers/ipvs.js';
 import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule } from './define-rule.js';
+import { readLine, derived, type Evidence, type FindingDraft } from '../model/finding.js';
 import { fmt, sysctlEvidence } from './lib/evidence.js';
 
 /** A SYN pinned to a weight-0 real server: the entry was reused for a new handshake. */
@@ -34,43 +35,48 @@ export default defineRule({
         const stillThere = later ? findReal(later.services, svc.key, key) : undefined;
         const pinned = NEW_HANDSHAKE.reduce((n, s) => n + (entries?.byState[s] ?? 0), 0);
         const evidence: Evidence[] = [
-          { source: table.source, line: svc.line, detail: svc.text },
-          { source: table.source, line: real.line, detail: real.text },
+          readLine(table.source, svc.text, svc.line),
+          readLine(table.source, real.text, real.line),
         ];
         if (stillThere) {
           const heldLater = (stillThere.active ?? 0) + (stillThere.inactive ?? 0);
-          evidence.push({ source: later?.source ?? table.source, line: stillThere.line, detail: stillThere.text });
-          evidence.push({
-            source: 'samples',
-            detail: `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldLater)}`,
-          });
+          evidence.push(readLine(later?.source ?? table.source, stillThere.text, stillThere.line));
+          evidence.push(
+            derived(
+              'samples',
+              `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldLater)}`,
+            ),
+          );
         }
         if (entries) {
           const states = Object.entries(entries.byState)
             .map(([s, n]) => `${s} ${fmt(n)}`)
             .join(', ');
-          evidence.push({
-            source: conns?.source ?? 'ip_vs_conn',
-            detail: `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s`,
-          });
+          evidence.push(
+            derived(
+              conns?.source ?? 'ip_vs_conn',
+              `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s`,
+            ),
+          );
           for (const s of NEW_HANDSHAKE) {
             const sample = entries.samples.get(s);
-            if (sample)
-              evidence.push({ source: conns?.source ?? 'ip_vs_conn', line: sample.line, detail: sample.text });
+            if (sample) evidence.push(readLine(conns?.source ?? 'ip_vs_conn', sample.text, sample.line));
           }
         }
         if (notEndpoint)
-          evidence.push({
-            source: k8s.source,
-            detail: `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})`,
-          });
+          evidence.push(
+            derived(
+              k8s.source,
+              `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})`,
+            ),
+          );
         const reuse = sysctlEvidence(netns, 'net.ipv4.vs.conn_reuse_mode');
         if (reuse) evidence.push(reuse);
         const nodest = sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn');
         if (nodest) evidence.push(nodest);
-        if (node.kernelRelease) evidence.push({ source: 'uname -r', detail: node.kernelRelease });
+        if (node.kernelRelease) evidence.push(readLine('uname -r', node.kernelRelease));
         const risk = reuseRisk(reuseMode, node.kernelRelease, held);
-        if (risk.because) evidence.push({ source: 'judgement', detail: risk.because });
+        if (risk.because) evidence.push(derived('judgement', risk.because));
         out.push({
           severity: pinned > 0 ? 'error' : risk.likely ? 'warning' : 'info',
           message: message(svc, key, held, pinned, reuseMode, entries?.maxExpires, risk.likely),
@@ -126,12 +132,9 @@ function notAnEndpoint(
       ...(real.weight !== undefined ? { weight: real.weight } : {}),
     },
     evidence: [
-      { source, line: svc.line, detail: svc.text },
-      { source, line: real.line, detail: real.text },
-      {
-        source: k8s.source,
-        detail: `endpoints of ${k8s.name}: ${[...k8s.endpoints].slice(0, 8).join(', ') || 'none'}`,
-      },
+      readLine(source, svc.text, svc.line),
+      readLine(source, real.text, real.line),
+      derived(k8s.source, `endpoints of ${k8s.name}: ${[...k8s.endpoints].slice(0, 8).join(', ') || 'none'}`),
     ],
     remediation: `Check kube-proxy's log for sync errors and restart it so it rebuilds the IPVS table from the Endpoints; remove the stray real server at once with \`ipvsadm -d -t ${svc.key} -r ${key}\`. Verify with \`ipvsadm -Ln -t ${svc.key}\` against \`kubectl get endpointslices -l kubernetes.io/service-name=${k8s.name.split('/')[1]} -n ${k8s.name.split('/')[0]}\`.`,
   };

@@ -1,7 +1,8 @@
 import type { NetnsFacts } from '../facts/types.js';
 import type { RestoreFailure } from '../parsers/kube-proxy-log.js';
 import { BACKENDS, backendName, findChain, rulesetOf } from './lib/iptables.js';
-import { defineRule, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule } from './define-rule.js';
+import { derived, type Evidence, type FindingDraft } from '../model/finding.js';
 import { fmt } from './lib/evidence.js';
 import { logEvidence } from './lib/iptables.js';
 
@@ -23,11 +24,13 @@ export default defineRule({
       const what = describe(last);
       const evidence: Evidence[] = [...logEvidence(node, last, 6)];
       if (failures[0] !== last) evidence.unshift(...logEvidence(node, failures[0], 1));
-      for (const [chain, n] of chains) evidence.push({ source: 'tally', detail: `${fmt(n)} failure(s) on ${chain}` });
-      evidence.push({
-        source: 'window',
-        detail: `${fmt(log.lines)} log lines read${log.firstTime ? `, ${log.firstTime} to ${log.lastTime}` : ''}`,
-      });
+      for (const [chain, n] of chains) evidence.push(derived('tally', `${fmt(n)} failure(s) on ${chain}`));
+      evidence.push(
+        derived(
+          'window',
+          `${fmt(log.lines)} log lines read${log.firstTime ? `, ${log.firstTime} to ${log.lastTime}` : ''}`,
+        ),
+      );
       // One failure while cleaning up another mode's rules at start-up, never repeated, is not a sync failing.
       if (count === 1 && last.duringCleanup) {
         out.push({

@@ -1,5 +1,6 @@
 import type { NetnsFacts } from '../facts/types.js';
-import { defineRule, describeNetns, type Evidence, type FindingDraft } from './define-rule.js';
+import { defineRule, describeNetns } from './define-rule.js';
+import { derived, readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { endpoint, fmt, perSecond, rises, sysctlEvidence } from './lib/evidence.js';
 
 interface Suspect {
@@ -23,7 +24,7 @@ function suspects(netns: NetnsFacts): Suspect[] {
         address: l.local,
         queue: l.acceptQueue,
         backlog: l.backlog,
-        evidence: { source: 'ss -ltn', detail: l.raw },
+        evidence: readLine('ss -ltn', l.raw),
       }));
   }
   return (netns.sockets?.listeners ?? [])
@@ -32,7 +33,7 @@ function suspects(netns: NetnsFacts): Suspect[] {
     .map((l) => ({
       address: endpoint(l.ip, l.port),
       queue: l.acceptQueue,
-      evidence: { source: l.source, detail: l.line },
+      evidence: readLine(l.source, l.line),
     }));
 }
 
@@ -62,7 +63,7 @@ export default defineRule({
           message: `${where} has counted ${fmt(total)} accept-queue overflows since boot; one sample cannot tell whether they are happening now.`,
           subject: { listenOverflows: total },
           evidence: [
-            { source: '/proc/net/netstat', detail: `TcpExt.ListenOverflows = ${fmt(total)}` },
+            derived('/proc/net/netstat', `TcpExt.ListenOverflows = ${fmt(total)}`),
             ...top.map((s) => s.evidence),
           ],
           remediation: 'Run `netdoctor node --interval 10s` to see whether the counter is rising.',
@@ -74,11 +75,11 @@ export default defineRule({
     if (overflows === 0 && drops === 0) return [];
     const seconds = (node.intervalMs / 1000).toFixed(1);
     const counterEvidence: Evidence[] = [
-      {
-        source: '/proc/net/netstat',
-        detail: `TcpExt.ListenOverflows rose by ${fmt(overflows)} in ${seconds} s (${perSecond(overflows, node.intervalMs)})`,
-      },
-      { source: '/proc/net/netstat', detail: `TcpExt.ListenDrops rose by ${fmt(drops)} in ${seconds} s` },
+      derived(
+        '/proc/net/netstat',
+        `TcpExt.ListenOverflows rose by ${fmt(overflows)} in ${seconds} s (${perSecond(overflows, node.intervalMs)})`,
+      ),
+      derived('/proc/net/netstat', `TcpExt.ListenDrops rose by ${fmt(drops)} in ${seconds} s`),
     ];
     const out: FindingDraft[] = [];
     if (overflows > 0) {
@@ -109,7 +110,7 @@ export default defineRule({
         subject: { cause: 'paws', pawsPassive: paws, listenDrops: drops },
         evidence: [
           ...counterEvidence,
-          { source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${seconds} s` },
+          derived('/proc/net/netstat', `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${seconds} s`),
           ...[
             sysctlEvidence(netns, 'net.ipv4.tcp_tw_recycle'),
             sysctlEvidence(netns, 'net.ipv4.tcp_timestamps'),
@@ -129,12 +130,7 @@ export default defineRule({
         evidence: [
           ...counterEvidence,
           ...(reqQFull !== undefined
-            ? [
-                {
-                  source: '/proc/net/netstat',
-                  detail: `TcpExt.TCPReqQFullDrop rose by ${fmt(reqQFull)} in ${seconds} s`,
-                },
-              ]
+            ? [derived('/proc/net/netstat', `TcpExt.TCPReqQFullDrop rose by ${fmt(reqQFull)} in ${seconds} s`)]
             : []),
         ],
         remediation:

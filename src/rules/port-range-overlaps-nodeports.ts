@@ -1,5 +1,6 @@
 import { writesReachingNode, type ContainerSysctlWrite, type Located } from '../facts/workloads.js';
-import { formatRange, parsePortList, parsePortRange, type PortRange } from '../parsers/port-range.js';
+import { parsePortList, parsePortRange } from '../parsers/port-range.js';
+import { formatRange, type PortRange } from '../model/port-range.js';
 import { defineManifestRule, type ManifestFindingDraft } from './define-rule.js';
 import { describeContainer, describeWorkload, lineEvidence, writeEvidence } from './lib/manifest.js';
 

@@ -1,3 +1,4 @@
+import { derived } from '../model/finding.js';
 import { defineCaptureRule } from './define-rule.js';
 import { frameEvidence, inFrameOrder, wiresharkFilter } from './lib/capture.js';
 
@@ -41,7 +42,7 @@ export default defineCaptureRule({
             ]
           : []),
       ]);
-      evidence.push({ source: 'wireshark filter', detail: wiresharkFilter(a) });
+      evidence.push(derived('wireshark filter', wiresharkFilter(a)));
       return {
         message: `${g.count} connection${g.count === 1 ? '' : 's'} to ${g.key} ${g.count === 1 ? 'was' : 'were'} DNAT-ed to a backend (${a.server}) whose SYN-ACK reached the client with the backend's address instead of ${g.key}, so the client reset it: the reply was not translated back. Typical when a pod calls a Service whose endpoint is on the same node's bridge and bridged traffic skips iptables (br_netfilter not loaded, or net.bridge.bridge-nf-call-iptables=0), so conntrack never un-DNATs the reply.`,
         subject: { capture: capture.source, service: g.key, backend: a.server, client: a.client, connections: g.count },

@@ -1,6 +1,7 @@
 import { knownNodePorts } from '../facts/nodeports.js';
-import { formatRange } from '../parsers/port-range.js';
-import { defineRule, type Evidence } from './define-rule.js';
+import { formatRange } from '../model/port-range.js';
+import { defineRule } from './define-rule.js';
+import { derived, readLine, type Evidence } from '../model/finding.js';
 import { fmt } from './lib/evidence.js';
 
 const SHOWN = 10;
@@ -30,18 +31,16 @@ export default defineRule({
     const evidence: Evidence[] = [];
     for (const p of hits.slice(0, SHOWN)) {
       const s = sockets.watchedSamples.get(p);
-      evidence.push({
-        source: s?.source ?? '/proc/net/tcp',
-        detail: s ? `source port ${p} → ${s.remote}: ${s.line}` : `source port ${p}`,
-      });
+      evidence.push(
+        derived(s?.source ?? '/proc/net/tcp', s ? `source port ${p} → ${s.remote}: ${s.line}` : `source port ${p}`),
+      );
       const svc = services.get(p);
-      if (svc) evidence.push({ source: svc.source, line: svc.rule.line, detail: svc.rule.text });
+      if (svc) evidence.push(readLine(svc.source, svc.rule.text, svc.rule.line));
     }
-    if (hits.length > SHOWN)
-      evidence.push({ source: '/proc/net/tcp', detail: `… and ${fmt(hits.length - SHOWN)} more ports` });
-    evidence.push({ source: 'nodeport range', detail: `${formatRange(nodePorts)} (${node.nodePorts.origin})` });
+    if (hits.length > SHOWN) evidence.push(derived('/proc/net/tcp', `… and ${fmt(hits.length - SHOWN)} more ports`));
+    evidence.push(derived('nodeport range', `${formatRange(nodePorts)} (${node.nodePorts.origin})`));
     if (services.size > 0)
-      evidence.push({ source: 'KUBE-NODEPORTS', detail: `${fmt(services.size)} NodePort(s) in kube-proxy's rules` });
+      evidence.push(derived('KUBE-NODEPORTS', `${fmt(services.size)} NodePort(s) in kube-proxy's rules`));
     const ownedText = owned.map((p) => {
       const service = services.get(p)?.service;
       return service ? `${p} (${service})` : `${p}`;

@@ -1,3 +1,4 @@
+import { derived } from '../model/finding.js';
 import { defineCaptureRule } from './define-rule.js';
 import { handshakeEvidence, wiresharkFilter } from './lib/capture.js';
 
@@ -18,7 +19,7 @@ export default defineCaptureRule({
         subject: { capture: capture.source, server: g.server, attempts: g.count },
         evidence: [
           ...handshakeEvidence(capture, g.examples[0]),
-          { source: 'wireshark filter', detail: wiresharkFilter(g.examples[0]) },
+          derived('wireshark filter', wiresharkFilter(g.examples[0])),
         ],
         remediation: `Capture on the server's node too: if the SYN arrives there, run \`netdoctor node --rules listen-queue-overflow,tcp-tw-recycle-nat,conntrack-table-pressure\` on it; if it does not, look for DROP rules and NetworkPolicies between the two (\`iptables-save -c | grep DROP\`).`,
       };

@@ -1,4 +1,5 @@
-import { formatRange } from '../parsers/port-range.js';
+import { derived } from '../model/finding.js';
+import { formatRange } from '../model/port-range.js';
 import { defineCaptureRule } from './define-rule.js';
 import { handshakeEvidence, portOf, wiresharkFilter } from './lib/capture.js';
 
@@ -21,7 +22,7 @@ export default defineCaptureRule({
           attempts: g.count,
           clientPortIsNodePort: nodePortClients.length > 0,
         },
-        evidence: [...handshakeEvidence(capture, a), { source: 'wireshark filter', detail: wiresharkFilter(a) }],
+        evidence: [...handshakeEvidence(capture, a), derived('wireshark filter', wiresharkFilter(a))],
         remediation: `On the client's node run \`netdoctor node --rules ephemeral-range-overlaps-nodeports,source-port-is-nodeport\`; reserve the NodePort range there (\`sysctl -w net.ipv4.ip_local_reserved_ports=${formatRange(nodePortRange)}\`, persisted in /etc/sysctl.d) or move ip_local_port_range clear of it.`,
       };
     });

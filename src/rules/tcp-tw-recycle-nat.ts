@@ -1,5 +1,6 @@
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule, describeNetns, type Evidence } from './define-rule.js';
+import { defineRule, describeNetns } from './define-rule.js';
+import { derived, readLine, type Evidence } from '../model/finding.js';
 import { fmt, rises, sysctlEvidence, sysctlLine } from './lib/evidence.js';
 import { natEvidence } from './lib/nat.js';
 
@@ -18,24 +19,23 @@ export default defineRule({
     const where = describeNetns(netns);
     const evidence: Evidence[] = [sysctlLine(netns, 'net.ipv4.tcp_tw_recycle')];
     evidence.push(
-      sysctlEvidence(netns, 'net.ipv4.tcp_timestamps') ?? {
-        source: 'kernel default',
-        detail: 'net.ipv4.tcp_timestamps = 1',
-      },
+      sysctlEvidence(netns, 'net.ipv4.tcp_timestamps') ?? derived('kernel default', 'net.ipv4.tcp_timestamps = 1'),
     );
     const paws = rises(netns.first.netstat, netns.later.netstat)?.get('TcpExt.PAWSPassive');
     if (paws !== undefined) {
-      evidence.push({
-        source: '/proc/net/netstat',
-        detail: `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${(node.intervalMs / 1000).toFixed(1)} s${paws > 0 ? ': SYNs are being rejected now' : ''}`,
-      });
+      evidence.push(
+        derived(
+          '/proc/net/netstat',
+          `TcpExt.PAWSPassive rose by ${fmt(paws)} in ${(node.intervalMs / 1000).toFixed(1)} s${paws > 0 ? ': SYNs are being rejected now' : ''}`,
+        ),
+      );
     } else {
       const total = netns.first.netstat?.get('TcpExt.PAWSPassive');
       if (total !== undefined)
-        evidence.push({ source: '/proc/net/netstat', detail: `TcpExt.PAWSPassive = ${fmt(total)} since boot` });
+        evidence.push(derived('/proc/net/netstat', `TcpExt.PAWSPassive = ${fmt(total)} since boot`));
     }
     const nat = natEvidence(netns);
-    if (node.kernelRelease) evidence.push({ source: 'uname -r', detail: node.kernelRelease });
+    if (node.kernelRelease) evidence.push(readLine('uname -r', node.kernelRelease));
     const remediation =
       '`sysctl -w net.ipv4.tcp_tw_recycle=0` and remove it from /etc/sysctl.conf and /etc/sysctl.d/ (the setting is gone in Linux 4.12+; for TIME_WAIT pressure use tcp_tw_reuse=1 on clients instead). Verify with `sysctl net.ipv4.tcp_tw_recycle` and `nstat -az TcpExtPAWSPassive` no longer rising.';
     if (nat && nat.length > 0) {

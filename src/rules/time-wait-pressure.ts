@@ -1,6 +1,7 @@
 import { ST_TIME_WAIT } from '../parsers/tcp-states.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule, describeNetns, type FindingDraft } from './define-rule.js';
+import { defineRule, describeNetns } from './define-rule.js';
+import { derived, type FindingDraft } from '../model/finding.js';
 import { endpoint, fmt, pct, perSecond, rangeEvidence, rises, sysctlEvidence, sysctlLine } from './lib/evidence.js';
 import { timeWaitReusable } from './lib/tw-reuse.js';
 
@@ -25,12 +26,10 @@ export default defineRule({
         message: `${fmt(tw)} TIME_WAIT sockets from ${d.localIp} to ${dest} hold ${pct(tw, usable)} of the usable ephemeral ports in ${where} for 60 s each: connections are opened and closed faster than TIME_WAIT lets their ports go.`,
         subject: { localIp: d.localIp, remoteIp: d.remoteIp, remotePort: d.remotePort, timeWait: tw, usable },
         evidence: [
-          { source: d.source, detail: `${fmt(tw)} of ${fmt(d.total)} sockets ${d.localIp} → ${dest} are in TIME_WAIT` },
+          derived(d.source, `${fmt(tw)} of ${fmt(d.total)} sockets ${d.localIp} → ${dest} are in TIME_WAIT`),
           ...rangeEvidence(netns),
-          sysctlEvidence(netns, 'net.ipv4.tcp_tw_reuse') ?? {
-            source: 'kernel default',
-            detail: 'net.ipv4.tcp_tw_reuse = 2 (loopback only)',
-          },
+          sysctlEvidence(netns, 'net.ipv4.tcp_tw_reuse') ??
+            derived('kernel default', 'net.ipv4.tcp_tw_reuse = 2 (loopback only)'),
         ],
         remediation: `Keep connections to ${dest} alive and pooled instead of one per request; for outgoing connections \`sysctl -w net.ipv4.tcp_tw_reuse=1\` lets connect() reuse TIME_WAIT ports (timestamps must stay on). Verify with \`ss -tan state time-wait dst ${d.remoteIp} | wc -l\`.`,
       });
@@ -42,10 +41,7 @@ export default defineRule({
         message: `${where} holds ${fmt(tw)} TIME_WAIT sockets, ${pct(tw, buckets)} of tcp_max_tw_buckets (${fmt(buckets)}): past it the kernel destroys TIME_WAIT sockets at once, and late segments of old connections can hit new ones.`,
         subject: { timeWait: tw, maxTwBuckets: buckets },
         evidence: [
-          {
-            source: netns.first.sockstat ? '/proc/net/sockstat' : '/proc/net/tcp',
-            detail: `TIME_WAIT sockets: ${fmt(tw)}`,
-          },
+          derived(netns.first.sockstat ? '/proc/net/sockstat' : '/proc/net/tcp', `TIME_WAIT sockets: ${fmt(tw)}`),
           sysctlLine(netns, 'net.ipv4.tcp_max_tw_buckets'),
         ],
         remediation:
@@ -58,10 +54,10 @@ export default defineRule({
         message: `TIME_WAIT sockets are being destroyed early in ${where} (${perSecond(overflow, node.intervalMs)}): the TIME_WAIT table is full (tcp_max_tw_buckets).`,
         subject: { timeWaitOverflows: overflow },
         evidence: [
-          {
-            source: '/proc/net/netstat',
-            detail: `TcpExt.TCPTimeWaitOverflow rose by ${fmt(overflow)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
-          },
+          derived(
+            '/proc/net/netstat',
+            `TcpExt.TCPTimeWaitOverflow rose by ${fmt(overflow)} in ${(node.intervalMs / 1000).toFixed(1)} s`,
+          ),
           ...(sysctlEvidence(netns, 'net.ipv4.tcp_max_tw_buckets')
             ? [sysctlLine(netns, 'net.ipv4.tcp_max_tw_buckets')]
             : []),

@@ -1,3 +1,4 @@
+import { derived } from '../model/finding.js';
 import { defineCaptureRule } from './define-rule.js';
 import { frameEvidence, secondsBetween, wiresharkFilter } from './lib/capture.js';
 
@@ -32,7 +33,7 @@ export default defineCaptureRule({
           ...(a.synCount > 1
             ? [frameEvidence(capture, a.lastSyn, `${a.client} → ${a.server} SYN sent ${a.synCount} times`)]
             : []),
-          { source: 'wireshark filter', detail: wiresharkFilter(a) },
+          derived('wireshark filter', wiresharkFilter(a)),
         ],
         remediation: `Find who holds the old connection on the server side (\`ss -tan state all '( sport = :${a.server.split(':').pop() ?? ''} )'\` on the server's node): a connection the client abandoned without a FIN or RST reaching the server, or a server-side TIME_WAIT. On the client's node run \`netdoctor node --rules ephemeral-port-exhaustion,time-wait-pressure\`, and behind IPVS \`netdoctor node --rules ipvs-conn-reuse-mode,ipvs-stale-real-server\`.`,
       };
@@ -58,7 +59,7 @@ export default defineCaptureRule({
               a.firstSyn,
               `${a.client} → ${a.server} SYN of a new connection, ${secondsBetween(prev, a.firstSyn)} later`,
             ),
-            { source: 'wireshark filter', detail: wiresharkFilter(a) },
+            derived('wireshark filter', wiresharkFilter(a)),
           ],
           remediation: `On the client's node run \`netdoctor node --rules ephemeral-port-exhaustion,time-wait-pressure\` (more ports or pooled connections end the reuse); behind IPVS also \`netdoctor node --rules ipvs-conn-reuse-mode,ipvs-stale-real-server\`.`,
         };

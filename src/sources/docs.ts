@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { docsPath } from '../rules/define-rule.js';
+import { docsPath } from '../model/finding.js';
 import { packageRoot } from './package-info.js';
 
 /** A rule's documentation page as shipped with the package. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ephemeralPorts } from '../../src/facts/ephemeral.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
-import { parsePortList, parsePortRange, subtract } from '../../src/parsers/port-range.js';
+import { parsePortList, parsePortRange } from '../../src/parsers/port-range.js';
+import { subtract } from '../../src/model/port-range.js';
 import {
   counterDeltas,
   parseConntrackStat,

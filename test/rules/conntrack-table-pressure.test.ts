@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule, FIXTURES } from '../helpers.js';
 import { analyzeBundles } from '../../src/engine.js';
 import { NODE_RULES } from '../../src/rules/index.js';
+import conntrackTablePressure from '../../src/rules/conntrack-table-pressure.js';
+import { ruleTester, corpusText, fixtureText } from './rule-tester.js';
 
 const RULE = 'conntrack-table-pressure';
 const sysctl = readFileSync(join(bundleFixture('listen-overflow'), 'netns/host/sysctl.txt'), 'latin1');
@@ -70,4 +72,51 @@ describe('conntrack-table-pressure from the kernel log', () => {
       ],
     );
   });
+});
+
+const conntrackSysctls = (count: number, max: number) =>
+  fixtureText('listen-overflow', 'netns/host/sysctl.txt')
+    .replace(/nf_conntrack_count = \d+/, `nf_conntrack_count = ${count}`)
+    .replace(/nf_conntrack_max = \d+/, `nf_conntrack_max = ${max}`);
+
+ruleTester(conntrackTablePressure, {
+  valid: [{ name: 'the captured near-empty table', bundle: 'listen-overflow' }],
+  invalid: [
+    {
+      name: '950 of 1000 entries',
+      bundle: 'listen-overflow',
+      edits: { 'netns/host/sysctl.txt': conntrackSysctls(950, 1000) },
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', count: 950, max: 1000 },
+          evidence: ['sysctl: net.netfilter.nf_conntrack_count = 950', 'sysctl: net.netfilter.nf_conntrack_max = 1000'],
+        },
+      ],
+    },
+    {
+      name: '800 of 1000 entries',
+      bundle: 'listen-overflow',
+      edits: { 'netns/host/sysctl.txt': conntrackSysctls(800, 1000) },
+      findings: [
+        {
+          severity: 'warning',
+          subject: { netns: 'host', count: 800, max: 1000 },
+          evidence: ['sysctl: net.netfilter.nf_conntrack_count = 800'],
+        },
+      ],
+    },
+    {
+      name: '"table full, dropping packet" in the kernel log (porter#124)',
+      bundle: 'listen-overflow',
+      edits: { 'logs/kernel.log': corpusText('dmesg-porter124.txt') },
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', tableFullLines: 3 },
+          evidence: [/^logs\/kernel\.log: .*nf_conntrack: table full, dropping packet/],
+        },
+      ],
+    },
+  ],
 });

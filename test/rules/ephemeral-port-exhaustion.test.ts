@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import ephemeralPortExhaustion from '../../src/rules/ephemeral-port-exhaustion.js';
+import { ruleTester } from './rule-tester.js';
 
 const RULE = 'ephemeral-port-exhaustion';
 
@@ -80,4 +82,32 @@ describe('ephemeral-port-exhaustion: a range that was not read is said to be ass
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+ruleTester(ephemeralPortExhaustion, {
+  valid: [{ name: 'one socket to 127.0.0.1:80 in 1024-65535 (overlap bundle)', bundle: 'overlap' }],
+  invalid: [
+    {
+      name: '10 of 10 ports to 127.0.0.1:8080 (exhaustion bundle)',
+      bundle: 'exhaustion',
+      findings: [
+        {
+          severity: 'error',
+          subject: {
+            netns: 'host',
+            localIp: '127.0.0.1',
+            remoteIp: '127.0.0.1',
+            remotePort: 8080,
+            used: 10,
+            usable: 10,
+          },
+          evidence: [
+            '/proc/net/tcp: 10 sockets 127.0.0.1 → 127.0.0.1:8080 hold a local port in 40000-40009: ESTABLISHED 10',
+            /^\/proc\/net\/tcp: e\.g\. 4: 0100007F:9C40 0100007F:1F90 01 /,
+            'sysctl: net.ipv4.ip_local_port_range = 40000\t40009',
+          ],
+        },
+      ],
+    },
+  ],
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule, editedBundle } from '../helpers.js';
+import ephemeralRangeOverlapsNodeports from '../../src/rules/ephemeral-range-overlaps-nodeports.js';
+import { ruleTester } from './rule-tester.js';
 
 const RULE = 'ephemeral-range-overlaps-nodeports';
 
@@ -62,4 +64,44 @@ describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
     const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft'), '40000-40100'), RULE);
     assert.equal(f.subject.overlap, '40000-40100,32100,31000,30080');
   });
+});
+
+ruleTester(ephemeralRangeOverlapsNodeports, {
+  valid: [{ name: '40000-40009 lies above the NodePorts', bundle: 'exhaustion' }],
+  invalid: [
+    {
+      name: '1024-65535 holds all of 30000-32767 (overlap bundle)',
+      bundle: 'overlap',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', range: '1024-65535', nodePorts: '30000-32767', overlap: '30000-32767' },
+          evidence: [
+            'sysctl: net.ipv4.ip_local_port_range = 1024\t65535',
+            'sysctl: net.ipv4.ip_local_reserved_ports =',
+            'nodeport range: 30000-32767 (Kubernetes default)',
+            'overlap: 2,768 NodePort(-range) ports can be picked as source ports: 30000-32767',
+          ],
+        },
+      ],
+    },
+    {
+      name: "the Services' NodePorts named from kube-proxy's nft rules",
+      bundle: 'kube-proxy-nft',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', overlap: '30000-32767', serviceNodePorts: 3 },
+          evidence: [
+            'sysctl: net.ipv4.ip_local_port_range = 1024\t65535',
+            'sysctl: net.ipv4.ip_local_reserved_ports =',
+            'nodeport range: 30000-32767 (Kubernetes default)',
+            'overlap: 2,768 NodePort(-range) ports can be picked as source ports: 30000-32767',
+            /^iptables-nft-save: -A KUBE-NODEPORTS .*--dport 32100 -j ACCEPT$/,
+            /^iptables-nft-save: -A KUBE-NODEPORTS .*"default\/web:http" -m tcp --dport 31000 -j KUBE-EXT-WEB$/,
+          ],
+        },
+      ],
+    },
+  ],
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import iptablesBackendSplit from '../../src/rules/iptables-backend-split.js';
+import { ruleTester } from './rule-tester.js';
 
 const RULE = 'iptables-backend-split';
 
@@ -55,4 +57,26 @@ describe(RULE, () => {
     assert.deepEqual(byRule(report, RULE), []);
     assert.ok(report.skipped.some((s) => s.rule === RULE && /no iptables-save output/.test(s.reason)));
   });
+});
+
+ruleTester(iptablesBackendSplit, {
+  valid: [{ name: 'kube-proxy and kubelet both in nf_tables', bundle: 'kube-proxy-nft' }],
+  invalid: [
+    {
+      name: 'KUBE chains split between legacy and nft (backend-split bundle)',
+      bundle: 'backend-split',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', family: 'IPv4', legacyChains: 5, nftChains: 6 },
+          evidence: [
+            'iptables-legacy-save: :KUBE-POSTROUTING - [0:0]',
+            'iptables-legacy-save: :KUBE-SERVICES - [0:0]',
+            'iptables-legacy-save: :KUBE-EXTERNAL-SERVICES - [0:0]',
+            'iptables-legacy-save: :KUBE-FORWARD - [0:0]',
+          ],
+        },
+      ],
+    },
+  ],
 });

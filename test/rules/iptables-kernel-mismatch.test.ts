@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { analyzeBundles } from '../../src/engine.js';
 import { NODE_RULES } from '../../src/rules/index.js';
 import { analyzeEdited, byRule, FIXTURES } from '../helpers.js';
+import iptablesKernelMismatch from '../../src/rules/iptables-kernel-mismatch.js';
+import { ruleTester, corpusText } from './rule-tester.js';
 
 const RULE = 'iptables-kernel-mismatch';
 const corpus = (...files: string[]) =>
@@ -60,4 +62,25 @@ describe(RULE, () => {
     const report = await analyzeEdited('backend-split', {});
     assert.deepEqual(byRule(report, RULE), []);
   });
+});
+
+ruleTester(iptablesKernelMismatch, {
+  valid: [{ name: "a restore that failed on a missing chain, not on the kernel's support", bundle: 'backend-split' }],
+  invalid: [
+    {
+      name: 'unknown option "--xor-mark" on kernel 5.15 (kube-proxy#25)',
+      bundle: 'backend-split',
+      edits: {
+        'logs/kube-proxy.log': corpusText('kube-proxy-xor-mark-25.log'),
+        'host/kernel-release': corpusText('uname-xor-mark-25.txt'),
+      },
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', kind: 'unknown-option', refused: '--xor-mark', backend: 'nf_tables' },
+          evidence: [/^logs\/kube-proxy\.log: .*Failed to execute iptables-restore/, /unknown option "--xor-mark"/],
+        },
+      ],
+    },
+  ],
 });

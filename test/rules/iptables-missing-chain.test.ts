@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import iptablesMissingChain from '../../src/rules/iptables-missing-chain.js';
+import { ruleTester } from './rule-tester.js';
 
 const RULE = 'iptables-missing-chain';
 
@@ -83,4 +85,30 @@ describe(RULE, () => {
   it('valid: a node without kube-proxy chains (the exhaustion fixture) → nothing', async () => {
     assert.deepEqual(byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE), []);
   });
+});
+
+ruleTester(iptablesMissingChain, {
+  valid: [{ name: 'every chain kube-proxy jumps to exists in nf_tables', bundle: 'kube-proxy-nft' }],
+  invalid: [
+    {
+      name: 'KUBE-MARK-DROP only in nft while kube-proxy restores into legacy',
+      bundle: 'backend-split',
+      findings: [
+        {
+          severity: 'error',
+          subject: {
+            netns: 'host',
+            backend: 'legacy',
+            chain: 'KUBE-MARK-DROP',
+            table: 'nat',
+            missing: 'KUBE-MARK-DROP,KUBE-MARK-MASQ,KUBE-NODEPORTS',
+          },
+          evidence: [
+            "kube-proxy backend: legacy, from the backend kube-proxy's failed iptables-restore names",
+            /^logs\/kube-proxy\.log: .*Failed to execute iptables-restore: exit status 2 \(iptables-restore v1\.8\.9 \(legacy\): Couldn't load target `KUBE-MARK-DROP'/,
+          ],
+        },
+      ],
+    },
+  ],
 });

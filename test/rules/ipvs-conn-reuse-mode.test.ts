@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, byRule } from '../helpers.js';
+import ipvsConnReuseMode from '../../src/rules/ipvs-conn-reuse-mode.js';
+import { ruleTester, fixtureText } from './rule-tester.js';
 
 const RULE = 'ipvs-conn-reuse-mode';
 
@@ -37,4 +39,37 @@ describe(RULE, () => {
     assert.match(old.remediation, /^Upgrade the node kernel to 5\.9/);
     assert.ok(old.evidence.some((e) => e.source === 'uname -r' && e.detail === '4.19.0-18-amd64'));
   });
+});
+
+ruleTester(ipvsConnReuseMode, {
+  valid: [
+    {
+      name: 'conn_reuse_mode = 1 and expire_nodest_conn = 1 on kernel 5.10 (the 1 s delay fixed in 5.9)',
+      bundle: 'ipvs-rolling-update',
+      edits: {
+        'host/kernel-release': '5.10.0-28-amd64\n',
+        'netns/host/sysctl.txt': fixtureText('ipvs-rolling-update', 'netns/host/sysctl.txt')
+          .replace('conn_reuse_mode = 0', 'conn_reuse_mode = 1')
+          .replace('expire_nodest_conn = 0', 'expire_nodest_conn = 1'),
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'both at 0 on kernel 4.19 (ipvs-rolling-update bundle)',
+      bundle: 'ipvs-rolling-update',
+      findings: [
+        {
+          severity: 'warning',
+          subject: { netns: 'host', sysctl: 'net.ipv4.vs.conn_reuse_mode', value: 0 },
+          evidence: ['sysctl: net.ipv4.vs.conn_reuse_mode = 0', 'uname -r: 4.19.0-18-amd64'],
+        },
+        {
+          severity: 'warning',
+          subject: { netns: 'host', sysctl: 'net.ipv4.vs.expire_nodest_conn', value: 0 },
+          evidence: ['sysctl: net.ipv4.vs.expire_nodest_conn = 0', 'uname -r: 4.19.0-18-amd64'],
+        },
+      ],
+    },
+  ],
 });

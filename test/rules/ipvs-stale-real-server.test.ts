@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import { analyzeBundles } from '../../src/engine.js';
 import { NODE_RULES } from '../../src/rules/index.js';
 import { FIXTURES, analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import ipvsStaleRealServer from '../../src/rules/ipvs-stale-real-server.js';
+import { ruleTester, fixtureText } from './rule-tester.js';
 
 const RULE = 'ipvs-stale-real-server';
 const ipvs = (name: string) => readFileSync(join(FIXTURES, 'ipvs', name), 'utf8');
@@ -163,4 +165,56 @@ describe('ipvs-stale-real-server: a busy weight-0 server is a warning', () => {
       ),
     );
   });
+});
+
+const weightOne = (path: string) => fixtureText('ipvs-rolling-update', path).replace(/Masq {4}0 /g, 'Masq    1 ');
+
+ruleTester(ipvsStaleRealServer, {
+  valid: [
+    {
+      name: 'every real server weighted in both samples',
+      bundle: 'ipvs-rolling-update',
+      edits: {
+        'netns/host/proc/net/ip_vs': weightOne('netns/host/proc/net/ip_vs'),
+        'netns/host/later/proc/net/ip_vs': weightOne('netns/host/later/proc/net/ip_vs'),
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'a weight-0 pod still taking new handshakes after a rollout (ipvs-rolling-update bundle)',
+      bundle: 'ipvs-rolling-update',
+      findings: [
+        {
+          severity: 'error',
+          subject: {
+            netns: 'host',
+            service: '10.96.0.100:80',
+            realServer: '10.244.1.2:8080',
+            weight: 0,
+            connections: 25,
+            newHandshakes: 2,
+          },
+          evidence: [
+            'proc/net/ip_vs: TCP  0A600064:0050 rr  ',
+            /^proc\/net\/ip_vs: {3}-> 0AF40102:1F90 {6}Masq {4}0 {6}0 {10}25/,
+            /^later\/proc\/net\/ip_vs: {3}-> 0AF40102:1F90 .* 19/,
+            'samples: weight 0 in both samples 2.0 s apart; connections 25 → 19',
+            'proc/net/ip_vs_conn: 21 entries toward 10.244.1.2:8080: TIME_WAIT 19, SYN_RECV 2; the last expires in 108 s',
+          ],
+        },
+        {
+          severity: 'warning',
+          subject: {
+            netns: 'host',
+            service: '[fd00:10:96::64]:80',
+            realServer: '[fd00:10:244:1::2]:8080',
+            weight: 0,
+            connections: 3,
+          },
+          evidence: [/^proc\/net\/ip_vs: TCP  \[fd00:0010:0096:/],
+        },
+      ],
+    },
+  ],
 });

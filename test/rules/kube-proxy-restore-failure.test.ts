@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import kubeProxyRestoreFailure from '../../src/rules/kube-proxy-restore-failure.js';
+import { ruleTester } from './rule-tester.js';
 
 const RULE = 'kube-proxy-restore-failure';
 
@@ -102,4 +104,40 @@ describe(`${RULE}: what real logs taught`, () => {
       /Two causes look alike .*iptables-legacy-save \| grep KUBE-MARK-DROP.*nobody recreated it after a flush/,
     );
   });
+});
+
+ruleTester(kubeProxyRestoreFailure, {
+  valid: [
+    {
+      name: 'a kube-proxy log without a failed restore',
+      bundle: 'backend-split',
+      edits: {
+        'logs/kube-proxy.log':
+          'I1121 01:14:20.000000       1 server_others.go:72] "Using iptables proxy"\nI1121 01:14:21.000000       1 proxier.go:853] "Syncing iptables rules"\n',
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: "Couldn't load target KUBE-MARK-DROP (backend-split bundle)",
+      bundle: 'backend-split',
+      findings: [
+        {
+          severity: 'error',
+          subject: {
+            netns: 'host',
+            command: 'iptables-restore',
+            failures: 1,
+            chain: 'KUBE-MARK-DROP',
+            backend: 'legacy',
+          },
+          evidence: [
+            /^logs\/kube-proxy\.log: .*Couldn't load target `KUBE-MARK-DROP'/,
+            'logs/kube-proxy.log: 2026-11-21T01:14:22.000000000Z stderr F ',
+            'logs/kube-proxy.log: 2026-11-21T01:14:22.000000000Z stderr F Error occurred at line: 16',
+          ],
+        },
+      ],
+    },
+  ],
 });

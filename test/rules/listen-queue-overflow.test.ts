@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import listenQueueOverflow from '../../src/rules/listen-queue-overflow.js';
+import { ruleTester, fixtureText } from './rule-tester.js';
 
 const RULE = 'listen-queue-overflow';
 
@@ -56,4 +58,47 @@ describe(`${RULE}: causes of SYNs to LISTEN sockets dropped`, () => {
     assert.equal(other?.subject.other, 40);
     assert.match(other!.message, /TCPReqQFullDrop \+40/);
   });
+});
+
+ruleTester(listenQueueOverflow, {
+  valid: [
+    {
+      name: 'counters that did not rise between the samples',
+      bundle: 'listen-overflow',
+      edits: { 'netns/host/later/proc/net/netstat': fixtureText('listen-overflow', 'netns/host/proc/net/netstat') },
+    },
+  ],
+  invalid: [
+    {
+      name: 'accept queue of 127.0.0.1:9000 full (listen-overflow bundle)',
+      bundle: 'listen-overflow',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', cause: 'accept-queue', listener: '127.0.0.1:9000', acceptQueue: 2, backlog: 1 },
+          evidence: [
+            '/proc/net/netstat: TcpExt.ListenOverflows rose by 54 in 3.0 s (18.0/s)',
+            '/proc/net/netstat: TcpExt.ListenDrops rose by 54 in 3.0 s',
+            'ss -ltn: LISTEN 2      1          127.0.0.1:9000      0.0.0.0:*',
+          ],
+        },
+      ],
+    },
+    {
+      name: 'drops that are PAWS rejections, not a full queue (tw-recycle-nat bundle)',
+      bundle: 'tw-recycle-nat',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', cause: 'paws', pawsPassive: 60, listenDrops: 60 },
+          evidence: [
+            '/proc/net/netstat: TcpExt.ListenOverflows rose by 0 in 10.0 s (0.0/s)',
+            '/proc/net/netstat: TcpExt.ListenDrops rose by 60 in 10.0 s',
+            '/proc/net/netstat: TcpExt.PAWSPassive rose by 60 in 10.0 s',
+            'sysctl: net.ipv4.tcp_tw_recycle = 1',
+          ],
+        },
+      ],
+    },
+  ],
 });

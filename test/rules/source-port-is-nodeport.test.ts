@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import sourcePortIsNodeport from '../../src/rules/source-port-is-nodeport.js';
+import { ruleTester } from './rule-tester.js';
 
 const RULE = 'source-port-is-nodeport';
 
@@ -41,4 +43,40 @@ describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
     assert.equal(f.subject.nodePorts, '31000');
     assert.match(f.remediation, /ip_local_reserved_ports=32000-32767,30080,31000/);
   });
+});
+
+ruleTester(sourcePortIsNodeport, {
+  valid: [{ name: 'source ports 40000-40009 only', bundle: 'exhaustion' }],
+  invalid: [
+    {
+      name: 'source port 31000 inside the NodePort range (overlap bundle)',
+      bundle: 'overlap',
+      findings: [
+        {
+          severity: 'warning',
+          subject: { netns: 'host', ports: '31000', sockets: 1 },
+          evidence: [
+            /^\/proc\/net\/tcp: source port 31000 → 127\.0\.0\.1:80: 1: 0100007F:7918 /,
+            'nodeport range: 30000-32767 (Kubernetes default)',
+          ],
+        },
+      ],
+    },
+    {
+      name: "source port 31000 is a Service's NodePort in kube-proxy's rules",
+      bundle: 'kube-proxy-nft',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', ports: '31000', sockets: 1, nodePorts: '31000' },
+          evidence: [
+            /^\/proc\/net\/tcp: source port 31000 → 127\.0\.0\.1:80: /,
+            /^iptables-nft-save: -A KUBE-NODEPORTS .*--dport 31000 -j KUBE-EXT-WEB$/,
+            'nodeport range: 30000-32767 (Kubernetes default)',
+            "KUBE-NODEPORTS: 3 NodePort(s) in kube-proxy's rules",
+          ],
+        },
+      ],
+    },
+  ],
 });

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import tcpTwRecycleNat from '../../src/rules/tcp-tw-recycle-nat.js';
+import { ruleTester, fixtureText } from './rule-tester.js';
 
 const RULE = 'tcp-tw-recycle-nat';
 const SYSCTL = 'netns/host/sysctl.txt';
@@ -40,4 +42,38 @@ describe(RULE, () => {
       assert.deepEqual(byRule(await analyzeEdited('tw-recycle-nat', { [SYSCTL]: sysctl }), RULE), [], sysctl);
     }
   });
+});
+
+ruleTester(tcpTwRecycleNat, {
+  valid: [
+    {
+      name: 'tcp_tw_recycle = 0',
+      bundle: 'tw-recycle-nat',
+      edits: {
+        'netns/host/sysctl.txt': fixtureText('tw-recycle-nat', 'netns/host/sysctl.txt').replace(
+          'tcp_tw_recycle = 1',
+          'tcp_tw_recycle = 0',
+        ),
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'recycle on behind MASQUERADE, PAWSPassive rising (tw-recycle-nat bundle)',
+      bundle: 'tw-recycle-nat',
+      findings: [
+        {
+          severity: 'error',
+          subject: { netns: 'host', nat: true, pawsPassive: 60 },
+          evidence: [
+            'sysctl: net.ipv4.tcp_tw_recycle = 1',
+            'sysctl: net.ipv4.tcp_timestamps = 1',
+            '/proc/net/netstat: TcpExt.PAWSPassive rose by 60 in 10.0 s: SYNs are being rejected now',
+            'uname -r: 4.9.0-8-amd64',
+            /^iptables-legacy-save: -A KUBE-POSTROUTING .* -j MASQUERADE --random-fully$/,
+          ],
+        },
+      ],
+    },
+  ],
 });

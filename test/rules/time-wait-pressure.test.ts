@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeEdited, bundleFixture, byRule } from '../helpers.js';
+import timeWaitPressure from '../../src/rules/time-wait-pressure.js';
+import { ruleTester, fixtureText } from './rule-tester.js';
 
 const RULE = 'time-wait-pressure';
 const tcp = readFileSync(join(bundleFixture('exhaustion'), 'netns/host/proc/net/tcp'), 'latin1');
@@ -39,4 +41,30 @@ describe(RULE, () => {
     ).find((x) => x.subject.timeWaitOverflows !== undefined);
     assert.equal(f?.subject.timeWaitOverflows, 42);
   });
+});
+
+const closedSockets = () => ({
+  'netns/host/proc/net/tcp': fixtureText('exhaustion', 'netns/host/proc/net/tcp').replace(
+    /^(\s*\d+: 0100007F:9C4[0-9A-F]) 0100007F:1F90 01/gm,
+    '$1 0200000A:1F90 06',
+  ),
+  'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
+});
+
+ruleTester(timeWaitPressure, {
+  valid: [{ name: 'ten ESTABLISHED sockets, none in TIME_WAIT', bundle: 'exhaustion' }],
+  invalid: [
+    {
+      name: 'the ten sockets to 10.0.0.2:8080 closed, tcp_tw_reuse = 0',
+      bundle: 'exhaustion',
+      edits: closedSockets(),
+      findings: [
+        {
+          severity: 'warning',
+          subject: { netns: 'host' },
+          evidence: [/^\/proc\/net\/tcp: 10 of 10 sockets 127\.0\.0\.1 → 10\.0\.0\.2:8080 are in TIME_WAIT$/],
+        },
+      ],
+    },
+  ],
 });

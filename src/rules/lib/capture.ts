@@ -1,5 +1,5 @@
 import type { Attempt, CaptureFacts, PacketRef } from '../../facts/handshakes.js';
-import type { Evidence } from '../define-rule.js';
+import type { Evidence } from '../../model/finding.js';
 
 /** Seconds since the first packet, as Wireshark shows them by default. */
 function relativeTime(capture: CaptureFacts, ref: PacketRef): string {
@@ -11,6 +11,7 @@ function relativeTime(capture: CaptureFacts, ref: PacketRef): string {
 export function frameEvidence(capture: CaptureFacts, ref: PacketRef, detail: string): Evidence {
   // a tcpdump text paste has lines, not frames: cite the line of the paste
   return {
+    kind: 'line',
     source: `${capture.format === 'tcpdump text' ? 'line' : 'frame'} ${ref.number}`,
     detail: `${relativeTime(capture, ref)}  ${detail}`,
   };

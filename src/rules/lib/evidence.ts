@@ -2,13 +2,13 @@ import { PORT_RANGE_KEY, RESERVED_PORTS_KEY } from '../../facts/ephemeral.js';
 import type { NetnsFacts } from '../../facts/types.js';
 import type { Counters } from '../../parsers/proc-net-counters.js';
 import { counterDeltas } from '../../parsers/proc-net-counters.js';
-import { formatRange } from '../../parsers/port-range.js';
-import type { Evidence } from '../define-rule.js';
+import { formatRange } from '../../model/port-range.js';
+import { derived, readLine, type Evidence } from '../../model/finding.js';
 
 /** The sysctl line exactly as collected, or nothing. */
 export function sysctlEvidence(netns: NetnsFacts, key: string): Evidence | undefined {
   const e = netns.sysctls?.get(key);
-  return e ? { source: 'sysctl', detail: e.raw } : undefined;
+  return e ? readLine('sysctl', e.raw) : undefined;
 }
 
 /**
@@ -16,16 +16,14 @@ export function sysctlEvidence(netns: NetnsFacts, key: string): Evidence | undef
  * the fallback never shows in practice; if it ever does, it says what is missing rather than crash.
  */
 export function sysctlLine(netns: NetnsFacts, key: string): Evidence {
-  return sysctlEvidence(netns, key) ?? { source: 'sysctl', detail: `${key}: not read` };
+  return sysctlEvidence(netns, key) ?? derived('sysctl', `${key}: not read`);
 }
 
 /** The range and reserved ports the counts were made against; says so when the default was assumed. */
 export function rangeEvidence(netns: NetnsFacts): Evidence[] {
   const eph = netns.ephemeral;
   if (eph.assumed) {
-    return [
-      { source: 'sysctl', detail: `${PORT_RANGE_KEY} not collected: kernel default ${formatRange(eph.range)} assumed` },
-    ];
+    return [derived('sysctl', `${PORT_RANGE_KEY} not collected: kernel default ${formatRange(eph.range)} assumed`)];
   }
   const out = [sysctlLine(netns, PORT_RANGE_KEY)];
   const reserved = sysctlEvidence(netns, RESERVED_PORTS_KEY);
@@ -77,6 +75,6 @@ export function perSecond(delta: number, intervalMs: number): string {
 /** Up to `max` items, then "… and N more" — evidence stays readable on a busy node. */
 export function capped<T>(items: T[], max: number, render: (t: T) => Evidence, source: string): Evidence[] {
   const out = items.slice(0, max).map(render);
-  if (items.length > max) out.push({ source, detail: `… and ${fmt(items.length - max)} more` });
+  if (items.length > max) out.push(derived(source, `… and ${fmt(items.length - max)} more`));
   return out;
 }

@@ -9,7 +9,7 @@ import {
 import { chainsOf, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
 import type { IptablesBackend } from '../../parsers/kube-proxy-info.js';
 import type { RestoreFailure } from '../../parsers/kube-proxy-log.js';
-import type { Evidence } from '../define-rule.js';
+import { readLine, type Evidence } from '../../model/finding.js';
 
 type Family = 'IPv4' | 'IPv6';
 export const FAMILIES: Family[] = ['IPv4', 'IPv6'];
@@ -53,7 +53,7 @@ export function kubeChains(ruleset: Ruleset | undefined): IptablesChain[] {
 
 /** A chain as evidence: its declaration line exactly as the save command printed it. */
 export function chainEvidence(ruleset: Ruleset, chain: IptablesChain): Evidence {
-  return { source: ruleset.source, line: chain.line, detail: chain.text };
+  return readLine(ruleset.source, chain.text, chain.line);
 }
 
 export function findChain(ruleset: Ruleset | undefined, name: string, table?: string): IptablesChain | undefined {
@@ -73,7 +73,7 @@ export function restoreFailures(node: NodeFacts, family: Family): RestoreFailure
 export function logEvidence(node: NodeFacts, failure: RestoreFailure, maxLines = 4): Evidence[] {
   // A failure comes from the kube-proxy log, so the log is there; the fallback names it rather than crash.
   const source = node.kubeProxyLog?.source ?? 'kube-proxy log';
-  return failure.lines.slice(0, maxLines).map((l) => ({ source, line: l.line, detail: l.text }));
+  return failure.lines.slice(0, maxLines).map((l) => readLine(source, l.text, l.line));
 }
 
 export interface KubeProxyBackend {
@@ -94,7 +94,7 @@ export function kubeProxyBackend(node: NodeFacts, netns: NetnsFacts, family: Fam
     return {
       backend: info.backend,
       how: "kube-proxy's own iptables binary",
-      evidence: line ? [{ source: info.source, line: line.line, detail: line.text }] : [],
+      evidence: line ? [readLine(info.source, line.text, line.line)] : [],
     };
   }
   if (netns.meta.isHost) {

@@ -1,11 +1,11 @@
 import type { ContainerFacts, ContainerSysctlWrite, Workload } from '../../facts/workloads.js';
 import type { Position } from '../../parsers/manifests.js';
-import type { Evidence } from '../define-rule.js';
+import type { Evidence } from '../../model/finding.js';
 
 /** The manifest line a finding points at, as evidence: file, line number and the line as written. */
 export function lineEvidence(w: Workload, position: Position, note?: string): Evidence {
   const text = (w.file.lines[position.line - 1] ?? '').trim();
-  return { source: w.file.source, line: position.line, detail: note ? `${text}  (${note})` : text };
+  return { kind: 'line', source: w.file.source, line: position.line, detail: note ? `${text}  (${note})` : text };
 }
 
 /** "DaemonSet kube-system/node-tuner" */

@@ -1,6 +1,6 @@
 import type { NetnsFacts } from '../../facts/types.js';
 import { kubeChains } from './iptables.js';
-import type { Evidence } from '../define-rule.js';
+import { readLine, type Evidence } from '../../model/finding.js';
 
 /**
  * Whether the namespace source-NATs traffic, from its nat tables in any backend: MASQUERADE or SNAT rules,
@@ -16,13 +16,13 @@ export function natEvidence(netns: NetnsFacts): Evidence[] | undefined {
     if (!nat) continue;
     for (const rule of nat.rules) {
       if (rule.target === 'MASQUERADE' || rule.target === 'SNAT') {
-        out.push({ source: ruleset.source, line: rule.line, detail: rule.text });
+        out.push(readLine(ruleset.source, rule.text, rule.line));
         if (out.length >= 3) return out;
       }
     }
     for (const c of kubeChains(ruleset)) {
       if (c.table === 'nat' && (c.name === 'KUBE-POSTROUTING' || c.name === 'KUBE-MARK-MASQ'))
-        out.push({ source: ruleset.source, line: c.line, detail: c.text });
+        out.push(readLine(ruleset.source, c.text, c.line));
     }
   }
   return out.slice(0, 3);

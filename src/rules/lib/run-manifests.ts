@@ -1,9 +1,7 @@
+import type { SuppressedFinding } from '../../model/finding.js';
 import type { Workload } from '../../facts/workloads.js';
-import { completeFinding, type Finding, type ManifestRule, type ManifestRuleOptions } from '../define-rule.js';
-
-export interface SuppressedFinding extends Finding {
-  suppression: { annotation: string; reason?: string };
-}
+import { type ManifestRule, type ManifestRuleOptions } from '../define-rule.js';
+import { completeFinding, type Finding } from '../../model/finding.js';
 
 /** The subject every manifest finding starts with: where it is and which object. */
 function workloadSubject(w: Workload): Finding['subject'] {

@@ -1,14 +1,8 @@
 import { closeSync, lstatSync, readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  HOST_FILES,
-  LATER_FILES,
-  NETNS_FILES,
-  PROC_SYS_DIR,
-  STREAMED_FILES,
-  type ArtefactSink,
-} from '../../facts/sink.js';
+import type { ArtefactSink } from '../../facts/sink.js';
+import { replayArtefacts } from '../../facts/replay.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import { openSafely, readSafely, UnsafePathError } from '../fs/safe-read.js';
 import { streamFd } from '../fs/stream-file.js';
@@ -87,65 +81,18 @@ export async function replayBundle(
   manifest: Manifest & { manifestProblems?: string[] },
   sink: ArtefactSink,
 ): Promise<void> {
-  for (const m of manifest.netns) sink.netns(m);
-  if (manifest.manifestProblems?.length) sink.failed('manifest.json', manifest.manifestProblems.join('; '));
-  const text = (rel: string) => readArtefact(dir, rel, sink);
-  // Bundles of 0.1.0 recorded what the machine lacks as a collection problem; it is an absence (and with
-  // no kube-proxy process, a log not found is one too).
-  const problems = manifest.problems ?? [];
-  const noKubeProxy = problems.some((p) => p.path === 'host/kube-proxy' && /^no kube-proxy process/.test(p.reason));
-  for (const p of problems) {
-    const lacking =
-      /^no IPVS in this kernel|^no kube-proxy process on this machine/.test(p.reason) ||
-      (noKubeProxy && p.path === 'logs/kube-proxy.log' && /^no kube-proxy log found/.test(p.reason));
-    if (lacking) sink.absent(p.path, p.reason);
-    else sink.failed(p.path, p.reason);
-  }
-  for (const p of manifest.absent ?? []) sink.absent(p.path, p.reason);
-  for (const file of HOST_FILES) {
-    const t = text(file);
-    if (t !== undefined) sink.text(file, t);
-  }
-  for (const name of listFiles(join(dir, 'k8s')).filter((n) => n.endsWith('.json'))) {
-    const t = text(`k8s/${name}`);
-    if (t !== undefined) sink.text(`k8s/${name}`, t);
-  }
-  for (const m of manifest.netns) {
-    const base = `netns/${m.id}`;
-    for (const file of NETNS_FILES) {
-      if (file === 'netstat-s') {
-        // sysctl.txt came first; single /proc/sys files join it before anything reads the range
-        for (const rel of listTree(join(dir, base, PROC_SYS_DIR))) {
-          const t = text(`${base}/${PROC_SYS_DIR}/${rel}`);
-          if (t !== undefined) sink.text(`${base}/${PROC_SYS_DIR}/${rel}`, t);
-        }
-      }
-      const rel = `${base}/${file}`;
-      if ((STREAMED_FILES as readonly string[]).includes(file)) {
-        streamArtefact(dir, rel, sink);
-      } else {
-        const t = text(rel);
-        if (t !== undefined) sink.text(rel, t);
-      }
-    }
-    for (const file of LATER_FILES) {
-      const t = text(`${base}/later/${file}`);
-      if (t !== undefined) sink.text(`${base}/later/${file}`, t);
-    }
-  }
-  await sink.finish({
-    tool: manifest.tool,
-    version: manifest.version,
-    createdAt: manifest.createdAt,
-    hostname: manifest.hostname,
-    intervalMs: manifest.intervalMs,
-    byteOrder: manifest.byteOrder ?? 'LE',
-    nodePortRange: manifest.nodePortRange,
-    nodePortRangeOrigin: manifest.nodePortRangeOrigin,
-    netns: manifest.netns,
-    problems: manifest.problems ?? [],
-    notes: manifest.notes,
-  });
+  await replayArtefacts(
+    {
+      text: (rel, s) => readArtefact(dir, rel, s),
+      stream: (rel, s) => {
+        streamArtefact(dir, rel, s);
+      },
+      files: (rel) => listFiles(join(dir, rel)),
+      tree: (rel) => listTree(join(dir, rel)),
+    },
+    manifest,
+    sink,
+  );
 }
 
 /**
