@@ -137,6 +137,9 @@ const REORDER_US = 1_000_000;
 
 const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
+/** An ACK with no SYN, FIN or RST: from the server before its SYN-ACK, an answer to a stale connection. */
+const isBareAck = (flags: number) => (flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK;
+
 export class HandshakeTracker {
   private readonly flows = new Map<string, Flow>();
   private readonly groups = {
@@ -195,20 +198,12 @@ export class HandshakeTracker {
       this.synAck(flow, ref);
       return;
     }
-    if (
-      a &&
-      !a.established &&
-      !fromClient &&
-      (p.flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK &&
-      a.synAckCount === 0
-    ) {
+    if (a && !a.established && !fromClient && isBareAck(p.flags) && a.synAckCount === 0) {
       a.bareAck ??= ref;
       return;
     }
     if (p.flags & TCP_RST) {
-      if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient) a.reset = { ...ref, byServer: true };
-      if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= ref;
-      flow.closedAt = ref;
+      this.rst(flow, ref, fromClient);
       return;
     }
     if (a && !a.established && fromClient && p.flags & TCP_ACK) {
@@ -236,6 +231,14 @@ export class HandshakeTracker {
     else if (!syn) this.midstream++;
     this.flows.set(`${client}>${server}`, flow);
     return flow;
+  }
+
+  /** A reset: refused by the server before any SYN-ACK, or given up by the client after one; the flow ends. */
+  private rst(flow: Flow, ref: PacketRef, fromClient: boolean): void {
+    const a = flow.attempt;
+    if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient) a.reset = { ...ref, byServer: true };
+    if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= ref;
+    flow.closedAt = ref;
   }
 
   /** A SYN-ACK from the server: before any SYN (a reordered capture), or the answer to the attempt. */

@@ -19,7 +19,10 @@ export type NodeNeed =
   | 'ipvs';
 
 /** Which artefacts (relative to netns/<id>/) each need comes from: the skip reason names them. */
-const NEED_ARTEFACTS: Record<Exclude<NodeNeed, 'iptables' | 'kubeProxyLog' | 'ipvs'>, string> = {
+const NEED_ARTEFACTS: Record<NodeNeed, string> = {
+  iptables: 'iptables-save',
+  kubeProxyLog: 'logs/kube-proxy.log',
+  ipvs: 'proc/net/ip_vs',
   sysctls: 'sysctl.txt',
   sockets: 'proc/net/tcp',
   netstat: 'proc/net/netstat',
@@ -34,68 +37,70 @@ export type NeedState = { state: 'met' } | { state: 'absent' | 'unread'; reason:
 
 const MET: NeedState = { state: 'met' };
 
+/**
+ * Each need's own test: MET, a decided absence or unread state, or undefined for "not there", which
+ * `needState` turns into the generic reason naming the need's artefact.
+ */
+const CHECKS: Record<NodeNeed, (node: NodeFacts, netns: NetnsFacts) => NeedState | undefined> = {
+  iptables: (_node, netns) => {
+    if (Object.keys(netns.iptables).length > 0) return MET;
+    const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter((r) => r !== undefined);
+    return {
+      state: 'unread',
+      reason: reasons.length > 0 ? shorten([...new Set(reasons)]) : 'no iptables-save output was read',
+    };
+  },
+  kubeProxyLog: (node) => {
+    if (node.kubeProxyLog !== undefined) return MET;
+    const absent = node.absent.get('logs/kube-proxy.log');
+    if (absent) return { state: 'absent', reason: absent };
+    return {
+      state: 'unread',
+      reason: `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not in the input (pass the log, or --kube-proxy-log FILE)'}`,
+    };
+  },
+  ipvs: (_node, netns) => {
+    if (netns.ipvs.table !== undefined) return MET;
+    const absent = netns.absent.get('proc/net/ip_vs');
+    if (absent) return { state: 'absent', reason: absent };
+    const problem = netns.problems.get('proc/net/ip_vs') ?? netns.problems.get('ipvsadm-Ln');
+    return {
+      state: 'unread',
+      reason: problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` output was read',
+    };
+  },
+  conntrack: (node, netns) => {
+    if (netns.sysctls?.has('net.netfilter.nf_conntrack_count') === true) return MET;
+    // the kernel log saying the table overflowed is evidence enough to judge, on the node's namespace
+    if (netns.meta.isHost && (node.kernelLog?.conntrackFull.count ?? 0) > 0) return MET;
+    if (netns.sysctls && netns.sysctlsComplete)
+      return { state: 'absent', reason: 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)' };
+    return undefined;
+  },
+  sysctls: (_node, netns) => (netns.sysctls !== undefined ? MET : undefined),
+  sockets: (_node, netns) => (netns.sockets !== undefined ? MET : undefined),
+  netstat: (_node, netns) => (netns.first.netstat !== undefined ? MET : undefined),
+  snmp: (_node, netns) => (netns.first.snmp !== undefined ? MET : undefined),
+  netstatLater: (node, netns) => {
+    if (netns.later.netstat !== undefined) return MET;
+    if (node.intervalMs === 0 && netns.first.netstat)
+      return {
+        state: 'unread',
+        reason: 'one sample only (--interval 0 or a single `netstat -s`): counter rates need two',
+      };
+    return undefined;
+  },
+  snmpLater: (node, netns) => {
+    if (netns.later.snmp !== undefined) return MET;
+    if (node.intervalMs === 0 && netns.first.snmp)
+      return { state: 'unread', reason: 'one sample only (--interval 0): counter rates need two' };
+    return undefined;
+  },
+};
+
 export function needState(node: NodeFacts, netns: NetnsFacts, need: NodeNeed): NeedState {
-  switch (need) {
-    case 'iptables': {
-      if (Object.keys(netns.iptables).length > 0) return MET;
-      const reasons = IPTABLES_SAVES.map((s) => netns.problems.get(s)).filter(Boolean);
-      return {
-        state: 'unread',
-        reason: reasons.length > 0 ? shorten([...new Set(reasons)] as string[]) : 'no iptables-save output was read',
-      };
-    }
-    case 'kubeProxyLog': {
-      if (node.kubeProxyLog !== undefined) return MET;
-      const absent = node.absent.get('logs/kube-proxy.log');
-      if (absent) return { state: 'absent', reason: absent };
-      return {
-        state: 'unread',
-        reason: `logs/kube-proxy.log: ${node.problems.get('logs/kube-proxy.log') ?? 'not in the input (pass the log, or --kube-proxy-log FILE)'}`,
-      };
-    }
-    case 'ipvs': {
-      if (netns.ipvs.table !== undefined) return MET;
-      const absent = netns.absent.get('proc/net/ip_vs');
-      if (absent) return { state: 'absent', reason: absent };
-      const problem = netns.problems.get('proc/net/ip_vs') ?? netns.problems.get('ipvsadm-Ln');
-      return {
-        state: 'unread',
-        reason: problem ? `proc/net/ip_vs: ${problem}` : 'neither /proc/net/ip_vs nor `ipvsadm -Ln` output was read',
-      };
-    }
-    case 'conntrack':
-      if (netns.sysctls?.has('net.netfilter.nf_conntrack_count') === true) return MET;
-      // the kernel log saying the table overflowed is evidence enough to judge, on the node's namespace
-      if (netns.meta.isHost && (node.kernelLog?.conntrackFull.count ?? 0) > 0) return MET;
-      if (netns.sysctls && netns.sysctlsComplete)
-        return { state: 'absent', reason: 'nf_conntrack is not loaded (no net.netfilter.nf_conntrack_count)' };
-      break;
-    case 'sysctls':
-      if (netns.sysctls !== undefined) return MET;
-      break;
-    case 'sockets':
-      if (netns.sockets !== undefined) return MET;
-      break;
-    case 'netstat':
-      if (netns.first.netstat !== undefined) return MET;
-      break;
-    case 'netstatLater':
-      if (netns.later.netstat !== undefined) return MET;
-      if (node.intervalMs === 0 && netns.first.netstat)
-        return {
-          state: 'unread',
-          reason: 'one sample only (--interval 0 or a single `netstat -s`): counter rates need two',
-        };
-      break;
-    case 'snmp':
-      if (netns.first.snmp !== undefined) return MET;
-      break;
-    case 'snmpLater':
-      if (netns.later.snmp !== undefined) return MET;
-      if (node.intervalMs === 0 && netns.first.snmp)
-        return { state: 'unread', reason: 'one sample only (--interval 0): counter rates need two' };
-      break;
-  }
+  const decided = CHECKS[need](node, netns);
+  if (decided) return decided;
   const artefact = NEED_ARTEFACTS[need];
   const problem = netns.problems.get(artefact);
   if (problem) return { state: 'unread', reason: `${artefact}: ${problem}` };

@@ -283,6 +283,12 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+/** Words that run the command after them: `sudo sysctl …`, `exec echo …`, `FOO=1 sysctl …`. */
+const PREFIX_WORDS = new Set(['!', 'exec', 'command', 'sudo', 'busybox', 'env', 'nohup']);
+
+/** How a command's writes are recorded: its text, the guard around it, whether it ran in the node's netns. */
+type RecordWrite = (w: Omit<SysctlWrite, 'command' | 'guard' | 'viaNsenterPid1'>) => void;
+
 /** Looks at one simple command for sysctl writes; recurses through nsenter and wrappers. */
 function inspectCommand(
   cmd: Token[],
@@ -291,96 +297,106 @@ function inspectCommand(
   viaNsenter: boolean,
   writes: SysctlWrite[],
 ): void {
-  let k = 0;
-  while (
-    k < cmd.length &&
-    !cmd[k].op &&
-    (/^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd[k].text) ||
-      ['!', 'exec', 'command', 'sudo', 'busybox', 'env', 'nohup'].includes(cmd[k].text))
-  )
-    k++;
-  const rest = cmd.slice(k);
-  if (rest.length === 0) return;
+  const k = cmd.findIndex((t) => t.op || !(/^[A-Za-z_][A-Za-z0-9_]*=/.test(t.text) || PREFIX_WORDS.has(t.text)));
+  const rest = k < 0 ? [] : cmd.slice(k);
+  const first = rest[0];
+  if (!first) return;
   const text = rest.map((t) => t.text).join(' ');
-  const record = (w: Omit<SysctlWrite, 'command' | 'guard' | 'viaNsenterPid1'>) =>
-    writes.push({ ...w, command: text, guard, viaNsenterPid1: viaNsenter });
-  const name = basename(rest[0].text);
-
-  if (SHELLS.has(name)) {
-    const c = rest.findIndex((t, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(t.text));
-    const script = c > 0 ? rest[c + 1] : undefined;
-    if (script && !script.op) {
-      for (const inner of sysctlWritesOfScript(script.text, env)) {
-        writes.push({
-          ...inner,
-          line: script.line + inner.line,
-          column: inner.line === 0 ? script.column + inner.column : inner.column,
-          guard: inner.guard ?? guard,
-          viaNsenterPid1: inner.viaNsenterPid1 || viaNsenter,
-        });
-      }
-    }
-    return;
-  }
-  if (name === 'nsenter') {
+  const record: RecordWrite = (w) => writes.push({ ...w, command: text, guard, viaNsenterPid1: viaNsenter });
+  const name = basename(first.text);
+  if (SHELLS.has(name)) inspectShell(rest, env, guard, viaNsenter, writes);
+  else if (name === 'nsenter') {
     const inner = nsenterInner(rest.slice(1));
     if (inner) inspectCommand(inner.command, env, guard, viaNsenter || inner.pid1Net, writes);
-    return;
+  } else if (name === 'sysctl') inspectSysctl(rest.slice(1), env, record);
+  else inspectRedirects(name, rest, env, record);
+}
+
+/** `sh -c 'script'`: the script's own writes, placed at their position inside the command's string. */
+function inspectShell(
+  rest: Token[],
+  env: ReadonlyMap<string, string>,
+  guard: SysctlWrite['guard'],
+  viaNsenter: boolean,
+  writes: SysctlWrite[],
+): void {
+  const c = rest.findIndex((t, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(t.text));
+  const script = c > 0 ? rest[c + 1] : undefined;
+  if (!script || script.op) return;
+  for (const inner of sysctlWritesOfScript(script.text, env)) {
+    writes.push({
+      ...inner,
+      line: script.line + inner.line,
+      column: inner.line === 0 ? script.column + inner.column : inner.column,
+      guard: inner.guard ?? guard,
+      viaNsenterPid1: inner.viaNsenterPid1 || viaNsenter,
+    });
   }
-  if (name === 'sysctl') {
-    const args = rest.slice(1).filter((t) => !t.op);
-    for (let a = 0; a < args.length; a++) {
-      const word = args[a].text;
-      if (word === '-p' || word === '--load' || word.startsWith('--load=') || /^-[a-zA-Z]*p$/.test(word)) {
-        const at = args[a];
-        const file = word.startsWith('--load=')
-          ? word.slice(7)
-          : args[a + 1] && !args[a + 1].text.startsWith('-')
-            ? args[++a].text
-            : '/etc/sysctl.conf';
-        record({ via: 'sysctl -p', file, line: at.line, column: at.column });
-      } else if (word === '--system')
-        record({ via: 'sysctl -p', file: '/etc/sysctl.d/*.conf', line: args[a].line, column: args[a].column });
-      else if (!word.startsWith('-') && word.includes('=')) {
-        const eq = word.indexOf('=');
-        record({
-          via: 'sysctl',
-          key: normalizeKey(word.slice(0, eq)),
-          value: substitute(word.slice(eq + 1).trim(), env),
-          line: args[a].line,
-          column: args[a].column,
-        });
+}
+
+const isLoadFlag = (word: string) =>
+  word === '-p' || word === '--load' || word.startsWith('--load=') || /^-[a-zA-Z]*p$/.test(word);
+
+/** `sysctl k=v …`, `sysctl -p [FILE]`, `sysctl --load=FILE`, `sysctl --system`. */
+function inspectSysctl(words: Token[], env: ReadonlyMap<string, string>, record: RecordWrite): void {
+  const args = words.filter((t) => !t.op);
+  for (let a = 0; a < args.length; a++) {
+    const at = args[a];
+    if (!at) continue;
+    const word = at.text;
+    const next = args[a + 1];
+    if (isLoadFlag(word)) {
+      let file = '/etc/sysctl.conf';
+      if (word.startsWith('--load=')) file = word.slice(7);
+      else if (next && !next.text.startsWith('-')) {
+        file = next.text;
+        a++;
       }
-    }
-    return;
-  }
-  // echo v > /proc/sys/…, printf, cat <<…, and tee /proc/sys/…
-  for (let a = 0; a < rest.length; a++) {
-    const t = rest[a];
-    const target =
-      t.op && (t.text === '>' || t.text === '>>')
-        ? rest[a + 1]
-        : !t.op && name === 'tee' && a > 0 && isKernelParameter(t.text)
-          ? t
-          : undefined;
-    if (target && !target.op && isKernelParameter(target.text)) {
-      const valueWords =
-        name === 'echo' || name === 'printf'
-          ? rest
-              .slice(1, a)
-              .filter((w) => !w.op && !/^-[neE]+$/.test(w.text))
-              .map((w) => w.text)
-          : [];
-      const value = valueWords.length > 0 ? substitute(valueWords.join(' '), env) : undefined;
-      const via = target.text.startsWith('/proc/sys/') ? '/proc/sys' : '/sys/module';
+      record({ via: 'sysctl -p', file, line: at.line, column: at.column });
+    } else if (word === '--system')
+      record({ via: 'sysctl -p', file: '/etc/sysctl.d/*.conf', line: at.line, column: at.column });
+    else if (!word.startsWith('-') && word.includes('=')) {
+      const eq = word.indexOf('=');
       record({
-        via,
-        key: via === '/proc/sys' ? normalizeKey(target.text) : target.text,
-        value,
-        line: target.line,
-        column: target.column,
+        via: 'sysctl',
+        key: normalizeKey(word.slice(0, eq)),
+        value: substitute(word.slice(eq + 1).trim(), env),
+        line: at.line,
+        column: at.column,
       });
     }
+  }
+}
+
+/** The file a word of the command writes to: the word after `>`/`>>`, or tee's argument. */
+function writeTarget(name: string, rest: Token[], a: number): Token | undefined {
+  const t = rest[a];
+  if (!t) return undefined;
+  if (t.op && (t.text === '>' || t.text === '>>')) return rest[a + 1];
+  return !t.op && name === 'tee' && a > 0 && isKernelParameter(t.text) ? t : undefined;
+}
+
+/** `echo v > /proc/sys/…`, printf, `cat <<…`, and `tee /proc/sys/…`. */
+function inspectRedirects(name: string, rest: Token[], env: ReadonlyMap<string, string>, record: RecordWrite): void {
+  for (let a = 0; a < rest.length; a++) {
+    const target = writeTarget(name, rest, a);
+    if (!target || target.op || !isKernelParameter(target.text)) continue;
+    const valueWords =
+      name === 'echo' || name === 'printf'
+        ? rest
+            .slice(1, a)
+            .filter((w) => !w.op && !/^-[neE]+$/.test(w.text))
+            .map((w) => w.text)
+        : [];
+    const value = valueWords.length > 0 ? substitute(valueWords.join(' '), env) : undefined;
+    const via = target.text.startsWith('/proc/sys/') ? '/proc/sys' : '/sys/module';
+    record({
+      via,
+      key: via === '/proc/sys' ? normalizeKey(target.text) : target.text,
+      value,
+      line: target.line,
+      column: target.column,
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { plural } from '../model/plural.js';
 import { safeForTerminal } from './terminal.js';
 import pc from 'picocolors';
-import type { Finding, Severity } from '../model/finding.js';
+import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import type { Report } from './report.js';
 
 interface TextOptions {
@@ -95,69 +95,85 @@ export function renderText(report: Report, opts: TextOptions): string {
   return renderTextUnsafe(safeForTerminal(report), opts);
 }
 
+type Colors = ReturnType<typeof pc.createColors>;
+type Paint = Record<Severity, (s: string) => string>;
+
 function renderTextUnsafe(report: Report, opts: TextOptions): string {
   const c = pc.createColors(opts.color);
-  const paint: Record<Severity, (s: string) => string> = {
+  const paint: Paint = {
     error: (s) => c.bold(c.red(s)),
     warning: (s) => c.bold(c.yellow(s)),
     info: (s) => c.bold(c.cyan(s)),
   };
   const lines: string[] = [];
-  if (!opts.quiet) {
-    const ctx = report.context;
-    lines.push(
-      c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) +
-        (ctx ? c.dim(` (${contextLine(ctx)})`) : ''),
-    );
-    for (const note of report.notes ?? []) lines.push(c.yellow(`note: ${note}`));
-    const notChecked = notCheckedLines(report.skipped);
-    if (notChecked.length > 0) {
-      const rules = new Set(report.skipped.filter((x) => !x.notApplicable).map((x) => x.rule)).size;
-      lines.push(c.yellow(`Not checked (${plural(rules, 'rule')}; a rule not checked is not cleared):`));
-      lines.push(...notChecked);
-    }
-    lines.push('');
-  }
-  for (const severity of ['error', 'warning', 'info'] as Severity[]) {
-    for (const f of report.findings.filter((x) => x.severity === severity)) {
-      lines.push(`${paint[severity](LABEL[severity])} ${c.bold(f.rule)}  ${c.dim(subjectLine(f))}`);
-      lines.push(`  ${f.message}`);
-      const where = (e: Finding['evidence'][number]) => (e.line !== undefined ? `${e.source}:${e.line}` : e.source);
-      const width = Math.max(...f.evidence.map((e) => where(e).length), 0);
-      for (const e of f.evidence) lines.push(`    ${c.dim(where(e).padEnd(width))}  ${e.detail}`);
-      lines.push(`  ${c.green('fix:')} ${f.remediation}`);
-      lines.push(`  ${c.dim(`docs: netdoctor rules ${f.rule}  (${f.docs} in the package)`)}`);
-      lines.push('');
-    }
-  }
-  if (!opts.quiet) {
-    if (opts.verbose) {
-      for (const s of report.skipped.filter((x) => x.notApplicable))
-        lines.push(c.dim(`does not apply ${s.rule}: ${s.reason}`));
-    }
-    for (const p of report.problems)
-      lines.push(
-        c.dim(
-          `${report.target.kind === 'manifests' ? 'not read' : /the rest was read$/.test(p.reason) ? 'partly read' : 'not read'} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`,
-        ),
-      );
-    const suppressed = report.suppressed ?? [];
-    if (opts.verbose) {
-      for (const f of suppressed)
-        lines.push(
-          c.dim(
-            `suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`,
-          ),
-        );
-    } else if (suppressed.length > 0)
-      lines.push(
-        c.dim(
-          `${suppressed.length} finding${suppressed.length === 1 ? '' : 's'} suppressed by netdoctor.io/ignore annotations (--verbose lists them)`,
-        ),
-      );
-    if (report.problems.length || suppressed.length || (opts.verbose && report.skipped.length)) lines.push('');
-    lines.push(summaryLine(report, c, paint));
-  }
+  if (!opts.quiet) lines.push(...header(report, c));
+  for (const severity of SEVERITIES)
+    for (const f of report.findings.filter((x) => x.severity === severity)) lines.push(...findingLines(f, c, paint));
+  if (!opts.quiet) lines.push(...footer(report, opts, c, paint));
   // --quiet with nothing to show prints nothing, not an empty line
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
+}
+
+/** The target line, notes and the "Not checked" block: what the reader must know before the findings. */
+function header(report: Report, c: Colors): string[] {
+  const lines: string[] = [];
+  const ctx = report.context;
+  lines.push(
+    c.bold(`${report.tool} ${report.version} — ${report.target.kind} ${report.target.name}`) +
+      (ctx ? c.dim(` (${contextLine(ctx)})`) : ''),
+  );
+  for (const note of report.notes ?? []) lines.push(c.yellow(`note: ${note}`));
+  const notChecked = notCheckedLines(report.skipped);
+  if (notChecked.length > 0) {
+    const rules = new Set(report.skipped.filter((x) => !x.notApplicable).map((x) => x.rule)).size;
+    lines.push(c.yellow(`Not checked (${plural(rules, 'rule')}; a rule not checked is not cleared):`));
+    lines.push(...notChecked);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** One finding: label, rule and subject; the message; the evidence aligned by source; the fix; the docs. */
+function findingLines(f: Finding, c: Colors, paint: Paint): string[] {
+  const where = (e: Finding['evidence'][number]) => (e.line !== undefined ? `${e.source}:${e.line}` : e.source);
+  const width = Math.max(...f.evidence.map((e) => where(e).length), 0);
+  return [
+    `${paint[f.severity](LABEL[f.severity])} ${c.bold(f.rule)}  ${c.dim(subjectLine(f))}`,
+    `  ${f.message}`,
+    ...f.evidence.map((e) => `    ${c.dim(where(e).padEnd(width))}  ${e.detail}`),
+    `  ${c.green('fix:')} ${f.remediation}`,
+    `  ${c.dim(`docs: netdoctor rules ${f.rule}  (${f.docs} in the package)`)}`,
+    '',
+  ];
+}
+
+function problemLine(report: Report, p: Report['problems'][number]): string {
+  const verb = report.target.kind !== 'manifests' && /the rest was read$/.test(p.reason) ? 'partly read' : 'not read';
+  return `${verb} ${p.artefact}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.reason}`;
+}
+
+/** What did not apply (verbose), what was not read, what was suppressed, then the summary line. */
+function footer(report: Report, opts: TextOptions, c: Colors, paint: Paint): string[] {
+  const lines: string[] = [];
+  if (opts.verbose)
+    for (const s of report.skipped.filter((x) => x.notApplicable))
+      lines.push(c.dim(`does not apply ${s.rule}: ${s.reason}`));
+  for (const p of report.problems) lines.push(c.dim(problemLine(report, p)));
+  const suppressed = report.suppressed ?? [];
+  if (opts.verbose) {
+    for (const f of suppressed)
+      lines.push(
+        c.dim(
+          `suppressed ${f.rule} ${subjectLine(f)} by ${f.suppression.annotation}: ${f.suppression.reason ?? 'no reason given (add a netdoctor.io/ignore-reason annotation)'}`,
+        ),
+      );
+  } else if (suppressed.length > 0)
+    lines.push(
+      c.dim(
+        `${plural(suppressed.length, 'finding')} suppressed by netdoctor.io/ignore annotations (--verbose lists them)`,
+      ),
+    );
+  if (report.problems.length || suppressed.length || (opts.verbose && report.skipped.length)) lines.push('');
+  lines.push(summaryLine(report, c, paint));
+  return lines;
 }

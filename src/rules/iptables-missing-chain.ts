@@ -1,6 +1,7 @@
 import { REQUIRED_CHAINS, minorVersion, versionBefore, type RequiredChain } from '../knowledge/kube-chains.js';
 import type { Ruleset } from '../parsers/iptables-save.js';
-import { defineRule } from './define-rule.js';
+import type { NodeFacts } from '../facts/types.js';
+import { defineRule, type NodeRuleContext } from './define-rule.js';
 import { derived, type Evidence, type FindingDraft } from '../model/finding.js';
 import {
   FAMILIES,
@@ -36,9 +37,7 @@ export default defineRule({
   scope: 'host',
   check({ node, netns }) {
     const out: FindingDraft[] = [];
-    const mode = proxyMode(node, netns);
     const version = node.kubeProxy?.version ?? node.kubeProxyLog?.version?.value;
-    const minor = minorVersion(version);
     for (const family of FAMILIES) {
       const kp = kubeProxyBackend(node, netns, family);
       if (!kp) continue;
@@ -47,46 +46,79 @@ export default defineRule({
       const failures = restoreFailures(node, family);
       // kube-proxy is at work in this family: its chains are there, or its restores fail.
       if (!mine || (!kubeChains(mine).some((c) => isKubeProxyChain(c.name)) && failures.length === 0)) continue;
-
-      const missing: Missing[] = [];
-      for (const req of REQUIRED_CHAINS) {
-        if (mode && !req.modes.includes(mode)) continue;
-        if (!mode && req.modes.length < 2) continue; // mode unknown: only what both modes need
-        if (findChain(mine, req.chain, req.table)) continue;
-        const elsewhere = findChain(theirs, req.chain);
-        const named = failures.filter((f) => f.chain === req.chain);
-        if (req.neededBefore) {
-          // Modern kube-proxy no longer needs it; with no version known, only a trace of it elsewhere counts.
-          if (minor && !versionBefore(minor, req.neededBefore)) continue;
-          if (!minor && !elsewhere && named.length === 0) continue;
-        }
-        missing.push({
-          chain: req.chain,
-          table: req.table,
-          createdBy: req.createdBy,
-          why: req.why,
-          elsewhere: elsewhere && chainEvidence(theirs!, elsewhere),
-          fromLog: named.length > 0 ? logEvidence(node, named[named.length - 1]) : undefined,
-        });
-      }
-      for (const f of failures) {
-        if (!f.chain || missing.some((m) => m.chain === f.chain) || findChain(mine, f.chain)) continue;
-        const elsewhere = findChain(theirs, f.chain);
-        missing.push({
-          chain: f.chain,
-          table: elsewhere?.table ?? '?',
-          createdBy: 'unknown',
-          why: "kube-proxy's iptables-restore jumps to it",
-          elsewhere: elsewhere && chainEvidence(theirs!, elsewhere),
-          fromLog: logEvidence(node, f),
-        });
-      }
+      const missing = missingRequired({ node, netns }, mine, theirs, failures, version);
+      missing.push(...missingFromFailures(node, mine, theirs, failures, missing));
       if (missing.length === 0) continue;
       out.push(finding(family, kp, missing, mine.source, theirs?.source, tableChains(mine, missing), version));
     }
     return out;
   },
 });
+
+type Failure = ReturnType<typeof restoreFailures>[number];
+
+/** Where a chain does exist, in the other backend's save. */
+function foundElsewhere(theirs: Ruleset | undefined, chain: string): Evidence | undefined {
+  const elsewhere = theirs ? findChain(theirs, chain) : undefined;
+  return theirs && elsewhere ? chainEvidence(theirs, elsewhere) : undefined;
+}
+
+/** The chains kube-proxy (for its mode and version) needs that are not in the backend it writes to. */
+function missingRequired(
+  { node, netns }: NodeRuleContext<'iptables'>,
+  mine: Ruleset,
+  theirs: Ruleset | undefined,
+  failures: Failure[],
+  version: string | undefined,
+): Missing[] {
+  const mode = proxyMode(node, netns);
+  const minor = minorVersion(version);
+  const missing: Missing[] = [];
+  for (const req of REQUIRED_CHAINS) {
+    if (mode && !req.modes.includes(mode)) continue;
+    if (!mode && req.modes.length < 2) continue; // mode unknown: only what both modes need
+    if (findChain(mine, req.chain, req.table)) continue;
+    const elsewhere = foundElsewhere(theirs, req.chain);
+    const named = failures.filter((f) => f.chain === req.chain);
+    // Modern kube-proxy no longer needs it; with no version known, only a trace of it elsewhere counts.
+    if (req.neededBefore && minor && !versionBefore(minor, req.neededBefore)) continue;
+    if (req.neededBefore && !minor && !elsewhere && named.length === 0) continue;
+    const lastNamed = named.at(-1);
+    missing.push({
+      chain: req.chain,
+      table: req.table,
+      createdBy: req.createdBy,
+      why: req.why,
+      elsewhere,
+      fromLog: lastNamed ? logEvidence(node, lastNamed) : undefined,
+    });
+  }
+  return missing;
+}
+
+/** Chains a failed restore of kube-proxy's named that are not in the backend, beyond those `already` found. */
+function missingFromFailures(
+  node: NodeFacts,
+  mine: Ruleset,
+  theirs: Ruleset | undefined,
+  failures: Failure[],
+  already: Missing[],
+): Missing[] {
+  const missing: Missing[] = [];
+  for (const f of failures) {
+    if (!f.chain || findChain(mine, f.chain)) continue;
+    if ([...already, ...missing].some((m) => m.chain === f.chain)) continue;
+    missing.push({
+      chain: f.chain,
+      table: (theirs ? findChain(theirs, f.chain)?.table : undefined) ?? '?',
+      createdBy: 'unknown',
+      why: "kube-proxy's iptables-restore jumps to it",
+      elsewhere: foundElsewhere(theirs, f.chain),
+      fromLog: logEvidence(node, f),
+    });
+  }
+  return missing;
+}
 
 function tableChains(ruleset: Ruleset, missing: Missing[]): Evidence[] {
   const tables = [...new Set(missing.map((m) => m.table))];

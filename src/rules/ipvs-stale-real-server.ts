@@ -1,8 +1,8 @@
 import { majorMinor } from '../knowledge/versions.js';
-import { endpointKey, type RealServer, type VirtualService } from '../parsers/ipvs.js';
+import { endpointKey, type DestinationConns, type RealServer, type VirtualService } from '../parsers/ipvs.js';
 import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
-import { defineRule } from './define-rule.js';
+import { defineRule, type NodeRuleContext } from './define-rule.js';
 import { readLine, derived, type Evidence, type FindingDraft } from '../model/finding.js';
 import { fmt, sysctlEvidence } from './lib/evidence.js';
 
@@ -16,85 +16,112 @@ export default defineRule({
   needs: ['ipvs'],
   scope: 'host',
   check({ node, netns }) {
-    const { table, later, conns } = netns.ipvs;
+    const { table } = netns.ipvs;
     const out: FindingDraft[] = [];
-    const reuseMode = netns.sysctls ? sysctlNumber(netns.sysctls, 'net.ipv4.vs.conn_reuse_mode') : undefined;
     for (const svc of table.services) {
       const k8s = node.cluster ? serviceOf(svc, node.cluster) : undefined;
       for (const real of svc.reals) {
         const key = endpointKey(real.address, real.port);
-        const notEndpoint = k8s && !k8s.endpoints.has(key);
-        if (notEndpoint && real.weight !== 0) {
-          out.push(notAnEndpoint(svc, real, key, k8s, table.source));
-          continue;
+        const notEndpoint = k8s && !k8s.endpoints.has(key) ? k8s : undefined;
+        if (notEndpoint && real.weight !== 0) out.push(notAnEndpoint(svc, real, key, notEndpoint, table.source));
+        else if (real.weight === 0) {
+          const finding = drained({ node, netns }, svc, real, key, notEndpoint);
+          if (finding) out.push(finding);
         }
-        if (real.weight !== 0) continue;
-        const held = (real.active ?? 0) + (real.inactive ?? 0);
-        const entries = conns?.byDestination.get(key);
-        if (held === 0 && !entries) continue;
-        const stillThere = later ? findReal(later.services, svc.key, key) : undefined;
-        const pinned = NEW_HANDSHAKE.reduce((n, s) => n + (entries?.byState[s] ?? 0), 0);
-        const evidence: Evidence[] = [
-          readLine(table.source, svc.text, svc.line),
-          readLine(table.source, real.text, real.line),
-        ];
-        if (stillThere) {
-          const heldLater = (stillThere.active ?? 0) + (stillThere.inactive ?? 0);
-          evidence.push(readLine(later?.source ?? table.source, stillThere.text, stillThere.line));
-          evidence.push(
-            derived(
-              'samples',
-              `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldLater)}`,
-            ),
-          );
-        }
-        if (entries) {
-          const states = Object.entries(entries.byState)
-            .map(([s, n]) => `${s} ${fmt(n)}`)
-            .join(', ');
-          evidence.push(
-            derived(
-              conns?.source ?? 'ip_vs_conn',
-              `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s`,
-            ),
-          );
-          for (const s of NEW_HANDSHAKE) {
-            const sample = entries.samples.get(s);
-            if (sample) evidence.push(readLine(conns?.source ?? 'ip_vs_conn', sample.text, sample.line));
-          }
-        }
-        if (notEndpoint)
-          evidence.push(
-            derived(
-              k8s.source,
-              `${key} is not an endpoint of Service ${k8s.name} (endpoints: ${[...k8s.endpoints].slice(0, 5).join(', ') || 'none'})`,
-            ),
-          );
-        const reuse = sysctlEvidence(netns, 'net.ipv4.vs.conn_reuse_mode');
-        if (reuse) evidence.push(reuse);
-        const nodest = sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn');
-        if (nodest) evidence.push(nodest);
-        if (node.kernelRelease) evidence.push(readLine('uname -r', node.kernelRelease));
-        const risk = reuseRisk(reuseMode, node.kernelRelease, held);
-        if (risk.because) evidence.push(derived('judgement', risk.because));
-        out.push({
-          severity: pinned > 0 ? 'error' : risk.likely ? 'warning' : 'info',
-          message: message(svc, key, held, pinned, reuseMode, entries?.maxExpires, risk.likely),
-          subject: {
-            service: svc.key,
-            realServer: key,
-            weight: 0,
-            connections: held,
-            ...(pinned > 0 ? { newHandshakes: pinned } : {}),
-          },
-          evidence,
-          remediation: remediation(node.kernelRelease),
-        });
       }
     }
     return out;
   },
 });
+
+type IpvsContext = NodeRuleContext<'ipvs'>;
+
+const heldBy = (real: RealServer) => (real.active ?? 0) + (real.inactive ?? 0);
+
+/** A weight-0 real server that still holds connections or connection entries: the finding, or nothing. */
+function drained(
+  { node, netns }: IpvsContext,
+  svc: VirtualService,
+  real: RealServer,
+  key: string,
+  notEndpoint: K8sService | undefined,
+): FindingDraft | undefined {
+  const { table, conns } = netns.ipvs;
+  const held = heldBy(real);
+  const entries = conns?.byDestination.get(key);
+  if (held === 0 && !entries) return undefined;
+  const pinned = NEW_HANDSHAKE.reduce((n, s) => n + (entries?.byState[s] ?? 0), 0);
+  const reuseMode = netns.sysctls ? sysctlNumber(netns.sysctls, 'net.ipv4.vs.conn_reuse_mode') : undefined;
+  const risk = reuseRisk(reuseMode, node.kernelRelease, held);
+  const evidence: Evidence[] = [
+    readLine(table.source, svc.text, svc.line),
+    readLine(table.source, real.text, real.line),
+    ...laterSample({ node, netns }, svc, key, held),
+    ...connectionEntries(conns?.source ?? 'ip_vs_conn', key, entries),
+    ...(notEndpoint
+      ? [
+          derived(
+            notEndpoint.source,
+            `${key} is not an endpoint of Service ${notEndpoint.name} (endpoints: ${[...notEndpoint.endpoints].slice(0, 5).join(', ') || 'none'})`,
+          ),
+        ]
+      : []),
+    ...[
+      sysctlEvidence(netns, 'net.ipv4.vs.conn_reuse_mode'),
+      sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn'),
+      node.kernelRelease ? readLine('uname -r', node.kernelRelease) : undefined,
+      risk.because ? derived('judgement', risk.because) : undefined,
+    ].filter((e) => e !== undefined),
+  ];
+  return {
+    severity: pinned > 0 ? 'error' : risk.likely ? 'warning' : 'info',
+    message: message(svc, key, held, pinned, reuseMode, entries?.maxExpires, risk.likely),
+    subject: {
+      service: svc.key,
+      realServer: key,
+      weight: 0,
+      connections: held,
+      ...(pinned > 0 ? { newHandshakes: pinned } : {}),
+    },
+    evidence,
+    remediation: remediation(node.kernelRelease),
+  };
+}
+
+/** The same real server in the second sample: still weight 0, and how its connections moved. */
+function laterSample({ node, netns }: IpvsContext, svc: VirtualService, key: string, held: number): Evidence[] {
+  const { table, later } = netns.ipvs;
+  const stillThere = later ? findReal(later.services, svc.key, key) : undefined;
+  if (!stillThere) return [];
+  return [
+    readLine(later?.source ?? table.source, stillThere.text, stillThere.line),
+    derived(
+      'samples',
+      `weight 0 in both samples ${(node.intervalMs / 1000).toFixed(1)} s apart; connections ${fmt(held)} → ${fmt(heldBy(stillThere))}`,
+    ),
+  ];
+}
+
+type ConnEntries = DestinationConns;
+
+/** The connection-table entries toward the real server, by state, and a sample of each new handshake. */
+function connectionEntries(source: string, key: string, entries: ConnEntries | undefined): Evidence[] {
+  if (!entries) return [];
+  const states = Object.entries(entries.byState)
+    .map(([s, n]) => `${s} ${fmt(n)}`)
+    .join(', ');
+  const out: Evidence[] = [
+    derived(
+      source,
+      `${fmt(entries.total)} ${entries.total === 1 ? 'entry' : 'entries'} toward ${key}: ${states}; the last expires in ${fmt(entries.maxExpires)} s`,
+    ),
+  ];
+  for (const s of NEW_HANDSHAKE) {
+    const sample = entries.samples.get(s);
+    if (sample) out.push(readLine(source, sample.text, sample.line));
+  }
+  return out;
+}
 
 interface K8sService {
   name: string;
