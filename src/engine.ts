@@ -1,6 +1,8 @@
 // Commands load what only they use (the YAML stack for lint, the capture reader for pcap, the message
 // catalogue for explain) when they run: every other command starts without paying for them.
 import { FactsBuilder } from './facts/builder.js';
+import type { NodeFacts } from './facts/types.js';
+import type { RuleRun } from './model/coverage.js';
 import { MAX_LIVE_FLOWS, type CaptureFacts } from './facts/handshakes.js';
 import { ToolError } from './model/errors.js';
 import { ParseError } from './parsers/parse-error.js';
@@ -33,15 +35,17 @@ export function nodePortsFrom(flag: string | undefined): NodePorts {
     : { range: DEFAULT_NODEPORT_RANGE, origin: DEFAULT_NODEPORT_ORIGIN };
 }
 
-/** `netdoctor node`: collect from this machine straight into the analyser, then judge. */
-export async function diagnoseNode(opts: {
+interface NodeJudgement {
   netns: NetnsSelection;
   intervalMs: number;
   nodePorts: NodePorts;
   kubeProxyLog?: string;
   rules: NodeRule[];
   timeoutMs?: number;
-}): Promise<Report> {
+}
+
+/** Collect from this machine straight into the analyser, then judge: the facts and the rules' verdicts. */
+export async function judgeNode(opts: NodeJudgement): Promise<{ facts: NodeFacts; run: RuleRun }> {
   const here = machine();
   const builder = new FactsBuilder({
     target: { kind: 'node', name: here.hostname },
@@ -55,11 +59,13 @@ export async function diagnoseNode(opts: {
     timeoutMs: opts.timeoutMs,
   });
   const facts = builder.facts();
-  return nodeReport(
-    { kind: 'node', name: facts.hostname },
-    [{ facts, run: runNodeRules(facts, opts.rules) }],
-    opts.rules.length,
-  );
+  return { facts, run: runNodeRules(facts, opts.rules) };
+}
+
+/** `netdoctor node`: the report of one judgement of this machine. */
+export async function diagnoseNode(opts: NodeJudgement): Promise<Report> {
+  const { facts, run } = await judgeNode(opts);
+  return nodeReport({ kind: 'node', name: facts.hostname }, [{ facts, run }], opts.rules.length);
 }
 
 /** `netdoctor collect`: the same collection, written as a bundle (a .tar.gz, or a directory when `out` ends in /). */

@@ -1,6 +1,7 @@
 import { ToolError } from '../model/errors.js';
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../sources/package-info.js';
+import { agentCommand } from './agent.js';
 import { analyzeCommand } from './analyze.js';
 import { collectCommand } from './collect.js';
 import { explainCommand } from './explain.js';
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     pcapCommand,
     planCommand,
     rulesCommand,
+    agentCommand,
   ]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }

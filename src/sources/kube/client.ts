@@ -1,0 +1,88 @@
+/**
+ * The agent's Kubernetes API calls, with @kubernetes/client-node 1.x: in-cluster config, or a kubeconfig
+ * (and context) for running it by hand. Every call is bounded by a timeout; a failure is returned as a
+ * short reason (HTTP status, or what went wrong), never thrown at the tick.
+ */
+import {
+  ApiException,
+  CoreV1Api,
+  EventsV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type EventsV1Event,
+} from '@kubernetes/client-node';
+import type { AgentApi, ApiOutcome } from '../../agent/agent.js';
+import { ToolError } from '../../model/errors.js';
+
+interface KubeTarget {
+  kubeconfig?: string;
+  context?: string;
+}
+
+export function loadKubeConfig(target: KubeTarget): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+    if (target.context) kc.setCurrentContext(target.context);
+  } catch (e) {
+    throw new ToolError(`cannot load the Kubernetes config: ${(e as Error).message}`);
+  }
+  if (!kc.getCurrentCluster())
+    throw new ToolError(
+      'no Kubernetes cluster configured: run in a pod (in-cluster config), pass --kubeconfig FILE, or pass --no-kube to only export metrics',
+    );
+  return kc;
+}
+
+function failure(e: unknown): { ok: false; status?: number; reason: string } {
+  if (e instanceof ApiException) {
+    const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body);
+    const message = /"message":"([^"]{0,200})/.exec(body)?.[1];
+    return { ok: false, status: e.code, reason: `HTTP ${e.code}${message ? `: ${message}` : ''}` };
+  }
+  const err = e as Error & { code?: string };
+  return { ok: false, reason: err.code ?? err.message.slice(0, 200) };
+}
+
+async function bounded<T>(timeoutMs: number, call: () => Promise<T>): Promise<ApiOutcome<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return { ok: true, value: await Promise.race([call(), timeout]) };
+  } catch (e) {
+    return failure(e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function nodeApi(kc: KubeConfig, timeoutMs: number): AgentApi {
+  const core = kc.makeApiClient(CoreV1Api);
+  const events = kc.makeApiClient(EventsV1Api);
+  return {
+    nodeUid: (node) => bounded(timeoutMs, async () => (await core.readNode({ name: node })).metadata?.uid),
+    // client-node 1.x sends json-patch unless told; conditions merge by type only as a strategic merge patch
+    patchNodeConditions: (node, conditions) =>
+      bounded(timeoutMs, async () => {
+        await core.patchNodeStatus(
+          { name: node, body: { status: { conditions } } },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
+        return undefined;
+      }),
+    createEvent: (namespace, body) =>
+      bounded(timeoutMs, async () => {
+        // eventTime stays the string eventBody made: client-node passes a MicroTime through untouched, and its
+        // Date would lose the microseconds the API's MicroTime format carries
+        await events.createNamespacedEvent({ namespace, body: body as unknown as EventsV1Event });
+        return undefined;
+      }),
+  };
+}
