@@ -46,6 +46,15 @@ const MAX_PENDING_EVENTS = 200;
 const BACKOFF_START_MS = 5_000;
 const BACKOFF_MAX_MS = 300_000;
 
+/** NPD's plugin passes printable ASCII only (deploy/components/node-problem-detector): say it in ASCII. */
+function asciiLine(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replaceAll('→', '->')
+    .replaceAll('…', '...')
+    .replace(/[^ -~]/g, '?');
+}
+
 export class Agent {
   readonly metrics: AgentMetrics;
   private readonly tracker = new EventTracker();
@@ -103,7 +112,7 @@ export class Agent {
     const files = new Map(
       conditions.map((c) => [
         c.type,
-        `${NPD_CODE[c.status]}\n${truncate(`${c.reason}: ${c.message}`.replace(/\s+/g, ' '), NPD_MAX_OUTPUT)}\n`,
+        `${NPD_CODE[c.status]}\n${truncate(asciiLine(`${c.reason}: ${c.message}`), NPD_MAX_OUTPUT)}\n`,
       ]),
     );
     try {

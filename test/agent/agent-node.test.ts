@@ -16,7 +16,7 @@ import { scenarioSkipReason, withNetns, type Netns } from '../scenarios/netns.js
 import { writeKubeconfig } from './fake-apiserver.js';
 
 const skip = scenarioSkipReason(['curl']);
-const NPD_PLUGIN = join(ROOT, 'deploy/npd/netdoctor-status.sh');
+const NPD_PLUGIN = join(ROOT, 'deploy/components/node-problem-detector/netdoctor-status.sh');
 
 interface State {
   requests: { method: string; path: string; status: number; contentType?: string }[];
@@ -184,7 +184,7 @@ describe('agent on a node whose ephemeral ports ran out', { skip }, () => {
         });
         assert.equal(npd.status, 1, 'NPD plugin: problem');
         assert.ok(Buffer.byteLength(npd.stdout.trim()) <= 80);
-        assert.match(npd.stdout, /^EphemeralPortExhaustion: /);
+        assert.match(npd.stdout, /^EphemeralPortExhaustion: Ephemeral ports from 127\.0\.0\.1 to 127\.0\.0\.1:8080/);
 
         // the fix: a wide range; the condition clears and a Cleared Event says so
         ns.sysctl('net.ipv4.ip_local_port_range', '32768 60999');

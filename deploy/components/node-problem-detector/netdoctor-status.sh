@@ -27,5 +27,6 @@ case "$code" in
   0 | 1 | 2) ;;
   *) echo "netdoctor status unreadable"; exit 2 ;;
 esac
-printf '%s\n' "$message" | cut -b 1-80
+# printable ASCII only (a byte cut cannot split a character, no control character reaches the API), 80 bytes
+printf '%s\n' "$message" | LC_ALL=C tr -cd ' -~\n' | cut -b 1-80
 exit "$code"
