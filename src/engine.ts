@@ -20,6 +20,7 @@ import { replayLooseFiles } from './sources/loose.js';
 import type { LooseKind } from './parsers/sniff.js';
 import { collectNode, type NetnsSelection } from './sources/host/collect-node.js';
 import { machine } from './sources/host/machine.js';
+import type { ArtefactCadence, SocketTableCache } from './sources/host/socket-cache.js';
 import './sources/package-info.js'; // sets the version reports carry
 
 const DEFAULT_NODEPORT_ORIGIN = 'Kubernetes default; pass --nodeport-range if the cluster differs';
@@ -42,6 +43,8 @@ interface NodeJudgement {
   kubeProxyLog?: string;
   rules: NodeRule[];
   timeoutMs?: number;
+  /** the agent's memory between ticks (sources/host/socket-cache.ts) */
+  memory?: { sockets: SocketTableCache; artefacts: ArtefactCadence };
 }
 
 /** Collect from this machine straight into the analyser, then judge: the facts and the rules' verdicts. */
@@ -57,6 +60,7 @@ export async function judgeNode(opts: NodeJudgement): Promise<{ facts: NodeFacts
     intervalMs: opts.intervalMs,
     kubeProxyLog: opts.kubeProxyLog,
     timeoutMs: opts.timeoutMs,
+    memory: opts.memory,
   });
   const facts = builder.facts();
   return { facts, run: runNodeRules(facts, opts.rules) };

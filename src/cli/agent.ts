@@ -5,6 +5,7 @@ import { nodeReport } from '../report/report.js';
 import { renderJson } from '../report/json.js';
 import { selectRules } from '../rules/index.js';
 import { machine } from '../sources/host/machine.js';
+import { ArtefactCadence, SocketTableCache } from '../sources/host/socket-cache.js';
 import { TOOL_VERSION } from '../sources/package-info.js';
 import { defaultNetns, netnsOption, parseDuration, timeoutOption, UsageError, withAsNode } from './options.js';
 import type { NetnsSelection } from '../sources/host/collect-node.js';
@@ -103,6 +104,9 @@ Examples:
       kubeProxyLog: opts.kubeProxyLog,
       rules,
       timeoutMs: Math.min(opts.timeout, opts.interval * 2),
+      // a pod's socket tables are walked only when their counts could change a verdict (facts/socket-walk.ts);
+      // its sysctls, iptables rules and listeners are re-read every 10 ticks (at once when its listen counters move)
+      memory: { sockets: new SocketTableCache(), artefacts: new ArtefactCadence(10) },
     };
     if (opts.sampleInterval >= opts.interval)
       throw new UsageError('--sample-interval must be shorter than --interval (both samples are taken inside a tick)');

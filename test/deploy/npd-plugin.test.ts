@@ -29,7 +29,7 @@ for (const shell of shells) {
       const r = run('EphemeralPortsExhausted');
       assert.equal(r.status, 1);
       assert.ok(Buffer.byteLength(r.stdout.replace(/\n$/, '')) <= 80);
-      assert.match(r.stdout, /^EphemeralPortExhaustion: \n$/, "the non-ASCII arrows are dropped, not cut in half");
+      assert.match(r.stdout, /^EphemeralPortExhaustion: \n$/, 'the non-ASCII arrows are dropped, not cut in half');
     });
     it('0 when clear, 2 when unknown', () => {
       status('IptablesBackendSplit', '0\nIptablesBackendsConsistent: found nothing\n');

@@ -17,9 +17,15 @@ export async function streamFile(path: string, onChunk: (chunk: Buffer) => void)
   }
 }
 
+/**
+ * One buffer for every read of the process: the reads are synchronous, so no two use it at once, and the
+ * agent reads hundreds of small /proc files a tick — a fresh 1 MiB each was most of its garbage and RSS.
+ */
+let shared: Buffer | undefined;
+
 /** The same, for a file already opened (and checked) by the caller. */
 export function streamFd(fd: number, onChunk: (chunk: Buffer) => void): void {
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const buf = (shared ??= Buffer.allocUnsafeSlow(CHUNK));
   for (;;) {
     const bytesRead = readSync(fd, buf, 0, CHUNK, null);
     if (bytesRead === 0) break;

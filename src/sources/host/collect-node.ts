@@ -12,6 +12,11 @@ import { describeKubeProxy, findKubeProxyLog, journalOf, tailFile } from './kube
 import { nsenterReader, output, procNetText, selfReader, succeed, type NetnsReader } from './netns-reader.js';
 import { CommandError, commandExists, setDeadline } from './run.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';
+import type { ArtefactCadence, SocketTableCache } from './socket-cache.js';
+import { socketLoad, type SocketLoad } from '../../facts/socket-walk.js';
+import { ephemeralPorts } from '../../facts/ephemeral.js';
+import { parseSysctls, sysctlNumber } from '../../parsers/sysctl.js';
+import { parseSockstat } from '../../parsers/proc-net-counters.js';
 
 export type NetnsSelection = { kind: 'self'; asNode?: boolean } | { kind: 'all' } | { kind: 'list'; items: string[] };
 
@@ -25,6 +30,11 @@ interface NodeCollectOptions {
   kubeProxyLog?: string;
   /** one deadline for every command of the collection (ms from its start); what is not done by then is a problem */
   timeoutMs?: number;
+  /**
+   * the agent's memory between ticks: a pod's socket tables are re-read only when they could change a
+   * verdict, its sysctls, iptables saves and listeners at a lower cadence (sources/host/socket-cache.ts)
+   */
+  memory?: TickMemory;
 }
 
 interface Target {
@@ -66,6 +76,7 @@ const INITIAL_NETNS_ONLY = ['netdev_max_backlog', 'message_cost', 'dev_weight'];
 async function resolveTargets(
   sel: NetnsSelection,
   procRoot: string,
+  memory?: TickMemory,
 ): Promise<{ targets: Target[]; problems: { path: string; reason: string }[]; notes: string[] }> {
   const problems: { path: string; reason: string }[] = [];
   const notes: string[] = [];
@@ -111,7 +122,12 @@ async function resolveTargets(
     if (seen.has(ns.inode)) continue;
     seen.add(ns.inode);
     const isHost = ns.inode === hostInode;
-    const who = ns.pids.length > 0 ? await identify(ns.pids, procRoot) : {};
+    // the agent asks once per namespace and first process: who lives there does not change under it
+    const who =
+      ns.pids.length > 0
+        ? await (memory?.artefacts.identity(`${ns.inode}:${ns.pids[0]}`, () => identify(ns.pids, procRoot)) ??
+            identify(ns.pids, procRoot))
+        : {};
     const meta: NetnsMeta = {
       ...who,
       id: isHost ? 'host' : (who.podUid ?? `netns-${ns.inode}`),
@@ -155,50 +171,145 @@ async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Prom
   }
 }
 
-async function readNetns(sink: ArtefactSink, t: Target): Promise<void> {
+interface TickMemory {
+  sockets: SocketTableCache;
+  artefacts: ArtefactCadence;
+}
+
+/** A pod's artefact through the agent's cadence; the node's own, and everything outside the agent, read fresh. */
+function slow(t: Target, memory: TickMemory | undefined, artefact: string, read: () => Promise<string>, fresh = false) {
+  return memory && !t.meta.isHost ? memory.artefacts.text(t.meta.id, artefact, read, fresh) : read();
+}
+
+async function readNetns(sink: ArtefactSink, t: Target, memory: TickMemory | undefined): Promise<void> {
   const base = `netns/${t.meta.id}`;
+  let sysctlText: string | undefined;
   try {
-    sink.text(`${base}/sysctl.txt`, await t.reader.sysctls(COLLECTED_SYSCTLS));
+    sysctlText = await slow(t, memory, 'sysctl.txt', () => t.reader.sysctls(COLLECTED_SYSCTLS));
+    sink.text(`${base}/sysctl.txt`, sysctlText);
   } catch (e) {
     sink.failed(`${base}/sysctl.txt`, describeError(e));
   }
-  await readIptables(sink, t); // before the socket tables, as in NETNS_FILES
-  for (const file of ['tcp', 'tcp6']) {
-    await streamInto(
-      sink,
-      `${base}/proc/net/${file}`,
-      (w) => t.reader.procNet(file, w),
-      (e) =>
-        file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT'
-          ? 'not present (IPv6 disabled)'
-          : describeError(e),
-    );
-  }
+  await readIptables(sink, t, memory); // before the socket tables, as in NETNS_FILES
+  await readSocketTables(sink, t, sysctlText, memory?.sockets);
   try {
-    sink.text(`${base}/ss-ltn`, await t.reader.listeners());
+    const moved = memory ? await listenCountersMoved(t, memory) : true;
+    sink.text(`${base}/ss-ltn`, await slow(t, memory, 'ss-ltn', () => t.reader.listeners(), moved));
   } catch (e) {
     sink.failed(`${base}/ss-ltn`, describeError(e));
   }
   if (t.meta.isHost) await readIpvs(sink, t, '');
 }
 
+/**
+ * /proc/net/tcp and tcp6 of a namespace. With the agent's cache, a pod's tables are reused from an earlier
+ * tick when its sockstat counts show they cannot change a verdict (facts/socket-walk.ts); the node's own
+ * namespace is always read (source-port-is-nodeport looks for one socket).
+ */
+async function readSocketTables(
+  sink: ArtefactSink,
+  t: Target,
+  sysctlText: string | undefined,
+  cache: SocketTableCache | undefined,
+): Promise<void> {
+  const base = `netns/${t.meta.id}`;
+  const load = cache && !t.meta.isHost && sysctlText !== undefined ? await loadOf(t, sysctlText) : undefined;
+  const reused = load && cache?.reusable(t.meta.id, load);
+  const kept = new Map<string, Buffer[]>();
+  for (const file of ['tcp', 'tcp6']) {
+    const path = `${base}/proc/net/${file}`;
+    const old = reused?.get(file);
+    if (old) {
+      const w = sink.stream(path);
+      for (const c of old) w.push(c);
+      w.end();
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    kept.set(file, chunks);
+    await streamInto(
+      sink,
+      path,
+      (w) =>
+        t.reader.procNet(file, (c) => {
+          if (load) chunks.push(Buffer.from(c));
+          w(c);
+        }),
+      (e) =>
+        file === 'tcp6' && (e as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'not present (IPv6 disabled)'
+          : describeError(e),
+    );
+  }
+  if (load && !reused) cache?.remember(t.meta.id, kept, load);
+}
+
+/** What sockstat says this namespace's tables can hold at most; undefined when it cannot be read. */
+async function loadOf(t: Target, sysctlText: string): Promise<SocketLoad | undefined> {
+  try {
+    const sysctls = parseSysctls(sysctlText);
+    const v6 = await procNetText(t.reader, 'sockstat6').catch(() => undefined);
+    return socketLoad(
+      parseSockstat(await procNetText(t.reader, 'sockstat'), 'sockstat'),
+      v6 === undefined ? undefined : parseSockstat(v6, 'sockstat6'),
+      ephemeralPorts(sysctls).usable,
+      sysctlNumber(sysctls, 'net.ipv4.tcp_max_tw_buckets'),
+    );
+  } catch {
+    return undefined; // unreadable counts: read the tables
+  }
+}
+
 /** Each backend's rules as its own save command prints them; a missing command skips only its artefact. */
-async function readIptables(sink: ArtefactSink, t: Target): Promise<void> {
+async function listenCountersMoved(t: Target, memory: TickMemory): Promise<boolean> {
+  try {
+    return memory.artefacts.listenCountersMoved(t.meta.id, await procNetText(t.reader, 'netstat'));
+  } catch {
+    return true;
+  }
+}
+
+async function readIptables(sink: ArtefactSink, t: Target, memory?: TickMemory): Promise<void> {
   for (const tool of IPTABLES_SAVES) {
     const path = `netns/${t.meta.id}/${tool}`;
     if (!(await commandExists(tool))) {
       sink.failed(path, `${tool} is not installed (Debian/Ubuntu: apt install iptables)`);
       continue;
     }
+    if (await noLegacyTables(t, tool)) {
+      // what the save would print: nothing (it lists the tables of /proc/net/ip_tables_names), without a process
+      sink.text(path, '');
+      continue;
+    }
     try {
-      const r = await succeed(t.reader, [tool]);
-      // iptables 1.8.9 prints "# Warning: iptables-legacy tables present …" on stderr, older ones on stdout:
-      // keep it in the artefact either way, where users have always seen it.
-      const warnings = r.stderr.split('\n').filter((l) => l.startsWith('# Warning'));
-      sink.text(path, warnings.map((w) => w + '\n').join('') + r.stdout.toString('utf8'));
+      sink.text(
+        path,
+        await slow(t, memory, tool, async () => {
+          const r = await succeed(t.reader, [tool]);
+          // iptables 1.8.9 prints "# Warning: iptables-legacy tables present …" on stderr, older ones on
+          // stdout: keep it in the artefact either way, where users have always seen it.
+          const warnings = r.stderr.split('\n').filter((l) => l.startsWith('# Warning'));
+          return warnings.map((w) => w + '\n').join('') + r.stdout.toString('utf8');
+        }),
+      );
     } catch (e) {
       sink.failed(path, describeError(e));
     }
+  }
+}
+
+/**
+ * A legacy save in a namespace without legacy tables prints nothing: its names file says so for the cost of
+ * a read (the kernel lists the x_tables of this namespace), where the save costs a process.
+ */
+async function noLegacyTables(t: Target, tool: string): Promise<boolean> {
+  const names = { 'iptables-legacy-save': 'ip_tables_names', 'ip6tables-legacy-save': 'ip6_tables_names' }[tool];
+  if (!names || t.meta.pid === undefined) return false;
+  try {
+    return (await procNetText(t.reader, names)).trim() === '';
+  } catch (e) {
+    // no such file: the x_tables module is not loaded, so there are no legacy tables to save
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
 
@@ -322,7 +433,9 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
   const procRoot = opts.procRoot ?? '/proc';
   if (opts.kubeProxyLog !== undefined) requireReadableFile(opts.kubeProxyLog, '--kube-proxy-log');
   setDeadline(opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined);
-  const { targets, problems, notes } = await resolveTargets(opts.netns, procRoot);
+  opts.memory?.sockets.beginTick();
+  opts.memory?.artefacts.beginTick();
+  const { targets, problems, notes } = await resolveTargets(opts.netns, procRoot, opts.memory);
   if (targets.length === 0)
     throw new NothingToCollectError(problems.map((p) => p.reason).join('; ') || 'no network namespace to read');
   for (const p of problems) sink.failed(p.path, p.reason);
@@ -339,7 +452,9 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
 
   const started = Date.now();
   await eachBounded(targets, (t) => readCounters(sink, t, ''));
-  await eachBounded(targets, (t) => readNetns(sink, t));
+  await eachBounded(targets, (t) => readNetns(sink, t, opts.memory));
+  opts.memory?.sockets.endTick();
+  opts.memory?.artefacts.endTick();
   let intervalMs = 0;
   if (opts.intervalMs > 0) {
     const wait = started + opts.intervalMs - Date.now();

@@ -1,0 +1,127 @@
+/**
+ * Issue 15's headline: the agent's cost on a node with NS pod namespaces of SOCKETS sockets each (default
+ * 50 × 1,000), as CPU % of one core at a 30 s interval and RSS, over TICKS ticks — next to the shell loop an
+ * SRE would write (`for ns …; ss -tan | wc -l`) on the same namespaces. Needs root (it builds the namespaces).
+ *   node --import tsx bench/agent-footprint.ts        (NS=… SOCKETS=… TICKS=… INTERVAL=… to vary)
+ * CPU is the agent's own plus its reaped children's (utime + stime + cutime + cstime from /proc/PID/stat),
+ * measured between the end of its first tick and the end of its last, so start-up is left out.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const NS = Number(process.env.NS ?? 50);
+const SOCKETS = Number(process.env.SOCKETS ?? 1000);
+const TICKS = Number(process.env.TICKS ?? 6);
+const INTERVAL_S = Number(process.env.INTERVAL ?? 10);
+const ROOT = join(import.meta.dirname, '..');
+const HELPER = join(ROOT, 'test/scenarios/helpers/sockets.py');
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+if (process.getuid?.() !== 0) {
+  console.log('agent footprint: needs root (it builds network namespaces); skipped');
+  process.exit(0);
+}
+
+const names = Array.from({ length: NS }, (_, i) => `nd-bench-${process.pid}-${i}`);
+const helpers: ChildProcess[] = [];
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (!child.stdout) return reject(new Error('no stdout'));
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+  });
+}
+
+function helper(ns: string, ...args: string[]): Promise<string> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'python3', HELPER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  helpers.push(child);
+  return firstLine(child);
+}
+
+/** CPU seconds of a process and its reaped children. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+async function scrape(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^netdoctor_ticks_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+try {
+  const half = Math.floor(SOCKETS / 2);
+  for (const ns of names) {
+    spawnSync('ip', ['netns', 'add', ns]);
+    spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    await helper(ns, 'listen', '127.0.0.1', '8080', '4096', 'accept');
+    const r = JSON.parse(await helper(ns, 'connect', '127.0.0.1', '8080', String(half))) as { opened: number };
+    if (r.opened !== half) throw new Error(`${ns}: opened ${r.opened} of ${half}`);
+  }
+  console.log(
+    `agent footprint: ${NS} namespaces × ${half * 2} sockets (${(NS * half * 2).toLocaleString('en-US')} in all)`,
+  );
+
+  // the shell loop an SRE would write, on the same namespaces
+  const loop = `TIMEFORMAT='%U %S'; time (for ns in ${names.join(' ')}; do ip netns exec $ns ss -tan | wc -l >/dev/null; done)`;
+  const shell = spawnSync('bash', ['-c', loop], { encoding: 'utf8' });
+  const [u, s] = shell.stderr.trim().split('\n').pop()?.split(' ').map(Number) ?? [0, 0];
+  const shellCpu = (u ?? 0) + (s ?? 0);
+
+  const agent = spawn(
+    join(ROOT, 'bin/netdoctor'),
+    ['agent', '--no-kube', '--netns', 'all', '--interval', `${INTERVAL_S}s`, '--listen', '127.0.0.1:0'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const started = JSON.parse(
+    await new Promise<string>((resolve) =>
+      createInterface({ input: agent.stderr! }).on('line', (l) => {
+        if (l.includes('agent started')) resolve(l);
+      }),
+    ),
+  ) as { port: number };
+  const pid = agent.pid!;
+  const waitTicks = async (n: number) => {
+    while ((await scrape(started.port)) < n) await new Promise((r) => setTimeout(r, 200));
+  };
+  await waitTicks(1);
+  const cpu0 = cpuSeconds(pid);
+  const rss: number[] = [rssMiB(pid)];
+  for (let t = 2; t <= TICKS + 1; t++) {
+    await waitTicks(t);
+    rss.push(rssMiB(pid));
+  }
+  const perTick = (cpuSeconds(pid) - cpu0) / TICKS;
+  agent.kill('SIGTERM');
+  const pct = (s: number, every: number) => ((s / every) * 100).toFixed(2);
+  console.log(
+    `  agent: ${perTick.toFixed(3)} s CPU per tick → ${pct(perTick, 30)} % of a core at a 30 s interval (bar: < 1 %)`,
+  );
+  console.log(`  agent RSS over ${TICKS} ticks: ${rss.map((r) => r.toFixed(0)).join(' → ')} MiB (bar: < 100 MiB)`);
+  console.log(
+    `  shell loop (ss -tan | wc -l per namespace): ${shellCpu.toFixed(3)} s CPU → ${pct(shellCpu, 30)} % at 30 s`,
+  );
+  console.log(
+    `  ratio: agent / shell loop = ${(perTick / shellCpu).toFixed(2)}× the CPU, for the whole diagnosis vs a socket count`,
+  );
+} finally {
+  for (const h of helpers) h.kill('SIGKILL');
+  for (const ns of names) {
+    for (const p of spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean))
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
