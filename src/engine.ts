@@ -9,8 +9,8 @@ import { ParseError } from './parsers/parse-error.js';
 import { parsePortRange } from './parsers/port-range.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, type PortRange } from './model/port-range.js';
 import { buildReport, nodeReport, type CaptureSummary, type Report } from './report/report.js';
-import { type CaptureRule, type ManifestRule, type ManifestRuleOptions, type NodeRule } from './rules/define-rule.js';
-import { completeFinding, type Finding } from './model/finding.js';
+import type { CaptureRule, ClusterRule, ManifestRule, ManifestRuleOptions, NodeRule } from './rules/define-rule.js';
+import { completeFinding, sortFindings, type Finding } from './model/finding.js';
 import { runNodeRules } from './rules/lib/run.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
@@ -297,5 +297,40 @@ export async function explainText(args: string[]): Promise<Report> {
     input: { lines: explainer.lineCount, recognised: explainer.recognised, shown: explainer.explained.length },
     explanations: explainer.explained,
     unrecognised: explainer.unrecognised(),
+  });
+}
+
+/** `netdoctor cluster --from-dump`: the cluster rules on recorded API objects. */
+export async function analyzeClusterDump(
+  paths: string[],
+  opts: { rules: ClusterRule[]; nodePortRange: PortRange },
+): Promise<Report> {
+  const { readClusterDump } = await import('./sources/cluster-dump.js');
+  const dump = readClusterDump(paths);
+  const present = { Node: dump.cluster.nodes.length > 0, Service: dump.cluster.services.length > 0 };
+  const findings: Finding[] = [];
+  const skipped: Report['skipped'] = [];
+  let ran = 0;
+  for (const rule of opts.rules) {
+    const missing = rule.reads.filter((kind) => !present[kind]);
+    if (missing.length > 0) {
+      skipped.push({
+        rule: rule.id,
+        reason: `no ${missing.join(' or ')} objects in the dump (kubectl get ${missing.map((k) => (k === 'Node' ? 'nodes' : 'services -A')).join(', ')} -o json > DIR/….json)`,
+      });
+      continue;
+    }
+    ran++;
+    for (const draft of rule.check({ cluster: dump.cluster, nodePortRange: opts.nodePortRange }))
+      findings.push(completeFinding(rule, draft, {}));
+  }
+  if (ran === 0)
+    throw new NothingToJudgeError(
+      `nothing to judge in ${paths.join(', ')}: ${dump.files.length} JSON file(s) read, ${dump.cluster.nodes.length} Nodes and ${dump.cluster.services.length} Services found${dump.problems.length > 0 ? `; ${dump.problems.map((p) => `${p.artefact}: ${p.reason}`).join('; ')}` : ''}. Dump with: kubectl get nodes -o json > DIR/nodes.json; kubectl get services -A -o json > DIR/services.json`,
+    );
+  return buildReport({ kind: 'cluster', name: paths.join(', ') }, sortFindings(findings), {
+    skipped,
+    problems: dump.problems,
+    context: { rules: opts.rules.length, files: dump.files.length, nodes: dump.cluster.nodes.map((n) => n.name) },
   });
 }

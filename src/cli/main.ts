@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../sources/package-info.js';
 import { agentCommand } from './agent.js';
 import { analyzeCommand } from './analyze.js';
+import { clusterCommand } from './cluster.js';
 import { collectCommand } from './collect.js';
 import { explainCommand } from './explain.js';
 import { lintCommand } from './lint.js';
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     planCommand,
     rulesCommand,
     agentCommand,
+    clusterCommand,
   ]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }

@@ -12,8 +12,23 @@ export interface ServiceInfo {
   ports: { port: number; protocol: string; nodePort?: number }[];
 }
 
+/** A Node as `kubectl get nodes -o json` shows it: what the cluster rules read of it. */
+export interface NodeInfo {
+  name: string;
+  annotations: Record<string, string>;
+  kernelVersion?: string;
+  osImage?: string;
+  kubeProxyVersion?: string;
+  kubeletVersion?: string;
+  conditions: { type: string; status: string; reason?: string; message?: string }[];
+  source: string;
+}
+
 export interface ClusterObjects {
   services: ServiceInfo[];
+  nodes: NodeInfo[];
+  /** which file each Service came from, for evidence */
+  serviceSources: Map<string, string>;
   /** "default/web" → "10.244.2.3:8080", … (ready or still serving) */
   endpoints: Map<string, Set<string>>;
   /** which file each Service's endpoints came from, for evidence */
@@ -24,19 +39,21 @@ interface Meta {
   name?: string;
   namespace?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, unknown>;
 }
 type Obj = {
   kind?: string;
   metadata?: Meta;
   items?: Obj[];
   spec?: unknown;
+  status?: unknown;
   subsets?: unknown;
   endpoints?: unknown;
   ports?: unknown;
 };
 
 export function emptyClusterObjects(): ClusterObjects {
-  return { services: [], endpoints: new Map(), sources: new Map() };
+  return { services: [], nodes: [], serviceSources: new Map(), endpoints: new Map(), sources: new Map() };
 }
 
 /** Adds the objects of one JSON file to `into`. */
@@ -56,11 +73,19 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
       return;
     }
     // Names Kubernetes would not allow are not names: the object is passed over (they end up in commands).
+    if (o.kind === 'Node') {
+      const nodeName = validK8sName(o.metadata?.name ?? '', 'subdomain');
+      if (nodeName) into.nodes.push(node(nodeName, o, source));
+      return;
+    }
     const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
     const name = validK8sName(o.metadata?.name ?? '', 'subdomain');
     if (!namespace || (!name && o.kind !== 'EndpointSlice')) return;
     const id = `${namespace}/${name ?? ''}`;
-    if (o.kind === 'Service') into.services.push(service(id, o.spec as Record<string, unknown> | undefined));
+    if (o.kind === 'Service') {
+      into.services.push(service(id, o.spec as Record<string, unknown> | undefined));
+      into.serviceSources.set(id, source);
+    }
     if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
     if (o.kind === 'EndpointSlice') {
       const svc = validK8sName(o.metadata?.labels?.['kubernetes.io/service-name'], 'subdomain');
@@ -68,6 +93,28 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     }
   };
   visit(doc as Obj, 0);
+}
+
+function node(name: string, o: Obj, source: string): NodeInfo {
+  const status = (o.status ?? {}) as { nodeInfo?: Record<string, unknown>; conditions?: unknown };
+  const info = status.nodeInfo ?? {};
+  const str = (x: unknown) => (typeof x === 'string' ? x.slice(0, 256) : undefined);
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o.metadata?.annotations ?? {}))
+    if (k.startsWith('netdoctor.io/') && typeof v === 'string') annotations[k] = v.slice(0, 1024);
+  return {
+    name,
+    annotations,
+    kernelVersion: str(info.kernelVersion),
+    osImage: str(info.osImage),
+    kubeProxyVersion: str(info.kubeProxyVersion),
+    kubeletVersion: str(info.kubeletVersion),
+    conditions: arr(status.conditions).map((c) => {
+      const x = c as Record<string, unknown>;
+      return { type: str(x.type) ?? '', status: str(x.status) ?? '', reason: str(x.reason), message: str(x.message) };
+    }),
+    source,
+  };
 }
 
 function service(name: string, spec: Record<string, unknown> | undefined): ServiceInfo {

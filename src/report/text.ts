@@ -46,7 +46,9 @@ function notCheckedLines(skipped: Report['skipped']): string[] {
 function contextLine(ctx: NonNullable<Report['context']>): string {
   const parts = [];
   if (ctx.netns !== undefined) parts.push(plural(ctx.netns, 'network namespace'));
-  if (ctx.files !== undefined) parts.push(plural(ctx.files, 'file'), plural(ctx.workloads ?? 0, 'workload'));
+  if (ctx.files !== undefined) parts.push(plural(ctx.files, 'file'));
+  if (ctx.workloads !== undefined) parts.push(plural(ctx.workloads, 'workload'));
+  if (ctx.files !== undefined && ctx.nodes && ctx.netns === undefined) parts.push(plural(ctx.nodes.length, 'node'));
   if (ctx.captures) {
     const sum = (k: 'packets' | 'tuples' | 'attempts') => ctx.captures!.reduce((n, c) => n + c[k], 0);
     parts.push(

@@ -7,6 +7,7 @@ import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
 import type { Counters } from '../parsers/proc-net-counters.js';
 import type { SocketTable } from '../parsers/proc-net-tcp.js';
 import type { Sysctls } from '../parsers/sysctl.js';
+import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import type { Workload } from '../facts/workloads.js';
 import type { Position } from '../parsers/manifests.js';
 import type { PortRange } from '../model/port-range.js';
@@ -87,6 +88,25 @@ export interface ManifestRule {
 }
 
 export function defineManifestRule(rule: ManifestRule): ManifestRule {
+  return checked(rule);
+}
+
+/** What a cluster rule reads: the API objects of a dump (or the live API), and the cluster's NodePort range. */
+export interface ClusterRuleContext {
+  cluster: ClusterObjects;
+  nodePortRange: PortRange;
+}
+
+export interface ClusterRule {
+  id: string;
+  title: string;
+  severity: Severity;
+  /** the kinds the rule reads: without one of them in the input, the rule is not checked */
+  reads: ('Node' | 'Service')[];
+  check(ctx: ClusterRuleContext): FindingDraft[];
+}
+
+export function defineClusterRule(rule: ClusterRule): ClusterRule {
   return checked(rule);
 }
 

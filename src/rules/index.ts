@@ -1,6 +1,6 @@
 import { ToolError } from '../model/errors.js';
 import { closest } from '../model/suggest.js';
-import type { CaptureRule, ManifestRule, NodeRule } from './define-rule.js';
+import type { CaptureRule, ClusterRule, ManifestRule, NodeRule } from './define-rule.js';
 import type { Severity } from '../model/finding.js';
 import icmpUnreachableOnSyn from './icmp-unreachable-on-syn.js';
 import synAckRetransmitted from './synack-retransmitted.js';
@@ -28,6 +28,7 @@ import listenQueueOverflow from './listen-queue-overflow.js';
 import sourcePortIsNodeport from './source-port-is-nodeport.js';
 import tcpTwRecycleNat from './tcp-tw-recycle-nat.js';
 import timeWaitPressure from './time-wait-pressure.js';
+import nodeportInEphemeralRange from './nodeport-in-ephemeral-range.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
 export const NODE_RULES: NodeRule[] = [
@@ -67,7 +68,10 @@ export const CAPTURE_RULES: CaptureRule[] = [
   timestampsNonMonotonicPerSource,
 ];
 
-export type RuleTarget = 'node' | 'manifests' | 'pcap';
+/** The rules `netdoctor cluster` runs on API objects (a dump of `kubectl get -o json`). */
+export const CLUSTER_RULES: ClusterRule[] = [nodeportInEphemeralRange];
+
+export type RuleTarget = 'node' | 'manifests' | 'pcap' | 'cluster';
 
 /** Every rule, whatever it reads: for `netdoctor rules` and the documentation checks. */
 export const ALL_RULES: {
@@ -88,6 +92,7 @@ export const ALL_RULES: {
   })),
   ...MANIFEST_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'manifests' as const })),
   ...CAPTURE_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'pcap' as const })),
+  ...CLUSTER_RULES.map((r) => ({ id: r.id, title: r.title, severity: r.severity, target: 'cluster' as const })),
 ];
 
 /** `--rules a,b` against one family of rules; an id from no family, or another family, is a usage error. */
@@ -112,6 +117,10 @@ export function selectManifestRules(ids: string[] | undefined): ManifestRule[] {
 
 export function selectCaptureRules(ids: string[] | undefined): CaptureRule[] {
   return select(CAPTURE_RULES, ids);
+}
+
+export function selectClusterRules(ids: string[] | undefined): ClusterRule[] {
+  return select(CLUSTER_RULES, ids);
 }
 
 export function ruleInfo(id: string): (typeof ALL_RULES)[number] {

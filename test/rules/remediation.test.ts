@@ -1,6 +1,6 @@
 /**
  * The remediation meta-test (issue 14): every rule, run on the committed artefacts (fixture bundles, the
- * public corpus, manifests, captures), must produce at least one finding, and every finding must carry a
+ * public corpus, manifests, captures, cluster dumps), must produce at least one finding, and every finding must carry a
  * concrete remediation, its docs page and evidence that says what it is. A rule no artefact reaches is named
  * here with the scenario test that proves it on the real kernel instead.
  */
@@ -9,8 +9,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Finding } from '../../src/model/finding.js';
-import { analyzeBundles } from '../../src/engine.js';
-import { ALL_RULES, NODE_RULES } from '../../src/rules/index.js';
+import { analyzeBundles, analyzeClusterDump } from '../../src/engine.js';
+import { DEFAULT_NODEPORT_RANGE } from '../../src/model/port-range.js';
+import { ALL_RULES, CLUSTER_RULES, NODE_RULES } from '../../src/rules/index.js';
 import { assertFindingContract } from './rule-tester.js';
 import { analyzeEdited, analyzeFixture, analyzePcapFixture, bundleFixture, FIXTURES, lintFixture } from '../helpers.js';
 
@@ -43,6 +44,14 @@ describe('every rule: remediation and evidence on real artefacts', () => {
     findings.push(...(await lintFixture(MANIFESTS)).findings);
     for (const c of CAPTURES) findings.push(...(await analyzePcapFixture(c)).findings);
     findings.push(...(await analyzeEdited('exhaustion', timeWaitEdit())).findings);
+    findings.push(
+      ...(
+        await analyzeClusterDump([join(FIXTURES, 'cluster/overlap')], {
+          rules: CLUSTER_RULES,
+          nodePortRange: DEFAULT_NODEPORT_RANGE,
+        })
+      ).findings,
+    );
     for (const c of corpus.filter((c) => c.files)) {
       const paths = (c.files ?? []).map((f) => join(FIXTURES, 'corpus', f));
       const command = c.command ?? 'analyze';

@@ -1,0 +1,105 @@
+import { parsePortList, parsePortRange } from '../parsers/port-range.js';
+import { KERNEL_DEFAULT_PORT_RANGE, formatRange, subtract, type PortRange } from '../model/port-range.js';
+import type { NodeInfo, ServiceInfo } from '../parsers/k8s-objects.js';
+import { derived, readLine, type FindingDraft } from '../model/finding.js';
+import { defineClusterRule } from './define-rule.js';
+import { fmt } from './lib/evidence.js';
+
+/** Where the agent publishes a node's range and reserved ports (docs/rules/nodeport-in-ephemeral-range.md). */
+const RANGE_ANNOTATION = 'netdoctor.io/ephemeral-port-range';
+const RESERVED_ANNOTATION = 'netdoctor.io/reserved-ports';
+const SHOWN = 10;
+
+interface NodeRange {
+  usable: PortRange[];
+  range: PortRange;
+  /** the range was not published for this node: the kernel default stands in */
+  assumed: boolean;
+  evidence: FindingDraft['evidence'];
+}
+
+function nodeRange(node: NodeInfo): NodeRange {
+  const published = node.annotations[RANGE_ANNOTATION];
+  let range = KERNEL_DEFAULT_PORT_RANGE;
+  let assumed = true;
+  const evidence: FindingDraft['evidence'] = [];
+  if (published !== undefined) {
+    try {
+      range = parsePortRange(published, RANGE_ANNOTATION);
+      assumed = false;
+      evidence.push(readLine(node.source, `${node.name}: ${RANGE_ANNOTATION}: ${published}`));
+    } catch {
+      evidence.push(derived(node.source, `${node.name}: ${RANGE_ANNOTATION} "${published}" is not a range`));
+    }
+  }
+  if (assumed)
+    evidence.push(
+      derived(
+        'assumed',
+        `${node.name}: no ${RANGE_ANNOTATION} (the agent publishes it): kernel default ${formatRange(range)}`,
+      ),
+    );
+  let reserved: PortRange[] = [];
+  const reservedText = node.annotations[RESERVED_ANNOTATION];
+  if (reservedText !== undefined) {
+    try {
+      reserved = parsePortList(reservedText, RESERVED_ANNOTATION);
+      evidence.push(readLine(node.source, `${node.name}: ${RESERVED_ANNOTATION}: ${reservedText}`));
+    } catch {
+      evidence.push(derived(node.source, `${node.name}: ${RESERVED_ANNOTATION} "${reservedText}" is not a port list`));
+    }
+  }
+  return { usable: subtract(range, reserved), range, assumed, evidence };
+}
+
+const inRanges = (port: number, ranges: PortRange[]) => ranges.some((r) => port >= r.lo && port <= r.hi);
+
+export default defineClusterRule({
+  id: 'nodeport-in-ephemeral-range',
+  title: "A Service's NodePort lies in a node's usable ephemeral port range",
+  severity: 'error',
+  reads: ['Node', 'Service'],
+  check({ cluster }) {
+    const nodePorts = cluster.services.flatMap((s) =>
+      s.ports
+        .filter((p) => p.nodePort !== undefined)
+        .map((p) => ({ service: s, nodePort: p.nodePort ?? 0, protocol: p.protocol })),
+    );
+    const out: FindingDraft[] = [];
+    for (const node of cluster.nodes) {
+      const r = nodeRange(node);
+      const hits = nodePorts.filter((p) => inRanges(p.nodePort, r.usable));
+      if (hits.length === 0) continue;
+      const names = [...new Set(hits.map((h) => h.service.name))];
+      out.push({
+        severity: r.assumed ? 'warning' : 'error',
+        message:
+          `On node ${node.name}, ${fmt(hits.length)} NodePort${hits.length === 1 ? '' : 's'} of ${fmt(names.length)} Service${names.length === 1 ? '' : 's'} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}) lie in the usable ephemeral range ${formatRange(r.range)}` +
+          `${r.assumed ? ' (assumed: the node did not publish its range)' : ''}: an outgoing connection can take such a port as its source port, and while it holds it, traffic to the NodePort on this node goes to that connection or is refused.`,
+        subject: {
+          node: node.name,
+          range: formatRange(r.range),
+          nodePorts: hits
+            .map((h) => h.nodePort)
+            .slice(0, 50)
+            .join(','),
+          services: names.length,
+          ...(r.assumed ? { rangeAssumed: true } : {}),
+        },
+        evidence: [
+          ...r.evidence,
+          ...hits
+            .slice(0, SHOWN)
+            .map((h) => serviceLine(cluster.serviceSources.get(h.service.name), h.service, h.nodePort, h.protocol)),
+          ...(hits.length > SHOWN ? [derived('services', `… and ${fmt(hits.length - SHOWN)} more NodePorts`)] : []),
+        ],
+        remediation: `Reserve the NodePort range on every node so connect() never picks it: \`sysctl -w net.ipv4.ip_local_reserved_ports=30000-32767\` (persist it in /etc/sysctl.d/), or move the ephemeral range above it (\`net.ipv4.ip_local_port_range = 32768 60999\`). Verify with \`netdoctor node\` on ${node.name}.`,
+      });
+    }
+    return out;
+  },
+});
+
+function serviceLine(source: string | undefined, s: ServiceInfo, nodePort: number, protocol: string) {
+  return derived(source ?? 'services', `Service ${s.name}: nodePort ${nodePort}/${protocol}`);
+}
