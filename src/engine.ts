@@ -81,16 +81,21 @@ export async function collectBundle(opts: {
   kubeProxyLog?: string;
   redact: boolean;
   timeoutMs?: number;
+  base64?: boolean;
 }): Promise<void> {
-  await writeBundle(opts.out, opts.redact, (sink) =>
-    collectNode(sink, {
-      netns: opts.netns,
-      intervalMs: opts.intervalMs,
-      nodePortRange: opts.nodePorts ? formatRange(opts.nodePorts.range) : undefined,
-      nodePortRangeOrigin: opts.nodePorts?.origin,
-      kubeProxyLog: opts.kubeProxyLog,
-      timeoutMs: opts.timeoutMs,
-    }),
+  await writeBundle(
+    opts.out,
+    opts.redact,
+    (sink) =>
+      collectNode(sink, {
+        netns: opts.netns,
+        intervalMs: opts.intervalMs,
+        nodePortRange: opts.nodePorts ? formatRange(opts.nodePorts.range) : undefined,
+        nodePortRangeOrigin: opts.nodePorts?.origin,
+        kubeProxyLog: opts.kubeProxyLog,
+        timeoutMs: opts.timeoutMs,
+      }),
+    { base64: opts.base64 },
   );
 }
 
@@ -333,4 +338,70 @@ export async function analyzeClusterDump(
     problems: dump.problems,
     context: { rules: opts.rules.length, files: dump.files.length, nodes: dump.cluster.nodes.map((n) => n.name) },
   });
+}
+
+/** `netdoctor node NODE…` from outside the cluster: a collector pod per node, the bundles analysed here. */
+export async function diagnoseRemoteNodes(opts: {
+  nodes: string[];
+  allNodes?: boolean;
+  selector?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  image: string;
+  timeoutMs: number;
+  keepBundles?: string;
+  concurrency: number;
+  rules: NodeRule[];
+  nodePortsFlag?: string;
+  progress?: (node: string, state: string) => void;
+  signal: AbortSignal;
+}): Promise<Report> {
+  const { loadKubeConfig } = await import('./sources/kube/client.js');
+  const { collectRemote, listNodes, explainApiError } = await import('./sources/kube/remote-node.js');
+  const { makeTempDir } = await import('./sources/fs/temp-dirs.js');
+  const kc = loadKubeConfig(opts);
+  let nodes = opts.nodes;
+  if (opts.allNodes || opts.selector) {
+    try {
+      nodes = [...new Set([...nodes, ...(await listNodes(kc, opts.selector))])];
+    } catch (e) {
+      throw new NothingToJudgeError(explainApiError(e, 'listing nodes', opts.namespace));
+    }
+  }
+  if (nodes.length === 0)
+    throw new NothingToJudgeError(`no node matched${opts.selector ? ` -l ${opts.selector}` : ''}`);
+  const tmp = opts.keepBundles ? undefined : await makeTempDir('netdoctor-remote-');
+  const dir = opts.keepBundles ?? tmp?.dir ?? '.';
+  try {
+    const results: Awaited<ReturnType<typeof collectRemote>>[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < nodes.length && !opts.signal.aborted) {
+        const node = nodes[next++];
+        if (node === undefined) break;
+        results.push(
+          await collectRemote(
+            kc,
+            node,
+            { namespace: opts.namespace, image: opts.image, timeoutMs: opts.timeoutMs, dir, progress: opts.progress },
+            opts.signal,
+          ),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, nodes.length) }, worker));
+    const failed = results.filter((r): r is { node: string; error: string } => 'error' in r);
+    const bundles = results.filter((r): r is { node: string; bundle: string } => 'bundle' in r).map((r) => r.bundle);
+    if (bundles.length === 0)
+      throw new NothingToJudgeError(
+        `no node could be collected: ${failed.map((f) => `${f.node}: ${f.error}`).join('; ')}`,
+      );
+    const report = await analyzeBundles(bundles.sort(), { rules: opts.rules, nodePortsFlag: opts.nodePortsFlag });
+    report.target = { kind: 'node', name: nodes.join(', ') };
+    report.problems.push(...failed.map((f) => ({ artefact: `node/${f.node}`, reason: f.error })));
+    return report;
+  } finally {
+    await tmp?.remove();
+  }
 }

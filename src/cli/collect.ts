@@ -13,12 +13,14 @@ interface CollectOptions {
   kubeProxyLog?: string;
   asNode?: boolean;
   timeout: number;
+  base64?: boolean;
 }
 
 export function collectCommand(setExit: (code: number) => void): Command {
   return new Command('collect')
     .description('write everything `node` reads into a bundle (.tar.gz) for offline analysis')
-    .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory)')
+    .option('-o, --output <file>', 'bundle to write (.tar.gz; a path ending in / writes a directory; - for stdout)')
+    .option('--base64', 'with -o -: the .tar.gz as base64 lines (for a pod log, which is text)')
     .addOption(netnsOption())
     .option(
       '--as-node',
@@ -38,6 +40,7 @@ export function collectCommand(setExit: (code: number) => void): Command {
 Examples:
   sudo netdoctor collect -o node-a.tar.gz
   sudo netdoctor collect --redact -o /tmp/for-support.tar.gz
+  sudo netdoctor collect -o - | ssh support@host 'cat > node-a.tar.gz'
   netdoctor analyze node-a.tar.gz`,
     )
     .action(async (opts: CollectOptions) => {
@@ -51,8 +54,9 @@ Examples:
         redact: opts.redact === true,
         kubeProxyLog: opts.kubeProxyLog,
         timeoutMs: opts.timeout,
+        base64: opts.base64,
       });
-      process.stderr.write(`wrote ${out}\n`);
+      if (out !== '-') process.stderr.write(`wrote ${out}\n`);
       setExit(0);
     });
 }

@@ -1,5 +1,7 @@
-import { Command } from 'commander';
-import { diagnoseNode, nodePortsFrom } from '../engine.js';
+import { Command, Option } from 'commander';
+import { diagnoseNode, diagnoseRemoteNodes, nodePortsFrom } from '../engine.js';
+import { TOOL_VERSION } from '../sources/package-info.js';
+import type { NodeRule } from '../rules/define-rule.js';
 import { selectRules } from '../rules/index.js';
 import {
   addCommonOptions,
@@ -14,6 +16,14 @@ import {
 import type { NetnsSelection } from '../sources/host/collect-node.js';
 
 interface NodeOptions extends CommonOptions {
+  allNodes?: boolean;
+  selector?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  image: string;
+  keepBundle?: string;
+  concurrency: number;
   netns?: NetnsSelection;
   interval: number;
   nodeportRange?: string;
@@ -24,7 +34,18 @@ interface NodeOptions extends CommonOptions {
 
 export function nodeCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('node')
-    .description("diagnose this machine: the host network namespace and, as root, every pod's")
+    .description(
+      "diagnose this machine (the host network namespace and, as root, every pod's), or name nodes to diagnose them from here through the API",
+    )
+    .argument('[nodes...]', 'nodes of the cluster to diagnose through a short-lived collector pod on each')
+    .option('--all-nodes', 'every node of the cluster')
+    .option('-l, --selector <selector>', 'the nodes with these labels (e.g. node-role.kubernetes.io/worker=)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('-n, --namespace <ns>', 'where the collector pods run (it must allow privileged pods)', 'netdoctor')
+    .option('--image <image>', 'the collector image', `ghcr.io/kube-netdoctor/kube-netdoctor:${TOOL_VERSION}`)
+    .option('--keep-bundle <dir>', "keep each node's bundle in this directory")
+    .addOption(new Option('--concurrency <n>', 'nodes collected at once').argParser(Number).default(4))
     .addOption(netnsOption())
     .option(
       '--as-node',
@@ -48,8 +69,12 @@ Examples:
   sudo netdoctor node --rules iptables-backend-split,iptables-missing-chain,kube-proxy-restore-failure \
        --kube-proxy-log /var/log/kube-proxy.log`,
   );
-  return cmd.action(async (opts: NodeOptions) => {
+  return cmd.action(async (nodes: string[], opts: NodeOptions) => {
     const rules = selectRules(opts.rules);
+    if (nodes.length > 0 || opts.allNodes || opts.selector) {
+      setExit(emit(await remote(nodes, opts, rules), opts));
+      return;
+    }
     const report = await diagnoseNode({
       netns: withAsNode(opts.netns ?? defaultNetns(), opts.asNode),
       intervalMs: opts.interval,
@@ -60,4 +85,37 @@ Examples:
     });
     setExit(emit(report, opts));
   });
+}
+
+/** Remote nodes: progress on a terminal, pods deleted also on Ctrl-C (the second Ctrl-C quits at once). */
+async function remote(nodes: string[], opts: NodeOptions, rules: NodeRule[]) {
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('netdoctor: interrupted; deleting the collector pods…\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await diagnoseRemoteNodes({
+      nodes,
+      allNodes: opts.allNodes,
+      selector: opts.selector,
+      kubeconfig: opts.kubeconfig,
+      context: opts.context,
+      namespace: opts.namespace,
+      image: opts.image,
+      timeoutMs: opts.timeout,
+      keepBundles: opts.keepBundle,
+      concurrency: Math.max(1, Math.min(32, opts.concurrency || 4)),
+      rules,
+      nodePortsFlag: opts.nodeportRange,
+      signal: stop.signal,
+      progress: process.stderr.isTTY ? (node, state) => process.stderr.write(`${node}: ${state}\n`) : undefined,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -37,8 +37,22 @@ const QUALIFIED_NAME =
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
+interface PodObject {
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string> };
+  spec: { nodeName?: string; containers: { name: string; image: string; args?: string[] }[] };
+  status: { phase: string; reason?: string };
+  log: string;
+}
+
+/** The "kubelet": runs a created pod's container for real; its stdout becomes the pod's log. */
+export type Kubelet = (pod: PodObject) => Promise<{ stdout: string; code: number }>;
+
 export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
+  readonly pods = new Map<string, PodObject>();
+  kubelet: Kubelet | undefined;
+  /** the namespace's Pod Security admission refuses host namespaces */
+  podSecurityBaseline = false;
   readonly nodes = new Map<string, NodeObject>();
   readonly events: Record<string, unknown>[] = [];
   fault: Fault = 'none';
@@ -131,7 +145,12 @@ export class FakeApiServer {
     }
     const path = (req.url ?? '').split('?')[0] ?? '';
     let m: RegExpExecArray | null;
-    if (req.method === 'GET' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path))) {
+      this.podRequest(req, res, m[1] ?? '', m[2], m[3] !== undefined, body);
+    } else if (req.method === 'GET' && path === '/api/v1/nodes') {
+      const items = [...this.nodes.values()].map((n) => ({ apiVersion: 'v1', kind: 'Node', ...n }));
+      this.reply(req, res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items });
+    } else if (req.method === 'GET' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
       const node = this.nodes.get(m[1] ?? '');
       if (node) this.reply(req, res, 200, node);
       else this.reply(req, res, 404, status(404, 'NotFound', `nodes "${m[1]}" not found`));
@@ -140,6 +159,76 @@ export class FakeApiServer {
     } else if (req.method === 'POST' && (m = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events$/.exec(path))) {
       this.createEvent(req, res, m[1] ?? '', body);
     } else this.reply(req, res, 404, status(404, 'NotFound', `the server could not find the requested resource`), body);
+  }
+
+  private podRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    namespace: string,
+    name: string | undefined,
+    log: boolean,
+    body: unknown,
+  ): void {
+    const key = `${namespace}/${name ?? ''}`;
+    if (req.method === 'POST' && !name) {
+      const pod = body as PodObject & { spec: { hostPID?: boolean; hostNetwork?: boolean } };
+      const podName = pod.metadata.name;
+      if (!DNS_SUBDOMAIN.test(podName) || podName.length > 253)
+        return this.reply(
+          req,
+          res,
+          422,
+          status(422, 'Invalid', `Pod "${podName}" is invalid: metadata.name: Invalid value`),
+          body,
+        );
+      if (!pod.spec.containers.length || pod.spec.containers.some((c) => !c.image))
+        return this.reply(req, res, 422, status(422, 'Invalid', 'spec.containers[0].image: Required value'), body);
+      if (this.podSecurityBaseline && (pod.spec.hostPID || pod.spec.hostNetwork))
+        return this.reply(
+          req,
+          res,
+          403,
+          status(
+            403,
+            'Forbidden',
+            `pods "${podName}" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true, hostPID=true)`,
+          ),
+          body,
+        );
+      if (this.pods.has(`${namespace}/${podName}`))
+        return this.reply(req, res, 409, status(409, 'AlreadyExists', `pods "${podName}" already exists`), body);
+      const stored: PodObject = {
+        ...pod,
+        metadata: { ...pod.metadata, namespace, uid: `pod-${this.pods.size}` },
+        status: { phase: 'Pending' },
+        log: '',
+      };
+      this.pods.set(`${namespace}/${podName}`, stored);
+      this.reply(req, res, 201, stored, body);
+      const kubelet = this.kubelet;
+      if (kubelet) {
+        stored.status.phase = 'Running';
+        void kubelet(stored).then((r) => {
+          stored.log = r.stdout;
+          stored.status.phase = r.code === 0 ? 'Succeeded' : 'Failed';
+        });
+      }
+      return;
+    }
+    const pod = this.pods.get(key);
+    if (!pod) return this.reply(req, res, 404, status(404, 'NotFound', `pods "${name ?? ''}" not found`), body);
+    if (req.method === 'GET' && log) {
+      this.requests.push({ method: 'GET', path: req.url ?? '', status: 200 });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(pod.log);
+      return;
+    }
+    if (req.method === 'GET')
+      return this.reply(req, res, 200, { apiVersion: 'v1', kind: 'Pod', ...pod, log: undefined });
+    if (req.method === 'DELETE') {
+      this.pods.delete(key);
+      return this.reply(req, res, 200, { apiVersion: 'v1', kind: 'Pod', ...pod, log: undefined });
+    }
+    this.reply(req, res, 405, status(405, 'MethodNotAllowed', 'not supported here'), body);
   }
 
   private patchNodeStatus(req: IncomingMessage, res: ServerResponse, name: string, body: unknown): void {

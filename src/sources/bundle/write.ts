@@ -50,7 +50,22 @@ function checkOutputPath(out: string): void {
  * directory that is packed into the .tar.gz `out` and removed. The archive is written to a new file beside
  * `out` (O_EXCL|O_NOFOLLOW) and renamed over it only when complete: no partial file, no link followed.
  */
-export async function writeBundle(out: string, redact: boolean, fill: (sink: DirSink) => Promise<void>): Promise<void> {
+export async function writeBundle(
+  out: string,
+  redact: boolean,
+  fill: (sink: DirSink) => Promise<void>,
+  opts: { base64?: boolean } = {},
+): Promise<void> {
+  if (out === '-') {
+    const tmp = await makeTempDir('netdoctor-collect-');
+    try {
+      await fill(new DirSink(tmp.dir, redact ? new Redactor(os.endianness()) : undefined));
+      await packToStdout(tmp.dir, opts.base64 === true);
+    } finally {
+      await tmp.remove();
+    }
+    return;
+  }
   checkOutputPath(out);
   const toDir = out.endsWith('/');
   if (toDir) mkdirSync(out, { recursive: true, mode: 0o700 });
@@ -62,6 +77,34 @@ export async function writeBundle(out: string, redact: boolean, fill: (sink: Dir
   } finally {
     await tmp?.remove();
   }
+}
+
+/**
+ * `collect -o -`: the .tar.gz on stdout, for a pipe or for `netdoctor node NODE`, which runs the collector
+ * in a pod and reads it back through the pod's log — a log is text, so there it is base64 in 76-column lines.
+ */
+async function packToStdout(dir: string, base64: boolean): Promise<void> {
+  const entries = (await readdir(dir)).sort();
+  const tar = await import('tar');
+  const pack = tar.c({ gzip: true, cwd: dir, portable: true }, entries);
+  let carry = Buffer.alloc(0);
+  const write = (b: Buffer | string) =>
+    new Promise<void>((resolve, reject) => {
+      process.stdout.write(b, (e) => (e ? reject(e) : resolve()));
+    });
+  for await (const chunk of pack as AsyncIterable<Buffer>) {
+    if (!base64) {
+      await write(chunk);
+      continue;
+    }
+    const all = Buffer.concat([carry, chunk]);
+    const whole = all.length - (all.length % 57); // 57 bytes are one 76-character line
+    let text = '';
+    for (let i = 0; i < whole; i += 57) text += all.subarray(i, i + 57).toString('base64') + '\n';
+    carry = all.subarray(whole);
+    if (text) await write(text);
+  }
+  if (base64 && carry.length > 0) await write(carry.toString('base64') + '\n');
 }
 
 /** Packs a bundle directory into a .tar.gz whose entries start at the bundle root, atomically. */

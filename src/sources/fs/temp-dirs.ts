@@ -27,7 +27,8 @@ function hook(): void {
   ] as const) {
     process.once(signal, () => {
       removeAll();
-      process.exit(code);
+      // a command with its own cleanup on this signal (`node NODE` deletes its pods) ends the process itself
+      if (process.listenerCount(signal) === 0) process.exit(code);
     });
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import type { AgentApi, ApiOutcome } from '../../agent/agent.js';
 import { ToolError } from '../../model/errors.js';
+import { statusMessage } from './remote-node.js';
 
 interface KubeTarget {
   kubeconfig?: string;
@@ -39,8 +40,7 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
 
 function failure(e: unknown): { ok: false; status?: number; reason: string } {
   if (e instanceof ApiException) {
-    const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body);
-    const message = /"message":"([^"]{0,200})/.exec(body)?.[1];
+    const message = statusMessage(e.body);
     return { ok: false, status: e.code, reason: `HTTP ${e.code}${message ? `: ${message}` : ''}` };
   }
   const err = e as Error & { code?: string };
