@@ -90,7 +90,10 @@ async function packToStdout(dir: string, base64: boolean): Promise<void> {
   let carry = Buffer.alloc(0);
   const write = (b: Buffer | string) =>
     new Promise<void>((resolve, reject) => {
-      process.stdout.write(b, (e) => (e ? reject(e) : resolve()));
+      process.stdout.write(b, (e) => {
+        if (e) reject(e);
+        else resolve();
+      });
     });
   for await (const chunk of pack as AsyncIterable<Buffer>) {
     if (!base64) {

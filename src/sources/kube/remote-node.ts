@@ -11,10 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolError } from '../../model/errors.js';
 
-export const COLLECTOR_LABEL = 'netdoctor.io/role';
+const COLLECTOR_LABEL = 'netdoctor.io/role';
 const POLL_MS = 500;
 
-export interface RemoteOptions {
+interface RemoteOptions {
   namespace: string;
   image: string;
   timeoutMs: number;
@@ -23,7 +23,7 @@ export interface RemoteOptions {
   progress?: (node: string, state: string) => void;
 }
 
-export type RemoteResult = { node: string; bundle: string } | { node: string; error: string };
+type RemoteResult = { node: string; bundle: string } | { node: string; error: string };
 
 /** The `message` of the Status the API answered with (client-node hands the body over as text or object). */
 export function statusMessage(body: unknown): string | undefined {
@@ -53,7 +53,10 @@ export function explainApiError(e: unknown, what: string, namespace: string): st
   return `${what}: ${err.code ? `HTTP ${err.code}: ` : ''}${message}`;
 }
 
-export function collectorPod(node: string, opts: RemoteOptions): V1Pod {
+/** A Pod as plain JSON (client-node's model classes hold data only; its serializer reads plain objects). */
+type PodManifest = Record<string, unknown> & { metadata: { name: string; [k: string]: unknown } };
+
+function collectorPod(node: string, opts: RemoteOptions): PodManifest {
   const suffix = randomBytes(3).toString('hex');
   return {
     apiVersion: 'v1',
@@ -123,7 +126,7 @@ export async function collectRemote(
 ): Promise<RemoteResult> {
   const core = kc.makeApiClient(CoreV1Api);
   const pod = collectorPod(node, opts);
-  const name = pod.metadata?.name ?? '';
+  const name = pod.metadata.name;
   let created = false;
   try {
     opts.progress?.(node, 'creating the collector pod');
@@ -141,7 +144,7 @@ export async function collectRemote(
         const log = await core.readNamespacedPodLog({ name, namespace: opts.namespace, tailLines: 5 }).catch(() => '');
         return {
           node,
-          error: `the collector pod failed (${now.status?.reason ?? 'Error'}): ${String(log).slice(-400)}`,
+          error: `the collector pod failed (${now.status?.reason ?? 'Error'}): ${log.slice(-400)}`,
         };
       }
       const why = stuck(now);
@@ -150,7 +153,7 @@ export async function collectRemote(
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     opts.progress?.(node, 'reading the bundle');
-    const log = String(await core.readNamespacedPodLog({ name, namespace: opts.namespace }));
+    const log = await core.readNamespacedPodLog({ name, namespace: opts.namespace });
     const bundle = Buffer.from(log.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
     if (bundle.length < 2 || bundle[0] !== 0x1f || bundle[1] !== 0x8b)
       return { node, error: 'the collector pod printed no bundle (is the image a netdoctor image?)' };
