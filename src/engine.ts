@@ -10,7 +10,7 @@ import { parsePortRange } from './parsers/port-range.js';
 import { DEFAULT_NODEPORT_RANGE, formatRange, type PortRange } from './model/port-range.js';
 import { buildReport, nodeReport, type CaptureSummary, type Report } from './report/report.js';
 import type { CaptureRule, ClusterRule, ManifestRule, ManifestRuleOptions, NodeRule } from './rules/define-rule.js';
-import { completeFinding, sortFindings, type Finding } from './model/finding.js';
+import { completeFinding, sortFindings, summarize, type Finding } from './model/finding.js';
 import { runNodeRules } from './rules/lib/run.js';
 import { openBundle } from './sources/bundle/archive.js';
 import { readManifest, replayBundle } from './sources/bundle/replay.js';
@@ -404,4 +404,78 @@ export async function diagnoseRemoteNodes(opts: {
   } finally {
     await tmp?.remove();
   }
+}
+
+/**
+ * `netdoctor pod NS/NAME`: the pod's node is collected as `node NODE` would, and the report is about the
+ * pod — its own namespace's findings first, then the node's (Service rules, NodePorts, IPVS reach every pod),
+ * other pods' findings left out (and counted).
+ */
+export async function diagnoseRemotePod(opts: {
+  namespace: string;
+  name: string;
+  kubeconfig?: string;
+  context?: string;
+  collectorNamespace: string;
+  image: string;
+  timeoutMs: number;
+  keepBundles?: string;
+  rules: NodeRule[];
+  nodePortsFlag?: string;
+  progress?: (node: string, state: string) => void;
+  signal: AbortSignal;
+}): Promise<Report> {
+  const { loadKubeConfig } = await import('./sources/kube/client.js');
+  const { readPod, explainApiError } = await import('./sources/kube/remote-node.js');
+  const kc = loadKubeConfig(opts);
+  let pod;
+  try {
+    pod = await readPod(kc, opts.namespace, opts.name);
+  } catch (e) {
+    throw new NothingToJudgeError(explainApiError(e, `reading pod ${opts.namespace}/${opts.name}`, opts.namespace));
+  }
+  if (!pod.nodeName) throw new NothingToJudgeError(`pod ${opts.namespace}/${opts.name} is not scheduled on a node yet`);
+  const report = await diagnoseRemoteNodes({
+    nodes: [pod.nodeName],
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    namespace: opts.collectorNamespace,
+    image: opts.image,
+    timeoutMs: opts.timeoutMs,
+    keepBundles: opts.keepBundles,
+    concurrency: 1,
+    rules: opts.rules,
+    nodePortsFlag: opts.nodePortsFlag,
+    progress: opts.progress,
+    signal: opts.signal,
+  });
+  return focusOnPod(report, { ...pod, namespace: opts.namespace, name: opts.name });
+}
+
+/** The report of a node, about one pod of it: see diagnoseRemotePod. */
+export function focusOnPod(
+  report: Report,
+  pod: { namespace: string; name: string; uid?: string; nodeName?: string; hostNetwork?: boolean },
+): Report {
+  const podNetns = pod.hostNetwork ? 'host' : pod.uid;
+  const known = report.coverage?.targets.some((t) => t.netns === podNetns) ?? false;
+  const own = report.findings.filter((f) => podNetns !== undefined && f.subject.netns === podNetns);
+  const node = report.findings.filter((f) => f.subject.netns === 'host' && !own.includes(f));
+  const others = report.findings.length - own.length - node.length;
+  const notes = [...(report.notes ?? [])];
+  if (!known)
+    notes.unshift(
+      `pod ${pod.namespace}/${pod.name} (uid ${pod.uid ?? '?'}): its network namespace was not found on ${pod.nodeName ?? 'its node'} (not running, or not identified): only the node's findings are shown`,
+    );
+  if (others > 0)
+    notes.push(
+      `${others} finding${others === 1 ? '' : 's'} about other pods of ${pod.nodeName ?? 'the node'} not shown (netdoctor node ${pod.nodeName ?? ''} shows them)`,
+    );
+  return {
+    ...report,
+    target: { kind: 'node', name: `pod ${pod.namespace}/${pod.name} on ${pod.nodeName ?? '?'}` },
+    findings: [...own, ...node],
+    summary: summarize([...own, ...node]),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
 }

@@ -4,6 +4,7 @@ import { TOOL_VERSION } from '../sources/package-info.js';
 import { agentCommand } from './agent.js';
 import { analyzeCommand } from './analyze.js';
 import { clusterCommand } from './cluster.js';
+import { podCommand } from './pod.js';
 import { collectCommand } from './collect.js';
 import { explainCommand } from './explain.js';
 import { lintCommand } from './lint.js';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     rulesCommand,
     agentCommand,
     clusterCommand,
+    podCommand,
   ]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }

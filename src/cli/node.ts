@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { diagnoseNode, diagnoseRemoteNodes, nodePortsFrom } from '../engine.js';
-import { TOOL_VERSION } from '../sources/package-info.js';
+import { DEFAULT_IMAGE, interruptible, progress } from './remote.js';
 import type { NodeRule } from '../rules/define-rule.js';
 import { selectRules } from '../rules/index.js';
 import {
@@ -43,7 +43,7 @@ export function nodeCommand(setExit: (code: number) => void): Command {
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
     .option('-n, --namespace <ns>', 'where the collector pods run (it must allow privileged pods)', 'netdoctor')
-    .option('--image <image>', 'the collector image', `ghcr.io/kube-netdoctor/kube-netdoctor:${TOOL_VERSION}`)
+    .option('--image <image>', 'the collector image', DEFAULT_IMAGE)
     .option('--keep-bundle <dir>', "keep each node's bundle in this directory")
     .addOption(new Option('--concurrency <n>', 'nodes collected at once').argParser(Number).default(4))
     .addOption(netnsOption())
@@ -87,18 +87,10 @@ Examples:
   });
 }
 
-/** Remote nodes: progress on a terminal, pods deleted also on Ctrl-C (the second Ctrl-C quits at once). */
-async function remote(nodes: string[], opts: NodeOptions, rules: NodeRule[]) {
-  const stop = new AbortController();
-  const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write('netdoctor: interrupted; deleting the collector pods…\n');
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await diagnoseRemoteNodes({
+/** Remote nodes, with the pods deleted also on Ctrl-C. */
+function remote(nodes: string[], opts: NodeOptions, rules: NodeRule[]) {
+  return interruptible((signal) =>
+    diagnoseRemoteNodes({
       nodes,
       allNodes: opts.allNodes,
       selector: opts.selector,
@@ -111,11 +103,8 @@ async function remote(nodes: string[], opts: NodeOptions, rules: NodeRule[]) {
       concurrency: Math.max(1, Math.min(32, opts.concurrency || 4)),
       rules,
       nodePortsFlag: opts.nodeportRange,
-      signal: stop.signal,
-      progress: process.stderr.isTTY ? (node, state) => process.stderr.write(`${node}: ${state}\n`) : undefined,
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+      signal,
+      progress: progress(),
+    }),
+  );
 }

@@ -130,3 +130,58 @@ describe('netdoctor node NODE through the API', { skip }, () => {
     assert.ok(server.requests.some((q) => q.method === 'DELETE'));
   });
 });
+
+describe('netdoctor pod NS/NAME through the API', { skip }, () => {
+  const server = new FakeApiServer();
+  let kubeconfig = '';
+  const workload = (name: string, hostNetwork: boolean) => ({
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `0a1b2c3d-0000-4000-8000-${name === 'web-1' ? '000000000001' : '000000000002'}`,
+    },
+    spec: { nodeName: 'worker-1', hostNetwork, containers: [{ name: 'web', image: 'nginx:1.27' }] },
+    status: { phase: 'Running' },
+    log: '',
+  });
+  before(async () => {
+    await server.start();
+    kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig-pod'));
+    server.pods.set('shop/web-1', workload('web-1', true));
+    server.pods.set('shop/api-1', workload('api-1', false));
+  });
+  after(() => server.stop());
+  const collectors = () => [...server.pods.keys()].filter((k) => k.startsWith('netdoctor/'));
+
+  it("a hostNetwork pod whose node ran out of ports: the pod's report names the exhaustion; pod deleted", () =>
+    withNetns(['pod'], async (ns) => {
+      ns.sysctl('net.ipv4.ip_local_port_range', '40000 40009');
+      assert.equal(await ns.helper('listen', '127.0.0.1', '8080', '128', 'accept'), 'ready');
+      assert.equal((await ns.connect('127.0.0.1', 8080, 50)).errno, 99);
+      server.kubelet = kubeletIn(ns);
+      const r = await run(BIN, ['pod', 'shop/web-1', '--kubeconfig', kubeconfig, '--format', 'json']);
+      assert.equal(r.code, 1, r.stderr);
+      const report = JSON.parse(r.stdout) as {
+        target: { name: string };
+        findings: { rule: string; subject: Record<string, unknown> }[];
+      };
+      assert.equal(report.target.name, 'pod shop/web-1 on worker-1');
+      const f = report.findings.find((x) => x.rule === 'ephemeral-port-exhaustion');
+      assert.deepEqual([f?.subject.remotePort, f?.subject.used, f?.subject.usable], [8080, 10, 10]);
+      assert.deepEqual(collectors(), []);
+
+      const other = await run(BIN, ['pod', 'api-1', '-n', 'shop', '--kubeconfig', kubeconfig, '--format', 'json']);
+      const notes = (JSON.parse(other.stdout) as { notes?: string[] }).notes ?? [];
+      assert.ok(
+        notes.some((n) => /its network namespace was not found on worker-1/.test(n)),
+        notes.join('\n'),
+      );
+      assert.deepEqual(collectors(), []);
+    }));
+
+  it('a pod that does not exist: exit 2 with the API answer', async () => {
+    const r = await run(BIN, ['pod', 'shop/nope', '--kubeconfig', kubeconfig]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /reading pod shop\/nope: 404 — pods "nope" not found/);
+  });
+});

@@ -189,3 +189,13 @@ export async function listNodes(kc: KubeConfig, selector: string | undefined): P
   const list = await core.listNode(selector ? { labelSelector: selector } : {});
   return list.items.map((n) => n.metadata?.name ?? '').filter(Boolean);
 }
+
+/** The pod `netdoctor pod` is about: where it runs, and the uid its network namespace is known by. */
+export async function readPod(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<{ nodeName?: string; uid?: string; hostNetwork?: boolean }> {
+  const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace });
+  return { nodeName: pod.spec?.nodeName, uid: pod.metadata?.uid, hostNetwork: pod.spec?.hostNetwork };
+}

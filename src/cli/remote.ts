@@ -1,0 +1,30 @@
+/** What `node NODE…` and `pod NS/NAME` share: Ctrl-C that cleans up, progress on a terminal, the image. */
+import { TOOL_VERSION } from '../sources/package-info.js';
+
+export const DEFAULT_IMAGE = `ghcr.io/kube-netdoctor/kube-netdoctor:${TOOL_VERSION}`;
+
+/**
+ * Runs `work` with a signal that Ctrl-C (or SIGTERM) aborts: the collector pods are deleted before the
+ * process ends; a second Ctrl-C quits at once.
+ */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('netdoctor: interrupted; deleting the collector pods…\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** One line per node and step, only on a terminal (a pipe gets the report alone). */
+export function progress(): ((node: string, state: string) => void) | undefined {
+  return process.stderr.isTTY ? (node, state) => process.stderr.write(`${node}: ${state}\n`) : undefined;
+}
