@@ -2,6 +2,7 @@
 // catalogue for explain) when they run: every other command starts without paying for them.
 import { FactsBuilder } from './facts/builder.js';
 import type { NodeFacts } from './facts/types.js';
+import type { Leaf, Packet, WalkOptions } from './trace/walk.js';
 import type { RuleRun } from './model/coverage.js';
 import { MAX_LIVE_FLOWS, type CaptureFacts } from './facts/handshakes.js';
 import { ToolError } from './model/errors.js';
@@ -453,7 +454,7 @@ export async function diagnoseRemotePod(opts: {
 }
 
 /** The report of a node, about one pod of it: see diagnoseRemotePod. */
-export function focusOnPod(
+function focusOnPod(
   report: Report,
   pod: { namespace: string; name: string; uid?: string; nodeName?: string; hostNetwork?: boolean },
 ): Report {
@@ -478,4 +479,80 @@ export function focusOnPod(
     summary: summarize([...own, ...node]),
     ...(notes.length > 0 ? { notes } : {}),
   };
+}
+
+/** `netdoctor trace`: where a new connection to `to` goes through each iptables backend of the node's namespace. */
+export async function traceConnection(opts: {
+  paths: string[];
+  netns: NetnsSelection;
+  packet: Packet;
+  origin: WalkOptions['origin'];
+  localAddresses?: Set<string>;
+  timeoutMs?: number;
+}): Promise<TraceResult> {
+  let facts: NodeFacts;
+  if (opts.paths.length > 0) {
+    const builder = new FactsBuilder({
+      target: { kind: 'bundle', name: opts.paths.join(', ') },
+      byteOrder: 'LE',
+      nodePorts: nodePortsFrom(undefined),
+    });
+    const bundles = opts.paths.filter(isBundlePath);
+    if (bundles.length > 1 || (bundles.length === 1 && opts.paths.length > 1))
+      throw new NothingToJudgeError('trace reads one bundle, or loose files of one machine');
+    const bundle = bundles[0];
+    if (bundle !== undefined) {
+      const opened = await openBundle(bundle);
+      try {
+        await replayBundle(opened.dir, await readManifest(opened.dir), builder);
+      } finally {
+        await opened.cleanup();
+      }
+    } else await replayLooseFiles(opts.paths, undefined, builder);
+    facts = builder.facts();
+  } else {
+    facts = (
+      await judgeNode({
+        netns: opts.netns,
+        intervalMs: 0,
+        nodePorts: nodePortsFrom(undefined),
+        rules: [],
+        timeoutMs: opts.timeoutMs,
+      })
+    ).facts;
+  }
+  const host = facts.netns.find((n) => n.meta.isHost) ?? facts.netns[0];
+  const saves = Object.entries(host?.iptables ?? {}).filter(([name]) =>
+    name.startsWith(opts.packet.dst.includes(':') ? 'ip6' : 'iptables'),
+  );
+  if (saves.length === 0)
+    throw new NothingToJudgeError(
+      `no iptables-save output was read${
+        host
+          ? `: ${
+              [...host.problems.entries()]
+                .filter(([k]) => k.includes('save'))
+                .map(([k, v]) => `${k}: ${v}`)
+                .join('; ') || 'none in the input'
+            }`
+          : ''
+      }`,
+    );
+  const { walk } = await import('./trace/walk.js');
+  return {
+    packet: opts.packet,
+    origin: opts.origin,
+    backends: saves.map(([save, ruleset]) => ({
+      save,
+      source: ruleset.source,
+      kubeChains: [...(ruleset.tables.get('nat')?.chains.keys() ?? [])].filter((c) => c.startsWith('KUBE-')).length,
+      leaves: walk(ruleset, opts.packet, { origin: opts.origin, localAddresses: opts.localAddresses }),
+    })),
+  };
+}
+
+export interface TraceResult {
+  packet: Packet;
+  origin: WalkOptions['origin'];
+  backends: { save: string; source: string; kubeChains: number; leaves: Leaf[] }[];
 }

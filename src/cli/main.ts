@@ -5,6 +5,7 @@ import { agentCommand } from './agent.js';
 import { analyzeCommand } from './analyze.js';
 import { clusterCommand } from './cluster.js';
 import { podCommand } from './pod.js';
+import { traceCommand } from './trace.js';
 import { collectCommand } from './collect.js';
 import { explainCommand } from './explain.js';
 import { lintCommand } from './lint.js';
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     agentCommand,
     clusterCommand,
     podCommand,
+    traceCommand,
   ]) {
     program.addCommand(make(setExit).exitOverride().showHelpAfterError('(run with --help for usage)'));
   }

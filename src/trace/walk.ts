@@ -1,0 +1,399 @@
+/**
+ * Where a new connection goes through one iptables backend: the packet walked through the tables and chains
+ * in the kernel's order, with kube-proxy's matches and targets applied — address and port matches with
+ * negation, protocols, marks (MARK set, -m mark test), `-m statistic` (random and nth) as branches with
+ * their probabilities, `--ctstate`/`--state` for a NEW connection, addrtype LOCAL from the node's
+ * addresses, DNAT/SNAT/MASQUERADE/REDIRECT, jumps, gotos, RETURN, policies, REJECT and DROP. A match it does
+ * not model makes the path branch "may match", with the reason: never a silent guess.
+ */
+import { optionValues, ruleWords, type IptablesRule, type Ruleset } from '../parsers/iptables-save.js';
+
+export interface Packet {
+  proto: 'tcp' | 'udp';
+  src?: string;
+  sport?: number;
+  dst: string;
+  dport: number;
+  mark: number;
+}
+
+export interface Step {
+  table: string;
+  chain: string;
+  line: number;
+  text: string;
+  /** why this rule was taken, when it was a branch */
+  branch?: string;
+}
+
+export type Verdict =
+  | { kind: 'accepted' }
+  | { kind: 'dropped' }
+  | { kind: 'rejected'; with: string }
+  | { kind: 'missing-chain'; chain: string }
+  | { kind: 'too-deep' };
+
+export interface Leaf {
+  /** the share of new connections that go this way, given the `assumed` answers (exact: statistic arithmetic) */
+  probability: number;
+  /** matches the walker could not decide, and which way this path took them */
+  assumed: string[];
+  packet: Packet;
+  snat?: string;
+  verdict: Verdict;
+  steps: Step[];
+}
+
+export interface WalkOptions {
+  /** a locally generated packet (OUTPUT, POSTROUTING) or one arriving from outside (PREROUTING, INPUT/FORWARD) */
+  origin: 'local' | 'arriving';
+  /** the node's own addresses: `-m addrtype --dst-type LOCAL` and whether an arriving packet is for us */
+  localAddresses?: Set<string>;
+}
+
+const MAX_DEPTH = 64;
+const MAX_LEAVES = 512;
+
+/** The kernel's order for a new connection's first packet: [table, chain] hooks. */
+function hooks(origin: WalkOptions['origin'], toLocal: () => boolean): [string, string][] {
+  if (origin === 'local')
+    return [
+      ['raw', 'OUTPUT'],
+      ['mangle', 'OUTPUT'],
+      ['nat', 'OUTPUT'],
+      ['filter', 'OUTPUT'],
+      ['mangle', 'POSTROUTING'],
+      ['nat', 'POSTROUTING'],
+    ];
+  const pre: [string, string][] = [
+    ['raw', 'PREROUTING'],
+    ['mangle', 'PREROUTING'],
+    ['nat', 'PREROUTING'],
+  ];
+  // after PREROUTING's DNAT the route decides: to this node (INPUT) or through it (FORWARD)
+  return toLocal()
+    ? [...pre, ['mangle', 'INPUT'], ['filter', 'INPUT'], ['nat', 'INPUT']]
+    : [...pre, ['mangle', 'FORWARD'], ['filter', 'FORWARD'], ['mangle', 'POSTROUTING'], ['nat', 'POSTROUTING']];
+}
+
+interface Path {
+  probability: number;
+  assumed: string[];
+  packet: Packet;
+  snat?: string;
+  steps: Step[];
+}
+
+/** Every way the packet can go through `ruleset`, with probabilities summing to 1. */
+export function walk(ruleset: Ruleset, start: Packet, opts: WalkOptions): Leaf[] {
+  const leaves: Leaf[] = [];
+  let paths: Path[] = [{ probability: 1, assumed: [], packet: { ...start }, steps: [] }];
+  // PREROUTING runs before the routing decision; the hooks after it depend on the (possibly DNATed) packet
+  const hookList = (p: Path) =>
+    hooks(opts.origin, () => opts.localAddresses?.has(p.packet.dst) ?? false).filter(([t]) => ruleset.tables.has(t));
+  for (let stage = 0; stage < 10 && paths.length > 0; stage++) {
+    const next: Path[] = [];
+    for (const p of paths) {
+      const hook = hookList(p)[stage];
+      if (!hook) {
+        leaves.push({ ...p, verdict: { kind: 'accepted' } });
+        continue;
+      }
+      for (const out of runChain(ruleset, hook[0], hook[1], p, opts, 0)) {
+        if (out.kind === 'verdict') leaves.push({ ...out.path, verdict: out.verdict });
+        else next.push(out.path);
+      }
+      if (leaves.length + next.length > MAX_LEAVES) break;
+    }
+    paths = next;
+  }
+  for (const p of paths) leaves.push({ ...p, verdict: { kind: 'accepted' } });
+  return mergeUndecided(leaves);
+}
+
+/**
+ * An undecided match whose two ways end alike (same outcome, same share) did not matter: the leaves are
+ * one, and only the assumptions they share are kept.
+ */
+function mergeUndecided(leaves: Leaf[]): Leaf[] {
+  const byOutcome = new Map<string, Leaf>();
+  for (const l of leaves) {
+    if (l.assumed.length === 0) {
+      byOutcome.set(`${byOutcome.size}\0unique`, l);
+      continue;
+    }
+    const key = JSON.stringify([l.verdict, l.packet.dst, l.packet.dport, l.snat, l.probability.toFixed(12)]);
+    const seen = byOutcome.get(key);
+    if (seen) seen.assumed = seen.assumed.filter((a) => l.assumed.includes(a));
+    else byOutcome.set(key, { ...l, assumed: [...l.assumed] });
+  }
+  return [...byOutcome.values()];
+}
+
+/** One way out of a chain. */
+type Outcome =
+  /** sealed: dropped, rejected, a missing chain */
+  | { kind: 'verdict'; path: Path; verdict: Verdict }
+  /** ACCEPT or a NAT target: this hook is done, the next one follows */
+  | { kind: 'accept'; path: Path }
+  /** RETURN, or the end of a user chain: the caller goes on after its jump */
+  | { kind: 'return'; path: Path }
+  /** a target that lets the packet go on to the next rule (MARK, LOG, none) */
+  | { kind: 'continue'; path: Path };
+
+function runChain(
+  ruleset: Ruleset,
+  table: string,
+  chain: string,
+  path: Path,
+  opts: WalkOptions,
+  depth: number,
+): Outcome[] {
+  if (depth > MAX_DEPTH) return [{ kind: 'verdict', path, verdict: { kind: 'too-deep' } }];
+  const t = ruleset.tables.get(table);
+  const info = t?.chains.get(chain);
+  if (!t || !info) return [{ kind: 'verdict', path, verdict: { kind: 'missing-chain', chain: `${table}/${chain}` } }];
+  const rules = t.rules.filter((r) => r.chain === chain);
+  const outs = runFrom(ruleset, rules, 0, path, opts, depth);
+  if (!info.builtin) return outs;
+  // the end of a built-in chain (or a RETURN in it) is its policy
+  return outs.map((o) =>
+    o.kind !== 'return'
+      ? o
+      : info.policy === 'DROP'
+        ? { kind: 'verdict', path: o.path, verdict: { kind: 'dropped' } }
+        : { kind: 'accept', path: o.path },
+  );
+}
+
+function runFrom(
+  ruleset: Ruleset,
+  rules: IptablesRule[],
+  index: number,
+  path: Path,
+  opts: WalkOptions,
+  depth: number,
+): Outcome[] {
+  for (let i = index; i < rules.length; i++) {
+    const rule = rules[i];
+    if (!rule) break;
+    const m = matches(rule, path.packet, opts);
+    if (m.p === 0) continue;
+    const results: Outcome[] = [];
+    if (m.maybe !== undefined) {
+      // undecidable here: both ways, each saying what it assumed
+      const miss = { ...path, assumed: [...path.assumed, `does not match: ${m.maybe}`] };
+      results.push(...runFrom(ruleset, rules, i + 1, miss, opts, depth));
+    } else if (m.p < 1) {
+      // on the rest of the traffic the rule does not match: it goes on with the next rule
+      results.push(
+        ...runFrom(ruleset, rules, i + 1, { ...path, probability: path.probability * (1 - m.p) }, opts, depth),
+      );
+    }
+    const hit: Path = {
+      ...path,
+      probability: path.probability * m.p,
+      assumed: m.maybe !== undefined ? [...path.assumed, `matches: ${m.maybe}`] : path.assumed,
+      packet: { ...path.packet },
+      steps: [
+        ...path.steps,
+        {
+          table: rule.table,
+          chain: rule.chain,
+          line: rule.line,
+          text: rule.text,
+          ...(m.branch ? { branch: m.branch } : {}),
+        },
+      ],
+    };
+    for (const out of apply(ruleset, rule, hit, opts, depth)) {
+      if (out.kind === 'continue') results.push(...runFrom(ruleset, rules, i + 1, out.path, opts, depth));
+      else results.push(out);
+    }
+    return results;
+  }
+  return [{ kind: 'return', path }];
+}
+
+/** What a matched rule's target does to the path. */
+function apply(ruleset: Ruleset, rule: IptablesRule, path: Path, opts: WalkOptions, depth: number): Outcome[] {
+  const target = rule.target;
+  const arg = (name: string) => optionValues(rule, name)[0]?.value;
+  switch (target) {
+    case undefined:
+    case 'LOG':
+    case 'NFLOG':
+    case 'CT':
+    case 'NOTRACK':
+    case 'CONNMARK':
+    case 'TCPMSS':
+      return [{ kind: 'continue', path }];
+    case 'ACCEPT':
+      return [{ kind: 'accept', path }];
+    case 'DROP':
+      return [{ kind: 'verdict', path, verdict: { kind: 'dropped' } }];
+    case 'REJECT':
+      return [
+        { kind: 'verdict', path, verdict: { kind: 'rejected', with: arg('--reject-with') ?? 'icmp-port-unreachable' } },
+      ];
+    case 'RETURN':
+      return [{ kind: 'return', path }];
+    case 'DNAT': {
+      const to = arg('--to-destination');
+      if (to) Object.assign(path.packet, endpointOf(to, path.packet));
+      return [{ kind: 'accept', path }];
+    }
+    case 'REDIRECT': {
+      const port = Number(arg('--to-ports'));
+      path.packet.dst = '127.0.0.1';
+      if (Number.isInteger(port) && port > 0) path.packet.dport = port;
+      return [{ kind: 'accept', path }];
+    }
+    case 'SNAT':
+      path.snat = arg('--to-source') ?? 'SNAT';
+      return [{ kind: 'accept', path }];
+    case 'MASQUERADE':
+      path.snat = `MASQUERADE${rule.text.includes('--random-fully') ? ' --random-fully' : ''}`;
+      return [{ kind: 'accept', path }];
+    case 'MARK': {
+      const set = arg('--set-xmark') ?? arg('--set-mark');
+      const or = arg('--or-mark');
+      const and = arg('--and-mark');
+      if (set) {
+        const [v, m] = set.split('/').map((x) => Number(x));
+        const mask = m === undefined || Number.isNaN(m) ? 0xffffffff : m;
+        path.packet.mark = ((path.packet.mark & ~mask) ^ (v ?? 0)) >>> 0;
+      }
+      if (or) path.packet.mark = (path.packet.mark | Number(or)) >>> 0;
+      if (and) path.packet.mark = (path.packet.mark & Number(and)) >>> 0;
+      return [{ kind: 'continue', path }];
+    }
+    default: {
+      if (!ruleset.tables.get(rule.table)?.chains.has(target))
+        return [{ kind: 'verdict', path, verdict: { kind: 'missing-chain', chain: `${rule.table}/${target}` } }];
+      const inner = runChain(ruleset, rule.table, target, path, opts, depth + 1);
+      // a jump's chain returning: on after the jump; a goto's: the chain that went there returns too
+      return inner.map((o) => (o.kind === 'return' && !rule.goto ? { kind: 'continue', path: o.path } : o));
+    }
+  }
+}
+
+function endpointOf(to: string, p: Packet): { dst: string; dport: number } {
+  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(to.includes('.') ? to : to);
+  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
+  if (v4) return { dst: v4[1] ?? p.dst, dport: v4[2] ? Number(v4[2]) : p.dport };
+  return { dst: m?.[1] ?? p.dst, dport: m?.[2] ? Number(m[2]) : p.dport };
+}
+
+/**
+ * How much of the traffic the rule matches: 0, 1 or a statistic's probability — and, when a match cannot be
+ * decided here, `maybe` names it: the walk then follows both ways, each labelled, with no probability made up.
+ */
+interface Match {
+  p: number;
+  branch?: string;
+  maybe?: string;
+}
+
+function matches(rule: IptablesRule, packet: Packet, opts: WalkOptions): Match {
+  const words = ruleWords(rule);
+  let p = 1;
+  let branch: string | undefined;
+  let assumed: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const neg = words[i - 1] === '!';
+    const w = words[i] ?? '';
+    const v = words[i + 1] ?? '';
+    const test = (ok: boolean) => (neg ? !ok : ok);
+    switch (w) {
+      case '-s':
+      case '--source':
+        // no --from: the node's own address, outside every -s range of the rules (the trace's header says so)
+        if (!test(packet.src !== undefined && inCidr(packet.src, v))) return { p: 0 };
+        break;
+      case '-d':
+      case '--destination':
+        if (!test(inCidr(packet.dst, v))) return { p: 0 };
+        break;
+      case '-p':
+      case '--protocol':
+        if (!test(v === 'all' || v === packet.proto)) return { p: 0 };
+        break;
+      case '--dport':
+      case '--destination-port':
+        if (!test(inPorts(packet.dport, v))) return { p: 0 };
+        break;
+      case '--dports':
+        if (!test(v.split(',').some((x) => inPorts(packet.dport, x)))) return { p: 0 };
+        break;
+      case '--sport':
+      case '--source-port':
+        if (packet.sport === undefined) assumed = `--sport ${v} (no source port given)`;
+        else if (!test(inPorts(packet.sport, v))) return { p: 0 };
+        break;
+      case '--mark': {
+        const [value, mask] = v.split('/').map(Number);
+        const m = mask === undefined || Number.isNaN(mask) ? 0xffffffff : mask;
+        if (!test((packet.mark & m) >>> 0 === ((value ?? 0) & m) >>> 0)) return { p: 0 };
+        break;
+      }
+      case '--ctstate':
+      case '--state':
+        // a new connection's first packet: NEW (and DNAT/SNAT once a NAT rule applied; not modelled)
+        if (!test(v.split(',').includes('NEW'))) return { p: 0 };
+        break;
+      case '--dst-type':
+      case '--src-type': {
+        const addr = w === '--dst-type' ? packet.dst : packet.src;
+        if (v !== 'LOCAL' || !opts.localAddresses || addr === undefined)
+          assumed = `-m addrtype ${neg ? '! ' : ''}${w} ${v} (the node's addresses are not known here)`;
+        else if (!test(opts.localAddresses.has(addr))) return { p: 0 };
+        break;
+      }
+      case '--probability':
+        p *= neg ? 1 - Number(v) : Number(v);
+        branch = `statistic: probability ${Number(v).toFixed(5)}`;
+        break;
+      case '--every': {
+        const n = Number(v);
+        p *= n > 0 ? 1 / n : 1;
+        branch = `statistic nth: 1 in ${n} (depends on the packets before)`;
+        break;
+      }
+      case '-i':
+      case '--in-interface':
+      case '-o':
+      case '--out-interface':
+        assumed = `${neg ? '! ' : ''}${w} ${v} (interfaces are not modelled)`;
+        break;
+      case '-m':
+        if (['recent', 'set', 'socket', 'owner', 'physdev', 'string', 'u32', 'bpf', 'cgroup'].includes(v))
+          assumed = `-m ${v} (not modelled: depends on state the save does not show)`;
+        break;
+    }
+  }
+  return { p, branch, ...(assumed ? { maybe: assumed } : {}) };
+}
+
+function inPorts(port: number, spec: string): boolean {
+  const [lo, hi] = spec.split(':').map(Number);
+  if (lo === undefined || Number.isNaN(lo)) return false;
+  return hi === undefined ? port === lo : port >= lo && port <= hi;
+}
+
+function ipv4(ip: string): number | undefined {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return undefined;
+  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [net, bits] = cidr.split('/');
+  const a = ipv4(ip);
+  const b = ipv4(net ?? '');
+  if (a === undefined || b === undefined) return ip === net;
+  const n = bits === undefined ? 32 : Number(bits);
+  if (n === 0) return true;
+  const mask = (0xffffffff << (32 - n)) >>> 0;
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
+}
