@@ -53,10 +53,28 @@ try {
   };
   const oursMs: number[] = [];
   const restoreMs: number[] = [];
+  const traceMs: number[] = [];
   let rssKiB = 0;
+  // issue 17's bar: one trace, parse included, against the same restore (a Service in the middle of the file)
+  const svc = Math.floor(SERVICES / 2);
+  const vip = `10.96.${(svc >> 8) & 255}.${svc & 255}`;
+  const trace = () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, 'run-cli.mjs'), 'trace', saved, '--to', `${vip}:80`, '--format', 'json'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
+    );
+    if (r.status !== 0) throw new Error(`trace: ${r.stderr}`);
+    const leaves = (JSON.parse(r.stdout) as { backends: { leaves: unknown[] }[] }).backends[0]?.leaves.length;
+    if (leaves !== ENDPOINTS) throw new Error(`trace found ${leaves} endpoints, not ${ENDPOINTS}`);
+  };
   for (let i = 0; i < RUNS; i++) {
     oursMs.push(time(() => (rssKiB = Math.max(rssKiB, runAnalyze(bundle, RULES)))));
     restoreMs.push(time(restore));
+    traceMs.push(time(trace));
   }
   const [o, r] = [median(oursMs), median(restoreMs)];
   console.log(
@@ -64,6 +82,10 @@ try {
   );
   console.log(`iptables-legacy-restore --test (same file, scratch netns): ${r.toFixed(0)} ms median of ${RUNS}`);
   console.log(`ratio: netdoctor is ${(r / o).toFixed(2)}× faster (bar: > 1×)`);
+  const t = median(traceMs);
+  console.log(
+    `netdoctor trace --to ${vip}:80 (whole CLI, parse + walk): ${t.toFixed(0)} ms median → ${(r / t).toFixed(2)}× the restore (bar: > 1×)`,
+  );
 } finally {
   spawnSync('ip', ['netns', 'del', netns]);
   rmSync(dir, { recursive: true, force: true });
