@@ -342,22 +342,28 @@ export async function analyzeClusterDump(
 }
 
 /** `netdoctor node NODE…` from outside the cluster: a collector pod per node, the bundles analysed here. */
-export async function diagnoseRemoteNodes(opts: {
-  nodes: string[];
-  allNodes?: boolean;
-  selector?: string;
+/** What `node NODE…` and `pod NS/NAME` share: how to reach the API, the collector pod, what to judge. */
+interface RemoteCollection {
   kubeconfig?: string;
   context?: string;
-  namespace: string;
   image: string;
   timeoutMs: number;
   keepBundles?: string;
-  concurrency: number;
   rules: NodeRule[];
   nodePortsFlag?: string;
   progress?: (node: string, state: string) => void;
   signal: AbortSignal;
-}): Promise<Report> {
+}
+
+export async function diagnoseRemoteNodes(
+  opts: RemoteCollection & {
+    nodes: string[];
+    allNodes?: boolean;
+    selector?: string;
+    namespace: string;
+    concurrency: number;
+  },
+): Promise<Report> {
   const { loadKubeConfig } = await import('./sources/kube/client.js');
   const { collectRemote, listNodes, explainApiError } = await import('./sources/kube/remote-node.js');
   const { makeTempDir } = await import('./sources/fs/temp-dirs.js');
@@ -412,20 +418,9 @@ export async function diagnoseRemoteNodes(opts: {
  * pod — its own namespace's findings first, then the node's (Service rules, NodePorts, IPVS reach every pod),
  * other pods' findings left out (and counted).
  */
-export async function diagnoseRemotePod(opts: {
-  namespace: string;
-  name: string;
-  kubeconfig?: string;
-  context?: string;
-  collectorNamespace: string;
-  image: string;
-  timeoutMs: number;
-  keepBundles?: string;
-  rules: NodeRule[];
-  nodePortsFlag?: string;
-  progress?: (node: string, state: string) => void;
-  signal: AbortSignal;
-}): Promise<Report> {
+export async function diagnoseRemotePod(
+  opts: RemoteCollection & { namespace: string; name: string; collectorNamespace: string },
+): Promise<Report> {
   const { loadKubeConfig } = await import('./sources/kube/client.js');
   const { readPod, explainApiError } = await import('./sources/kube/remote-node.js');
   const kc = loadKubeConfig(opts);
@@ -437,18 +432,10 @@ export async function diagnoseRemotePod(opts: {
   }
   if (!pod.nodeName) throw new NothingToJudgeError(`pod ${opts.namespace}/${opts.name} is not scheduled on a node yet`);
   const report = await diagnoseRemoteNodes({
+    ...opts,
     nodes: [pod.nodeName],
-    kubeconfig: opts.kubeconfig,
-    context: opts.context,
     namespace: opts.collectorNamespace,
-    image: opts.image,
-    timeoutMs: opts.timeoutMs,
-    keepBundles: opts.keepBundles,
     concurrency: 1,
-    rules: opts.rules,
-    nodePortsFlag: opts.nodePortsFlag,
-    progress: opts.progress,
-    signal: opts.signal,
   });
   return focusOnPod(report, { ...pod, namespace: opts.namespace, name: opts.name });
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { diagnoseNode, diagnoseRemoteNodes, nodePortsFrom } from '../engine.js';
-import { DEFAULT_IMAGE, interruptible, progress } from './remote.js';
+import { addKubeOptions, interruptible, progress } from './remote.js';
 import type { NodeRule } from '../rules/define-rule.js';
 import { selectRules } from '../rules/index.js';
 import {
@@ -40,11 +40,7 @@ export function nodeCommand(setExit: (code: number) => void): Command {
     .argument('[nodes...]', 'nodes of the cluster to diagnose through a short-lived collector pod on each')
     .option('--all-nodes', 'every node of the cluster')
     .option('-l, --selector <selector>', 'the nodes with these labels (e.g. node-role.kubernetes.io/worker=)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
     .option('-n, --namespace <ns>', 'where the collector pods run (it must allow privileged pods)', 'netdoctor')
-    .option('--image <image>', 'the collector image', DEFAULT_IMAGE)
-    .option('--keep-bundle <dir>', "keep each node's bundle in this directory")
     .addOption(new Option('--concurrency <n>', 'nodes collected at once').argParser(Number).default(4))
     .addOption(netnsOption())
     .option(
@@ -58,7 +54,7 @@ export function nodeCommand(setExit: (code: number) => void): Command {
       '--kube-proxy-log <file>',
       "kube-proxy's log (default: found under /var/log/pods, /var/log/containers or in journald)",
     );
-  addCommonOptions(cmd).addHelpText(
+  addCommonOptions(addKubeOptions(cmd, "each node's bundle")).addHelpText(
     'after',
     `
 Examples:

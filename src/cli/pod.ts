@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { diagnoseRemotePod } from '../engine.js';
 import { selectRules } from '../rules/index.js';
 import { addCommonOptions, emit, timeoutOption, UsageError, type CommonOptions } from './options.js';
-import { DEFAULT_IMAGE, interruptible, progress } from './remote.js';
+import { addKubeOptions, interruptible, progress } from './remote.js';
 
 interface PodOptions extends CommonOptions {
   namespace?: string;
@@ -20,14 +20,10 @@ export function podCommand(setExit: (code: number) => void): Command {
     .description("diagnose a pod from here: its node is collected through the API, and the report is the pod's")
     .argument('<pod>', 'NAMESPACE/NAME, or NAME with -n NAMESPACE')
     .option('-n, --namespace <ns>', "the pod's namespace (default: default)")
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
     .option('--collector-namespace <ns>', 'where the collector pod runs (it must allow privileged pods)', 'netdoctor')
-    .option('--image <image>', 'the collector image', DEFAULT_IMAGE)
-    .option('--keep-bundle <dir>', "keep the node's bundle in this directory")
     .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)")
     .addOption(timeoutOption());
-  addCommonOptions(cmd).addHelpText(
+  addCommonOptions(addKubeOptions(cmd, "the node's bundle")).addHelpText(
     'after',
     `
 Examples:
