@@ -238,36 +238,15 @@ function apply(ruleset: Ruleset, rule: IptablesRule, path: Path, opts: WalkOptio
       ];
     case 'RETURN':
       return [{ kind: 'return', path }];
-    case 'DNAT': {
-      const to = arg('--to-destination');
-      if (to) Object.assign(path.packet, endpointOf(to, path.packet));
-      return [{ kind: 'accept', path }];
-    }
-    case 'REDIRECT': {
-      const port = Number(arg('--to-ports'));
-      path.packet.dst = '127.0.0.1';
-      if (Number.isInteger(port) && port > 0) path.packet.dport = port;
-      return [{ kind: 'accept', path }];
-    }
+    case 'DNAT':
+    case 'REDIRECT':
     case 'SNAT':
-      path.snat = arg('--to-source') ?? 'SNAT';
-      return [{ kind: 'accept', path }];
     case 'MASQUERADE':
-      path.snat = `MASQUERADE${rule.text.includes('--random-fully') ? ' --random-fully' : ''}`;
+      nat(rule, target, path);
       return [{ kind: 'accept', path }];
-    case 'MARK': {
-      const set = arg('--set-xmark') ?? arg('--set-mark');
-      const or = arg('--or-mark');
-      const and = arg('--and-mark');
-      if (set) {
-        const [v, m] = set.split('/').map((x) => Number(x));
-        const mask = m === undefined || Number.isNaN(m) ? 0xffffffff : m;
-        path.packet.mark = ((path.packet.mark & ~mask) ^ (v ?? 0)) >>> 0;
-      }
-      if (or) path.packet.mark = (path.packet.mark | Number(or)) >>> 0;
-      if (and) path.packet.mark = (path.packet.mark & Number(and)) >>> 0;
+    case 'MARK':
+      path.packet.mark = markAfter(rule, path.packet.mark);
       return [{ kind: 'continue', path }];
-    }
     default: {
       if (!ruleset.tables.get(rule.table)?.chains.has(target))
         return [{ kind: 'verdict', path, verdict: { kind: 'missing-chain', chain: `${rule.table}/${target}` } }];
@@ -276,6 +255,39 @@ function apply(ruleset: Ruleset, rule: IptablesRule, path: Path, opts: WalkOptio
       return inner.map((o) => (o.kind === 'return' && !rule.goto ? { kind: 'continue', path: o.path } : o));
     }
   }
+}
+
+/** What a NAT target does to the new connection: its destination (DNAT, REDIRECT) or its source (SNAT, MASQUERADE). */
+function nat(rule: IptablesRule, target: string, path: Path): void {
+  const arg = (name: string) => optionValues(rule, name)[0]?.value;
+  if (target === 'DNAT') {
+    const to = arg('--to-destination');
+    if (to) Object.assign(path.packet, endpointOf(to, path.packet));
+  } else if (target === 'REDIRECT') {
+    const port = Number(arg('--to-ports'));
+    path.packet.dst = '127.0.0.1';
+    if (Number.isInteger(port) && port > 0) path.packet.dport = port;
+  } else if (target === 'SNAT') path.snat = arg('--to-source') ?? 'SNAT';
+  else path.snat = `MASQUERADE${rule.text.includes('--random-fully') ? ' --random-fully' : ''}`;
+}
+
+/** The packet mark after `-j MARK` (--set-xmark/--set-mark value/mask, --or-mark, --and-mark, --xor-mark). */
+function markAfter(rule: IptablesRule, mark: number): number {
+  const arg = (name: string) => optionValues(rule, name)[0]?.value;
+  const set = arg('--set-xmark') ?? arg('--set-mark');
+  let out = mark;
+  if (set) {
+    const [v, m] = set.split('/').map((x) => Number(x));
+    const mask = m === undefined || Number.isNaN(m) ? 0xffffffff : m;
+    out = ((out & ~mask) ^ (v ?? 0)) >>> 0;
+  }
+  const or = arg('--or-mark');
+  const and = arg('--and-mark');
+  const xor = arg('--xor-mark');
+  if (or) out = (out | Number(or)) >>> 0;
+  if (and) out = (out & Number(and)) >>> 0;
+  if (xor) out = (out ^ Number(xor)) >>> 0;
+  return out;
 }
 
 function endpointOf(to: string, p: Packet): { dst: string; dport: number } {
@@ -295,84 +307,97 @@ interface Match {
   maybe?: string;
 }
 
+/** One option's verdict on the packet: no match (false), a share of it, or a match it cannot decide. */
+type OptionTest = false | { share?: number; branch?: string; maybe?: string } | undefined;
+
+type Tester = (value: string, negated: boolean, packet: Packet, opts: WalkOptions, option: string) => OptionTest;
+
+const either = (ok: boolean, negated: boolean): OptionTest => ((negated ? !ok : ok) ? undefined : false);
+
+const port =
+  (field: 'dport' | 'sport'): Tester =>
+  (v, neg, p, _o, option) => {
+    const value = p[field];
+    if (value === undefined) return { maybe: `${option} ${v} (no source port given)` };
+    return either(inPorts(value, v), neg);
+  };
+
+const addrtype: Tester = (v, neg, p, opts, option) => {
+  const addr = option === '--dst-type' ? p.dst : p.src;
+  if (v !== 'LOCAL' || !opts.localAddresses || addr === undefined)
+    return { maybe: `-m addrtype ${neg ? '! ' : ''}${option} ${v} (the node's addresses are not known here)` };
+  return either(opts.localAddresses.has(addr), neg);
+};
+
+const interfaceTest: Tester = (v, neg, _p, _o, option) => ({
+  maybe: `${neg ? '! ' : ''}${option} ${v} (interfaces are not modelled)`,
+});
+
+/** Modules whose matches depend on state a save does not show. */
+const UNMODELLED = new Set(['recent', 'set', 'socket', 'owner', 'physdev', 'string', 'u32', 'bpf', 'cgroup']);
+
+/** The options the walker decides, by the word that names them. */
+const TESTERS: Record<string, Tester> = {
+  // no --from: the node's own address, outside every -s range of the rules (the trace's header says so)
+  '-s': (v, neg, p) => either(p.src !== undefined && inCidr(p.src, v), neg),
+  '-d': (v, neg, p) => either(inCidr(p.dst, v), neg),
+  '-p': (v, neg, p) => either(v === 'all' || v === p.proto, neg),
+  '--dport': port('dport'),
+  '--sport': port('sport'),
+  '--dports': (v, neg, p) =>
+    either(
+      v.split(',').some((x) => inPorts(p.dport, x)),
+      neg,
+    ),
+  '--mark': (v, neg, p) => {
+    const [value, mask] = v.split('/').map(Number);
+    const m = mask === undefined || Number.isNaN(mask) ? 0xffffffff : mask;
+    return either((p.mark & m) >>> 0 === ((value ?? 0) & m) >>> 0, neg);
+  },
+  // a new connection's first packet: NEW (DNAT/SNAT states once a NAT rule applied are not modelled)
+  '--ctstate': (v, neg) => either(v.split(',').includes('NEW'), neg),
+  '--dst-type': addrtype,
+  '--src-type': addrtype,
+  '--probability': (v, neg) => ({
+    share: neg ? 1 - Number(v) : Number(v),
+    branch: `statistic: probability ${Number(v).toFixed(5)}`,
+  }),
+  '--every': (v) => {
+    const n = Number(v);
+    return { share: n > 0 ? 1 / n : 1, branch: `statistic nth: 1 in ${n} (depends on the packets before)` };
+  },
+  '-i': interfaceTest,
+  '-o': interfaceTest,
+  '-m': (v) =>
+    UNMODELLED.has(v) ? { maybe: `-m ${v} (not modelled: depends on state the save does not show)` } : undefined,
+};
+for (const [alias, name] of [
+  ['--source', '-s'],
+  ['--destination', '-d'],
+  ['--protocol', '-p'],
+  ['--destination-port', '--dport'],
+  ['--source-port', '--sport'],
+  ['--state', '--ctstate'],
+  ['--in-interface', '-i'],
+  ['--out-interface', '-o'],
+] as const)
+  TESTERS[alias] = TESTERS[name];
+
 function matches(rule: IptablesRule, packet: Packet, opts: WalkOptions): Match {
   const words = ruleWords(rule);
-  let p = 1;
-  let branch: string | undefined;
-  let assumed: string | undefined;
+  const out: Match = { p: 1 };
   for (let i = 0; i < words.length; i++) {
-    const neg = words[i - 1] === '!';
-    const w = words[i] ?? '';
-    const v = words[i + 1] ?? '';
-    const test = (ok: boolean) => (neg ? !ok : ok);
-    switch (w) {
-      case '-s':
-      case '--source':
-        // no --from: the node's own address, outside every -s range of the rules (the trace's header says so)
-        if (!test(packet.src !== undefined && inCidr(packet.src, v))) return { p: 0 };
-        break;
-      case '-d':
-      case '--destination':
-        if (!test(inCidr(packet.dst, v))) return { p: 0 };
-        break;
-      case '-p':
-      case '--protocol':
-        if (!test(v === 'all' || v === packet.proto)) return { p: 0 };
-        break;
-      case '--dport':
-      case '--destination-port':
-        if (!test(inPorts(packet.dport, v))) return { p: 0 };
-        break;
-      case '--dports':
-        if (!test(v.split(',').some((x) => inPorts(packet.dport, x)))) return { p: 0 };
-        break;
-      case '--sport':
-      case '--source-port':
-        if (packet.sport === undefined) assumed = `--sport ${v} (no source port given)`;
-        else if (!test(inPorts(packet.sport, v))) return { p: 0 };
-        break;
-      case '--mark': {
-        const [value, mask] = v.split('/').map(Number);
-        const m = mask === undefined || Number.isNaN(mask) ? 0xffffffff : mask;
-        if (!test((packet.mark & m) >>> 0 === ((value ?? 0) & m) >>> 0)) return { p: 0 };
-        break;
-      }
-      case '--ctstate':
-      case '--state':
-        // a new connection's first packet: NEW (and DNAT/SNAT once a NAT rule applied; not modelled)
-        if (!test(v.split(',').includes('NEW'))) return { p: 0 };
-        break;
-      case '--dst-type':
-      case '--src-type': {
-        const addr = w === '--dst-type' ? packet.dst : packet.src;
-        if (v !== 'LOCAL' || !opts.localAddresses || addr === undefined)
-          assumed = `-m addrtype ${neg ? '! ' : ''}${w} ${v} (the node's addresses are not known here)`;
-        else if (!test(opts.localAddresses.has(addr))) return { p: 0 };
-        break;
-      }
-      case '--probability':
-        p *= neg ? 1 - Number(v) : Number(v);
-        branch = `statistic: probability ${Number(v).toFixed(5)}`;
-        break;
-      case '--every': {
-        const n = Number(v);
-        p *= n > 0 ? 1 / n : 1;
-        branch = `statistic nth: 1 in ${n} (depends on the packets before)`;
-        break;
-      }
-      case '-i':
-      case '--in-interface':
-      case '-o':
-      case '--out-interface':
-        assumed = `${neg ? '! ' : ''}${w} ${v} (interfaces are not modelled)`;
-        break;
-      case '-m':
-        if (['recent', 'set', 'socket', 'owner', 'physdev', 'string', 'u32', 'bpf', 'cgroup'].includes(v))
-          assumed = `-m ${v} (not modelled: depends on state the save does not show)`;
-        break;
-    }
+    const option = words[i] ?? '';
+    const tester = TESTERS[option];
+    if (!tester) continue;
+    const verdict = tester(words[i + 1] ?? '', words[i - 1] === '!', packet, opts, option);
+    if (verdict === false) return { p: 0 };
+    if (!verdict) continue;
+    if (verdict.share !== undefined) out.p *= verdict.share;
+    if (verdict.branch) out.branch = verdict.branch;
+    if (verdict.maybe) out.maybe = verdict.maybe;
   }
-  return { p, branch, ...(assumed ? { maybe: assumed } : {}) };
+  return out;
 }
 
 function inPorts(port: number, spec: string): boolean {
