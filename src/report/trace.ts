@@ -39,7 +39,7 @@ export function renderTraceText(result: TraceResult): string {
   for (const b of [...r.backends].sort((a, c) => c.kubeChains - a.kubeChains)) {
     lines.push(
       '',
-      `${b.save} (${b.kubeChains > 0 ? `${b.kubeChains} KUBE chains in nat: kube-proxy writes here` : 'no kube-proxy chains'}), ${b.source}`,
+      `${b.save} (${b.kubeChains > 0 ? `${b.kubeChains} KUBE chain${b.kubeChains === 1 ? '' : 's'} in nat` : 'no kube-proxy chains'}), ${b.source}`,
     );
     const changed = b.leaves.filter((l) => l.steps.length > 0);
     if (changed.length === 0) {

@@ -16,6 +16,7 @@ import {
   proxyMode,
   restoreFailures,
   rulesetOf,
+  serviceDestination,
   type KubeProxyBackend,
 } from './lib/iptables.js';
 
@@ -49,7 +50,8 @@ export default defineRule({
       const missing = missingRequired({ node, netns }, mine, theirs, failures, version);
       missing.push(...missingFromFailures(node, mine, theirs, failures, missing));
       if (missing.length === 0) continue;
-      out.push(finding(family, kp, missing, mine.source, theirs?.source, tableChains(mine, missing), version));
+      const demo = serviceDestination([mine, theirs]);
+      out.push(finding(family, kp, missing, mine.source, theirs?.source, tableChains(mine, missing), version, demo));
     }
     return out;
   },
@@ -136,6 +138,7 @@ function finding(
   theirsSource: string | undefined,
   chainSets: Evidence[],
   version: string | undefined,
+  demo: string | undefined,
 ): FindingDraft {
   const b = backendName(kp.backend);
   const o = backendName(kp.backend === 'nft' ? 'legacy' : 'nft');
@@ -159,6 +162,15 @@ function finding(
     derived('basis', basis.join(' + ')),
   ];
   if (version) evidence.push(derived('kube-proxy version', version));
+  // the trace shows it on the node: which backend holds the Service's rules, and where a connection goes
+  evidence.push(
+    derived(
+      'see it',
+      demo
+        ? `netdoctor trace --to ${demo}  (a new connection to this Service, through each backend)`
+        : 'netdoctor trace --to SERVICE_IP:PORT  (no Service rule is installed in either backend: the connection goes on untranslated)',
+    ),
+  );
   return {
     evidence: once(evidence),
     message:

@@ -6,7 +6,7 @@ import {
   KUBELET_CHAINS,
   type ProxyMode,
 } from '../../knowledge/kube-chains.js';
-import { chainsOf, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
+import { chainsOf, optionValues, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
 import type { IptablesBackend } from '../../parsers/kube-proxy-info.js';
 import type { RestoreFailure } from '../../parsers/kube-proxy-log.js';
 import { readLine, type Evidence } from '../../model/finding.js';
@@ -156,4 +156,22 @@ export function proxyMode(node: NodeFacts, netns: NetnsFacts): ProxyMode | undef
 
 export function isKubeletChain(name: string): boolean {
   return KUBELET_CHAINS.has(name);
+}
+
+/**
+ * A Service destination kube-proxy's rules name (`-A KUBE-SERVICES -d IP/32 … --dport PORT -j KUBE-SVC-…`),
+ * the kubernetes Service first: what `netdoctor trace --to` can show a finding with.
+ */
+export function serviceDestination(rulesets: (Ruleset | undefined)[]): string | undefined {
+  const found: { dest: string; api: boolean }[] = [];
+  for (const r of rulesets) {
+    for (const rule of r?.tables.get('nat')?.rules ?? []) {
+      if (rule.chain !== 'KUBE-SERVICES' || !rule.target?.startsWith('KUBE-SVC-')) continue;
+      const ip = optionValues(rule, '-d')[0]?.value.replace(/\/32$/, '');
+      const port = optionValues(rule, '--dport')[0]?.value;
+      if (ip && port && /^[\d.]+$/.test(ip) && /^\d+$/.test(port))
+        found.push({ dest: `${ip}:${port}`, api: (rule.comment ?? '').startsWith('default/kubernetes') });
+    }
+  }
+  return (found.find((f) => f.api) ?? found[0])?.dest;
 }
