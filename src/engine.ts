@@ -313,7 +313,11 @@ export async function analyzeClusterDump(
 ): Promise<Report> {
   const { readClusterDump } = await import('./sources/cluster-dump.js');
   const dump = readClusterDump(paths);
-  const present = { Node: dump.cluster.nodes.length > 0, Service: dump.cluster.services.length > 0 };
+  const present = {
+    Node: dump.cluster.nodes.length > 0,
+    Service: dump.cluster.services.length > 0,
+    DaemonSet: dump.cluster.daemonSets.length > 0,
+  };
   const findings: Finding[] = [];
   const skipped: Report['skipped'] = [];
   let ran = 0;
@@ -322,7 +326,7 @@ export async function analyzeClusterDump(
     if (missing.length > 0) {
       skipped.push({
         rule: rule.id,
-        reason: `no ${missing.join(' or ')} objects in the dump (kubectl get ${missing.map((k) => (k === 'Node' ? 'nodes' : 'services -A')).join(', ')} -o json > DIR/….json)`,
+        reason: `no ${missing.join(' or ')} objects in the dump (kubectl get ${missing.map((k) => ({ Node: 'nodes', Service: 'services -A', DaemonSet: 'daemonsets -A' })[k]).join(', ')} -o json > DIR/….json)`,
       });
       continue;
     }

@@ -24,9 +24,18 @@ export interface NodeInfo {
   source: string;
 }
 
+/** A DaemonSet's containers' images: kube-proxy's tells its version and which iptables it carries. */
+export interface DaemonSetInfo {
+  /** "kube-system/kube-proxy" */
+  name: string;
+  images: string[];
+  source: string;
+}
+
 export interface ClusterObjects {
   services: ServiceInfo[];
   nodes: NodeInfo[];
+  daemonSets: DaemonSetInfo[];
   /** which file each Service came from, for evidence */
   serviceSources: Map<string, string>;
   /** "default/web" → "10.244.2.3:8080", … (ready or still serving) */
@@ -53,7 +62,14 @@ type Obj = {
 };
 
 export function emptyClusterObjects(): ClusterObjects {
-  return { services: [], nodes: [], serviceSources: new Map(), endpoints: new Map(), sources: new Map() };
+  return {
+    services: [],
+    nodes: [],
+    daemonSets: [],
+    serviceSources: new Map(),
+    endpoints: new Map(),
+    sources: new Map(),
+  };
 }
 
 /** Adds the objects of one JSON file to `into`. */
@@ -82,6 +98,7 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     const name = validK8sName(o.metadata?.name ?? '', 'subdomain');
     if (!namespace || (!name && o.kind !== 'EndpointSlice')) return;
     const id = `${namespace}/${name ?? ''}`;
+    if (o.kind === 'DaemonSet') into.daemonSets.push({ name: id, images: podImages(o.spec), source });
     if (o.kind === 'Service') {
       into.services.push(service(id, o.spec as Record<string, unknown> | undefined));
       into.serviceSources.set(id, source);
@@ -93,6 +110,15 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     }
   };
   visit(doc as Obj, 0);
+}
+
+function podImages(spec: unknown): string[] {
+  const pod = (spec as { template?: { spec?: { containers?: unknown; initContainers?: unknown } } } | undefined)
+    ?.template?.spec;
+  return [...arr(pod?.containers), ...arr(pod?.initContainers)]
+    .map((c) => (c as { image?: unknown }).image)
+    .filter((i): i is string => typeof i === 'string')
+    .map((i) => i.slice(0, 256));
 }
 
 function node(name: string, o: Obj, source: string): NodeInfo {

@@ -29,6 +29,7 @@ import sourcePortIsNodeport from './source-port-is-nodeport.js';
 import tcpTwRecycleNat from './tcp-tw-recycle-nat.js';
 import timeWaitPressure from './time-wait-pressure.js';
 import nodeportInEphemeralRange from './nodeport-in-ephemeral-range.js';
+import kubeProxyIptablesMismatchRisk from './kube-proxy-iptables-mismatch-risk.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
 export const NODE_RULES: NodeRule[] = [
@@ -69,7 +70,7 @@ export const CAPTURE_RULES: CaptureRule[] = [
 ];
 
 /** The rules `netdoctor cluster` runs on API objects (a dump of `kubectl get -o json`). */
-export const CLUSTER_RULES: ClusterRule[] = [nodeportInEphemeralRange];
+export const CLUSTER_RULES: ClusterRule[] = [nodeportInEphemeralRange, kubeProxyIptablesMismatchRisk];
 
 export type RuleTarget = 'node' | 'manifests' | 'pcap' | 'cluster';
 
