@@ -91,7 +91,8 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     // Names Kubernetes would not allow are not names: the object is passed over (they end up in commands).
     if (o.kind === 'Node') {
       const nodeName = validK8sName(o.metadata?.name ?? '', 'subdomain');
-      if (nodeName) into.nodes.push(node(nodeName, o, source));
+      // the same Node in two files of a dump is one node (the later file's copy is kept)
+      if (nodeName) into.nodes = [...into.nodes.filter((n) => n.name !== nodeName), node(nodeName, o, source)];
       return;
     }
     const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
@@ -100,7 +101,10 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     const id = `${namespace}/${name ?? ''}`;
     if (o.kind === 'DaemonSet') into.daemonSets.push({ name: id, images: podImages(o.spec), source });
     if (o.kind === 'Service') {
-      into.services.push(service(id, o.spec as Record<string, unknown> | undefined));
+      into.services = [
+        ...into.services.filter((x) => x.name !== id),
+        service(id, o.spec as Record<string, unknown> | undefined),
+      ];
       into.serviceSources.set(id, source);
     }
     if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
