@@ -317,6 +317,7 @@ export async function analyzeClusterDump(
     Node: dump.cluster.nodes.length > 0,
     Service: dump.cluster.services.length > 0,
     DaemonSet: dump.cluster.daemonSets.length > 0,
+    ConfigMap: dump.cluster.kubeProxyConfigs.length > 0,
   };
   const findings: Finding[] = [];
   const skipped: Report['skipped'] = [];
@@ -326,7 +327,7 @@ export async function analyzeClusterDump(
     if (missing.length > 0) {
       skipped.push({
         rule: rule.id,
-        reason: `no ${missing.join(' or ')} objects in the dump (kubectl get ${missing.map((k) => ({ Node: 'nodes', Service: 'services -A', DaemonSet: 'daemonsets -A' })[k]).join(', ')} -o json > DIR/….json)`,
+        reason: `no ${missing.join(' or ')} objects in the dump (kubectl get ${missing.map((k) => ({ Node: 'nodes', Service: 'services -A', DaemonSet: 'daemonsets -A', ConfigMap: 'configmap -n kube-system kube-proxy' })[k]).join(', ')} -o json > DIR/….json)`,
       });
       continue;
     }

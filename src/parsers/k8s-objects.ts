@@ -32,10 +32,22 @@ export interface DaemonSetInfo {
   source: string;
 }
 
+/** kube-proxy's ConfigMap: its proxy mode, from the KubeProxyConfiguration in `config.conf`. */
+export interface KubeProxyConfig {
+  /** "kube-system/kube-proxy" */
+  name: string;
+  /** "ipvs", "iptables", "nftables"; "" means the default (iptables) */
+  mode: string;
+  /** the line as written, for evidence */
+  line?: string;
+  source: string;
+}
+
 export interface ClusterObjects {
   services: ServiceInfo[];
   nodes: NodeInfo[];
   daemonSets: DaemonSetInfo[];
+  kubeProxyConfigs: KubeProxyConfig[];
   /** which file each Service came from, for evidence */
   serviceSources: Map<string, string>;
   /** "default/web" → "10.244.2.3:8080", … (ready or still serving) */
@@ -66,6 +78,7 @@ export function emptyClusterObjects(): ClusterObjects {
     services: [],
     nodes: [],
     daemonSets: [],
+    kubeProxyConfigs: [],
     serviceSources: new Map(),
     endpoints: new Map(),
     sources: new Map(),
@@ -100,6 +113,10 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     if (!namespace || (!name && o.kind !== 'EndpointSlice')) return;
     const id = `${namespace}/${name ?? ''}`;
     if (o.kind === 'DaemonSet') into.daemonSets.push({ name: id, images: podImages(o.spec), source });
+    if (o.kind === 'ConfigMap' && name === 'kube-proxy') {
+      const conf = (o as { data?: Record<string, unknown> }).data?.['config.conf'];
+      if (typeof conf === 'string') into.kubeProxyConfigs.push({ name: id, ...proxyMode(conf), source });
+    }
     if (o.kind === 'Service') {
       into.services = [
         ...into.services.filter((x) => x.name !== id),
@@ -114,6 +131,13 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
     }
   };
   visit(doc as Obj, 0);
+}
+
+/** `mode: "ipvs"` from a KubeProxyConfiguration (YAML), read as a line: the one field the rules need. */
+function proxyMode(conf: string): { mode: string; line?: string } {
+  const line = conf.split('\n').find((l) => /^mode:/.test(l));
+  const mode = /^mode:\s*["']?([A-Za-z]*)["']?\s*$/.exec(line ?? '')?.[1] ?? '';
+  return line === undefined ? { mode } : { mode, line: line.slice(0, 200) };
 }
 
 function podImages(spec: unknown): string[] {

@@ -102,7 +102,7 @@ export interface ClusterRule {
   title: string;
   severity: Severity;
   /** the kinds the rule reads: without one of them in the input, the rule is not checked */
-  reads: ('Node' | 'Service' | 'DaemonSet')[];
+  reads: ('Node' | 'Service' | 'DaemonSet' | 'ConfigMap')[];
   check(ctx: ClusterRuleContext): FindingDraft[];
 }
 

@@ -30,6 +30,7 @@ import tcpTwRecycleNat from './tcp-tw-recycle-nat.js';
 import timeWaitPressure from './time-wait-pressure.js';
 import nodeportInEphemeralRange from './nodeport-in-ephemeral-range.js';
 import kubeProxyIptablesMismatchRisk from './kube-proxy-iptables-mismatch-risk.js';
+import ipvsConnReuseRisk from './ipvs-conn-reuse-risk.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
 export const NODE_RULES: NodeRule[] = [
@@ -70,7 +71,11 @@ export const CAPTURE_RULES: CaptureRule[] = [
 ];
 
 /** The rules `netdoctor cluster` runs on API objects (a dump of `kubectl get -o json`). */
-export const CLUSTER_RULES: ClusterRule[] = [nodeportInEphemeralRange, kubeProxyIptablesMismatchRisk];
+export const CLUSTER_RULES: ClusterRule[] = [
+  nodeportInEphemeralRange,
+  kubeProxyIptablesMismatchRisk,
+  ipvsConnReuseRisk,
+];
 
 export type RuleTarget = 'node' | 'manifests' | 'pcap' | 'cluster';
 
