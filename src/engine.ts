@@ -3,6 +3,7 @@
 import { FactsBuilder } from './facts/builder.js';
 import type { NodeFacts } from './facts/types.js';
 import type { Leaf, Packet, WalkOptions } from './trace/walk.js';
+import type { IpvsStep } from './trace/ipvs.js';
 import type { RuleRun } from './model/coverage.js';
 import { MAX_LIVE_FLOWS, type CaptureFacts } from './facts/handshakes.js';
 import { ToolError } from './model/errors.js';
@@ -517,7 +518,10 @@ export async function traceConnection(opts: {
   const saves = Object.entries(host?.iptables ?? {}).filter(([name]) =>
     name.startsWith(opts.packet.dst.includes(':') ? 'ip6' : 'iptables'),
   );
-  if (saves.length === 0)
+  const { walk } = await import('./trace/walk.js');
+  const { ipvsStep } = await import('./trace/ipvs.js');
+  const ipvs = host ? ipvsStep(host, opts.packet) : undefined;
+  if (saves.length === 0 && !ipvs)
     throw new NothingToJudgeError(
       `no iptables-save output was read${
         host
@@ -530,10 +534,10 @@ export async function traceConnection(opts: {
           : ''
       }`,
     );
-  const { walk } = await import('./trace/walk.js');
   return {
     packet: opts.packet,
     origin: opts.origin,
+    ...(ipvs ? { ipvs } : {}),
     backends: saves.map(([save, ruleset]) => ({
       save,
       source: ruleset.source,
@@ -546,5 +550,7 @@ export async function traceConnection(opts: {
 export interface TraceResult {
   packet: Packet;
   origin: WalkOptions['origin'];
+  /** the IPVS virtual service the destination is, when it is one (kube-proxy's IPVS mode) */
+  ipvs?: IpvsStep;
   backends: { save: string; source: string; kubeChains: number; leaves: Leaf[] }[];
 }

@@ -4,6 +4,7 @@ import type { Leaf } from '../trace/walk.js';
 import { safeForTerminal } from './terminal.js';
 
 function fraction(p: number): string {
+  if (p === 0) return '0';
   for (const d of [2, 3, 4, 5, 6, 8, 10, 12]) {
     const n = Math.round(p * d);
     if (n > 0 && Math.abs(n / d - p) < 1e-6) return n === d ? '1' : `${n}/${d}`;
@@ -36,6 +37,7 @@ export function renderTraceText(result: TraceResult): string {
     ...(p.src ? [] : ['source: not given (--from), so taken to be outside every -s range of the rules']),
     'a share followed by "?" holds if the matches listed under it go the way they say (they could not be decided here)',
   ];
+  if (r.backends.length === 0) lines.push('', 'no iptables-save output was read: only IPVS is shown');
   for (const b of [...r.backends].sort((a, c) => c.kubeChains - a.kubeChains)) {
     lines.push(
       '',
@@ -55,5 +57,26 @@ export function renderTraceText(result: TraceResult): string {
         );
     }
   }
+  if (r.ipvs) lines.push(...ipvsLines(r.ipvs));
   return lines.join('\n') + '\n';
+}
+
+function ipvsLines(v: NonNullable<TraceResult['ipvs']>): string[] {
+  const out = [
+    '',
+    `IPVS virtual service ${v.service}${v.scheduler ? ` (${v.scheduler})` : ''}, ${v.source} line ${v.line}: after iptables, the kernel's IPVS picks the real server`,
+  ];
+  for (const r of v.reals) {
+    const share = r.share !== undefined ? fraction(r.share).padStart(5) : '    ?';
+    const entries = r.entries
+      ? `; entries: ${Object.entries(r.entries)
+          .map(([s, n]) => `${s} ${n}`)
+          .join(', ')}`
+      : '';
+    out.push(
+      `  ${share}  → ${r.server}  weight ${r.weight ?? '?'}${r.draining ? ' (draining: a new connection should not go here; one that reuses an old entry still does)' : ''}${entries}`,
+      `         line ${r.line}  ${r.text.trim()}`,
+    );
+  }
+  return out;
 }

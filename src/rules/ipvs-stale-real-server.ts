@@ -71,6 +71,8 @@ function drained(
       sysctlEvidence(netns, 'net.ipv4.vs.expire_nodest_conn'),
       node.kernelRelease ? readLine('uname -r', node.kernelRelease) : undefined,
       risk.because ? derived('judgement', risk.because) : undefined,
+      // the trace shows the virtual service's real servers, this one marked draining, and its entries
+      svc.key.startsWith('FWM') ? undefined : derived('see it', `netdoctor trace --to ${svc.key}`),
     ].filter((e) => e !== undefined),
   ];
   return {

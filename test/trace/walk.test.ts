@@ -111,3 +111,27 @@ describe('trace walk', () => {
     ]);
   });
 });
+
+describe('trace: IPVS (captured-format fixture; this kernel has no IPVS)', () => {
+  it('the virtual service, its real servers with rr shares, the weight-0 one marked draining with its entries', async () => {
+    const { traceConnection } = await import('../../src/engine.js');
+    const { bundleFixture } = await import('../helpers.js');
+    const r = await traceConnection({
+      paths: [bundleFixture('ipvs-rolling-update')],
+      netns: { kind: 'self' },
+      packet: packet('10.96.0.100', 80),
+      origin: 'local',
+    });
+    assert.equal(r.ipvs?.service, '10.96.0.100:80');
+    assert.equal(r.ipvs?.scheduler, 'rr');
+    assert.deepEqual(
+      r.ipvs?.reals.map((x) => [x.server, x.weight, x.draining, x.share, x.entries]),
+      [
+        ['10.244.1.2:8080', 0, true, 0, { TIME_WAIT: 19, SYN_RECV: 2 }],
+        ['10.244.2.3:8080', 1, false, 0.5, { ESTABLISHED: 12 }],
+        ['10.244.3.4:8080', 1, false, 0.5, { ESTABLISHED: 11 }],
+      ],
+    );
+    assert.deepEqual(r.backends, [], 'the bundle holds no iptables-save output: only IPVS is shown, and said');
+  });
+});
