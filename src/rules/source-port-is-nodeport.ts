@@ -41,6 +41,9 @@ export default defineRule({
     evidence.push(derived('nodeport range', `${formatRange(nodePorts)} (${node.nodePorts.origin})`));
     if (services.size > 0)
       evidence.push(derived('KUBE-NODEPORTS', `${fmt(services.size)} NodePort(s) in kube-proxy's rules`));
+    // the trace shows where traffic arriving on that NodePort goes while the socket holds the port
+    if (owned[0] !== undefined)
+      evidence.push(derived('see it', `netdoctor trace --to NODE_IP:${owned[0]} --arriving --local-address NODE_IP`));
     const ownedText = owned.map((p) => {
       const service = services.get(p)?.service;
       return service ? `${p} (${service})` : `${p}`;
