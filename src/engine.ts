@@ -4,6 +4,7 @@ import { FactsBuilder } from './facts/builder.js';
 import type { NodeFacts } from './facts/types.js';
 import type { Leaf, Packet, WalkOptions } from './trace/walk.js';
 import type { IpvsStep } from './trace/ipvs.js';
+import type { ClusterObjects } from './parsers/k8s-objects.js';
 import type { RuleRun } from './model/coverage.js';
 import { MAX_LIVE_FLOWS, type CaptureFacts } from './facts/handshakes.js';
 import { ToolError } from './model/errors.js';
@@ -313,7 +314,28 @@ export async function analyzeClusterDump(
   opts: { rules: ClusterRule[]; nodePortRange: PortRange },
 ): Promise<Report> {
   const { readClusterDump } = await import('./sources/cluster-dump.js');
-  const dump = readClusterDump(paths);
+  return judgeCluster(readClusterDump(paths), paths.join(', '), opts);
+}
+
+/** `netdoctor cluster`: the same rules on the objects read from the API with the user's kubeconfig. */
+export async function analyzeClusterLive(opts: {
+  kubeconfig?: string;
+  context?: string;
+  rules: ClusterRule[];
+  nodePortRange: PortRange;
+}): Promise<Report> {
+  const { loadKubeConfig } = await import('./sources/kube/client.js');
+  const { readClusterLive } = await import('./sources/kube/cluster-live.js');
+  const kc = loadKubeConfig(opts);
+  return judgeCluster(await readClusterLive(kc), kc.getCurrentCluster()?.server ?? 'the cluster', opts);
+}
+
+async function judgeCluster(
+  dump: { cluster: ClusterObjects; files: string[]; problems: { artefact: string; reason: string }[] },
+  name: string,
+  opts: { rules: ClusterRule[]; nodePortRange: PortRange },
+): Promise<Report> {
+  const paths = [name];
   const present = {
     Node: dump.cluster.nodes.length > 0,
     Service: dump.cluster.services.length > 0,
@@ -340,7 +362,7 @@ export async function analyzeClusterDump(
     throw new NothingToJudgeError(
       `nothing to judge in ${paths.join(', ')}: ${dump.files.length} JSON file(s) read, ${dump.cluster.nodes.length} Nodes and ${dump.cluster.services.length} Services found${dump.problems.length > 0 ? `; ${dump.problems.map((p) => `${p.artefact}: ${p.reason}`).join('; ')}` : ''}. Dump with: kubectl get nodes -o json > DIR/nodes.json; kubectl get services -A -o json > DIR/services.json`,
     );
-  return buildReport({ kind: 'cluster', name: paths.join(', ') }, sortFindings(findings), {
+  return buildReport({ kind: 'cluster', name }, sortFindings(findings), {
     skipped,
     problems: dump.problems,
     context: { rules: opts.rules.length, files: dump.files.length, nodes: dump.cluster.nodes.map((n) => n.name) },

@@ -1,41 +1,43 @@
 import { Command } from 'commander';
-import { analyzeClusterDump } from '../engine.js';
+import { analyzeClusterDump, analyzeClusterLive } from '../engine.js';
 import { DEFAULT_NODEPORT_RANGE } from '../model/port-range.js';
 import { parsePortRange } from '../parsers/port-range.js';
 import { selectClusterRules } from '../rules/index.js';
-import { addCommonOptions, emit, UsageError, type CommonOptions } from './options.js';
+import { addCommonOptions, emit, type CommonOptions } from './options.js';
 
 interface ClusterOptions extends CommonOptions {
   fromDump?: string[];
   nodeportRange?: string;
+  kubeconfig?: string;
+  context?: string;
 }
 
 export function clusterCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('cluster')
     .description("check the cluster's own configuration for these failures, from its API objects")
     .option('--from-dump <path...>', 'recorded `kubectl get … -o json` output: files, or directories of *.json')
-    .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)");
+    .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)")
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context');
   addCommonOptions(cmd).addHelpText(
     'after',
     `
 Examples:
-  mkdir dump && kubectl get nodes -o json > dump/nodes.json && kubectl get services -A -o json > dump/services.json
-  netdoctor cluster --from-dump dump/
-  netdoctor cluster --from-dump dump/ --format json --rules nodeport-in-ephemeral-range
-
-Reading the live API (with your kubeconfig) is not built yet: record the objects as above.`,
+  kubectl netdoctor cluster --context prod           read-only: nodes, services, daemonsets, kube-proxy's ConfigMap
+  mkdir dump && kubectl get nodes,services,daemonsets -A -o json > dump/objects.json
+  netdoctor cluster --from-dump dump/ --format json --rules nodeport-in-ephemeral-range`,
   );
   return cmd.action(async (opts: ClusterOptions) => {
-    if (!opts.fromDump || opts.fromDump.length === 0)
-      throw new UsageError(
-        'cluster reads recorded API objects for now: pass --from-dump DIR (kubectl get nodes -o json > DIR/nodes.json; kubectl get services -A -o json > DIR/services.json)',
-      );
-    const report = await analyzeClusterDump(opts.fromDump, {
+    const judged = {
       rules: selectClusterRules(opts.rules),
       nodePortRange: opts.nodeportRange
         ? parsePortRange(opts.nodeportRange, '--nodeport-range')
         : DEFAULT_NODEPORT_RANGE,
-    });
+    };
+    const report =
+      opts.fromDump && opts.fromDump.length > 0
+        ? await analyzeClusterDump(opts.fromDump, judged)
+        : await analyzeClusterLive({ ...judged, kubeconfig: opts.kubeconfig, context: opts.context });
     setExit(emit(report, opts));
   });
 }

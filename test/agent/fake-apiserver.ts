@@ -7,7 +7,7 @@
  * rule for cluster-scoped objects), and a second Event of one name is a 409. Faults: down, 403, slow.
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers.js';
 
@@ -51,6 +51,12 @@ export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   readonly pods = new Map<string, PodObject>();
   kubelet: Kubelet | undefined;
+  /** recorded Services, DaemonSets and ConfigMaps the list endpoints serve (`seedFromDump`) */
+  readonly recorded: { Service: unknown[]; DaemonSet: unknown[]; ConfigMap: unknown[] } = {
+    Service: [],
+    DaemonSet: [],
+    ConfigMap: [],
+  };
   /** the namespace's Pod Security admission refuses host namespaces */
   podSecurityBaseline = false;
   readonly nodes = new Map<string, NodeObject>();
@@ -88,6 +94,21 @@ export class FakeApiServer {
   /** A kubeconfig pointing at this server. */
   writeKubeconfig(path: string): string {
     return writeKubeconfig(path, this.port);
+  }
+
+  /** Serves the objects of a recorded dump (kubectl get -o json files): Nodes replace the fixture nodes. */
+  seedFromDump(dir: string): void {
+    this.nodes.clear();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const doc = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { items?: { kind: string }[] };
+      for (const item of doc.items ?? []) {
+        if (item.kind === 'Node') {
+          const node = item as unknown as NodeObject;
+          this.nodes.set(node.metadata.name, node);
+        } else if (item.kind === 'Service' || item.kind === 'DaemonSet' || item.kind === 'ConfigMap')
+          this.recorded[item.kind].push(item);
+      }
+    }
   }
 
   condition(node: string, type: string): Condition | undefined {
@@ -147,6 +168,22 @@ export class FakeApiServer {
     let m: RegExpExecArray | null;
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path))) {
       this.podRequest(req, res, m[1] ?? '', m[2], m[3] !== undefined, body);
+    } else if (req.method === 'GET' && path === '/api/v1/services') {
+      this.reply(req, res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: {}, items: this.recorded.Service });
+    } else if (req.method === 'GET' && path === '/apis/apps/v1/daemonsets') {
+      this.reply(req, res, 200, {
+        kind: 'DaemonSetList',
+        apiVersion: 'apps/v1',
+        metadata: {},
+        items: this.recorded.DaemonSet,
+      });
+    } else if (req.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/]+)$/.exec(path))) {
+      const cm = this.recorded.ConfigMap.find((c) => {
+        const meta = (c as { metadata: { name: string; namespace: string } }).metadata;
+        return meta.namespace === m?.[1] && meta.name === m[2];
+      });
+      if (cm) this.reply(req, res, 200, cm);
+      else this.reply(req, res, 404, status(404, 'NotFound', `configmaps "${m[2] ?? ''}" not found`));
     } else if (req.method === 'GET' && path === '/api/v1/nodes') {
       const items = [...this.nodes.values()].map((n) => ({ apiVersion: 'v1', kind: 'Node', ...n }));
       this.reply(req, res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items });
