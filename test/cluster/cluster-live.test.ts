@@ -50,7 +50,7 @@ describe('cluster: live API = --from-dump', () => {
     server.fault = 'forbidden';
     try {
       const kubeconfig = server.writeKubeconfig(join(tmp, 'forbidden.kubeconfig'));
-      await assert.rejects(analyzeClusterLive({ ...judged, kubeconfig }), /kubectl get nodes: 403 Forbidden/);
+      await assert.rejects(analyzeClusterLive({ ...judged, kubeconfig }), /kubectl get nodes: refused: 403 Forbidden/);
     } finally {
       await server.stop();
     }

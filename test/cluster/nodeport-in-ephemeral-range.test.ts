@@ -93,13 +93,13 @@ describe('nodeport-in-ephemeral-range', () => {
     await assert.rejects(run([dir]), /nothing to judge .*0 Nodes and 4 Services found.*kubectl get nodes -o json/);
   });
 
-  it('the CLI: exit 1 on the finding, 2 without --from-dump, a hostile file is a problem and the rest is read', async () => {
+  it('the CLI: exit 1 on the finding, 2 with no kubeconfig and no dump, a hostile file is a problem and the rest is read', async () => {
     const found = await runCli(['cluster', '--from-dump', DUMP, '--format', 'json']);
     assert.equal(found.code, 1);
     assert.equal((JSON.parse(found.stdout) as { target: { kind: string } }).target.kind, 'cluster');
-    const usage = await runCli(['cluster']);
+    const usage = await runCli(['cluster'], { env: { KUBECONFIG: join(tmp, 'no-such-kubeconfig') } });
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /--from-dump DIR/);
+    assert.match(usage.stderr, /no kubeconfig: KUBECONFIG names no existing file .*--from-dump DIR/);
     const dir = join(tmp, 'bad-file');
     cpSync(DUMP, dir, { recursive: true });
     writeFileSync(join(dir, 'broken.json'), '{"items": [');

@@ -38,7 +38,7 @@ export async function readClusterLive(kc: KubeConfig): Promise<LiveRead> {
       out.files.push(source);
     } catch (e) {
       if (kind === 'ConfigMap' && (e as { code?: number }).code === 404) continue; // no kube-proxy ConfigMap: no kube-proxy to judge
-      out.problems.push({ artefact: source, reason: explainApiError(e, source, 'kube-system') });
+      out.problems.push({ artefact: source, reason: explainApiError(e, 'refused', 'kube-system') });
     }
   }
   return out;
