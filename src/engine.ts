@@ -335,7 +335,6 @@ async function judgeCluster(
   name: string,
   opts: { rules: ClusterRule[]; nodePortRange: PortRange },
 ): Promise<Report> {
-  const paths = [name];
   const present = {
     Node: dump.cluster.nodes.length > 0,
     Service: dump.cluster.services.length > 0,
@@ -360,7 +359,7 @@ async function judgeCluster(
   }
   if (ran === 0)
     throw new NothingToJudgeError(
-      `nothing to judge in ${paths.join(', ')}: ${dump.files.length} JSON file(s) read, ${dump.cluster.nodes.length} Nodes and ${dump.cluster.services.length} Services found${dump.problems.length > 0 ? `; ${dump.problems.map((p) => `${p.artefact}: ${p.reason}`).join('; ')}` : ''}. Dump with: kubectl get nodes -o json > DIR/nodes.json; kubectl get services -A -o json > DIR/services.json`,
+      `nothing to judge in ${name}: ${dump.files.length} JSON file(s) read, ${dump.cluster.nodes.length} Nodes and ${dump.cluster.services.length} Services found${dump.problems.length > 0 ? `; ${dump.problems.map((p) => `${p.artefact}: ${p.reason}`).join('; ')}` : ''}. Dump with: kubectl get nodes -o json > DIR/nodes.json; kubectl get services,daemonsets -A -o json > DIR/objects.json; kubectl get configmap -n kube-system kube-proxy -o json > DIR/kube-proxy.json`,
     );
   return buildReport({ kind: 'cluster', name }, sortFindings(findings), {
     skipped,
@@ -506,6 +505,8 @@ export async function traceConnection(opts: {
   timeoutMs?: number;
 }): Promise<TraceResult> {
   let facts: NodeFacts;
+  // loose files: a rule's source is the user's file name, not the bundle slot it was filed in
+  let names = new Map<string, string>();
   if (opts.paths.length > 0) {
     const builder = new FactsBuilder({
       target: { kind: 'bundle', name: opts.paths.join(', ') },
@@ -523,7 +524,7 @@ export async function traceConnection(opts: {
       } finally {
         await opened.cleanup();
       }
-    } else await replayLooseFiles(opts.paths, undefined, builder);
+    } else names = (await replayLooseFiles(opts.paths, undefined, builder)).names;
     facts = builder.facts();
   } else {
     facts = (
@@ -562,7 +563,7 @@ export async function traceConnection(opts: {
     ...(ipvs ? { ipvs } : {}),
     backends: saves.map(([save, ruleset]) => ({
       save,
-      source: ruleset.source,
+      source: names.get(ruleset.source) ?? ruleset.source,
       kubeChains: [...(ruleset.tables.get('nat')?.chains.keys() ?? [])].filter((c) => c.startsWith('KUBE-')).length,
       leaves: walk(ruleset, opts.packet, { origin: opts.origin, localAddresses: opts.localAddresses }),
     })),

@@ -67,8 +67,16 @@ export class EventTracker {
 
   constructor(private readonly limits: EventLimits = DEFAULT_EVENT_LIMITS) {}
 
+  /** How many findings the tracker remembers (bounded: cleared ones are forgotten after the quiet period). */
+  get tracked(): number {
+    return this.sent.size;
+  }
+
   /** The events this tick's findings call for, after the brakes. */
   update(findings: readonly Finding[], now: number): FindingEvent[] {
+    // a cleared finding is remembered only through its quiet period: pod churn must not grow the tracker
+    for (const [key, s] of this.sent)
+      if (s.severity === 'cleared' && now - s.at >= this.limits.quietMs) this.sent.delete(key);
     const seen = new Map<string, Finding>();
     for (const f of findings) if (f.severity !== 'info' && !seen.has(findingKey(f))) seen.set(findingKey(f), f);
     const out: FindingEvent[] = [];
@@ -111,6 +119,7 @@ export type Regarding =
   { kind: 'Node'; name: string; uid?: string } | { kind: 'Pod'; namespace: string; name: string; uid?: string };
 
 const REPORTING_CONTROLLER = 'netdoctor.io/agent';
+let eventSequence = 0;
 
 /** An events.k8s.io/v1 Event, valid for the API's rules (eventTime, action, reason ≤ 128, note ≤ 1 KiB). */
 export function eventBody(e: FindingEvent, regarding: Regarding, node: string, now: Date): Record<string, unknown> {
@@ -127,7 +136,8 @@ export function eventBody(e: FindingEvent, regarding: Regarding, node: string, n
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     metadata: {
-      name: `${regarding.name}.netdoctor.${now.getTime().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`,
+      // unique per agent: the time, and a sequence for events of the same millisecond (no randomness)
+      name: `${regarding.name}.netdoctor.${now.getTime().toString(36)}.${(++eventSequence).toString(36)}`,
       namespace,
     },
     eventTime: micro,

@@ -4,7 +4,7 @@
  * exported as counters (`_total`) that advance by the kernel's own deltas between ticks, so rate() works
  * and a counter reset (a namespace recreated) is not a negative rate.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { NetnsFacts, NodeFacts } from '../facts/types.js';
 import type { RuleRun } from '../model/coverage.js';
 import { SEVERITIES } from '../model/finding.js';
@@ -56,6 +56,8 @@ export class AgentMetrics {
   private readonly conntrackMax: Gauge;
   private readonly kernel = new Map<string, Counter>();
   private readonly lastKernel = new Map<string, number>();
+  /** the label set each namespace's counters carry: a pod that went away has its series removed */
+  private readonly counterLabels = new Map<string, { netns: string; pod: string }>();
   private readonly ticks: Counter;
   private readonly tickFailures: Counter;
   private readonly tickDuration: Gauge;
@@ -68,11 +70,6 @@ export class AgentMetrics {
 
   constructor(build: { version: string; node: string }) {
     const r = [this.registry];
-    // The process's own CPU and memory (the agent's footprint, visible where it runs). prom-client names three
-    // gauges *_total, which promtool's lint rejects; they go.
-    collectDefaultMetrics({ register: this.registry, prefix: 'netdoctor_' });
-    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
-      this.registry.removeSingleMetric(`netdoctor_nodejs_${name}`);
     const ns = ['netns', 'pod'];
     new Gauge({
       name: 'netdoctor_build_info',
@@ -180,6 +177,7 @@ export class AgentMetrics {
       this.notChecked.set({ rule: s.rule, reason: s.reason.slice(0, 160) }, s.netns?.length ?? 1);
     for (const g of [this.portUse, this.rangePorts, this.usablePorts]) g.reset();
     for (const netns of facts.netns) this.perNamespace(netns);
+    this.forgetGone(new Set(facts.netns.map((n) => n.meta.id)));
     const host = facts.netns.find((n) => n.meta.isHost);
     if (host) this.hostGauges(facts, host);
   }
@@ -202,10 +200,24 @@ export class AgentMetrics {
     for (const [key, name] of CONNTRACK_COUNTERS) this.advance(name, labels, conntrack?.get(key));
   }
 
+  /**
+   * Series of namespaces that are gone (pods deleted) are removed, and so is what was kept to compute their
+   * deltas: over days of pod churn neither the exposition nor the agent's memory grows.
+   */
+  private forgetGone(seen: Set<string>): void {
+    for (const [id, labels] of this.counterLabels) {
+      if (seen.has(id)) continue;
+      for (const counter of this.kernel.values()) counter.remove(labels);
+      for (const key of [...this.lastKernel.keys()]) if (key.endsWith(`\0${id}`)) this.lastKernel.delete(key);
+      this.counterLabels.delete(id);
+    }
+  }
+
   /** Moves a counter by the kernel's delta since the last tick; after a reset, by the new value. */
   private advance(name: string, labels: { netns: string; pod: string }, value: number | undefined): void {
     if (value === undefined) return;
     const key = `${name}\0${labels.netns}`;
+    this.counterLabels.set(labels.netns, labels);
     const before = this.lastKernel.get(key);
     this.lastKernel.set(key, value);
     const delta = before === undefined || value < before ? value : value - before;

@@ -114,6 +114,7 @@ Examples:
     const { Agent, runEvery } = await import('../agent/agent.js');
     const { serve } = await import('../sources/agent/http.js');
     const { writeStatusFiles } = await import('../sources/agent/status-dir.js');
+    const { addProcessMetrics } = await import('../sources/agent/process-metrics.js');
     let api;
     if (opts.kube && !opts.once) {
       const { loadKubeConfig, nodeApi } = await import('../sources/kube/client.js');
@@ -134,6 +135,7 @@ Examples:
         : undefined,
       log: logLine,
     });
+    addProcessMetrics(agent.metrics.registry);
     if (opts.once) {
       setExit(await once(agent, opts.format, rules.length));
       return;

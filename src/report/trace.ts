@@ -24,6 +24,8 @@ function outcome(l: Leaf): string {
       return `rejected (${l.verdict.with}): the client sees "connection refused" or "no route to host"`;
     case 'missing-chain':
       return `jumps to ${l.verdict.chain}, which does not exist in this backend: the rules that jump there were never loaded together (a restore that failed), or they live in the other backend`;
+    case 'unexplored':
+      return `not followed further: the rules open more than 512 ways (the share shown was not traced)`;
     case 'too-deep':
       return 'jumps too deep (a loop?)';
   }

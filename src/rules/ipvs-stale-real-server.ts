@@ -104,10 +104,8 @@ function laterSample({ node, netns }: IpvsContext, svc: VirtualService, key: str
   ];
 }
 
-type ConnEntries = DestinationConns;
-
 /** The connection-table entries toward the real server, by state, and a sample of each new handshake. */
-function connectionEntries(source: string, key: string, entries: ConnEntries | undefined): Evidence[] {
+function connectionEntries(source: string, key: string, entries: DestinationConns | undefined): Evidence[] {
   if (!entries) return [];
   const states = Object.entries(entries.byState)
     .map(([s, n]) => `${s} ${fmt(n)}`)

@@ -31,7 +31,9 @@ export type Verdict =
   | { kind: 'dropped' }
   | { kind: 'rejected'; with: string }
   | { kind: 'missing-chain'; chain: string }
-  | { kind: 'too-deep' };
+  | { kind: 'too-deep' }
+  /** the walk stopped branching here (more than MAX_SPLITS ways): this share was not followed further */
+  | { kind: 'unexplored' };
 
 export interface Leaf {
   /** the share of new connections that go this way, given the `assumed` answers (exact: statistic arithmetic) */
@@ -52,7 +54,11 @@ export interface WalkOptions {
 }
 
 const MAX_DEPTH = 64;
-const MAX_LEAVES = 512;
+/** Branches a walk may open (statistic rules and undecidable matches): k undecidable rules make 2^k ways. */
+const MAX_SPLITS = 512;
+
+/** The options, and the branches this walk may still open. */
+type Walk = WalkOptions & { budget: { splits: number } };
 
 /** The kernel's order for a new connection's first packet: [table, chain] hooks. */
 function hooks(origin: WalkOptions['origin'], toLocal: () => boolean): [string, string][] {
@@ -87,6 +93,7 @@ interface Path {
 /** Every way the packet can go through `ruleset`, with probabilities summing to 1. */
 export function walk(ruleset: Ruleset, start: Packet, opts: WalkOptions): Leaf[] {
   const leaves: Leaf[] = [];
+  const walkOpts: Walk = { ...opts, budget: { splits: MAX_SPLITS } };
   let paths: Path[] = [{ probability: 1, assumed: [], packet: { ...start }, steps: [] }];
   // PREROUTING runs before the routing decision; the hooks after it depend on the (possibly DNATed) packet
   const hookList = (p: Path) =>
@@ -99,11 +106,10 @@ export function walk(ruleset: Ruleset, start: Packet, opts: WalkOptions): Leaf[]
         leaves.push({ ...p, verdict: { kind: 'accepted' } });
         continue;
       }
-      for (const out of runChain(ruleset, hook[0], hook[1], p, opts, 0)) {
+      for (const out of runChain(ruleset, hook[0], hook[1], p, walkOpts, 0)) {
         if (out.kind === 'verdict') leaves.push({ ...out.path, verdict: out.verdict });
         else next.push(out.path);
       }
-      if (leaves.length + next.length > MAX_LEAVES) break;
     }
     paths = next;
   }
@@ -116,18 +122,16 @@ export function walk(ruleset: Ruleset, start: Packet, opts: WalkOptions): Leaf[]
  * one, and only the assumptions they share are kept.
  */
 function mergeUndecided(leaves: Leaf[]): Leaf[] {
+  const decided = leaves.filter((l) => l.assumed.length === 0);
   const byOutcome = new Map<string, Leaf>();
   for (const l of leaves) {
-    if (l.assumed.length === 0) {
-      byOutcome.set(`${byOutcome.size}\0unique`, l);
-      continue;
-    }
+    if (l.assumed.length === 0) continue;
     const key = JSON.stringify([l.verdict, l.packet.dst, l.packet.dport, l.snat, l.probability.toFixed(12)]);
     const seen = byOutcome.get(key);
     if (seen) seen.assumed = seen.assumed.filter((a) => l.assumed.includes(a));
     else byOutcome.set(key, { ...l, assumed: [...l.assumed] });
   }
-  return [...byOutcome.values()];
+  return [...decided, ...byOutcome.values()];
 }
 
 /** One way out of a chain. */
@@ -141,14 +145,7 @@ type Outcome =
   /** a target that lets the packet go on to the next rule (MARK, LOG, none) */
   | { kind: 'continue'; path: Path };
 
-function runChain(
-  ruleset: Ruleset,
-  table: string,
-  chain: string,
-  path: Path,
-  opts: WalkOptions,
-  depth: number,
-): Outcome[] {
+function runChain(ruleset: Ruleset, table: string, chain: string, path: Path, opts: Walk, depth: number): Outcome[] {
   if (depth > MAX_DEPTH) return [{ kind: 'verdict', path, verdict: { kind: 'too-deep' } }];
   const t = ruleset.tables.get(table);
   const info = t?.chains.get(chain);
@@ -171,7 +168,7 @@ function runFrom(
   rules: IptablesRule[],
   index: number,
   path: Path,
-  opts: WalkOptions,
+  opts: Walk,
   depth: number,
 ): Outcome[] {
   for (let i = index; i < rules.length; i++) {
@@ -180,6 +177,8 @@ function runFrom(
     const m = matches(rule, path.packet, opts);
     if (m.p === 0) continue;
     const results: Outcome[] = [];
+    if ((m.maybe !== undefined || m.p < 1) && --opts.budget.splits < 0)
+      return [{ kind: 'verdict', path, verdict: { kind: 'unexplored' } }];
     if (m.maybe !== undefined) {
       // undecidable here: both ways, each saying what it assumed
       const miss = { ...path, assumed: [...path.assumed, `does not match: ${m.maybe}`] };
@@ -216,7 +215,7 @@ function runFrom(
 }
 
 /** What a matched rule's target does to the path. */
-function apply(ruleset: Ruleset, rule: IptablesRule, path: Path, opts: WalkOptions, depth: number): Outcome[] {
+function apply(ruleset: Ruleset, rule: IptablesRule, path: Path, opts: Walk, depth: number): Outcome[] {
   const target = rule.target;
   const arg = (name: string) => optionValues(rule, name)[0]?.value;
   switch (target) {
@@ -290,11 +289,11 @@ function markAfter(rule: IptablesRule, mark: number): number {
   return out;
 }
 
+/** `--to-destination` "10.244.0.5:8080", "10.244.0.5" or "[fd00::5]:8080": the new destination. */
 function endpointOf(to: string, p: Packet): { dst: string; dport: number } {
-  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(to.includes('.') ? to : to);
-  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
-  if (v4) return { dst: v4[1] ?? p.dst, dport: v4[2] ? Number(v4[2]) : p.dport };
-  return { dst: m?.[1] ?? p.dst, dport: m?.[2] ? Number(m[2]) : p.dport };
+  const m = /^(?:\[([^\]]+)\]|([\d.]+))(?::(\d+))?$/.exec(to);
+  const dst = m?.[1] ?? m?.[2];
+  return dst ? { dst, dport: m?.[3] ? Number(m[3]) : p.dport } : { dst: p.dst, dport: p.dport };
 }
 
 /**

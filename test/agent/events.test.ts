@@ -63,6 +63,16 @@ describe('Events: on change only, braked', () => {
     assert.equal(t.update(many, 11 * MIN).length, 3, 'the next window lets the held ones through');
   });
 
+  it('pod churn does not grow the tracker: a cleared finding is forgotten after its quiet period', () => {
+    const t = new EventTracker({ quietMs: 10 * MIN, burst: 1000, windowMs: 10 * MIN });
+    for (let pod = 0; pod < 50; pod++) {
+      const f = finding({}, { netns: `pod-${pod}` });
+      t.update([f], pod * 20 * MIN);
+      t.update([], pod * 20 * MIN + MIN);
+    }
+    assert.ok(t.tracked <= 2, `${t.tracked} findings remembered`);
+  });
+
   it('info findings make no events', () => {
     const t = new EventTracker();
     assert.deepEqual(t.update([finding({ severity: 'info' })], 0), []);

@@ -256,7 +256,9 @@ export class FakeApiServer {
     if (!pod) return this.reply(req, res, 404, status(404, 'NotFound', `pods "${name ?? ''}" not found`), body);
     if (req.method === 'GET' && log) {
       this.requests.push({ method: 'GET', path: req.url ?? '', status: 200 });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(pod.log);
+      // the API's limitBytes: the log is cut there
+      const limit = Number(new URL(req.url ?? '', 'http://x').searchParams.get('limitBytes') ?? Infinity);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(pod.log.slice(0, limit));
       return;
     }
     if (req.method === 'GET')

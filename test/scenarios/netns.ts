@@ -68,7 +68,12 @@ export class Netns {
 
   /** Starts the socket helper; resolves with its first output line (e.g. "ready" or the connect JSON). */
   helper(...args: string[]): Promise<string> {
-    const child = spawn('ip', ['netns', 'exec', this.name, 'python3', HELPER, ...args], {
+    return this.script(HELPER, ...args);
+  }
+
+  /** Starts a Python helper script in the namespace (killed in `destroy`); its first output line. */
+  script(path: string, ...args: string[]): Promise<string> {
+    const child = spawn('ip', ['netns', 'exec', this.name, 'python3', path, ...args], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.children.push(child);

@@ -9,9 +9,7 @@
  * be refused, as the trace says.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { ROOT, runJson } from '../helpers.js';
 import { scenarioSkipReason, withNetns, type Netns } from './netns.js';
@@ -62,16 +60,8 @@ COMMIT
 COMMIT
 `;
 
-function helper(ns: Netns, args: string[]): Promise<string> {
-  const child = spawn('ip', ['netns', 'exec', ns.name, 'python3', HELPER, ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  (ns as unknown as { children: unknown[] }).children.push(child);
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`endpoints.py ${args[0]} exited ${code}`)));
-  });
-}
+/** endpoints.py in the namespace; the namespace kills it when it is destroyed, also on failure. */
+const helper = (ns: Netns, args: string[]) => ns.script(HELPER, ...args);
 
 interface TraceJson {
   backends: {

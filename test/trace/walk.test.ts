@@ -135,3 +135,41 @@ describe('trace: IPVS (captured-format fixture; this kernel has no IPVS)', () =>
     assert.deepEqual(r.backends, [], 'the bundle holds no iptables-save output: only IPVS is shown, and said');
   });
 });
+
+describe('trace: bounded', () => {
+  it('thirty undecidable rules in a row (2^30 ways) stop branching at the bound, and say so', () => {
+    const rules = Array.from(
+      { length: 30 },
+      (_, i) => `-A OUTPUT -m recent --rcheck --name r${i} -j MARK --or-mark ${1 << (i % 16)}`,
+    );
+    const ruleset = parseIptablesSave(NAT(rules.join('\n')), 'nat');
+    const leaves = walk(ruleset, packet('10.0.0.1', 80), { origin: 'local' });
+    assert.ok(leaves.length <= 1100, `${leaves.length} leaves`);
+    assert.ok(leaves.some((l) => l.verdict.kind === 'unexplored'));
+  });
+});
+
+describe('trace on a public artefact', () => {
+  it('the Kubernetes docs\' "hostnames" Service (kubernetes/website#12275): three endpoints, a third each', async () => {
+    const { traceConnection } = await import('../../src/engine.js');
+    const { FIXTURES } = await import('../helpers.js');
+    const { join } = await import('node:path');
+    const file = join(FIXTURES, 'corpus/iptables-save-hostnames-debug-service.txt');
+    const r = await traceConnection({
+      paths: [file],
+      netns: { kind: 'self' },
+      packet: packet('10.0.1.175', 80),
+      origin: 'local',
+    });
+    const [b] = r.backends;
+    assert.equal(b?.source, file, 'named by the user file');
+    const leaves = (b?.leaves ?? []).map((l) => [`${l.packet.dst}:${l.packet.dport}`, l.probability] as const).sort();
+    assert.deepEqual(
+      leaves.map(([to]) => to),
+      ['10.244.1.7:9376', '10.244.2.3:9376', '10.244.3.6:9376'],
+    );
+    // 0.33332999982, then 0.5 of the rest, then the rest: kube-proxy's arithmetic, a third each to 1e-4
+    for (const [, p] of leaves) assert.ok(Math.abs(p - 1 / 3) < 1e-4, String(p));
+    assert.ok(Math.abs(leaves.reduce((n, [, p]) => n + p, 0) - 1) < 1e-12);
+  });
+});

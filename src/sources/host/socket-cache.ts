@@ -9,6 +9,7 @@ import type { NetnsMeta } from '../../facts/types.js';
 
 const MAX_BYTES = 32 * 1024 * 1024;
 const MAX_AGE = 10;
+const MAX_KEPT_TEXT = 1024 * 1024;
 
 interface Entry {
   files: Map<string, Buffer[]>;
@@ -108,7 +109,9 @@ export class ArtefactCadence {
     }
     this.reads++;
     const text = await read();
-    this.texts.set(key, { text, age: 0 });
+    // a pod with an outsized ruleset is re-read every tick rather than kept: memory stays bounded
+    if (text.length <= MAX_KEPT_TEXT) this.texts.set(key, { text, age: 0 });
+    else this.texts.delete(key);
     return text;
   }
 

@@ -13,6 +13,7 @@ import { ToolError } from '../../model/errors.js';
 
 const COLLECTOR_LABEL = 'netdoctor.io/role';
 const POLL_MS = 500;
+const MAX_LOG_BYTES = 512 * 1024 * 1024;
 
 interface RemoteOptions {
   namespace: string;
@@ -153,7 +154,13 @@ export async function collectRemote(
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     opts.progress?.(node, 'reading the bundle');
-    const log = await core.readNamespacedPodLog({ name, namespace: opts.namespace });
+    // the log is asked for with a cap: a node (or what runs there) does not get to fill this machine's memory
+    const log = await core.readNamespacedPodLog({ name, namespace: opts.namespace, limitBytes: MAX_LOG_BYTES });
+    if (log.length >= MAX_LOG_BYTES)
+      return {
+        node,
+        error: `the bundle is over ${MAX_LOG_BYTES / 2 ** 20} MiB of base64: collect on the node (netdoctor collect -o FILE)`,
+      };
     const bundle = Buffer.from(log.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
     if (bundle.length < 2 || bundle[0] !== 0x1f || bundle[1] !== 0x8b)
       return { node, error: 'the collector pod printed no bundle (is the image a netdoctor image?)' };
