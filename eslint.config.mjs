@@ -61,10 +61,6 @@ export default tseslint.config(
       // Sinks and readers are async by contract (Sink.finish, streamFile): a failure must reach the caller
       // as a rejection, not a synchronous throw, even when this implementation does not await.
       '@typescript-eslint/require-await': 'off',
-      // Without noUncheckedIndexedAccess (tsconfig.json; 627 sites to narrow, issue 14) this rule calls every
-      // `m[1] ?? ''` on an optional regex group "unnecessary", yet such groups are undefined at run time.
-      // It returns together with noUncheckedIndexedAccess.
-      '@typescript-eslint/no-unnecessary-condition': 'off',
       // A ratchet, not a pass: `npm run lint` fails above the count in package.json (--max-warnings), so the
       // remaining `!` can only go down. `needs` narrowing (src/rules/lib/run.ts) is the way to remove them.
       '@typescript-eslint/no-non-null-assertion': 'warn',

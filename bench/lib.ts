@@ -7,7 +7,8 @@ export function time(f: () => void): number {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median of the runs; NaN (printed, never a silent 0) when there were none. */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** The whole netdoctor CLI (JSON output); returns its peak RSS in KiB (run-cli.mjs reports it). */
 export function runNetdoctor(args: string[]): number {

@@ -7,6 +7,8 @@ import { NEWEST_KNOWN_K8S } from '../src/knowledge/k8s-sysctls.js';
 import { parsePortRange } from '../src/parsers/port-range.js';
 import type { Report } from '../src/report/report.js';
 import type { Finding } from '../src/model/finding.js';
+import { isNonEmpty, type NonEmpty } from '../src/model/indexing.js';
+import assert from 'node:assert/strict';
 import { CAPTURE_RULES, MANIFEST_RULES, NODE_RULES } from '../src/rules/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -52,6 +54,12 @@ export async function runJson(
   } catch {
     throw new Error(`not JSON (exit ${r.code}): ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr}`);
   }
+}
+
+/** The list, asserted to hold something: destructuring its first element then needs no check. */
+export function nonEmpty<T>(list: T[], what = 'an element'): NonEmpty<T> {
+  if (!isNonEmpty(list)) assert.fail(`expected ${what}, got an empty list`);
+  return list;
 }
 
 export function byRule(report: Report, rule: string): Finding[] {

@@ -106,7 +106,8 @@ function destinationOf(g: Record<string, string | undefined>, line: string): Lin
       : m.groups.scheme === 'http'
         ? 80
         : undefined;
-  return { host: m.groups.host, port };
+  // the pattern's host group is mandatory
+  return { host: m.groups.host ?? '', port };
 }
 
 /** Signatures whose example reads most like the line: for input nothing matched, so the user sees what is known. */

@@ -152,12 +152,13 @@ export class FactsBuilder implements ArtefactSink {
         const counters = parseNetstatS(content, path, unread);
         facts.first.netstat = counters;
         facts.first.snmp = counters;
-      } else if (file.startsWith('later/') && COUNTER_PARSERS[file.slice(6)]) {
-        const [key, parse] = COUNTER_PARSERS[file.slice(6)];
-        facts.later[key] = parse(content, path);
-      } else if (COUNTER_PARSERS[file]) {
-        const [key, parse] = COUNTER_PARSERS[file];
-        facts.first[key] = parse(content, path);
+      } else {
+        const later = file.startsWith('later/');
+        const counters = COUNTER_PARSERS[later ? file.slice(6) : file];
+        if (counters) {
+          const [key, parse] = counters;
+          (later ? facts.later : facts.first)[key] = parse(content, path);
+        }
       }
     });
     const summary = unread.summary();
@@ -331,8 +332,9 @@ export class FactsBuilder implements ArtefactSink {
       return { kind: 'host', file: path };
     const m = /^netns\/([^/]+)\/(.+)$/.exec(path);
     if (!m) return undefined;
-    if (!this.netnsById.has(m[1])) this.netns({ id: m[1], isHost: m[1] === 'host' });
-    return { kind: 'netns', pending: this.netnsById.get(m[1])!, file: m[2] };
+    const [, id = '', file = ''] = m; // both groups are mandatory
+    if (!this.netnsById.has(id)) this.netns({ id, isHost: id === 'host' });
+    return { kind: 'netns', pending: this.netnsById.get(id)!, file };
   }
 
   private guard(problems: Map<string, string>, file: string, f: () => void, onError?: () => void): void {

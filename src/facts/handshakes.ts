@@ -5,6 +5,7 @@
  * Memory: one small record per live flow (idle flows are retired) and a few examples per group.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
+import type { NonEmpty } from '../model/indexing.js';
 
 export interface PacketRef {
   /** Wireshark's frame number */
@@ -52,7 +53,8 @@ export interface AttemptGroup {
   key: string;
   server: string;
   count: number;
-  examples: Attempt[];
+  /** the first few attempts; a group exists because one attempt made it */
+  examples: NonEmpty<Attempt>;
 }
 
 export interface TimestampSource {
@@ -377,9 +379,11 @@ export class HandshakeTracker {
   private group(kind: keyof HandshakeTracker['groups'], key: string, a: Attempt): void {
     const map = this.groups[kind];
     let g = map.get(key);
-    if (!g) map.set(key, (g = { key, server: a.server, count: 0, examples: [] }));
-    g.count++;
-    if (g.examples.length < EXAMPLES) g.examples.push(a);
+    if (!g) map.set(key, (g = { key, server: a.server, count: 1, examples: [a] }));
+    else {
+      g.count++;
+      if (g.examples.length < EXAMPLES) g.examples.push(a);
+    }
   }
 
   /** Flows idle for two TIME_WAIT periods can no longer matter: finish and forget them. */

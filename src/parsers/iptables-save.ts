@@ -1,4 +1,5 @@
 import { ParseError, UnreadLines, forEachLine, type UnreadLine } from './parse-error.js';
+import { group, at } from '../model/indexing.js';
 
 /**
  * `iptables-save` / `ip6tables-save` output (legacy and nf_tables flavours, with or without -c counters).
@@ -112,12 +113,15 @@ export function parseIptablesSave(text: string, source = 'iptables-save'): Rules
 function parseChainLine(line: string, n: number, table: string, source: string): IptablesChain {
   const m = /^:(\S+) (\S+)(?: \[(\d+):(\d+)\])?\s*$/.exec(line);
   if (!m) throw new ParseError(source, n, `expected ":CHAIN POLICY [packets:bytes]", got "${clip(line)}"`);
-  const builtin = m[2] !== '-';
-  if (builtin && !BUILTIN_POLICIES.has(m[2])) throw new ParseError(source, n, `unknown chain policy "${clip(m[2])}"`);
+  const name = group(m, 1);
+  const policy = group(m, 2);
+  const builtin = policy !== '-';
+  if (builtin && !BUILTIN_POLICIES.has(policy))
+    throw new ParseError(source, n, `unknown chain policy "${clip(policy)}"`);
   return {
     table,
-    name: m[1],
-    policy: m[2],
+    name,
+    policy,
     builtin,
     packets: Number(m[3] ?? 0),
     bytes: Number(m[4] ?? 0),
@@ -226,7 +230,7 @@ export function optionValues(rule: IptablesRule, option: string): { value: strin
   const words = ruleWords(rule);
   const out: { value: string; negated: boolean }[] = [];
   for (let k = 0; k < words.length - 1; k++) {
-    if (words[k] === option) out.push({ value: words[k + 1], negated: words[k - 1] === '!' });
+    if (words[k] === option) out.push({ value: at(words, k + 1), negated: words[k - 1] === '!' });
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { ParseError, UnreadLines, forEachLine, type UnreadLine } from './parse-error.js';
+import { group } from '../model/indexing.js';
 
 /**
  * IPVS tables, from /proc/net/ip_vs or `ipvsadm -Ln` (with or without --stats), and connection entries from
@@ -118,21 +119,22 @@ function compressIpv6(full: string, source: string, n: number): string {
 function parseEndpoint(text: string, hex: boolean, source: string, n: number): { address: string; port: number } {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Fa-f.]+)):([0-9A-Fa-f]+)$/.exec(text);
   if (!m) throw new ParseError(source, n, `not an address:port: "${text.slice(0, 60)}"`);
-  const port = hex ? parseInt(m[3], 16) : Number(m[3]);
-  if (!(port >= 0 && port <= 65535) || (!hex && !/^\d+$/.test(m[3])))
+  // one side of the alternation matched: v6 or v4; the port is mandatory
+  const [, v6, v4 = '', portText = ''] = m;
+  const port = hex ? parseInt(portText, 16) : Number(portText);
+  if (!(port >= 0 && port <= 65535) || (!hex && !/^\d+$/.test(portText)))
     throw new ParseError(source, n, `bad port in "${text.slice(0, 60)}"`);
-  if (m[1] !== undefined) return { address: hex ? compressIpv6(m[1], source, n) : m[1].toLowerCase(), port };
-  if (hex) return { address: hexIpv4(m[2], source, n), port };
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m[2]))
-    throw new ParseError(source, n, `not an IPv4 address: "${m[2].slice(0, 40)}"`);
-  return { address: m[2], port };
+  if (v6 !== undefined) return { address: hex ? compressIpv6(v6, source, n) : v6.toLowerCase(), port };
+  if (hex) return { address: hexIpv4(v4, source, n), port };
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) throw new ParseError(source, n, `not an IPv4 address: "${v4.slice(0, 40)}"`);
+  return { address: v4, port };
 }
 
 function count(word: string | undefined, source: string, n: number, what: string): number {
   // ipvsadm --stats abbreviates large numbers: 1234K, 56M
   const m = word ? /^(\d+)([KMG]?)$/.exec(word) : null;
   if (!m) throw new ParseError(source, n, `${what}: expected a number, got "${(word ?? '').slice(0, 20)}"`);
-  return Number(m[1]) * { '': 1, K: 1e3, M: 1e6, G: 1e9 }[m[2] as '' | 'K' | 'M' | 'G'];
+  return Number(group(m, 1)) * { '': 1, K: 1e3, M: 1e6, G: 1e9 }[group(m, 2) as '' | 'K' | 'M' | 'G'];
 }
 
 /**
@@ -177,10 +179,12 @@ export function parseIpvsTable(text: string, source = 'ip_vs'): IpvsTable {
         svc.reals.push(real);
         return;
       }
-      if (!/^(TCP|UDP|SCTP|FWM)$/.test(w[0])) throw new ParseError(source, n, `not an IPVS line: "${t.slice(0, 80)}"`);
-      const svc: VirtualService = { protocol: w[0], key: '', line: n, text: line, reals: [] };
-      if (w[0] === 'FWM') {
-        const mark = /^[0-9A-Fa-f]{8}$/.test(w[1] ?? '') ? parseInt(w[1], 16) : Number(w[1]);
+      const [protocol = '', what = ''] = w;
+      if (!/^(TCP|UDP|SCTP|FWM)$/.test(protocol))
+        throw new ParseError(source, n, `not an IPVS line: "${t.slice(0, 80)}"`);
+      const svc: VirtualService = { protocol, key: '', line: n, text: line, reals: [] };
+      if (protocol === 'FWM') {
+        const mark = /^[0-9A-Fa-f]{8}$/.test(what) ? parseInt(what, 16) : Number(what);
         if (!Number.isInteger(mark))
           throw new ParseError(source, n, `bad firewall mark "${(w[1] ?? '').slice(0, 20)}"`);
         svc.fwmark = mark;
@@ -283,19 +287,21 @@ export class IpvsConnScanner {
     let expires: number;
     let client: { address: string; port: number };
     let dest: { address: string; port: number };
-    if (w.length >= 9 && /^[0-9A-Fa-f]{8}$|^[0-9A-Fa-f:]{39}$/.test(w[1])) {
+    // '' for a missing word: the length checks below keep it from being read, and every parser refuses ''
+    const [, w1 = '', w2 = '', w3 = '', , w5 = '', w6 = '', w7 = '', w8] = w;
+    if (w.length >= 9 && /^[0-9A-Fa-f]{8}$|^[0-9A-Fa-f:]{39}$/.test(w1)) {
       // proc: Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires [PEName PEData]
-      client = { address: procAddress(w[1], source, n), port: hexPort(w[2], source, n) };
-      dest = { address: procAddress(w[5], source, n), port: hexPort(w[6], source, n) };
-      state = w[7];
-      expires = count(w[8], source, n, 'Expires');
-    } else if (w.length >= 6 && /^\d+:\d\d$/.test(w[1])) {
+      client = { address: procAddress(w1, source, n), port: hexPort(w2, source, n) };
+      dest = { address: procAddress(w5, source, n), port: hexPort(w6, source, n) };
+      state = w7;
+      expires = count(w8, source, n, 'Expires');
+    } else if (w.length >= 6 && /^\d+:\d\d$/.test(w1)) {
       // ipvsadm -Lnc: pro expire state source virtual destination
-      const [mm, ss] = w[1].split(':').map(Number);
+      const [mm = 0, ss = 0] = w1.split(':').map(Number);
       expires = mm * 60 + ss;
-      state = w[2];
-      client = parseEndpoint(w[3], false, source, n);
-      dest = parseEndpoint(w[5], false, source, n);
+      state = w2;
+      client = parseEndpoint(w3, false, source, n);
+      dest = parseEndpoint(w5, false, source, n);
     } else {
       throw new ParseError(source, n, `not an IPVS connection entry: "${t.slice(0, 80)}"`);
     }

@@ -93,7 +93,8 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
   } catch (e) {
     throw new ParseError(source, 1, `not JSON: ${(e as Error).message.slice(0, 120)}`);
   }
-  const visit = (o: Obj, depth: number) => {
+  // JSON from a stranger: any value may be null where the shape says object
+  const visit = (o: Obj | null, depth: number) => {
     if (!o || typeof o !== 'object' || depth > 3) return;
     if (Array.isArray(o.items)) {
       o.items.forEach((i) => {
@@ -202,7 +203,7 @@ function sliceAddresses(endpoints: unknown, ports: unknown): string[] {
   for (const e of arr(endpoints)) {
     const ep = e as { addresses?: unknown; conditions?: { ready?: boolean; serving?: boolean } };
     // A terminating endpoint that still serves is an endpoint; one that does not is not.
-    if (ep.conditions?.ready === false && ep.conditions?.serving !== true) continue;
+    if (ep.conditions?.ready === false && ep.conditions.serving !== true) continue;
     for (const a of arr(ep.addresses))
       for (const p of arr(ports)) out.push(endpoint(a, (p as { port?: unknown }).port));
   }

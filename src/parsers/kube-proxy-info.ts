@@ -1,4 +1,5 @@
 import { ParseError, numberedLines } from './parse-error.js';
+import { group } from '../model/indexing.js';
 
 export type IptablesBackend = 'legacy' | 'nft';
 
@@ -33,7 +34,8 @@ export function parseKubeProxyInfo(text: string, source = 'host/kube-proxy'): Ku
     if (t === '' || t.startsWith('#')) continue;
     const m = /^([a-z-]+):\s*(.*)$/.exec(t);
     if (!m) throw new ParseError(source, n, `expected "key: value", got "${t.slice(0, 80)}"`);
-    const [, key, value] = m;
+    const key = group(m, 1);
+    const value = group(m, 2);
     info.lines.set(key, { line: n, text: t });
     if (key === 'pid') {
       if (!/^\d+$/.test(value)) throw new ParseError(source, n, `pid is not a number: "${value.slice(0, 20)}"`);

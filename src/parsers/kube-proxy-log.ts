@@ -1,4 +1,5 @@
 import { ParseError, forEachLine } from './parse-error.js';
+import { group, type NonEmpty } from '../model/indexing.js';
 
 /**
  * kube-proxy's log as the node keeps it, in any of the shapes users send:
@@ -86,21 +87,21 @@ const CLEANUP_WINDOW = 10;
 function kernelRefusalOf(message: string): Omit<KernelRefusal, 'lines' | 'time'> | undefined {
   const backend = /ip6?tables(?:-nft|-legacy)?(?:-restore|-save)? v[\d.]+ \((legacy|nf_tables)\)/.exec(message)?.[1];
   const table = /can't initialize ip6?tables table [`'"]?(\w+)['`"]?: Table does not exist/.exec(message);
-  if (table) return { kind: 'table-missing', what: table[1], backend };
+  if (table) return { kind: 'table-missing', what: group(table, 1), backend };
   const option = /unknown option "?--([\w-]+)"?/.exec(message);
   if (option) return { kind: 'unknown-option', what: `--${option[1]}`, backend };
   const extension = /Extension (\w+) revision \d+ not supported/.exec(message);
-  if (extension) return { kind: 'extension-unsupported', what: extension[1], backend };
+  if (extension) return { kind: 'extension-unsupported', what: group(extension, 1), backend };
   const nftOp = /\b(CHAIN_USER_DEL|CHAIN_USER_ADD|RULE_APPEND|RULE_INSERT|TABLE_FLUSH) failed/.exec(message);
-  if (nftOp) return { kind: 'nft-operation-failed', what: nftOp[1], backend };
+  if (nftOp) return { kind: 'nft-operation-failed', what: group(nftOp, 1), backend };
   const match = /Couldn't load match [`'](\w+)'/.exec(message);
-  if (match) return { kind: 'match-missing', what: match[1], backend };
+  if (match) return { kind: 'match-missing', what: group(match, 1), backend };
   return undefined;
 }
 
 interface Entry {
   time?: string;
-  lines: LogLine[];
+  lines: NonEmpty<LogLine>;
   message: string;
 }
 
@@ -153,7 +154,7 @@ function unwrap(raw: string, n: number, source: string): { time?: string; messag
       );
     }
     const o = obj as { log?: unknown; time?: unknown };
-    if (typeof o?.log !== 'string') throw new ParseError(source, n, 'a JSON line without a "log" string');
+    if (typeof o.log !== 'string') throw new ParseError(source, n, 'a JSON line without a "log" string');
     return {
       time: typeof o.time === 'string' ? o.time : undefined,
       message: o.log.replace(/\n$/, ''),
@@ -161,11 +162,11 @@ function unwrap(raw: string, n: number, source: string): { time?: string; messag
     };
   }
   const cri = CRI.exec(raw);
-  if (cri) return { time: cri[1], message: cri[3], partial: cri[2] === 'P' };
+  if (cri) return { time: cri[1], message: group(cri, 3), partial: cri[2] === 'P' };
   const journal = JOURNAL.exec(raw);
-  if (journal) return { time: journal[1] ?? journal[2], message: journal[3], partial: false };
+  if (journal) return { time: journal[1] ?? journal[2], message: group(journal, 3), partial: false };
   const stamped = KUBECTL_TS.exec(raw);
-  if (stamped) return { time: stamped[1], message: stamped[2], partial: false };
+  if (stamped) return { time: stamped[1], message: group(stamped, 2), partial: false };
   return { message: raw, partial: false };
 }
 
@@ -208,12 +209,16 @@ function judge(entry: Entry, log: KubeProxyLog, state: { entries: number; lastCl
     return;
   }
   const version = VERSION.exec(m);
-  if (version) log.version = { value: version[1], line: entry.lines[0] };
+  if (version) log.version = { value: group(version, 1), line: entry.lines[0] };
   const mode = MODE.exec(m);
-  if (mode) log.mode = { value: mode[1] ?? mode[2], line: entry.lines[0] };
+  if (mode) log.mode = { value: mode[1] ?? group(mode, 2), line: entry.lines[0] };
 }
 
+/** The first group that took part in the match (the pattern's alternatives each have one), as a number. */
 function numberOf(m: RegExpExecArray | null): number | undefined {
-  const v = m?.slice(1).find((x) => x !== undefined);
-  return v === undefined ? undefined : Number(v);
+  for (let i = 1; m && i < m.length; i++) {
+    const v = m[i];
+    if (v !== undefined) return Number(v);
+  }
+  return undefined;
 }

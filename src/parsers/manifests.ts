@@ -145,8 +145,7 @@ export class YamlView {
   }
 
   private blockIndent(indicatorLine: number): number {
-    for (let l = indicatorLine; l < this.file.lines.length; l++) {
-      const text = this.file.lines[l];
+    for (const text of this.file.lines.slice(indicatorLine)) {
       if (text.trim() !== '') return text.length - text.trimStart().length;
     }
     return 0;
@@ -172,7 +171,11 @@ export function parseManifestFile(text: string, source: string): ManifestFile {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const p = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
-        file.problems.push({ source, position: { line: p.line, column: p.col }, message: e.message.split('\n')[0] });
+        file.problems.push({
+          source,
+          position: { line: p.line, column: p.col },
+          message: e.message.split('\n', 1).join(''),
+        });
       }
       continue;
     }

@@ -22,8 +22,9 @@ export function parseNetstatS(text: string, source: string, unread = new UnreadL
     }
     const nstat = /^([A-Z][A-Za-z0-9]+)\s+(\d+)(\s+[\d.]+)?$/.exec(t);
     if (nstat) {
-      const g = NSTAT_GROUPS.find((p) => nstat[1].startsWith(p) && nstat[1].length > p.length);
-      if (g) return void out.set(`${g}.${nstat[1].slice(g.length)}`, Number(nstat[2]));
+      const [, name = '', value = ''] = nstat; // both groups are mandatory
+      const g = NSTAT_GROUPS.find((p) => name.startsWith(p) && name.length > p.length);
+      if (g) return void out.set(`${g}.${name.slice(g.length)}`, Number(value));
     }
     unread.guard(n, () => {
       // `netstat -s | grep -i listen` keeps the sentences and loses their section: their wording names the counter.

@@ -107,28 +107,28 @@ function ipv6(d: Buffer, at: number): string {
 /** Decodes an IP packet at `at`; returns false for anything that is not TCP or an ICMP unreachable. */
 function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): boolean {
   if (at >= d.length) return false;
-  const version = d[at] >> 4;
+  const version = (d[at] ?? 0) >> 4;
   let proto: number;
   let l4: number;
   if (version === 4) {
     if (at + 20 > d.length) return false;
-    const ihl = (d[at] & 0x0f) * 4;
+    const ihl = ((d[at] ?? 0) & 0x0f) * 4;
     // a non-first fragment has no transport header
     if ((d.readUInt16BE(at + 6) & 0x1fff) !== 0) return false;
-    proto = d[at + 9];
+    proto = d[at + 9] ?? 0;
     out.src = ipv4(d, at + 12);
     out.dst = ipv4(d, at + 16);
     l4 = at + ihl;
   } else if (version === 6) {
     if (at + 40 > d.length) return false;
-    proto = d[at + 6];
+    proto = d[at + 6] ?? 0;
     out.src = ipv6(d, at + 8);
     out.dst = ipv6(d, at + 24);
     l4 = at + 40;
     // hop-by-hop, routing, destination options: skip to the transport header
     for (let hops = 0; (proto === 0 || proto === 43 || proto === 60) && hops < 4 && l4 + 2 <= d.length; hops++) {
-      proto = d[l4];
-      l4 += (d[l4 + 1] + 1) * 8;
+      proto = d[l4] ?? 0;
+      l4 += ((d[l4 + 1] ?? 0) + 1) * 8;
     }
   } else return false;
 
@@ -145,8 +145,8 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
       return true;
     }
     out.ack = d.readUInt32BE(l4 + 8);
-    const dataOffset = (d[l4 + 12] >> 4) * 4;
-    out.flags = d[l4 + 13];
+    const dataOffset = ((d[l4 + 12] ?? 0) >> 4) * 4;
+    out.flags = d[l4 + 13] ?? 0;
     out.tsval = -1;
     const end = Math.min(l4 + dataOffset, d.length);
     for (let o = l4 + 20; o < end;) {
@@ -171,10 +171,10 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
   // ICMP destination unreachable (3) / ICMPv6 (1) quoting a TCP segment
   if ((proto === 1 && version === 4) || (proto === 58 && version === 6)) {
     if (l4 + 8 > d.length) return false;
-    const type = d[l4];
+    const type = d[l4] ?? 0;
     if (!((proto === 1 && type === 3) || (proto === 58 && type === 1))) return false;
     const from = out.src;
-    const code = d[l4 + 1];
+    const code = d[l4 + 1] ?? 0;
     if (!decodeIp(d, l4 + 8, out, true)) return false;
     out.kind = 'icmp-unreachable';
     out.icmpType = type;

@@ -48,8 +48,9 @@ export function cleanPaste(input: string): CleanedPaste {
 /** A paste that starts with the command itself, no prompt ("cat /proc/net/tcp", "iptables-save"), then its output. */
 function bareCommandFirst(lines: string[], commands: CleanedPaste['commands'], wrapping: number[]): void {
   const i = lines.findIndex((l) => l.trim() !== '');
-  if (i < 0 || commands.some((c) => c.line < i + 1)) return;
-  const t = lines[i].trim();
+  const first = lines[i];
+  if (first === undefined || commands.some((c) => c.line < i + 1)) return;
+  const t = first.trim();
   if (
     !KNOWN_COMMANDS.test(t) ||
     t.length > 200 ||

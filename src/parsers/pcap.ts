@@ -198,7 +198,7 @@ export class CaptureReader {
       const len = this.u16(buf, opt + 2);
       if (code === 0) break;
       if (code === 9 && len >= 1 && opt + 4 < end) {
-        const v = buf[opt + 4];
+        const v = buf[opt + 4] ?? 0; // opt + 4 < end, checked
         unitsPerSecond = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** (v & 0x7f);
       }
       opt += 4 + ((len + 3) & ~3);

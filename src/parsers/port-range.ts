@@ -10,10 +10,11 @@ function port(text: string, source: string): number {
 
 /** `ip_local_port_range` as the kernel prints it ("32768\t60999") or a user writes it ("30000-32767"). */
 export function parsePortRange(text: string, source = 'port range'): PortRange {
-  const parts = text.trim().split(/[\s-]+/);
-  if (parts.length !== 2) throw new ParseError(source, 1, `expected two port numbers, got "${text.trim()}"`);
-  const lo = port(parts[0], source);
-  const hi = port(parts[1], source);
+  const [first, second, ...more] = text.trim().split(/[\s-]+/);
+  if (first === undefined || second === undefined || more.length > 0)
+    throw new ParseError(source, 1, `expected two port numbers, got "${text.trim()}"`);
+  const lo = port(first, source);
+  const hi = port(second, source);
   if (hi < lo) throw new ParseError(source, 1, `range end ${hi} is below its start ${lo}`);
   return { lo, hi };
 }

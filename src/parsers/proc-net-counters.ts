@@ -1,4 +1,5 @@
 import { ParseError, UnreadLines, numberedLines } from './parse-error.js';
+import { at } from '../model/indexing.js';
 
 /** Counters by "Group.Name" (e.g. "TcpExt.ListenOverflows"), mapped by name, never by column. */
 export type Counters = Map<string, number>;
@@ -56,7 +57,7 @@ export function parseSockstat(text: string, source: string): Counters {
       .split(/\s+/);
     if (fields.length % 2 !== 0) throw new ParseError(source, n, 'names and values do not pair up');
     for (let i = 0; i < fields.length; i += 2) {
-      if (!/^\d+$/.test(fields[i + 1]))
+      if (!/^\d+$/.test(fields[i + 1] ?? ''))
         throw new ParseError(source, n, `${group}.${fields[i]}: "${fields[i + 1]}" is not a number`);
       out.set(`${group}.${fields[i]}`, Number(fields[i + 1]));
     }
@@ -83,10 +84,11 @@ export function parseConntrackStat(text: string, source: string): Counters {
     }
     if (fields.length !== names.length)
       throw new ParseError(source, n, `${names.length} names but ${fields.length} values`);
+    const header = names;
     fields.forEach((v, i) => {
-      if (!/^[0-9a-fA-F]{1,16}$/.test(v)) throw new ParseError(source, n, `${names![i]}: "${v}" is not hexadecimal`);
+      const name = at(header, i); // as many names as values, checked above
+      if (!/^[0-9a-fA-F]{1,16}$/.test(v)) throw new ParseError(source, n, `${name}: "${v}" is not hexadecimal`);
       const value = parseInt(v, 16);
-      const name = names![i];
       out.set(name, name === 'entries' ? value : (out.get(name) ?? 0) + value);
     });
   }

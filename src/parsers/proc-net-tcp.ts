@@ -8,6 +8,7 @@
 import { ParseError, UnreadLines, type UnreadLine } from './parse-error.js';
 import { ipv6Bytes, type TextSocket } from './socket-text.js';
 import { ST_LISTEN } from './tcp-states.js';
+import { at, bump } from '../model/indexing.js';
 
 const STATE_SLOTS = 16;
 
@@ -230,7 +231,7 @@ export class SocketTableScanner {
     }
     // "  12: "
     const slStart = p;
-    while (p < end && b[p] >= 48 && b[p] <= 57) p++;
+    while (p < end && (b[p] ?? 0) >= 48 && (b[p] ?? 0) <= 57) p++;
     if (p === slStart || b[p] !== COLON) this.fail('expected "<n>:" at the start of the line');
     p++;
     while (p < end && b[p] === SPACE) p++;
@@ -262,7 +263,7 @@ export class SocketTableScanner {
     const t = this.table;
     this.socketsInFile++;
     t.sockets++;
-    t.byState[state]++;
+    bump(t.byState, state);
     const family: 4 | 6 = addrLen === 8 ? 4 : 6;
 
     if (state === ST_LISTEN) {
@@ -281,7 +282,7 @@ export class SocketTableScanner {
       });
       return;
     }
-    t.localPortUse[lport]++;
+    bump(t.localPortUse, lport);
     if (this.opts.watched && this.opts.watched[lport] === 1 && !t.watchedSamples.has(lport)) {
       const rem =
         family === 4
@@ -305,7 +306,7 @@ export class SocketTableScanner {
         byRemote.set(key, d);
       }
       d.total++;
-      d.states[state]++;
+      bump(d.states, state);
       return;
     }
     const key =
@@ -317,7 +318,7 @@ export class SocketTableScanner {
       this.dest6.set(key, d);
     }
     d.total++;
-    d.states[state]++;
+    bump(d.states, state);
   }
 
   /**
@@ -360,7 +361,7 @@ export class SocketTableScanner {
     if (p + len > end) this.fail(`line ends inside the ${what}`);
     let v = 0;
     for (let i = 0; i < len; i++) {
-      const h = HEX[b[p + i]];
+      const h = HEX[b[p + i] ?? 0] ?? -1; // a byte past the end reads HEX[0], which is -1 too
       if (h < 0) this.fail(`${what}: "${b.toString('latin1', p, p + len)}" is not hexadecimal`);
       v = v * 16 + h;
     }
@@ -420,7 +421,7 @@ export function ipv6(hex32: string, order: ByteOrder): string {
     return `::ffff:${bytes.slice(12).join('.')}`;
   }
   const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(bytes[i] * 256 + bytes[i + 1]);
+  for (let i = 0; i < 16; i += 2) words.push(at(bytes, i) * 256 + at(bytes, i + 1));
   return compressIpv6(words);
 }
 

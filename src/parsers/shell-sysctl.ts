@@ -6,6 +6,8 @@
  * Pure and total: a script it cannot follow yields fewer writes, never an exception.
  */
 
+import { at, lastOf, type NonEmpty } from '../model/indexing.js';
+
 export interface SysctlWrite {
   /** canonical dotted name; undefined for `sysctl -p`, whose keys live in a file */
   key?: string;
@@ -32,13 +34,14 @@ export function sysctlWritesOfArgv(
   argv: string[],
   env: ReadonlyMap<string, string> = new Map(),
 ): { writes: SysctlWrite[]; script?: string; scriptIndex?: number } {
-  if (argv.length === 0) return { writes: [] };
-  const base = basename(argv[0]);
-  const shellArgs = base === 'busybox' && argv[1] && SHELLS.has(argv[1]) ? argv.slice(2) : argv.slice(1);
+  const [command, second] = argv;
+  if (command === undefined) return { writes: [] };
+  const base = basename(command);
+  const shellArgs = base === 'busybox' && second && SHELLS.has(second) ? argv.slice(2) : argv.slice(1);
   if (SHELLS.has(base)) {
     const c = shellArgs.findIndex((a) => /^-[a-z]*c[a-z]*$/.test(a));
-    if (c >= 0 && c + 1 < shellArgs.length) {
-      const script = shellArgs[c + 1];
+    const script = c >= 0 ? shellArgs[c + 1] : undefined;
+    if (script !== undefined) {
       return { writes: sysctlWritesOfScript(script, env), script, scriptIndex: argv.length - shellArgs.length + c + 1 };
     }
   }
@@ -70,7 +73,7 @@ export function tokenize(script: string): Token[] {
   };
   const start = () => (word ??= { text: '', line, column: i - lineStart, op: false });
   while (i < script.length) {
-    const ch = script[i];
+    const ch = script.charAt(i);
     if (ch === '\n') {
       flush();
       tokens.push({ text: '\n', line, column: i - lineStart, op: true });
@@ -142,11 +145,9 @@ const CLOSERS = new Set(['done', 'esac', '}', ')']);
 
 export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, string> = new Map()): SysctlWrite[] {
   const writes: SysctlWrite[] = [];
-  const stack: Frame[] = [{ isIf: false, inCondition: false, condition: [], sawExit: false }];
-  const guardNow = () => {
-    for (let k = stack.length - 1; k >= 0; k--) if (stack[k].guard) return stack[k].guard;
-    return undefined;
-  };
+  // the bottom frame is never popped (closers check `stack.length > 1`)
+  const stack: NonEmpty<Frame> = [{ isIf: false, inCondition: false, condition: [], sawExit: false }];
+  const guardNow = () => stack.findLast((frame) => frame.guard)?.guard;
   // an and-or list: the guard a previous element gives the commands after it
   let listGuard: SysctlWrite['guard'] | undefined;
   let lastKind: { kind: GuardKind; guard: SysctlWrite['guard'] } | undefined;
@@ -156,11 +157,12 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
   const endCommand = (connector: string) => {
     const cmd = afterReservedWords(words, stack);
     words = [];
-    const top = stack[stack.length - 1];
-    if (cmd.length > 0) {
+    const top = lastOf(stack);
+    const head = cmd[0];
+    if (head) {
       if (top.inCondition) top.condition.push(cmd);
       const kind = guardOf(cmd);
-      const isExit = cmd[0].text === 'exit' || cmd[0].text === 'return';
+      const isExit = head.text === 'exit' || head.text === 'return';
       const guard = listGuard ?? guardNow();
       if (isExit) {
         top.sawExit = true;
@@ -184,8 +186,7 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
     prevConnector = connector;
   };
   const tokens = tokenize(script);
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k];
+  for (const t of tokens) {
     if (t.op && (t.text === '>' || t.text === '>>' || t.text === '<')) {
       words.push(t);
       continue;
@@ -206,10 +207,10 @@ export function sysctlWritesOfScript(script: string, env: ReadonlyMap<string, st
  * Leading reserved words open and close blocks (if/then/else/elif/fi, loops, braces, subshells) on the
  * frame stack; what follows them is a command, returned. `for` and `case` words are not commands.
  */
-function afterReservedWords(words: Token[], stack: Frame[]): Token[] {
+function afterReservedWords(words: Token[], stack: NonEmpty<Frame>): Token[] {
   let cmd = words;
-  while (cmd.length > 0 && !cmd[0].op) {
-    const w = cmd[0].text;
+  for (let head = cmd[0]; head && !head.op; head = cmd[0]) {
+    const w = head.text;
     if (!applyReservedWord(w, stack) && w !== 'time') break;
     cmd = w === 'for' || w === 'case' ? [] : cmd.slice(1);
   }
@@ -217,8 +218,8 @@ function afterReservedWords(words: Token[], stack: Frame[]): Token[] {
 }
 
 /** One reserved word's effect on the frame stack; false when the word is not one (a command starts). */
-function applyReservedWord(w: string, stack: Frame[]): boolean {
-  const top = stack[stack.length - 1];
+function applyReservedWord(w: string, stack: NonEmpty<Frame>): boolean {
+  const top = lastOf(stack);
   if (w === 'if') stack.push({ isIf: true, inCondition: true, condition: [], sawExit: false });
   else if (w === 'then' && top.isIf) {
     top.inCondition = false;
@@ -239,7 +240,7 @@ function applyReservedWord(w: string, stack: Frame[]): boolean {
     const exitsWhenEqual =
       top.exitsWhenEqual ??
       (top.conditionKind === 'eq' && top.sawExit && top.guard === undefined ? top.elseGuard : undefined);
-    if (exitsWhenEqual) stack[stack.length - 1].guard ??= exitsWhenEqual;
+    if (exitsWhenEqual) lastOf(stack).guard ??= exitsWhenEqual;
   } else if (OPENERS.has(w) || w === 'do') {
     if (w !== 'do') stack.push({ isIf: false, inCondition: false, condition: [], sawExit: false });
   } else if (CLOSERS.has(w) && !top.isIf && stack.length > 1) stack.pop();
@@ -263,8 +264,8 @@ function guardOf(cmd: Token[]): { kind: GuardKind; guard: { left: string; right:
     negate = !negate;
     words = words.slice(1);
   }
-  if (words.length !== 3) return undefined;
   const [a, op, b] = words;
+  if (words.length !== 3 || a === undefined || b === undefined) return undefined;
   const va = variableName(a);
   const vb = variableName(b);
   if (!va || !vb) return undefined;
@@ -407,7 +408,7 @@ function nsenterInner(args: Token[]): { command: Token[]; pid1Net: boolean } | u
   let netPid1 = false;
   let k = 0;
   for (; k < args.length; k++) {
-    const w = args[k].text;
+    const w = at(args, k).text;
     if (w === '--') {
       k++;
       break;

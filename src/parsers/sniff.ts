@@ -235,7 +235,7 @@ function hostSettings({ lines, first }: Shape): Sniffed | undefined {
   if (/^(NAME|PRETTY_NAME|ID)=/.test(first) && lines.some((l) => /^ID=/.test(l)))
     return { kind: 'os-release', how: 'os-release fields' };
   if (/^\d+\s+\d+\s*$/.test(first) && lines.length === 1) {
-    const [lo, hi] = first.trim().split(/\s+/).map(Number);
+    const [lo = 0, hi = 0] = first.trim().split(/\s+/).map(Number); // two numbers, matched above
     if (lo >= 1 && hi <= 65535 && lo < hi)
       return { kind: 'ip_local_port_range', how: 'two port numbers on one line (the contents of ip_local_port_range)' };
   }
@@ -326,7 +326,7 @@ export function sniffKind(text: string, name: string, commands: { command: strin
   const byName = fromName(name);
   if (byName) return { kind: byName, how: 'its file name' };
   // A single reserved-ports list: "30000-32767" or "30000-32767,40000".
-  if (lines.length === 1 && /^\d+(-\d+)?(,\d+(-\d+)?)*\s*$/.test(lines[0].trim()))
+  if (lines.length === 1 && /^\d+(-\d+)?(,\d+(-\d+)?)*\s*$/.test(lines.join('').trim()))
     return { kind: 'ip_local_reserved_ports', how: 'a list of ports (the contents of ip_local_reserved_ports)' };
   return undefined;
 }

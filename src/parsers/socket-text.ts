@@ -96,8 +96,9 @@ export function ipv6Bytes(text: string): number[] | undefined {
   const halves = t.split('::');
   if (halves.length > 2) return undefined;
   const parse = (s: string) => (s === '' ? [] : s.split(':'));
-  const left = parse(halves[0]);
-  const right = halves.length === 2 ? parse(halves[1]) : [];
+  const [before = '', after] = halves;
+  const left = parse(before);
+  const right = after === undefined ? [] : parse(after);
   const fill = 8 - left.length - right.length;
   if (fill < 0 || (halves.length === 1 && fill !== 0)) return undefined;
   const groups = [...left, ...Array<string>(fill).fill('0'), ...right];
@@ -147,19 +148,25 @@ export function parseSocketText(
       const f = t.split(/\s+/);
       let proto = 'tcp';
       let i = 0;
-      if (/^(tcp6?|udp6?|raw6?|unix|u_\w+|nl|p_\w+|icmp6|mptcp|sctp|v_\w+|x_\w+)$/.test(f[0])) proto = f[i++];
+      const head = f[0] ?? '';
+      if (/^(tcp6?|udp6?|raw6?|unix|u_\w+|nl|p_\w+|icmp6|mptcp|sctp|v_\w+|x_\w+)$/.test(head)) {
+        proto = head;
+        i = 1;
+      }
       if (!proto.startsWith('tcp') && proto !== 'mptcp') {
         other++;
         return;
       }
-      const ss = SS_STATES[f[i]] !== undefined && /^\d+$/.test(f[i + 1] ?? '');
+      const ssState = SS_STATES[f[i] ?? ''];
+      const ss = ssState !== undefined && /^\d+$/.test(f[i + 1] ?? '');
       let state: number | undefined;
-      let recvQ: string;
-      let sendQ: string;
-      let local: string;
-      let peer: string;
+      // a word missing from a short line stays undefined and is refused below
+      let recvQ: string | undefined;
+      let sendQ: string | undefined;
+      let local: string | undefined;
+      let peer: string | undefined;
       if (ss) {
-        state = SS_STATES[f[i]];
+        state = ssState;
         [recvQ, sendQ, local, peer] = [f[i + 1], f[i + 2], f[i + 3], f[i + 4]];
       } else {
         [recvQ, sendQ, local, peer] = [f[i], f[i + 1], f[i + 2], f[i + 3]];

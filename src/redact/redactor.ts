@@ -5,6 +5,7 @@
  * Unspecified, loopback and broadcast addresses carry no identity and are kept.
  */
 import { ipv4, ipv6, type ByteOrder } from '../parsers/proc-net-tcp.js';
+import { at, group } from '../model/indexing.js';
 
 const V4 = /\b(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b/g;
 const V4_DASHED = /\bip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\b/g;
@@ -95,7 +96,7 @@ function isIpv6(s: string): boolean {
 function fullIpv6(addr: string): string {
   const b = ipv6Bytes(addr);
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16).padStart(4, '0'));
+  for (let i = 0; i < 16; i += 2) groups.push(((at(b, i) << 8) | at(b, i + 1)).toString(16).padStart(4, '0'));
   return groups.join(':');
 }
 
@@ -123,8 +124,9 @@ function ipv6Bytes(addr: string): number[] {
   let tail: number[] = [];
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (v4) {
-    tail = v4[1].split('.').map(Number);
-    s = s.slice(0, -v4[1].length) + '0:0';
+    const dotted = group(v4, 1);
+    tail = dotted.split('.').map(Number);
+    s = s.slice(0, -dotted.length) + '0:0';
   }
   const [head, rest] = s.split('::');
   const h = head ? head.split(':') : [];

@@ -3,10 +3,11 @@ import { plural } from '../model/plural.js';
 import pc from 'picocolors';
 import { catalogueSummary, type ExplainedLine } from '../explain/explained.js';
 import type { Report } from './report.js';
+import type { NonEmpty } from '../model/indexing.js';
 
 /** Lines that tell of the same failure towards the same place are explained once, with all their line numbers. */
-function groups(explanations: ExplainedLine[]): ExplainedLine[][] {
-  const byKey = new Map<string, ExplainedLine[]>();
+function groups(explanations: ExplainedLine[]): NonEmpty<ExplainedLine>[] {
+  const byKey = new Map<string, NonEmpty<ExplainedLine>>();
   for (const e of explanations) {
     const key = [
       e.failure.id,

@@ -46,7 +46,7 @@ function perDestination(
   usable: number,
   listenerHeld: number[],
 ): FindingDraft | undefined {
-  const tw = d.states[ST_TIME_WAIT];
+  const tw = d.states[ST_TIME_WAIT] ?? 0;
   const twReusable = tw > 0 && timeWaitReusable(netns, d.localIp, d.remoteIp);
   const used = d.total - (twReusable ? tw : 0);
   const severity = severityFor(used, usable);
@@ -107,7 +107,7 @@ function rangeWide(netns: WithSockets, usableTotal: number, listenerHeld: number
   const use = netns.sockets.localPortUse;
   let held = listenerHeld.length;
   const listening = new Set(listenerHeld);
-  for (let p = range.lo; p <= range.hi; p++) if (bitmap[p] === 1 && use[p] > 0 && !listening.has(p)) held++;
+  for (let p = range.lo; p <= range.hi; p++) if (bitmap[p] === 1 && (use[p] ?? 0) > 0 && !listening.has(p)) held++;
   if (held < usableTotal * ERROR) return undefined;
   const full = held >= usableTotal;
   return {

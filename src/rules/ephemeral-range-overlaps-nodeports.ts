@@ -4,6 +4,7 @@ import { knownNodePorts } from '../facts/nodeports.js';
 import { formatRange, intersect, subtract, totalSize } from '../model/port-range.js';
 import { defineRule } from './define-rule.js';
 import { fmt, rangeEvidence, sysctlEvidence } from './lib/evidence.js';
+import { at } from '../model/indexing.js';
 
 export default defineRule({
   id: 'ephemeral-range-overlaps-nodeports',
@@ -38,7 +39,10 @@ export default defineRule({
     for (const s of services.slice(0, 5)) evidence.push(readLine(s.source, s.rule.text, s.rule.line));
     if (services.length > 5)
       evidence.push(
-        derived(services[0].source, `… and ${fmt(services.length - 5)} more Service NodePorts in the ephemeral range`),
+        derived(
+          at(services, 0).source,
+          `… and ${fmt(services.length - 5)} more Service NodePorts in the ephemeral range`,
+        ),
       );
     for (const l of listening.slice(0, 5)) evidence.push(derived(l.source, `NodePort in use: ${l.line}`));
     return [

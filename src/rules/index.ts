@@ -31,6 +31,7 @@ import timeWaitPressure from './time-wait-pressure.js';
 import nodeportInEphemeralRange from './nodeport-in-ephemeral-range.js';
 import kubeProxyIptablesMismatchRisk from './kube-proxy-iptables-mismatch-risk.js';
 import ipvsConnReuseRisk from './ipvs-conn-reuse-risk.js';
+import { at } from '../model/indexing.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
 export const NODE_RULES: NodeRule[] = [
@@ -130,7 +131,7 @@ export function selectClusterRules(ids: string[] | undefined): ClusterRule[] {
 }
 
 export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
-  return select(ALL_RULES, [id])[0];
+  return at(select(ALL_RULES, [id]), 0); // select throws on an unknown id
 }
 
 class UnknownRuleError extends ToolError {

@@ -3,7 +3,6 @@ import { defineRule } from './define-rule.js';
 import { readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { capped } from './lib/evidence.js';
 import {
-  BACKENDS,
   FAMILIES,
   backendName,
   chainEvidence,
@@ -29,7 +28,8 @@ export default defineRule({
     const out: FindingDraft[] = [];
     const kubeProxy = kubeProxyBackend(node, netns, 'IPv4');
     for (const family of FAMILIES) {
-      const [legacy, nft] = BACKENDS.map((b) => kubeChains(rulesetOf(netns, family, b)));
+      const legacy = kubeChains(rulesetOf(netns, family, 'legacy'));
+      const nft = kubeChains(rulesetOf(netns, family, 'nft'));
       if (legacy.length === 0 || nft.length === 0) continue;
       const evidence: Evidence[] = [];
       const owners: string[] = [];

@@ -3,6 +3,7 @@ import type { KernelRefusal } from '../parsers/kube-proxy-log.js';
 import { defineRule } from './define-rule.js';
 import { derived, readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { fmt } from './lib/evidence.js';
+import { lastOf, type NonEmpty } from '../model/indexing.js';
 
 /**
  * kube-proxy's iptables and the node's kernel disagree: the kernel refuses a table, an option or an
@@ -21,16 +22,18 @@ export default defineRule({
   check({ node }) {
     const log = node.kubeProxyLog;
     const all: KernelRefusal[] = [...log.refusals, ...log.failures.flatMap((f) => (f.refusal ? [f.refusal] : []))];
-    const groups = new Map<string, KernelRefusal[]>();
+    const groups = new Map<string, NonEmpty<KernelRefusal>>();
     for (const r of all) {
       const key = `${r.kind}\0${r.what}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
+      const group = groups.get(key);
+      if (group) group.push(r);
+      else groups.set(key, [r]);
     }
     const kernel = majorMinor(node.kernelRelease);
     const out: FindingDraft[] = [];
     for (const refusals of groups.values()) {
       const first = refusals[0];
-      const last = refusals[refusals.length - 1];
+      const last = lastOf(refusals);
       const evidence: Evidence[] = last.lines.slice(0, 4).map((l) => readLine(log.source, l.text, l.line));
       evidence.push(
         derived(

@@ -19,6 +19,7 @@ import {
   serviceDestination,
   type KubeProxyBackend,
 } from './lib/iptables.js';
+import { isNonEmpty, type NonEmpty } from '../model/indexing.js';
 
 interface Missing {
   chain: string;
@@ -49,7 +50,7 @@ export default defineRule({
       if (!mine || (!kubeChains(mine).some((c) => isKubeProxyChain(c.name)) && failures.length === 0)) continue;
       const missing = missingRequired({ node, netns }, mine, theirs, failures, version);
       missing.push(...missingFromFailures(node, mine, theirs, failures, missing));
-      if (missing.length === 0) continue;
+      if (!isNonEmpty(missing)) continue;
       const demo = serviceDestination([mine, theirs]);
       out.push(finding(family, kp, missing, mine.source, theirs?.source, tableChains(mine, missing), version, demo));
     }
@@ -133,7 +134,7 @@ function tableChains(ruleset: Ruleset, missing: Missing[]): Evidence[] {
 function finding(
   family: string,
   kp: KubeProxyBackend,
-  missing: Missing[],
+  missing: NonEmpty<Missing>,
   mineSource: string,
   theirsSource: string | undefined,
   chainSets: Evidence[],

@@ -17,13 +17,14 @@ export default defineRule({
     const out: FindingDraft[] = [];
     for (const command of ['iptables-restore', 'ip6tables-restore']) {
       const failures = log.failures.filter((f) => f.command === command);
-      if (failures.length === 0) continue;
+      const [first] = failures;
+      const last = failures.at(-1);
+      if (!first || !last) continue;
       const count = log.failureCounts[command] ?? failures.length;
-      const last = failures[failures.length - 1];
       const chains = tally(failures.map((f) => f.chain).filter((c): c is string => c !== undefined));
       const what = describe(last);
       const evidence: Evidence[] = [...logEvidence(node, last, 6)];
-      if (failures[0] !== last) evidence.unshift(...logEvidence(node, failures[0], 1));
+      if (first !== last) evidence.unshift(...logEvidence(node, first, 1));
       for (const [chain, n] of chains) evidence.push(derived('tally', `${fmt(n)} failure(s) on ${chain}`));
       evidence.push(
         derived(
@@ -44,7 +45,7 @@ export default defineRule({
         continue;
       }
       out.push({
-        message: `kube-proxy's ${command} failed ${fmt(count)} time(s) in the log read${failures[0].time ? ` (first ${failures[0].time}, last ${last.time})` : ''}: ${what}. Each failure rejects the whole batch, so the Service rules in it are not installed or updated.`,
+        message: `kube-proxy's ${command} failed ${fmt(count)} time(s) in the log read${first.time ? ` (first ${first.time}, last ${last.time})` : ''}: ${what}. Each failure rejects the whole batch, so the Service rules in it are not installed or updated.`,
         subject: {
           command,
           failures: count,

@@ -85,6 +85,7 @@ export default defineRule({
     if (overflows > 0) {
       const full = top.filter((s) => s.backlog === undefined || s.queue > s.backlog);
       const named = full.length > 0 ? full : top;
+      const [worst] = named;
       out.push({
         message:
           named.length > 0
@@ -92,8 +93,8 @@ export default defineRule({
             : `${where} drops connections because an accept queue is full (ListenOverflows +${fmt(overflows)} in ${seconds} s); no listener had a queue when the socket table was read.`,
         subject: {
           cause: 'accept-queue',
-          ...(named.length > 0
-            ? { listener: named[0].address, acceptQueue: named[0].queue, backlog: named[0].backlog }
+          ...(worst
+            ? { listener: worst.address, acceptQueue: worst.queue, backlog: worst.backlog }
             : { listenOverflows: overflows }),
         },
         evidence: [...counterEvidence, ...named.map((s) => s.evidence)],

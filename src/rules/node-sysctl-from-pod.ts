@@ -8,6 +8,7 @@ import {
   lineEvidence,
   writeEvidence,
 } from './lib/manifest.js';
+import { at } from '../model/indexing.js';
 
 export default defineManifestRule({
   id: 'node-sysctl-from-pod',
@@ -27,7 +28,7 @@ export default defineManifestRule({
           : 'runs on the host network (hostNetwork: true)';
       out.push({
         message: `${describeWorkload(w)}: ${describeContainer(c)} ${how}${how.startsWith('writes') ? ':' : ' and writes'} ${keys.join(', ')}; that changes the kernel settings of the node itself, for every pod and for kubelet and kube-proxy.`,
-        position: writes[0].position,
+        position: at(writes, 0).position,
         subject: { container: c.name, sysctl: keys.join(',') },
         evidence: [
           ...(w.hostNetwork.value

@@ -2,6 +2,7 @@ import { canWriteSysctls } from '../facts/workloads.js';
 import { isSafeSysctl } from '../knowledge/k8s-sysctls.js';
 import { defineManifestRule, type ManifestFindingDraft } from './define-rule.js';
 import { describeContainer, describeWorkload, lineEvidence, writeEvidence } from './lib/manifest.js';
+import { at } from '../model/indexing.js';
 
 export default defineManifestRule({
   id: 'prefer-safe-sysctl',
@@ -24,7 +25,7 @@ export default defineManifestRule({
       const snippet = `securityContext: {sysctls: [${settings.map(([k, v]) => `{name: ${k}, value: "${v}"}`).join(', ')}]}`;
       out.push({
         message: `${describeWorkload(w)}: ${describeContainer(c)} runs privileged only to set ${settings.map(([k]) => k).join(', ')}, which the pod can set without privileges through spec.securityContext.sysctls (safe in Kubernetes ${options.k8sVersion.join('.')}).`,
-        position: writes[0].position,
+        position: at(writes, 0).position,
         subject: { container: c.name, sysctl: settings.map(([k]) => k).join(',') },
         evidence: [lineEvidence(w, c.position, 'privileged'), ...writeEvidence(w, writes)],
         remediation: `Put ${snippet} in the pod spec and remove the privileged ${c.init ? 'initContainer' : 'container'}; it then can never touch the node's sysctls.`,

@@ -18,8 +18,8 @@ export default defineCaptureRule({
           a.secondSyn.timeUs - a.firstSyn.timeUs >= LO_US &&
           a.secondSyn.timeUs - a.firstSyn.timeUs <= HI_US,
       );
-      if (oneSecond.length === 0) return [];
       const a = oneSecond[0];
+      if (!a) return [];
       return [
         {
           message: `${g.count} connection${g.count === 1 ? '' : 's'} to ${g.server} succeeded only after the first SYN went unanswered and was retransmitted ${secondsBetween(a.firstSyn, a.secondSyn!)} later: every such request is 1 s slower. Behind IPVS on kernels before 5.9 with conn_reuse_mode=1 this is the known drop of a SYN that hits an old connection entry (kubernetes #70747); elsewhere, a lost first SYN (a full SYN queue, conntrack insert races, a flapping path).`,

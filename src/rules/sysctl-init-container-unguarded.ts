@@ -8,6 +8,7 @@ import {
   lineEvidence,
   writeEvidence,
 } from './lib/manifest.js';
+import { at } from '../model/indexing.js';
 
 export default defineManifestRule({
   id: 'sysctl-init-container-unguarded',
@@ -26,7 +27,7 @@ export default defineManifestRule({
       const keys = [...new Set(writes.map((x) => x.key ?? `the keys in ${x.file}`))];
       out.push({
         message: `${describeWorkload(w)}: ${describeContainer(c)} is privileged and writes ${keys.join(', ')} with no check that the pod has its own network namespace; the day this template runs with hostNetwork: true (or is copied into a pod that does), it rewrites the node's sysctls.`,
-        position: writes[0].position,
+        position: at(writes, 0).position,
         subject: { container: c.name, sysctl: keys.join(',') },
         evidence: [lineEvidence(w, c.position, 'privileged initContainer'), ...writeEvidence(w, writes)],
         remediation: `In the script, ${GUARD_FIX}; better still, set the namespaced ones in spec.securityContext.sysctls and drop the privileged container.`,

@@ -19,7 +19,7 @@ export default defineRule({
     const where = describeNetns(netns);
     const usable = netns.ephemeral.usable;
     for (const d of netns.sockets.destinations) {
-      const tw = d.states[ST_TIME_WAIT];
+      const tw = d.states[ST_TIME_WAIT] ?? 0;
       if (tw < usable * DEST_SHARE || timeWaitReusable(netns, d.localIp, d.remoteIp)) continue;
       const dest = endpoint(d.remoteIp, d.remotePort);
       out.push({
@@ -35,7 +35,7 @@ export default defineRule({
       });
     }
     const buckets = netns.sysctls ? sysctlNumber(netns.sysctls, 'net.ipv4.tcp_max_tw_buckets') : undefined;
-    const tw = netns.first.sockstat?.get('TCP.tw') ?? netns.sockets.byState[ST_TIME_WAIT];
+    const tw = netns.first.sockstat?.get('TCP.tw') ?? netns.sockets.byState[ST_TIME_WAIT] ?? 0;
     if (buckets !== undefined && buckets > 0 && tw >= buckets * BUCKETS_SHARE) {
       out.push({
         message: `${where} holds ${fmt(tw)} TIME_WAIT sockets, ${pct(tw, buckets)} of tcp_max_tw_buckets (${fmt(buckets)}): past it the kernel destroys TIME_WAIT sockets at once, and late segments of old connections can hit new ones.`,

@@ -335,8 +335,8 @@ const interfaceTest: Tester = (v, neg, _p, _o, option) => ({
 /** Modules whose matches depend on state a save does not show. */
 const UNMODELLED = new Set(['recent', 'set', 'socket', 'owner', 'physdev', 'string', 'u32', 'bpf', 'cgroup']);
 
-/** The options the walker decides, by the word that names them. */
-const TESTERS: Record<string, Tester> = {
+/** The options the walker decides, by the word that names them (long spellings added below). */
+const SHORT_TESTERS = {
   // no --from: the node's own address, outside every -s range of the rules (the trace's header says so)
   '-s': (v, neg, p) => either(p.src !== undefined && inCidr(p.src, v), neg),
   '-d': (v, neg, p) => either(inCidr(p.dst, v), neg),
@@ -369,18 +369,18 @@ const TESTERS: Record<string, Tester> = {
   '-o': interfaceTest,
   '-m': (v) =>
     UNMODELLED.has(v) ? { maybe: `-m ${v} (not modelled: depends on state the save does not show)` } : undefined,
+} satisfies Record<string, Tester>;
+const TESTERS: Record<string, Tester> = {
+  ...SHORT_TESTERS,
+  '--source': SHORT_TESTERS['-s'],
+  '--destination': SHORT_TESTERS['-d'],
+  '--protocol': SHORT_TESTERS['-p'],
+  '--destination-port': SHORT_TESTERS['--dport'],
+  '--source-port': SHORT_TESTERS['--sport'],
+  '--state': SHORT_TESTERS['--ctstate'],
+  '--in-interface': SHORT_TESTERS['-i'],
+  '--out-interface': SHORT_TESTERS['-o'],
 };
-for (const [alias, name] of [
-  ['--source', '-s'],
-  ['--destination', '-d'],
-  ['--protocol', '-p'],
-  ['--destination-port', '--dport'],
-  ['--source-port', '--sport'],
-  ['--state', '--ctstate'],
-  ['--in-interface', '-i'],
-  ['--out-interface', '-o'],
-] as const)
-  TESTERS[alias] = TESTERS[name];
 
 function matches(rule: IptablesRule, packet: Packet, opts: WalkOptions): Match {
   const words = ruleWords(rule);

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
 import { manifestFixture, ROOT, runCli } from '../helpers.js';
+import { at } from '../../src/model/indexing.js';
 
 /** The official SARIF 2.1.0 schema lives beside the checkout (../shared/schemas), never in the repo. */
 const SCHEMA_CANDIDATES = [
@@ -64,7 +65,7 @@ describe('netdoctor lint (CLI)', () => {
       ajvFormats.default(ajv);
       const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA!, 'utf8')));
       assert.ok(validate(log), JSON.stringify(validate.errors?.slice(0, 5), null, 2));
-      const run = log.runs[0];
+      const run = at(log.runs, 0);
       assert.deepEqual(
         run.tool.driver.rules.map((x) => x.id),
         [
@@ -77,18 +78,18 @@ describe('netdoctor lint (CLI)', () => {
       );
       for (const rule of run.tool.driver.rules)
         assert.match(rule.helpUri, new RegExp(`^https://.+/docs/rules/${rule.id}\\.md$`));
-      assert.equal(run.tool.driver.rules[1].defaultConfiguration.level, 'warning');
+      assert.equal(at(run.tool.driver.rules, 1).defaultConfiguration.level, 'warning');
       const node = run.results.find((x) => x.ruleId === 'node-sysctl-from-pod')!;
-      assert.equal(run.tool.driver.rules[node.ruleIndex].id, 'node-sysctl-from-pod');
+      assert.equal(at(run.tool.driver.rules, node.ruleIndex).id, 'node-sysctl-from-pod');
       assert.equal(node.level, 'error');
-      assert.deepEqual(node.locations[0].physicalLocation.region, { startLine: 87, startColumn: 21 });
+      assert.deepEqual(node.locations[0]?.physicalLocation.region, { startLine: 87, startColumn: 21 });
       assert.match(
-        node.locations[0].physicalLocation.artifactLocation.uri,
+        node.locations[0]?.physicalLocation.artifactLocation.uri,
         /test\/fixtures\/manifests\/incidents\.yaml$/,
       );
       const suppressed = run.results.filter((x) => x.suppressions);
       assert.equal(suppressed.length, 1);
-      assert.deepEqual(suppressed[0].suppressions, [
+      assert.deepEqual(suppressed[0]?.suppressions, [
         { kind: 'inSource', justification: 'runs only in the sandbox cluster; tracked in OPS-142' },
       ]);
     },
@@ -106,14 +107,14 @@ describe('netdoctor lint (CLI)', () => {
       const moved = JSON.parse(
         (await runCli(['lint', 'a.yaml', '--format', 'sarif'], { cwd: dir })).stdout,
       ) as SarifLog;
-      const prints = (log: SarifLog) => log.runs[0].results.map((x) => x.partialFingerprints['netdoctorFinding/v1']);
+      const prints = (log: SarifLog) => log.runs[0]?.results.map((x) => x.partialFingerprints['netdoctorFinding/v1']);
       assert.deepEqual(prints(moved), prints(first));
-      assert.equal(new Set(prints(first)).size, first.runs[0].results.length);
+      assert.equal(new Set(prints(first)).size, first.runs[0]?.results.length);
       assert.equal(
-        moved.runs[0].results[0].locations[0].physicalLocation.region.startLine,
-        first.runs[0].results[0].locations[0].physicalLocation.region.startLine + 3,
+        moved.runs[0]?.results[0]?.locations[0]?.physicalLocation.region.startLine,
+        at(at(at(first.runs, 0).results, 0).locations, 0).physicalLocation.region.startLine + 3,
       );
-      assert.equal(first.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, 'a.yaml');
+      assert.equal(first.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation.uri, 'a.yaml');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -149,8 +150,8 @@ describe('netdoctor lint (CLI)', () => {
       'node-sysctl-from-pod',
       'port-range-overlaps-nodeports',
     ]);
-    assert.equal(report.findings[0].subject.template, 'tuner/templates/daemonset.yaml');
-    assert.equal(report.findings[0].subject.file, 'stdin');
+    assert.equal(report.findings[0]?.subject.template, 'tuner/templates/daemonset.yaml');
+    assert.equal(report.findings[0]?.subject.file, 'stdin');
   });
 
   it('searches directories for YAML and JSON files', async () => {
@@ -176,7 +177,7 @@ describe('netdoctor lint (CLI)', () => {
         findings: unknown[];
       };
       // the yaml parser places this error at the start of the key it cannot close: "broken" on line 4
-      assert.deepEqual([json.problems[0].line, json.problems[0].column], [4, 9]);
+      assert.deepEqual([json.problems[0]?.line, json.problems[0]?.column], [4, 9]);
       assert.equal(json.findings.length, 7);
     } finally {
       await rm(dir, { recursive: true, force: true });

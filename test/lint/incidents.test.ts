@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { findingKeys, lintFixture, manifestFixture } from '../helpers.js';
+import { at } from '../../src/model/indexing.js';
 
 const EXPECTED = [
   'node-sysctl-from-pod nightly-tune 188:27',
@@ -52,8 +53,8 @@ describe('lint: the incident manifests', () => {
       node.evidence.map((e) => e.line),
       [79, 81, 87, 88],
     );
-    assert.match(node.evidence[0].detail, /^hostNetwork: true/);
-    assert.match(node.evidence[3].detail, /^sysctl -w net\.ipv4\.ip_local_port_range="1024 65535"/);
+    assert.match(at(node.evidence, 0).detail, /^hostNetwork: true/);
+    assert.match(at(node.evidence, 3).detail, /^sysctl -w net\.ipv4\.ip_local_port_range="1024 65535"/);
     const overlap = report.findings.find(
       (f) => f.rule === 'port-range-overlaps-nodeports' && f.subject.name === 'node-tuner',
     )!;
@@ -80,7 +81,7 @@ describe('lint: the incident manifests', () => {
         EXPECTED.map((e) => e.split(' ').slice(0, 2).join(' ')).sort(),
       );
       for (const f of report.findings) {
-        const text = lines[Number(f.subject.line) - 1];
+        const text = at(lines, Number(f.subject.line) - 1);
         const key =
           f.rule === 'unsafe-sysctl'
             ? 'net.ipv4.ip_local_port_range'

@@ -10,7 +10,7 @@ import {
   type IptablesRule,
 } from '../../src/parsers/iptables-save.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
-import { FIXTURES } from '../helpers.js';
+import { FIXTURES, nonEmpty } from '../helpers.js';
 
 /** The match modules of a rule, in order ("-m comment -m tcp" → comment, tcp). */
 const modules = (rule: IptablesRule) => ruleWords(rule).flatMap((w, i, all) => (w === '-m' ? [all[i + 1]] : []));
@@ -53,16 +53,16 @@ describe('iptables-save parser', () => {
       assert.deepEqual(optionValues(recent, '--name'), [{ value: 'ssh-guard', negated: false }]);
       assert.equal(recent.target, 'DROP');
       const notEstablished = filter.rules.find((x) => x.chain === 'KUBE-FIREWALL')!;
-      assert.equal(optionValues(notEstablished, '--ctstate')[0].negated, true);
+      assert.equal(optionValues(notEstablished, '--ctstate')[0]?.negated, true);
     });
   }
 
   it('-c counters on chains and rules', () => {
     const r = parseIptablesSave(saved('kube-proxy.legacy-counters.save'), 'c');
     const nat = r.tables.get('nat')!;
-    assert.equal(nat.rules[0].chain, 'PREROUTING');
-    assert.equal(nat.rules[0].target, 'KUBE-SERVICES');
-    assert.match(nat.rules[0].text, /^\[\d+:\d+\] -A PREROUTING /);
+    assert.equal(nat.rules[0]?.chain, 'PREROUTING');
+    assert.equal(nat.rules[0]?.target, 'KUBE-SERVICES');
+    assert.match(nat.rules[0]?.text, /^\[\d+:\d+\] -A PREROUTING /);
   });
 
   it('ipset matches and gotos (lines printed by iptables 1.8.9 here, with the ipset package installed)', () => {
@@ -77,7 +77,7 @@ describe('iptables-save parser', () => {
       ].join('\n'),
       't',
     );
-    const [a, b] = r.tables.get('nat')!.rules;
+    const [a, b = assert.fail('two rules expected')] = nonEmpty(r.tables.get('nat')!.rules);
     assert.deepEqual(optionValues(a, '--match-set'), [{ value: 'KUBE-CLUSTER-IP', negated: false }]);
     assert.deepEqual(optionValues(b, '--match-set'), [{ value: 'KUBE-CLUSTER-IP', negated: true }]);
     assert.equal(b.target, 'KUBE-NODE-PORT');

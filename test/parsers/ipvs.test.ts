@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { IpvsConnScanner, parseIpvsConns, parseIpvsTable } from '../../src/parsers/ipvs.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
 import { parseProcNetCounters } from '../../src/parsers/proc-net-counters.js';
-import { FIXTURES } from '../helpers.js';
+import { FIXTURES, nonEmpty } from '../helpers.js';
+import { at } from '../../src/model/indexing.js';
 
 const ipvs = (name: string) => readFileSync(join(FIXTURES, 'ipvs', name), 'utf8');
 
@@ -17,7 +18,7 @@ describe('IPVS table parser', () => {
       t.services.map((s) => s.key),
       ['10.96.0.100:80', '10.96.0.1:443', '10.96.0.10:53', '10.96.0.200:443', '[fd00:10:96::64]:80', 'FWM 1'],
     );
-    const [web] = t.services;
+    const [web] = nonEmpty(t.services);
     assert.deepEqual(
       web.reals.map((r) => [r.address, r.port, r.forward, r.weight, r.active, r.inactive, r.line]),
       [
@@ -27,9 +28,9 @@ describe('IPVS table parser', () => {
       ],
     );
     assert.equal(web.scheduler, 'rr');
-    assert.equal(t.services[3].persistent, 10800);
-    assert.equal(t.services[4].reals[0].address, 'fd00:10:244:1::2');
-    assert.equal(t.services[5].fwmark, 1);
+    assert.equal(t.services[3]?.persistent, 10800);
+    assert.equal(t.services[4]?.reals[0]?.address, 'fd00:10:244:1::2');
+    assert.equal(t.services[5]?.fwmark, 1);
     assert.equal(web.text, 'TCP  0A600064:0050 rr  ');
   });
 
@@ -39,15 +40,15 @@ describe('IPVS table parser', () => {
       t.services.map((s) => s.key),
       ['10.96.0.100:80', '10.96.0.200:443', '[fd00:10:96::64]:80', 'FWM 1'],
     );
-    assert.deepEqual([t.services[0].reals[0].weight, t.services[0].reals[0].inactive], [0, 25]);
-    assert.equal(t.services[1].persistent, 10800);
-    assert.equal(t.services[2].reals[0].address, 'fd00:10:244:1::2');
+    assert.deepEqual([t.services[0]?.reals[0]?.weight, t.services[0]?.reals[0]?.inactive], [0, 25]);
+    assert.equal(t.services[1]?.persistent, 10800);
+    assert.equal(t.services[2]?.reals[0]?.address, 'fd00:10:244:1::2');
   });
 
   it('ipvsadm -Ln --stats: services and real servers, no weights', () => {
     const t = parseIpvsTable(ipvs('ipvsadm-Ln-stats.rolling-update'), 'stats');
-    assert.equal(t.services[0].key, '10.96.0.100:80');
-    assert.equal(t.services[0].reals[0].weight, undefined);
+    assert.equal(t.services[0]?.key, '10.96.0.100:80');
+    assert.equal(at(at(t.services, 0).reals, 0).weight, undefined);
   });
 
   it('rejects what is not IPVS at all, with the line', () => {
@@ -151,11 +152,11 @@ describe('IPVS redaction', () => {
     const conns = redact(ipvs('ip_vs_conn.rolling-update'));
     assert.doesNotMatch(table + conns, /0AF40102|0A600064|fd00:0010/);
     const t = parseIpvsTable(table, 'redacted');
-    assert.match(t.services[0].key, /^198\.18\.\d+\.\d+:80$/);
-    assert.equal(t.services[5].key, 'FWM 1', 'a firewall mark is not an address');
-    const old = endpointOf(t.services[0].reals[0]);
+    assert.match(at(t.services, 0).key, /^198\.18\.\d+\.\d+:80$/);
+    assert.equal(at(t.services, 5).key, 'FWM 1', 'a firewall mark is not an address');
+    const old = endpointOf(at(at(t.services, 0).reals, 0));
     assert.deepEqual(parseIpvsConns(conns, 'redacted').byDestination.get(old)?.byState, { TIME_WAIT: 19, SYN_RECV: 2 });
-    assert.match(t.services[4].reals[0].address, /^2001:db8::/);
+    assert.match(at(at(t.services, 4).reals, 0).address, /^2001:db8::/);
   });
 });
 

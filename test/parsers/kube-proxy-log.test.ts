@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { backendOfBinary, parseIptablesVersion, parseKubeProxyInfo } from '../../src/parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../../src/parsers/kube-proxy-log.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
-import { FIXTURES } from '../helpers.js';
+import { FIXTURES, nonEmpty } from '../helpers.js';
 
 /** Real stderr of iptables 1.8.9 here, when the chain a restore jumps to lives in the other backend. */
 const LEGACY_STDERR = [
@@ -30,7 +30,7 @@ describe('kube-proxy log parser', () => {
     const log = parseKubeProxyLog(readFileSync(join(FIXTURES, 'iptables/kube-proxy-1.13.log'), 'utf8'));
     assert.equal(log.lines, 7);
     assert.deepEqual(log.failureCounts, { 'iptables-restore': 1 });
-    const [f] = log.failures;
+    const [f] = nonEmpty(log.failures);
     assert.deepEqual(
       { command: f.command, backend: f.backend, chain: f.chain, inputLine: f.inputLine, exitStatus: f.exitStatus },
       { command: 'iptables-restore', backend: 'legacy', chain: 'KUBE-MARK-DROP', inputLine: 16, exitStatus: 2 },
@@ -59,7 +59,7 @@ describe('kube-proxy log parser', () => {
     ].join('\n');
     const log = parseKubeProxyLog(text, 'journal');
     assert.equal(log.failures.length, 1);
-    const [f] = log.failures;
+    const [f] = nonEmpty(log.failures);
     assert.deepEqual(
       { backend: f.backend, chain: f.chain, inputLine: f.inputLine, exitStatus: f.exitStatus, time: f.time },
       { backend: 'nf_tables', chain: 'KUBE-MARK-DROP', inputLine: 19, exitStatus: 2, time: 'Nov 21 00:53:42' },
@@ -83,7 +83,7 @@ describe('kube-proxy log parser', () => {
       'docker',
     );
     assert.deepEqual(log.failureCounts, { 'ip6tables-restore': 3 });
-    assert.equal(log.failures[2].time, '2026-11-21T00:01:01Z');
+    assert.equal(log.failures[2]?.time, '2026-11-21T00:01:01Z');
     assert.equal(log.firstTime, '2026-11-21T00:00:01Z');
     assert.equal(log.lastTime, '2026-11-21T00:01:01Z');
   });
@@ -94,7 +94,7 @@ describe('kube-proxy log parser', () => {
       `${t} P E1121 00:53:42.1       1 proxier.go:1413] Failed to execute iptables-restore: exit status 2 (iptables-restore v1.8.9 (legacy): Couldn't load target \`KUBE-MA`,
       `${t} F RK-DROP':No such file or directory`,
     ].join('\n');
-    assert.equal(parseKubeProxyLog(text).failures[0].chain, 'KUBE-MARK-DROP');
+    assert.equal(parseKubeProxyLog(text).failures[0]?.chain, 'KUBE-MARK-DROP');
   });
 
   it('the old "line N failed" form', () => {
@@ -102,7 +102,7 @@ describe('kube-proxy log parser', () => {
       'E0621 10:12:13.123456       1 proxier.go:1510] Failed to execute iptables-restore: exit status 1 (iptables-restore: line 7 failed\n)\n',
     );
     assert.deepEqual(
-      { inputLine: log.failures[0].inputLine, exitStatus: log.failures[0].exitStatus, chain: log.failures[0].chain },
+      { inputLine: log.failures[0]?.inputLine, exitStatus: log.failures[0]?.exitStatus, chain: log.failures[0]?.chain },
       { inputLine: 7, exitStatus: 1, chain: undefined },
     );
   });

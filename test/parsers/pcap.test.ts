@@ -12,6 +12,7 @@ import { decodePacket, newDecodedPacket } from '../../src/parsers/packet.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
 import { CaptureReader, type CapturedPacket } from '../../src/parsers/pcap.js';
 import { pcapFixture } from '../helpers.js';
+import { at } from '../../src/model/indexing.js';
 
 interface Seen {
   number: number;
@@ -62,7 +63,7 @@ function toBigEndian(le: Buffer): Buffer {
 /** Rewrites every record of an Ethernet pcap: each frame through `edit`, lengths fixed, link type set. */
 function rewriteFrames(le: Buffer, linkType: number, edit: (frame: Buffer) => Buffer): Buffer {
   const parts: Buffer[] = [Buffer.from(le.subarray(0, 24))];
-  parts[0].writeUInt32LE(linkType, 20);
+  parts[0]?.writeUInt32LE(linkType, 20);
   for (let at = 24; at + 16 <= le.length;) {
     const incl = le.readUInt32LE(at + 8);
     const frame = edit(le.subarray(at + 16, at + 16 + incl));
@@ -107,7 +108,7 @@ describe('capture reader', () => {
         file,
       );
       assert.ok(
-        packets.every((p, i) => i === 0 || p.timeUs >= packets[i - 1].timeUs),
+        packets.every((p, i) => i === 0 || p.timeUs >= at(packets, i - 1).timeUs),
         `${file}: times go forward`,
       );
     }

@@ -89,6 +89,6 @@ describe('shell sysctl reader', () => {
   it('a shell script given in args after command [sh, -c] is found, with its argv index', () => {
     const r = sysctlWritesOfArgv(['/bin/sh', '-ec', 'sysctl -w net.core.somaxconn=1']);
     assert.equal(r.scriptIndex, 2);
-    assert.equal(r.writes[0].key, 'net.core.somaxconn');
+    assert.equal(r.writes[0]?.key, 'net.core.somaxconn');
   });
 });

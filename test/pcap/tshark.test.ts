@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { analyzePcapFixture, FIXTURES } from '../helpers.js';
 import { join } from 'node:path';
+import { at } from '../../src/model/indexing.js';
 
 const tshark = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
 const skip = tshark.status === 0 ? false : 'tshark is not installed (Debian package tshark; .ci/run installs it)';
@@ -28,7 +29,7 @@ describe('cross-check with tshark', { skip }, () => {
   for (const file of files) {
     it(file, async () => {
       const report = await analyzePcapFixture(file);
-      const ours = report.context!.captures![0];
+      const ours = at(report.context!.captures!, 0);
       const theirs = tsharkCounts(join(FIXTURES, 'pcap', file));
       assert.equal(ours.packets, theirs.packets, 'packets');
       assert.equal(ours.tcpPackets, theirs.tcpPackets, 'TCP packets');

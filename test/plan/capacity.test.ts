@@ -46,13 +46,17 @@ describe('plan arithmetic', () => {
     );
   });
   it('remedies: each computed on the same load, the source-IP count that fits', () => {
-    const byName = Object.fromEntries(remedies(base, { lo: 30000, hi: 32767 }).map((r) => [r.name, r]));
-    assert.deepEqual(Object.keys(byName), ['wider range', 'tcp_tw_reuse', 'keep-alive / pooling', 'more source IPs']);
-    assert.equal(byName['wider range'].usable, 52528);
-    assert.equal(Math.round(byName['tcp_tw_reuse'].steadyPorts), 550);
-    assert.equal(byName['keep-alive / pooling'].steadyPorts, 50);
-    assert.equal(byName['more source IPs'].change, '2 source IPs (SNAT pool or pod IPs) instead of 1');
-    assert.equal(byName['more source IPs'].exhaustedAfter, undefined);
+    const list = remedies(base, { lo: 30000, hi: 32767 });
+    const byName = (name: string) => list.find((r) => r.name === name) ?? assert.fail(`no remedy ${name}`);
+    assert.deepEqual(
+      list.map((r) => r.name),
+      ['wider range', 'tcp_tw_reuse', 'keep-alive / pooling', 'more source IPs'],
+    );
+    assert.equal(byName('wider range').usable, 52528);
+    assert.equal(Math.round(byName('tcp_tw_reuse').steadyPorts), 550);
+    assert.equal(byName('keep-alive / pooling').steadyPorts, 50);
+    assert.equal(byName('more source IPs').change, '2 source IPs (SNAT pool or pod IPs) instead of 1');
+    assert.equal(byName('more source IPs').exhaustedAfter, undefined);
   });
 });
 

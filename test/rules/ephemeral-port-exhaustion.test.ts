@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import ephemeralPortExhaustion from '../../src/rules/ephemeral-port-exhaustion.js';
 import { ruleTester } from './rule-tester.js';
 
@@ -8,14 +8,14 @@ const RULE = 'ephemeral-port-exhaustion';
 
 describe(RULE, () => {
   it('invalid: 10 of 10 ports to 127.0.0.1:8080 → error with the tuple and counts', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('exhaustion')), RULE));
     assert.equal(rest.length, 0, 'the 3 IPv6 sockets to [::1]:8443 stay below the thresholds');
     assert.equal(f.severity, 'error');
     assert.deepEqual(
       [f.subject.netns, f.subject.remoteIp, f.subject.remotePort, f.subject.used, f.subject.usable],
       ['host', '127.0.0.1', 8080, 10, 10],
     );
-    assert.equal(f.evidence[2].detail, 'net.ipv4.ip_local_port_range = 40000\t40009');
+    assert.equal(f.evidence[2]?.detail, 'net.ipv4.ip_local_port_range = 40000\t40009');
   });
 
   it('valid: the same sockets with a wide range → nothing', async () => {
@@ -29,9 +29,11 @@ describe(RULE, () => {
   });
 
   it('invalid: 8 of 10 → warning; a listener in the range takes a port from every destination', async () => {
-    const [f] = byRule(
-      await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' }),
-      RULE,
+    const [f] = nonEmpty(
+      byRule(
+        await analyzeEdited('exhaustion', { 'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40013\n' }),
+        RULE,
+      ),
     );
     assert.equal(f.severity, 'warning');
     assert.equal(f.subject.used, 10);

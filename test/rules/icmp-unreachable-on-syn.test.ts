@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzePcapFixture, byRule } from '../helpers.js';
+import { analyzePcapFixture, byRule, nonEmpty } from '../helpers.js';
 
 const RULE = 'icmp-unreachable-on-syn';
 
 describe(RULE, () => {
   it('invalid: REJECT --reject-with icmp-host-unreachable (IPv4, real capture)', async () => {
-    const [f] = byRule(await analyzePcapFixture('icmp-unreachable.pcap'), RULE);
+    const [f] = nonEmpty(byRule(await analyzePcapFixture('icmp-unreachable.pcap'), RULE));
     assert.equal(f.severity, 'error');
     assert.deepEqual([f.subject.server, f.subject.icmp, f.subject.from], ['10.77.0.2:82', '3/1', '10.77.0.2']);
     assert.match(f.message, /No route to host \(EHOSTUNREACH\)/);
@@ -15,7 +15,7 @@ describe(RULE, () => {
   });
 
   it('invalid: ip6tables REJECT with icmp6-addr-unreachable (IPv6, real capture), evidence in frame order', async () => {
-    const [f] = byRule(await analyzePcapFixture('icmp6-unreachable.pcap'), RULE);
+    const [f] = nonEmpty(byRule(await analyzePcapFixture('icmp6-unreachable.pcap'), RULE));
     assert.deepEqual([f.subject.server, f.subject.icmp], ['[fd77::2]:82', '1/3']);
     const frames = f.evidence.filter((e) => e.source.startsWith('frame ')).map((e) => Number(e.source.slice(6)));
     assert.deepEqual(

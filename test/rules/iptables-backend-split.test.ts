@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import iptablesBackendSplit from '../../src/rules/iptables-backend-split.js';
 import { ruleTester } from './rule-tester.js';
 
@@ -8,7 +8,7 @@ const RULE = 'iptables-backend-split';
 
 describe(RULE, () => {
   it('invalid: kubelet chains in nf_tables, kube-proxy chains in legacy (failure 3, captured) → error with both chain sets', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('backend-split')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('backend-split')), RULE));
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'error');
     assert.deepEqual({ netns: f.subject.netns, family: f.subject.family }, { netns: 'host', family: 'IPv4' });
@@ -31,7 +31,7 @@ describe(RULE, () => {
     const report = await analyzeEdited('kube-proxy-nft', {
       'host/kube-proxy': 'pid: 812\niptables: /usr/sbin/iptables -> xtables-legacy-multi\nbackend: legacy\n',
     });
-    const [f] = byRule(report, RULE);
+    const [f] = nonEmpty(byRule(report, RULE));
     assert.equal(f.severity, 'error');
     assert.deepEqual(
       { kube: f.subject.kubeProxyBackend, host: f.subject.hostBackend },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import iptablesMissingChain from '../../src/rules/iptables-missing-chain.js';
 import { ruleTester } from './rule-tester.js';
 
@@ -8,7 +8,7 @@ const RULE = 'iptables-missing-chain';
 
 describe(RULE, () => {
   it('invalid: KUBE-MARK-DROP only in nf_tables, kube-proxy on legacy (failure 3, captured) → error, basis chain sets + log', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('backend-split')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('backend-split')), RULE));
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'error');
     assert.deepEqual(
@@ -50,7 +50,7 @@ describe(RULE, () => {
   });
 
   it("invalid without the log: the backend comes from where kube-proxy's chains are, basis says so", async () => {
-    const [f] = byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null }), RULE);
+    const [f] = nonEmpty(byRule(await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null }), RULE));
     assert.equal(f.subject.chain, 'KUBE-MARK-DROP');
     assert.ok(
       f.evidence.some((e) => e.source === 'kube-proxy backend' && /from where kube-proxy's chains are/.test(e.detail)),
@@ -59,21 +59,25 @@ describe(RULE, () => {
   });
 
   it('kube-proxy 1.28, mode unknown: KUBE-MARK-DROP no longer needed, only what both modes create is reported', async () => {
-    const [f] = byRule(
-      await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null, 'host/kube-proxy': 'version: v1.28.2\n' }),
-      RULE,
+    const [f] = nonEmpty(
+      byRule(
+        await analyzeEdited('backend-split', { 'logs/kube-proxy.log': null, 'host/kube-proxy': 'version: v1.28.2\n' }),
+        RULE,
+      ),
     );
     assert.equal(f.subject.missing, 'KUBE-MARK-MASQ');
     assert.match(f.message, /kube-proxy's own KUBE-MARK-MASQ being absent/);
   });
 
   it('iptables mode from the command line adds KUBE-NODEPORTS', async () => {
-    const [f] = byRule(
-      await analyzeEdited('backend-split', {
-        'logs/kube-proxy.log': null,
-        'host/kube-proxy': 'version: v1.28.2\ncommand: kube-proxy --proxy-mode=iptables\n',
-      }),
-      RULE,
+    const [f] = nonEmpty(
+      byRule(
+        await analyzeEdited('backend-split', {
+          'logs/kube-proxy.log': null,
+          'host/kube-proxy': 'version: v1.28.2\ncommand: kube-proxy --proxy-mode=iptables\n',
+        }),
+        RULE,
+      ),
     );
     assert.equal(f.subject.missing, 'KUBE-MARK-MASQ,KUBE-NODEPORTS');
   });

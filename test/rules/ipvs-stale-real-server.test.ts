@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeBundles } from '../../src/engine.js';
 import { NODE_RULES } from '../../src/rules/index.js';
-import { FIXTURES, analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { FIXTURES, analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import ipvsStaleRealServer from '../../src/rules/ipvs-stale-real-server.js';
 import { ruleTester, fixtureText } from './rule-tester.js';
 
@@ -15,7 +15,7 @@ const ipvs = (name: string) => readFileSync(join(FIXTURES, 'ipvs', name), 'utf8'
 describe(RULE, () => {
   it('invalid: a rolling update left 10.244.1.2 at weight 0, and reused source ports reach it → error', async () => {
     const findings = byRule(await analyzeFixture(bundleFixture('ipvs-rolling-update')), RULE);
-    const [f] = findings;
+    const [f] = nonEmpty(findings);
     assert.deepEqual(
       {
         severity: f.severity,
@@ -51,7 +51,7 @@ describe(RULE, () => {
       'netns/host/ipvsadm-Ln': ipvs('ipvsadm-Ln.rolling-update'),
       'netns/host/ipvsadm-Lnc': ipvs('ipvsadm-Lnc.rolling-update'),
     });
-    const [f] = byRule(report, RULE);
+    const [f] = nonEmpty(byRule(report, RULE));
     assert.deepEqual(
       { severity: f.severity, real: f.subject.realServer, pinned: f.subject.newHandshakes },
       { severity: 'error', real: '10.244.1.2:8080', pinned: 1 },
@@ -116,9 +116,11 @@ describe(`${RULE}: real servers that are not endpoints (Endpoints in the bundle)
     });
 
   it('the weight-0 real server is named as no longer an endpoint', async () => {
-    const [f] = byRule(
-      await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.3.4']) }),
-      RULE,
+    const [f] = nonEmpty(
+      byRule(
+        await analyzeEdited('ipvs-rolling-update', { 'k8s/web.json': cluster(['10.244.2.3', '10.244.3.4']) }),
+        RULE,
+      ),
     );
     assert.equal(f.subject.realServer, '10.244.1.2:8080');
     assert.ok(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import kubeProxyRestoreFailure from '../../src/rules/kube-proxy-restore-failure.js';
 import { ruleTester } from './rule-tester.js';
 
@@ -8,7 +8,7 @@ const RULE = 'kube-proxy-restore-failure';
 
 describe(RULE, () => {
   it('invalid: the real restore failure framed as kube-proxy 1.13 logged it → error with chain, backend, count and lines', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('backend-split')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('backend-split')), RULE));
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'error');
     assert.deepEqual(
@@ -25,9 +25,11 @@ describe(RULE, () => {
   it('counts every failure over the window read', async () => {
     const line = (n: number) =>
       `2026-11-21T00:0${n}:00.000000000Z stderr F E1121 00:0${n}:00.000000       1 proxier.go:1413] Failed to execute iptables-restore: exit status 2 (iptables-restore v1.8.9 (legacy): Couldn't load target \`KUBE-MARK-DROP':No such file or directory)`;
-    const [f] = byRule(
-      await analyzeEdited('backend-split', { 'logs/kube-proxy.log': [1, 2, 3, 4].map(line).join('\n') + '\n' }),
-      RULE,
+    const [f] = nonEmpty(
+      byRule(
+        await analyzeEdited('backend-split', { 'logs/kube-proxy.log': [1, 2, 3, 4].map(line).join('\n') + '\n' }),
+        RULE,
+      ),
     );
     assert.equal(f.subject.failures, 4);
     assert.match(

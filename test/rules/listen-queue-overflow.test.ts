@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import listenQueueOverflow from '../../src/rules/listen-queue-overflow.js';
 import { ruleTester, fixtureText } from './rule-tester.js';
 
@@ -8,18 +8,20 @@ const RULE = 'listen-queue-overflow';
 
 describe(RULE, () => {
   it('invalid: ListenOverflows rising and a full queue → error naming 127.0.0.1:9000', async () => {
-    const [f] = byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE);
+    const [f] = nonEmpty(byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE));
     assert.equal(f.severity, 'error');
     assert.deepEqual([f.subject.listener, f.subject.acceptQueue, f.subject.backlog], ['127.0.0.1:9000', 2, 1]);
     assert.ok(f.evidence.some((e) => e.source === 'ss -ltn' && e.detail.startsWith('LISTEN 2      1')));
   });
   it('without ss the longest /proc/net/tcp accept queue is named', async () => {
-    const [f] = byRule(await analyzeEdited('listen-overflow', { 'netns/host/ss-ltn': null }), RULE);
+    const [f] = nonEmpty(byRule(await analyzeEdited('listen-overflow', { 'netns/host/ss-ltn': null }), RULE));
     assert.equal(f.subject.listener, '127.0.0.1:9000');
     assert.equal(f.subject.backlog, undefined);
   });
   it('one sample with past overflows → info only', async () => {
-    const [f] = byRule(await analyzeEdited('listen-overflow', { 'netns/host/later/proc/net/netstat': null }), RULE);
+    const [f] = nonEmpty(
+      byRule(await analyzeEdited('listen-overflow', { 'netns/host/later/proc/net/netstat': null }), RULE),
+    );
     assert.equal(f.severity, 'info');
   });
   it('valid: no overflow in the exhaustion capture → nothing', async () => {
@@ -29,12 +31,12 @@ describe(RULE, () => {
 
 describe(`${RULE}: causes of SYNs to LISTEN sockets dropped`, () => {
   it('accept-queue overflow is named as the cause (real capture)', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('listen-overflow')), RULE));
     assert.equal(f.subject.cause, 'accept-queue');
     assert.ok(rest.every((r) => r.subject.cause !== 'paws'));
   });
   it('PAWSPassive rising with ListenDrops (4.9-shaped netstat, tcp_tw_recycle=1) → the PAWS cause, error', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE));
     assert.equal(rest.length, 0, 'all 60 drops are PAWS rejects: no "other" finding');
     assert.deepEqual(
       { severity: f.severity, cause: f.subject.cause, paws: f.subject.pawsPassive, drops: f.subject.listenDrops },
@@ -47,11 +49,12 @@ describe(`${RULE}: causes of SYNs to LISTEN sockets dropped`, () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const later = readFileSync(join(bundleFixture(fixture), 'netns/host/later/proc/net/netstat'), 'utf8');
-    const fields = later.split('\n')[0].split(' ');
-    const values = later.split('\n')[1].split(' ');
+    const [names = '', numbers = '', ...rest] = later.split('\n');
+    const fields = names.split(' ');
+    const values = numbers.split(' ');
     values[fields.indexOf('ListenDrops')] = '1400'; // 100 drops, 60 of them PAWS
     values[fields.indexOf('TCPReqQFullDrop')] = '40';
-    const edited = [later.split('\n')[0], values.join(' '), ...later.split('\n').slice(2)].join('\n');
+    const edited = [names, values.join(' '), ...rest].join('\n');
     const findings = byRule(await analyzeEdited(fixture, { 'netns/host/later/proc/net/netstat': edited }), RULE);
     const other = findings.find((f) => f.subject.cause === 'syn-queue');
     assert.equal(other?.severity, 'warning');

@@ -1,22 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { byRule, lintFixture, lintText } from '../helpers.js';
+import { byRule, lintFixture, lintText, nonEmpty } from '../helpers.js';
+import { at } from '../../src/model/indexing.js';
 
 const RULE = 'node-sysctl-from-pod';
 
 describe(RULE, () => {
   it('invalid: a hostNetwork DaemonSet writing the range, even with its NodePorts reserved', async () => {
-    const [f, ...rest] = byRule(await lintFixture(['more-rules.yaml']), RULE).filter(
-      (x) => x.subject.name === 'reserved-tuner',
+    const [f, ...rest] = nonEmpty(
+      byRule(await lintFixture(['more-rules.yaml']), RULE).filter((x) => x.subject.name === 'reserved-tuner'),
     );
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'error');
     assert.equal(f.subject.sysctl, 'net.ipv4.ip_local_reserved_ports,net.ipv4.ip_local_port_range');
-    assert.match(f.evidence[1].detail, /capabilities SYS_ADMIN,NET_ADMIN/);
+    assert.match(at(f.evidence, 1).detail, /capabilities SYS_ADMIN,NET_ADMIN/);
   });
 
   it('invalid: nsenter -t 1 -n from a hostPID pod, without hostNetwork', async () => {
-    const [f] = byRule(await lintFixture(['more-rules.yaml']), RULE).filter((x) => x.subject.name === 'nsenter-tuner');
+    const [f] = nonEmpty(
+      byRule(await lintFixture(['more-rules.yaml']), RULE).filter((x) => x.subject.name === 'nsenter-tuner'),
+    );
     assert.equal(f.subject.sysctl, 'net.ipv4.tcp_tw_reuse');
     assert.match(f.message, /nsenter -t 1 -n, hostPID/);
     assert.match(f.evidence.at(-1)!.detail, /through nsenter into pid 1/);
@@ -56,7 +59,7 @@ spec:
         command: ["sysctl", "-p", "/etc/netdoctor/sysctl.conf"]
         securityContext: {privileged: true}
 `);
-    const [f] = byRule(report, RULE);
+    const [f] = nonEmpty(byRule(report, RULE));
     assert.equal(f.subject.sysctl, 'the keys in /etc/netdoctor/sysctl.conf');
     assert.equal(f.subject.line, 11);
   });

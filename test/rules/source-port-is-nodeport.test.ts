@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import sourcePortIsNodeport from '../../src/rules/source-port-is-nodeport.js';
 import { ruleTester } from './rule-tester.js';
+import { at } from '../../src/model/indexing.js';
 
 const RULE = 'source-port-is-nodeport';
 
 describe(RULE, () => {
   it('invalid: a connection from source port 31000 → warning with its line', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('overlap')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('overlap')), RULE));
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'warning');
     assert.equal(f.subject.ports, '31000');
-    assert.match(f.evidence[0].detail, /^source port 31000 → 127\.0\.0\.1:80: .*0100007F:7918 0100007F:0050 01/);
+    assert.match(at(f.evidence, 0).detail, /^source port 31000 → 127\.0\.0\.1:80: .*0100007F:7918 0100007F:0050 01/);
   });
   it('valid: with a NodePort range that excludes 31000 → nothing', async () => {
     assert.deepEqual(byRule(await analyzeFixture(bundleFixture('overlap'), '32000-32767'), RULE), []);
@@ -21,7 +22,7 @@ describe(RULE, () => {
 
 describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
   it('invalid: source port 31000 is the NodePort of default/web in KUBE-NODEPORTS → error naming the Service and the rule', async () => {
-    const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft')), RULE);
+    const [f] = nonEmpty(byRule(await analyzeFixture(bundleFixture('kube-proxy-nft')), RULE));
     assert.equal(f.severity, 'error');
     assert.deepEqual(
       { ports: f.subject.ports, nodePorts: f.subject.nodePorts },
@@ -38,7 +39,7 @@ describe(`${RULE}: NodePorts from kube-proxy's rules`, () => {
     );
   });
   it('a NodePort outside the range we were told is still found, and reserved in the fix', async () => {
-    const [f] = byRule(await analyzeFixture(bundleFixture('kube-proxy-nft'), '32000-32767'), RULE);
+    const [f] = nonEmpty(byRule(await analyzeFixture(bundleFixture('kube-proxy-nft'), '32000-32767'), RULE));
     assert.equal(f.severity, 'error');
     assert.equal(f.subject.nodePorts, '31000');
     assert.match(f.remediation, /ip_local_reserved_ports=32000-32767,30080,31000/);

@@ -1,7 +1,7 @@
 /** tcp_tw_recycle is gone from the kernel here: the bundle is shaped as a 4.9 kernel prints it (see bundles/README.md). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEdited, analyzeFixture, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, analyzeFixture, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import tcpTwRecycleNat from '../../src/rules/tcp-tw-recycle-nat.js';
 import { ruleTester, fixtureText } from './rule-tester.js';
 
@@ -10,7 +10,7 @@ const SYSCTL = 'netns/host/sysctl.txt';
 
 describe(RULE, () => {
   it('invalid: tw_recycle + timestamps + kube-proxy MASQUERADE, PAWSPassive rising → error with the NAT rule', async () => {
-    const [f, ...rest] = byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE);
+    const [f, ...rest] = nonEmpty(byRule(await analyzeFixture(bundleFixture('tw-recycle-nat')), RULE));
     assert.equal(rest.length, 0);
     assert.deepEqual(
       { severity: f.severity, nat: f.subject.nat, paws: f.subject.pawsPassive },
@@ -25,11 +25,15 @@ describe(RULE, () => {
   });
   it('tw_recycle without NAT rules → warning', async () => {
     const plain = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
-    const [f] = byRule(await analyzeEdited('tw-recycle-nat', { 'netns/host/iptables-legacy-save': plain }), RULE);
+    const [f] = nonEmpty(
+      byRule(await analyzeEdited('tw-recycle-nat', { 'netns/host/iptables-legacy-save': plain }), RULE),
+    );
     assert.deepEqual({ severity: f.severity, nat: f.subject.nat }, { severity: 'warning', nat: false });
   });
   it('tw_recycle with NAT unknown (no iptables-save) → warning saying so', async () => {
-    const [f] = byRule(await analyzeEdited('tw-recycle-nat', { 'netns/host/iptables-legacy-save': null }), RULE);
+    const [f] = nonEmpty(
+      byRule(await analyzeEdited('tw-recycle-nat', { 'netns/host/iptables-legacy-save': null }), RULE),
+    );
     assert.equal(f.subject.nat, 'unknown');
     assert.match(f.message, /unknown \(no iptables-save was collected\)/);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeEdited, bundleFixture, byRule } from '../helpers.js';
+import { analyzeEdited, bundleFixture, byRule, nonEmpty } from '../helpers.js';
 import timeWaitPressure from '../../src/rules/time-wait-pressure.js';
 import { ruleTester, fixtureText } from './rule-tester.js';
 
@@ -13,12 +13,14 @@ const timeWait = tcp.replace(/^(\s*\d+: 0100007F:9C4[0-9A-F] 0100007F:1F90) 01/g
 
 describe(RULE, () => {
   it('invalid: 10 TIME_WAIT sockets that tcp_tw_reuse=0 cannot reuse hold all ports → warning', async () => {
-    const [f] = byRule(
-      await analyzeEdited('exhaustion', {
-        'netns/host/proc/net/tcp': timeWait.replaceAll('0100007F:1F90 06', '0200000A:1F90 06'),
-        'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
-      }),
-      RULE,
+    const [f] = nonEmpty(
+      byRule(
+        await analyzeEdited('exhaustion', {
+          'netns/host/proc/net/tcp': timeWait.replaceAll('0100007F:1F90 06', '0200000A:1F90 06'),
+          'netns/host/sysctl.txt': 'net.ipv4.ip_local_port_range = 40000\t40009\nnet.ipv4.tcp_tw_reuse = 0\n',
+        }),
+        RULE,
+      ),
     );
     assert.equal(f.severity, 'warning');
     assert.deepEqual([f.subject.remoteIp, f.subject.timeWait, f.subject.usable], ['10.0.0.2', 10, 10]);
@@ -29,7 +31,7 @@ describe(RULE, () => {
   it('invalid: TCPTimeWaitOverflow rising → warning', async () => {
     const lq = bundleFixture('listen-overflow');
     const later = readFileSync(join(lq, 'netns/host/later/proc/net/netstat'), 'latin1');
-    const [names, values] = later.split('\n');
+    const [names, values = assert.fail('no values line')] = nonEmpty(later.split('\n'));
     const i = names.split(' ').indexOf('TCPTimeWaitOverflow');
     const bumped = values
       .split(' ')

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { byRule, lintFixture } from '../helpers.js';
+import { at } from '../../src/model/indexing.js';
 
 const RULE = 'unsafe-sysctl';
 
@@ -15,7 +16,7 @@ describe(RULE, () => {
         ['wide-range-hostnet', 'net.ipv4.ip_local_port_range', 'error', 30],
       ],
     );
-    assert.match(found[0].remediation, /--allowed-unsafe-sysctls=net\.core\.somaxconn/);
+    assert.match(at(found, 0).remediation, /--allowed-unsafe-sysctls=net\.core\.somaxconn/);
   });
 
   it('the safe set follows --k8s-version: tcp_keepalive_time is safe from 1.29', async () => {
@@ -23,7 +24,7 @@ describe(RULE, () => {
       (f) => f.subject.sysctl === 'net.ipv4.tcp_keepalive_time',
     );
     assert.equal(old.length, 1);
-    assert.match(old[0].message, /safe from 1\.29/);
+    assert.match(at(old, 0).message, /safe from 1\.29/);
     const current = byRule(await lintFixture(['more-rules.yaml'], { k8sVersion: [1, 29] }), RULE).filter(
       (f) => f.subject.sysctl === 'net.ipv4.tcp_keepalive_time',
     );

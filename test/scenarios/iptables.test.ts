@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, ROOT, byRule, runJson } from '../helpers.js';
+import { FIXTURES, ROOT, byRule, runJson, nonEmpty } from '../helpers.js';
 import { scenarioSkipReason, withNetns } from './netns.js';
 
 const skip = scenarioSkipReason([
@@ -63,7 +63,7 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
           { netns: ns.name },
         );
         assert.equal(code, 1);
-        const [split, ...moreSplits] = byRule(report, 'iptables-backend-split');
+        const [split, ...moreSplits] = nonEmpty(byRule(report, 'iptables-backend-split'));
         assert.equal(moreSplits.length, 0);
         assert.deepEqual(
           { severity: split.severity, netns: split.subject.netns, family: split.subject.family },
@@ -76,7 +76,7 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
           split.evidence.some((e) => e.source === 'iptables-nft-save' && e.detail === ':KUBE-MARK-DROP - [0:0]'),
         );
 
-        const [missing] = byRule(report, 'iptables-missing-chain');
+        const [missing] = nonEmpty(byRule(report, 'iptables-missing-chain'));
         assert.deepEqual(
           {
             severity: missing.severity,
@@ -90,7 +90,7 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
           missing.evidence.some((e) => e.source === 'basis' && /the failed restore in kube-proxy's log/.test(e.detail)),
         );
 
-        const [restore] = byRule(report, 'kube-proxy-restore-failure');
+        const [restore] = nonEmpty(byRule(report, 'kube-proxy-restore-failure'));
         assert.deepEqual(
           {
             severity: restore.severity,
@@ -102,7 +102,7 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
         );
         assert.ok(
           restore.evidence.some(
-            (e) => e.source === 'logs/kube-proxy.log' && e.detail.endsWith(sync.stderr.split('\n')[0]),
+            (e) => e.source === 'logs/kube-proxy.log' && e.detail.endsWith(sync.stderr.split('\n', 1).join('')),
           ),
         );
 
@@ -180,7 +180,7 @@ describe('scenario: NodePorts from KUBE-NODEPORTS', { skip }, () => {
         ],
         { netns: ns.name },
       );
-      const [f, ...rest] = byRule(report, 'source-port-is-nodeport');
+      const [f, ...rest] = nonEmpty(byRule(report, 'source-port-is-nodeport'));
       assert.equal(rest.length, 0);
       assert.deepEqual(
         { severity: f.severity, ports: f.subject.ports, nodePorts: f.subject.nodePorts },

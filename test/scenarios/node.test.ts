@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as tar from 'tar';
-import { byRule, runCli, runJson } from '../helpers.js';
+import { byRule, runCli, runJson, nonEmpty } from '../helpers.js';
 import { scenarioSkipReason, withNetns } from './netns.js';
 
 const skip = scenarioSkipReason();
@@ -26,7 +26,7 @@ describe('scenario: ephemeral port exhaustion', { skip }, () => {
 
       const { code, report } = await node(ns.name);
       assert.equal(code, 1);
-      const [f, ...rest] = byRule(report, 'ephemeral-port-exhaustion');
+      const [f, ...rest] = nonEmpty(byRule(report, 'ephemeral-port-exhaustion'));
       assert.equal(rest.length, 0);
       assert.equal(f.severity, 'error');
       assert.deepEqual(
@@ -112,7 +112,7 @@ describe('scenario: ephemeral range overlapping NodePorts', { skip }, () => {
         sport: 31000,
       });
       const { report } = await node(ns.name, '--nodeport-range', '30000-32767');
-      const [f, ...rest] = byRule(report, 'source-port-is-nodeport');
+      const [f, ...rest] = nonEmpty(byRule(report, 'source-port-is-nodeport'));
       assert.equal(rest.length, 0);
       assert.equal(f.severity, 'warning');
       assert.equal(f.subject.ports, '31000');

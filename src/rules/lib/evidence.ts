@@ -45,7 +45,7 @@ export function rangeAssumption(netns: NetnsFacts): { note: string; subject: { r
 
 /** 28232 → "28,232" (toLocaleString would start ICU: 15 ms on every run). */
 export function fmt(n: number): string {
-  const [int, frac] = String(n).split('.');
+  const [int = '', frac] = String(n).split('.');
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return frac ? `${grouped}.${frac}` : grouped;
 }

@@ -121,9 +121,10 @@ export function kubeProxyBackend(node: NodeFacts, netns: NetnsFacts, family: Fam
     chains: kubeChains(rulesetOf(netns, family, b)).filter((c) => isKubeProxyChain(c.name)),
   }));
   const best = counts.filter((c) => c.chains.length > 0).sort((x, y) => y.chains.length - x.chains.length)[0];
-  if (!best) return undefined;
+  const chain = best?.chains[0];
+  if (!best || !chain) return undefined;
   const ruleset = rulesetOf(netns, family, best.b)!;
-  return { backend: best.b, how: "where kube-proxy's chains are", evidence: [chainEvidence(ruleset, best.chains[0])] };
+  return { backend: best.b, how: "where kube-proxy's chains are", evidence: [chainEvidence(ruleset, chain)] };
 }
 
 /** iptables-wrapper: nft when nft's mangle table holds kubelet's hint or canary, else legacy when legacy holds them, else nft. */

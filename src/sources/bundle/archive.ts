@@ -45,13 +45,14 @@ export async function openBundle(
     throw new BundleError(`${path}: not a readable .tar.gz bundle (${(e as Error).message})`);
   }
   let dir = tmp.dir;
-  const top = await readdir(tmp.dir, { withFileTypes: true });
+  const [only, ...more] = await readdir(tmp.dir, { withFileTypes: true });
   if (
-    top.length === 1 &&
-    top[0].isDirectory() &&
-    !['manifest.json', 'netns', 'host', 'logs', 'k8s'].includes(top[0].name)
+    only &&
+    more.length === 0 &&
+    only.isDirectory() &&
+    !['manifest.json', 'netns', 'host', 'logs', 'k8s'].includes(only.name)
   )
-    dir = join(tmp.dir, top[0].name);
+    dir = join(tmp.dir, only.name);
   return { dir, cleanup: tmp.remove, refused };
 }
 

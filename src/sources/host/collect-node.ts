@@ -45,7 +45,7 @@ interface Target {
 class NothingToCollectError extends ToolError {}
 
 function describeError(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
+  const err = e as Partial<NodeJS.ErrnoException>; // e may be anything thrown, not an Error
   if (err.code === 'ENOENT' || err.code === 'ESRCH')
     return 'not found (the namespace or its process went away, or the kernel lacks it)';
   if (err.code === 'EACCES' || err.code === 'EPERM') return `permission denied (${err.message}); run as root`;
@@ -420,7 +420,7 @@ const NETNS_CONCURRENCY = 4;
 async function eachBounded<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]);
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
   };
   await Promise.all(Array.from({ length: Math.min(NETNS_CONCURRENCY, items.length) }, worker));
 }

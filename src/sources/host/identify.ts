@@ -4,6 +4,7 @@ import { validK8sName } from '../../knowledge/k8s-names.js';
 import { readSafely } from '../fs/safe-read.js';
 import { join } from 'node:path';
 import type { NetnsMeta } from '../../facts/types.js';
+import { group } from '../../model/indexing.js';
 
 /**
  * Who lives in a network namespace, from what the machine tells without a cluster: the cgroup path (pod uid,
@@ -52,7 +53,7 @@ export function parseKubeCgroup(text: string): { podUid: string; containerId?: s
     if (!m) continue;
     const container = m[2]?.replace(/^(cri-containerd|crio|docker)-/, '').replace(/\.scope$/, '');
     return {
-      podUid: m[1].replaceAll('_', '-'),
+      podUid: group(m, 1).replaceAll('_', '-'),
       containerId: container && /^[0-9a-f]{12,64}$/.test(container) ? container : undefined,
     };
   }

@@ -27,7 +27,7 @@ export async function describeKubeProxy(procRoot = '/proc'): Promise<string | un
   const chain = await iptablesChain(join(dir, 'root'));
   if (chain) {
     lines.push(`iptables: ${chain.join(' -> ')}`);
-    const backend = backendOfBinary(basename(chain[chain.length - 1]));
+    const backend = backendOfBinary(basename(chain.at(-1) ?? ''));
     if (backend) lines.push(`backend: ${backend}`);
   }
   const cgroup = await readText(join(dir, 'cgroup'));

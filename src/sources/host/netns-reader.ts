@@ -21,7 +21,7 @@ export interface NetnsReader {
 
 function execIn(prefix: string[]): NetnsReader['exec'] {
   return (argv, onStdout) => {
-    const [cmd, ...args] = [...prefix, ...argv];
+    const [cmd = '', ...args] = [...prefix, ...argv]; // the prefix or argv names a program
     return run(cmd, args, { onStdout });
   };
 }
@@ -100,7 +100,7 @@ export function nsenterReader(nsPath: string, pid: number | undefined, procRoot 
       if (r.code !== 0) throw new Error(r.stderr || `cat exited ${r.code}`);
     },
     async sysctls(keys) {
-      const [cmd, ...args] = [...enter, 'sysctl', '-e', ...keys];
+      const [cmd = 'sysctl', ...args] = [...enter, 'sysctl', '-e', ...keys];
       const r = await run(cmd, args);
       if (r.code !== 0 && r.stdout.length === 0) throw new Error(r.stderr || `sysctl exited ${r.code}`);
       return r.stdout.toString('utf8');
