@@ -3,6 +3,7 @@
 import { FactsBuilder } from './facts/builder.js';
 import type { NodeFacts } from './facts/types.js';
 import type { Leaf, Packet, WalkOptions } from './trace/walk.js';
+import type { RouteAnswer } from './trace/route.js';
 import type { IpvsStep } from './trace/ipvs.js';
 import type { ClusterObjects } from './parsers/k8s-objects.js';
 import type { RuleRun } from './model/coverage.js';
@@ -502,6 +503,8 @@ export async function traceConnection(opts: {
   packet: Packet;
   origin: WalkOptions['origin'];
   localAddresses?: Set<string>;
+  /** the interface an arriving packet comes in on */
+  inInterface?: string;
   timeoutMs?: number;
 }): Promise<TraceResult> {
   let facts: NodeFacts;
@@ -543,6 +546,7 @@ export async function traceConnection(opts: {
   );
   const { walk } = await import('./trace/walk.js');
   const { ipvsStep } = await import('./trace/ipvs.js');
+  const { routeFor, localAddresses } = await import('./trace/route.js');
   const ipvs = host ? ipvsStep(host, opts.packet) : undefined;
   if (saves.length === 0 && !ipvs)
     throw new NothingToJudgeError(
@@ -557,15 +561,40 @@ export async function traceConnection(opts: {
           : ''
       }`,
     );
+  const routes = host?.routes;
+  const route = (dst: string) => (routes ? routeFor(routes, dst, dst !== opts.packet.dst) : undefined);
+  const walkOptions: WalkOptions = {
+    origin: opts.origin,
+    // the node's addresses: as given, else its local routes
+    localAddresses: opts.localAddresses ?? (routes ? localAddresses(routes) : undefined),
+    ...(host?.ipsets ? { ipsets: host.ipsets } : {}),
+    ...(routes ? { outInterface: (dst: string) => route(dst)?.route?.dev } : {}),
+    ...(opts.inInterface !== undefined ? { inInterface: opts.inInterface } : {}),
+  };
+  const named = (source: string) =>
+    source
+      .split(', ')
+      .map((s) => names.get(s) ?? s)
+      .join(', ');
+  const notRead = (file: string) => host?.problems.get(file) ?? (host ? 'not in the input' : 'no namespace read');
   return {
     packet: opts.packet,
     origin: opts.origin,
     ...(ipvs ? { ipvs } : {}),
+    // files given that were not used: said, never dropped in silence
+    inputsNotRead: [...facts.problems].filter(([k]) => k.startsWith('loose/')).map(([, reason]) => reason),
+    routes: routes ? { source: named(routes.source) } : { notRead: notRead('ip-route') },
+    ipsets: host?.ipsets
+      ? { source: named(host.ipsets.source), sets: host.ipsets.sets.size }
+      : { notRead: notRead('ipset-save') },
     backends: saves.map(([save, ruleset]) => ({
       save,
       source: names.get(ruleset.source) ?? ruleset.source,
       kubeChains: [...(ruleset.tables.get('nat')?.chains.keys() ?? [])].filter((c) => c.startsWith('KUBE-')).length,
-      leaves: walk(ruleset, opts.packet, { origin: opts.origin, localAddresses: opts.localAddresses }),
+      leaves: walk(ruleset, opts.packet, walkOptions).map((l) => {
+        const r = l.verdict.kind === 'accepted' ? route(l.packet.dst) : undefined;
+        return r ? { ...l, route: r.route ? { ...r, route: { ...r.route, source: named(r.route.source) } } : r } : l;
+      }),
     })),
   };
 }
@@ -575,5 +604,11 @@ export interface TraceResult {
   origin: WalkOptions['origin'];
   /** the IPVS virtual service the destination is, when it is one (kube-proxy's IPVS mode) */
   ipvs?: IpvsStep;
-  backends: { save: string; source: string; kubeChains: number; leaves: Leaf[] }[];
+  /** input files that could not be used, each with its reason */
+  inputsNotRead: string[];
+  /** the routing table the last hop was looked up in, or why there was none */
+  routes: { source: string } | { notRead: string };
+  /** the sets -m set rules were decided from, or why they were not (then such rules are followed both ways) */
+  ipsets: { source: string; sets: number } | { notRead: string };
+  backends: { save: string; source: string; kubeChains: number; leaves: (Leaf & { route?: RouteAnswer })[] }[];
 }

@@ -9,6 +9,7 @@ interface TraceOptions {
   from?: { ip: string; port?: number };
   proto: 'tcp' | 'udp';
   arriving?: boolean;
+  in?: string;
   local?: boolean;
   localAddress?: string[];
   netns?: NetnsSelection;
@@ -36,7 +37,15 @@ export function traceCommand(setExit: (code: number) => void): Command {
     )
     .option('--from <ip[:port]>', 'the source address (and port)', (v: string) => endpoint(v, false))
     .addOption(new Option('--proto <proto>', 'protocol').choices(['tcp', 'udp']).default('tcp'))
-    .option('--arriving', 'a packet arriving from outside (PREROUTING); default: sent from this node (OUTPUT)')
+    .addOption(
+      new Option('--arriving', 'a packet arriving from outside (PREROUTING, then INPUT or FORWARD)').conflicts('local'),
+    )
+    .addOption(
+      new Option('--in <iface>', 'arriving on this interface (implies --arriving; decides -i matches)').conflicts(
+        'local',
+      ),
+    )
+    .option('--local', 'a packet this node sends (OUTPUT, POSTROUTING): the default')
     .option(
       '--local-address <ip...>',
       "the node's own addresses (for -m addrtype LOCAL; else such matches are said to be assumed)",
@@ -51,7 +60,11 @@ export function traceCommand(setExit: (code: number) => void): Command {
 Examples:
   sudo netdoctor trace --to 10.96.0.1:443
   netdoctor trace node.tar.gz --to 10.96.0.10:53 --proto udp
-  netdoctor trace iptables-save.txt --to 192.168.49.3:31000 --arriving --local-address 192.168.49.3`,
+  netdoctor trace iptables-save.txt --to 192.168.49.3:31000 --arriving --local-address 192.168.49.3
+  netdoctor trace iptables-save.txt ipset-save.txt ip-route.txt --to 10.96.0.10:53 --proto udp --in eth0
+
+Loose files are recognised by their content: iptables-save (either backend), ipset save or ipset list,
+ip route show table all (and ip -6 route …), ipvsadm -Ln / -Lnc.`,
     )
     .action(async (inputs: string[], opts: TraceOptions) => {
       const result = await traceConnection({
@@ -64,7 +77,8 @@ Examples:
           ...(opts.from ? { src: opts.from.ip, ...(opts.from.port ? { sport: opts.from.port } : {}) } : {}),
           mark: 0,
         },
-        origin: opts.arriving ? 'arriving' : 'local',
+        origin: opts.arriving || opts.in !== undefined ? 'arriving' : 'local',
+        ...(opts.in !== undefined ? { inInterface: opts.in } : {}),
         localAddresses: opts.localAddress ? new Set(opts.localAddress) : undefined,
         timeoutMs: opts.timeout,
       });

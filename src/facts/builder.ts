@@ -1,5 +1,7 @@
 import { parseIptablesSave } from '../parsers/iptables-save.js';
 import { IpvsConnScanner, parseIpvsTable } from '../parsers/ipvs.js';
+import { parseIpsetSave } from '../parsers/ipset-save.js';
+import { parseIpRoute } from '../parsers/ip-route.js';
 import { addK8sJson, emptyClusterObjects } from '../parsers/k8s-objects.js';
 import { parseIptablesVersion, parseKubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import { parseKubeProxyLog } from '../parsers/kube-proxy-log.js';
@@ -133,6 +135,14 @@ export class FactsBuilder implements ArtefactSink {
         const ruleset = parseIptablesSave(content, file);
         facts.iptables[file as IptablesSave] = ruleset;
         if (ruleset.unread) facts.problems.set(file, describeUnread(ruleset.unread));
+      } else if (file === 'ipset-save') {
+        facts.ipsets = parseIpsetSave(content, path);
+      } else if (file === 'ip-route' || file === 'ip6-route') {
+        const table = parseIpRoute(content, path, file === 'ip6-route' ? 6 : 4);
+        // one table of both families; each route keeps the artefact it came from
+        facts.routes = facts.routes
+          ? { source: `${facts.routes.source}, ${path}`, routes: [...facts.routes.routes, ...table.routes] }
+          : table;
       } else if (
         file === 'proc/net/ip_vs' ||
         file === 'ipvsadm-Ln' ||

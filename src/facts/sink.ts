@@ -55,6 +55,10 @@ export const NETNS_FILES = [
   'iptables-nft-save',
   'ip6tables-legacy-save',
   'ip6tables-nft-save',
+  // what `netdoctor trace` needs besides the rules: the sets they match, the routes after them
+  'ipset-save',
+  'ip-route',
+  'ip6-route',
   'proc/net/tcp',
   'proc/net/tcp6',
   // What customers send instead of /proc/net/tcp

@@ -1,5 +1,7 @@
 import type { Ruleset } from '../parsers/iptables-save.js';
 import type { IpvsConns, IpvsTable } from '../parsers/ipvs.js';
+import type { IpSets } from '../parsers/ipset-save.js';
+import type { RouteTable } from '../parsers/ip-route.js';
 import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import type { IptablesBackend, KubeProxyInfo } from '../parsers/kube-proxy-info.js';
 import type { KubeProxyLog } from '../parsers/kube-proxy-log.js';
@@ -70,6 +72,10 @@ export interface NetnsFacts {
   iptables: Partial<Record<IptablesSave, Ruleset>>;
   /** the IPVS table (/proc/net/ip_vs or ipvsadm -Ln), its second sample, and the connection entries, counted */
   ipvs: { table?: IpvsTable; later?: IpvsTable; conns?: IpvsConns };
+  /** `ip route show table all` and `ip -6 route show table all`, one table of both families (the trace's last hop) */
+  routes?: RouteTable;
+  /** `ipset save`: the sets `-m set` rules match against (kube-proxy's IPVS mode) */
+  ipsets?: IpSets;
   first: CounterSamples;
   /** the second sample, `intervalMs` after the first; absent with --interval 0 */
   later: CounterSamples;

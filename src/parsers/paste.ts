@@ -15,7 +15,7 @@ interface CleanedPaste {
 
 /** Programs whose output this tool reads: after a bare "# " they mark a root prompt, not a comment. */
 const KNOWN_COMMANDS =
-  /^(sudo\s+)?(ipvsadm|iptables[\w-]*|ip6tables[\w-]*|ss|netstat|nstat|cat|sysctl|kubectl|conntrack|ip|uname|journalctl|crictl|docker|tail|head|grep|tcpdump)\b/;
+  /^(sudo\s+)?(ipvsadm|ipset|iptables[\w-]*|ip6tables[\w-]*|ss|netstat|nstat|cat|sysctl|kubectl|conntrack|ip|uname|journalctl|crictl|docker|tail|head|grep|tcpdump)\b/;
 
 /** user@host:~#, [root@host dir]#, host:~ $, plain "$ " and "/ # " (busybox) prompts. */
 const PROMPT = /^(?:\S+@[\w.-]+(?::\S*)?\s*[#$%>]|\[[^\]\n]{1,80}\][#$]|[\w.-]+:\S*\s*[#$]|\/\s*#|\$|>)\s+(\S.*)$/;

@@ -11,6 +11,9 @@ export const LOOSE_KINDS = {
   'ip6tables-nft-save': 'netns/host/ip6tables-nft-save',
   'ipvsadm-Ln': 'netns/host/ipvsadm-Ln',
   'ipvsadm-Lnc': 'netns/host/ipvsadm-Lnc',
+  'ipset-save': 'netns/host/ipset-save',
+  'ip-route': 'netns/host/ip-route',
+  'ip6-route': 'netns/host/ip6-route',
   'netstat-s': 'netns/host/netstat-s',
   'ss-tan': 'netns/host/ss-tan',
   'netstat-an': 'netns/host/netstat-an',
@@ -90,6 +93,9 @@ function fromCommand(command: string): LooseKind | undefined {
     .filter((a) => a.startsWith('-'))
     .join('');
   if (prog === 'ipvsadm') return /c/.test(flags) ? 'ipvsadm-Lnc' : 'ipvsadm-Ln';
+  if (prog === 'ipset' && /^(save|list|-L|-S)/.test(argv[1] ?? '')) return 'ipset-save';
+  if (prog === 'ip' && argv.slice(1).some((a) => /^r(o(u(te?)?)?)?$/.test(a)))
+    return flags.includes('6') ? 'ip6-route' : 'ip-route';
   if (/^ip6tables(-nft)?-save$/.test(prog)) return prog.includes('nft') ? 'ip6tables-nft-save' : 'ip6tables-save';
   if (/^iptables(-nft|-legacy)?-save$/.test(prog)) return prog.includes('nft') ? 'iptables-nft-save' : 'iptables-save';
   if (prog === 'netstat') return /s/.test(flags) ? 'netstat-s' : 'netstat-an';
@@ -165,6 +171,26 @@ function ipvs({ lines, first, all }: Shape): Sniffed | undefined {
     /^(TCP|UDP)\s+\d\d:\d\d\s+[A-Z_]+\s+\S+:\S+\s+\S+:\S+\s+\S+:\S+\s*$/.test(first)
   ) {
     return { kind: 'ipvsadm-Lnc', how: 'the ipvsadm -Lnc columns' };
+  }
+  return undefined;
+}
+
+const ROUTE_LINE =
+  /^(?:(?:unicast|local|broadcast|multicast|anycast|blackhole|unreachable|prohibit|throw)\s+)?(?:default|[\d.]+(?:\/\d+)?|[0-9a-f]*:[0-9a-f:]*(?:\/\d+)?)(?:\s+(?:via|dev|proto|table|metric|scope|nhid|src)\b.*)?$/;
+
+/** `ipset save` / `ipset list`, and `ip route show [table all]` (either family): what `netdoctor trace` reads. */
+function routesAndSets({ lines, first }: Shape): Sniffed | undefined {
+  if (/^create \S+ (hash|bitmap|list):/.test(first)) return { kind: 'ipset-save', how: 'an ipset save "create" line' };
+  if (/^Name: \S+$/.test(first) && lines.some((l) => /^Type: (hash|bitmap|list):/.test(l)))
+    return { kind: 'ipset-save', how: 'ipset list headers' };
+  const routes = lines.filter((l) => l.trim() !== '' && !/^\s+nexthop\b/.test(l));
+  if (
+    routes.length > 0 &&
+    routes.every((l) => ROUTE_LINE.test(l.trim())) &&
+    routes.some((l) => /\s(dev|via)\s/.test(l))
+  ) {
+    const v6 = routes.some((l) => /^(?:\w+\s+)?[0-9a-f]*:[0-9a-f:]*(\/\d+)?\s/.test(l.trim()));
+    return { kind: v6 ? 'ip6-route' : 'ip-route', how: 'ip route lines (destination, dev/via)' };
   }
   return undefined;
 }
@@ -276,6 +302,7 @@ const DETECTORS: ((shape: Shape) => Sniffed | undefined)[] = [
   procNetTcp,
   ipvs,
   iptablesSave,
+  routesAndSets,
   counters,
   socketListings,
   hostSettings,

@@ -7,6 +7,9 @@
  * not model makes the path branch "may match", with the reason: never a silent guess.
  */
 import { optionValues, ruleWords, type IptablesRule, type Ruleset } from '../parsers/iptables-save.js';
+import { inCidr } from '../model/address.js';
+import { matchSet } from './ipset.js';
+import type { IpSets } from '../parsers/ipset-save.js';
 
 export interface Packet {
   proto: 'tcp' | 'udp';
@@ -51,6 +54,12 @@ export interface WalkOptions {
   origin: 'local' | 'arriving';
   /** the node's own addresses: `-m addrtype --dst-type LOCAL` and whether an arriving packet is for us */
   localAddresses?: Set<string>;
+  /** the sets of `ipset save`: `-m set --match-set` is decided from them (else followed both ways) */
+  ipsets?: IpSets;
+  /** the interface the route for a destination leaves by (`-o` tests); undefined when routes were not read */
+  outInterface?: (dst: string) => string | undefined;
+  /** the interface an arriving packet came in on (`--in`; `-i` tests) */
+  inInterface?: string;
 }
 
 const MAX_DEPTH = 64;
@@ -322,18 +331,45 @@ const port =
   };
 
 const addrtype: Tester = (v, neg, p, opts, option) => {
+  // a packet this node sends, with no --from: its source is one of the node's own addresses
+  if (option === '--src-type' && p.src === undefined && opts.origin === 'local' && v === 'LOCAL')
+    return either(true, neg);
   const addr = option === '--dst-type' ? p.dst : p.src;
   if (v !== 'LOCAL' || !opts.localAddresses || addr === undefined)
     return { maybe: `-m addrtype ${neg ? '! ' : ''}${option} ${v} (the node's addresses are not known here)` };
   return either(opts.localAddresses.has(addr), neg);
 };
 
-const interfaceTest: Tester = (v, neg, _p, _o, option) => ({
-  maybe: `${neg ? '! ' : ''}${option} ${v} (interfaces are not modelled)`,
-});
+/** iptables names an interface exactly, or by prefix with a trailing "+" ("veth+"). */
+const interfaceIs = (name: string, pattern: string) =>
+  pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+
+const inInterfaceTest: Tester = (v, neg, _p, opts, option) =>
+  opts.origin === 'arriving' && opts.inInterface !== undefined
+    ? either(interfaceIs(opts.inInterface, v), neg)
+    : { maybe: `${neg ? '! ' : ''}${option} ${v} (the interface it arrives on is not given: --in IFACE)` };
+
+const outInterfaceTest: Tester = (v, neg, p, opts, option) => {
+  const dev = opts.outInterface?.(p.dst);
+  return dev !== undefined
+    ? either(interfaceIs(dev, v), neg)
+    : { maybe: `${neg ? '! ' : ''}${option} ${v} (no route read for ${p.dst})` };
+};
+
+/** `--match-set NAME FLAGS`: the value carries both words. */
+const setTest: Tester = (v, neg, p, opts) => {
+  const [name = '', flags = ''] = v.split(' ');
+  if (!opts.ipsets)
+    return {
+      maybe: `${neg ? '! ' : ''}--match-set ${name} ${flags} (the sets were not read: send \`ipset save\` with the rules)`,
+    };
+  const verdict = matchSet(opts.ipsets, name, flags, p);
+  if ('maybe' in verdict) return { maybe: verdict.maybe };
+  return either(verdict.match, neg);
+};
 
 /** Modules whose matches depend on state a save does not show. */
-const UNMODELLED = new Set(['recent', 'set', 'socket', 'owner', 'physdev', 'string', 'u32', 'bpf', 'cgroup']);
+const UNMODELLED = new Set(['recent', 'socket', 'owner', 'physdev', 'string', 'u32', 'bpf', 'cgroup']);
 
 /** The options the walker decides, by the word that names them (long spellings added below). */
 const SHORT_TESTERS = {
@@ -365,8 +401,10 @@ const SHORT_TESTERS = {
     const n = Number(v);
     return { share: n > 0 ? 1 / n : 1, branch: `statistic nth: 1 in ${n} (depends on the packets before)` };
   },
-  '-i': interfaceTest,
-  '-o': interfaceTest,
+  '-i': inInterfaceTest,
+  '-o': outInterfaceTest,
+  '--match-set': setTest,
+  // `-m set` is decided by its --match-set (from the sets read, or said undecided there, with the set's name)
   '-m': (v) =>
     UNMODELLED.has(v) ? { maybe: `-m ${v} (not modelled: depends on state the save does not show)` } : undefined,
 } satisfies Record<string, Tester>;
@@ -389,7 +427,9 @@ function matches(rule: IptablesRule, packet: Packet, opts: WalkOptions): Match {
     const option = words[i] ?? '';
     const tester = TESTERS[option];
     if (!tester) continue;
-    const verdict = tester(words[i + 1] ?? '', words[i - 1] === '!', packet, opts, option);
+    // --match-set takes two words: the set's name and its direction flags
+    const value = option === '--match-set' ? `${words[i + 1] ?? ''} ${words[i + 2] ?? ''}` : (words[i + 1] ?? '');
+    const verdict = tester(value, words[i - 1] === '!', packet, opts, option);
     if (verdict === false) return { p: 0 };
     if (!verdict) continue;
     if (verdict.share !== undefined) out.p *= verdict.share;
@@ -403,21 +443,4 @@ function inPorts(port: number, spec: string): boolean {
   const [lo, hi] = spec.split(':').map(Number);
   if (lo === undefined || Number.isNaN(lo)) return false;
   return hi === undefined ? port === lo : port >= lo && port <= hi;
-}
-
-function ipv4(ip: string): number | undefined {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return undefined;
-  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
-}
-
-function inCidr(ip: string, cidr: string): boolean {
-  const [net, bits] = cidr.split('/');
-  const a = ipv4(ip);
-  const b = ipv4(net ?? '');
-  if (a === undefined || b === undefined) return ip === net;
-  const n = bits === undefined ? 32 : Number(bits);
-  if (n === 0) return true;
-  const mask = (0xffffffff << (32 - n)) >>> 0;
-  return (a & mask) >>> 0 === (b & mask) >>> 0;
 }

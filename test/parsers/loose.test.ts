@@ -1,6 +1,9 @@
 /** What pastes look like, and how their kind is told: on shapes copied from public threads and from tools run here. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { FIXTURES } from '../helpers.js';
 import { parseNetstatS } from '../../src/parsers/netstat-s.js';
 import { cleanPaste } from '../../src/parsers/paste.js';
 import { UnreadLines } from '../../src/parsers/parse-error.js';
@@ -83,6 +86,25 @@ describe("sniffing a loose file's kind", () => {
       ),
       'proc-net-ip_vs',
     );
+  });
+  it('what `netdoctor trace` reads: ipset save and list, ip route (either family), by prompt or by content', () => {
+    const corpus = (name: string) => readFileSync(join(FIXTURES, 'corpus', name), 'utf8');
+    assert.equal(kind(corpus('ipset-save-weave3452.txt')), 'ipset-save');
+    assert.equal(kind(corpus('ipset-list-sealos2108.txt')), 'ipset-save');
+    assert.equal(kind('create KUBE-NODE-PORT-TCP bitmap:port range 0-65535\n'), 'ipset-save');
+    assert.equal(kind(corpus('ip-route-calico5823.txt')), 'ip-route');
+    assert.equal(kind(corpus('ip-route-calico2612.txt')), 'ip-route');
+    assert.equal(
+      kind('fe80::/64 dev eth0 proto kernel metric 256 pref medium\ndefault via fe80::1 dev eth0 proto ra\n'),
+      'ip6-route',
+    );
+    assert.equal(
+      kind('root@node:~# ip -6 route show table all\nfd00::/64 dev eth0 proto kernel metric 256\n'),
+      'ip6-route',
+    );
+    assert.equal(kind('$ ip r\n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.5\n'), 'ip-route');
+    // `route -n` is not `ip route`: its header is no route line
+    assert.equal(kind('Kernel IP routing table\nDestination Gateway Genmask Flags Metric Ref Use Iface\n'), undefined);
   });
   it('what it cannot tell stays unknown (analyze asks for --as)', () => {
     assert.equal(kind('hello world\n'), undefined);

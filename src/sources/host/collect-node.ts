@@ -199,6 +199,8 @@ async function readNetns(sink: ArtefactSink, t: Target, memory: TickMemory | und
     sink.failed(`${base}/ss-ltn`, describeError(e));
   }
   if (t.meta.isHost) await readIpvs(sink, t, '');
+  // only `netdoctor trace` reads these: one-shot collections keep them, the agent's ticks do not pay for them
+  if (t.meta.isHost && !memory) await readRoutesAndSets(sink, t);
 }
 
 /**
@@ -295,6 +297,31 @@ async function readIptables(sink: ArtefactSink, t: Target, memory?: TickMemory):
     } catch (e) {
       sink.failed(path, describeError(e));
     }
+  }
+}
+
+/** The routes after the rules (both families) and the sets `-m set` rules match: the trace's last hop and its sets. */
+async function readRoutesAndSets(sink: ArtefactSink, t: Target): Promise<void> {
+  const base = `netns/${t.meta.id}`;
+  for (const [file, argv] of [
+    ['ip-route', ['ip', 'route', 'show', 'table', 'all']],
+    ['ip6-route', ['ip', '-6', 'route', 'show', 'table', 'all']],
+  ] as const) {
+    try {
+      sink.text(`${base}/${file}`, await output(t.reader, [...argv]));
+    } catch (e) {
+      sink.failed(`${base}/${file}`, describeError(e));
+    }
+  }
+  if (!(await commandExists('ipset'))) {
+    // kube-proxy brings its own ipset binary: the sets may exist although this host cannot list them
+    sink.failed(`${base}/ipset-save`, 'ipset is not installed (Debian/Ubuntu: apt install ipset)');
+    return;
+  }
+  try {
+    sink.text(`${base}/ipset-save`, await output(t.reader, ['ipset', 'save']));
+  } catch (e) {
+    sink.failed(`${base}/ipset-save`, describeError(e));
   }
 }
 

@@ -3,8 +3,9 @@
 
   serve IP:PORT …          one server per address: each accepted connection is sent the address, then closed;
                            prints "ready" and serves until stdin closes
-  count IP PORT N          N connections to IP:PORT, each read to the end; prints a JSON object
-                           {"10.244.0.2:8080": 97, …, "errors": {"ECONNREFUSED": 3}}
+  count IP PORT N [SECS]   N connections to IP:PORT, each read to the end; prints a JSON object
+                           {"10.244.0.2:8080": 97, …, "errors": {"ECONNREFUSED": 3}}; with SECS, a connect
+                           that has no answer by then counts as ETIMEDOUT
 """
 import errno, json, os, socket, sys, threading
 
@@ -21,10 +22,11 @@ def serve(addrs):
     print('ready', flush=True)
     sys.stdin.read()
 
-def count(ip, port, n):
+def count(ip, port, n, timeout=None):
     out = {'errors': {}}
     for _ in range(n):
         c = socket.socket()
+        c.settimeout(timeout)
         try:
             c.connect((ip, port))
             who = b''
@@ -33,6 +35,8 @@ def count(ip, port, n):
                 if not b: break
                 who += b
             out[who.decode()] = out.get(who.decode(), 0) + 1
+        except TimeoutError:
+            out['errors']['ETIMEDOUT'] = out['errors'].get('ETIMEDOUT', 0) + 1
         except OSError as e:
             name = errno.errorcode.get(e.errno, str(e.errno))
             out['errors'][name] = out['errors'].get(name, 0) + 1
@@ -43,4 +47,4 @@ def count(ip, port, n):
 if sys.argv[1] == 'serve':
     serve(sys.argv[2:])
 else:
-    count(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    count(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]) if len(sys.argv) > 5 else None)
