@@ -106,6 +106,36 @@ describe('scenario: iptables backend split (failure 3)', { skip }, () => {
           ),
         );
 
+        // The trace the finding points to, live: the restore failed, so no backend holds the Service's rules
+        // and a connection to the `kubernetes` Service goes on untranslated; with no route for it here the
+        // kernel refuses it at once, as the trace's route line says (ENETUNREACH).
+        const see = missing.evidence.find((e) => e.source === 'see it');
+        assert.match(see?.detail ?? '', /^netdoctor trace --to /);
+        const traced = await runJson(['trace', '--to', '10.96.0.1:443', '--netns', 'self', '--as-node'], {
+          netns: ns.name,
+        });
+        const backends = (
+          traced.report as unknown as {
+            backends: {
+              save: string;
+              leaves: { packet: { dst: string; dport: number }; verdict: { kind: string }; route?: { kind: string } }[];
+            }[];
+          }
+        ).backends;
+        assert.deepEqual(backends.map((b) => b.save).sort(), ['iptables-legacy-save', 'iptables-nft-save']);
+        for (const b of backends)
+          assert.deepEqual(
+            b.leaves.map((l) => [l.verdict.kind, `${l.packet.dst}:${l.packet.dport}`, l.route?.kind]),
+            [['accepted', '10.96.0.1:443', 'none']],
+            `${b.save}: untranslated, and no route`,
+          );
+        const dialled = JSON.parse(
+          await ns.script(join(ROOT, 'test/scenarios/helpers/endpoints.py'), 'count', '10.96.0.1', '443', '1', '2'),
+        ) as {
+          errors: Record<string, number>;
+        };
+        assert.deepEqual(dialled.errors, { ENETUNREACH: 1 });
+
         // Seen from outside, through nsenter, it is one more namespace: the split is found there too, while
         // kube-proxy's chains are only judged in the node's own namespace.
         const outside = await runJson([

@@ -29,6 +29,7 @@ const RULES = `*nat
 :OUTPUT ACCEPT [0:0]
 :POSTROUTING ACCEPT [0:0]
 :KUBE-MARK-MASQ - [0:0]
+:KUBE-MARK-DROP - [0:0]
 :KUBE-POSTROUTING - [0:0]
 :KUBE-SERVICES - [0:0]
 :KUBE-NODEPORTS - [0:0]
@@ -46,11 +47,13 @@ const RULES = `*nat
 -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
 -A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-MARK-DROP -j MARK --or-mark 0x8000
 -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
 -A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
 -A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-WEB
 -A KUBE-SERVICES -d 10.96.0.30/32 -p tcp -m comment --comment "shop/itp:http cluster IP" -m tcp --dport 80 -j KUBE-SVL-ITP
+-A KUBE-SERVICES -d 10.96.0.60/32 -p tcp -m comment --comment "shop/fenced:http has no local endpoints" -m tcp --dport 80 -j KUBE-MARK-DROP
 -A KUBE-SERVICES -d 10.96.0.50/32 -p tcp -m comment --comment "shop/gone:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-GONE
 -A KUBE-SERVICES -p tcp -m comment --comment "pinned by an ipset" -m set --match-set ND-PINNED dst,dst -j KUBE-SEP-A
 -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
@@ -75,6 +78,14 @@ const RULES = `*nat
 -A KUBE-SEP-C -s 10.244.1.4/32 -m comment --comment "shop/web:http" -j KUBE-MARK-MASQ
 -A KUBE-SEP-C -p tcp -m comment --comment "shop/web:http" -m tcp -j DNAT --to-destination 10.244.1.4:8080
 -A KUBE-SEP-GONE -p tcp -m comment --comment "shop/gone:http" -m tcp -j DNAT --to-destination 10.244.9.9:8080
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A OUTPUT -j KUBE-FIREWALL
+-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP
 COMMIT
 `;
 
@@ -220,6 +231,17 @@ for (const backend of ['nft', 'legacy'] as const) {
           errors: Record<string, number>;
         };
         assert.deepEqual(failed.errors, { ETIMEDOUT: 2 }, 'the blackhole after DNAT drops the SYN as the trace says');
+        // KUBE-MARK-DROP in nat, then KUBE-FIREWALL in filter OUTPUT: dropped, and the kernel drops it
+        const fenced = mine(await trace(node, '10.96.0.60:80'));
+        assert.deepEqual(
+          fenced.map((l) => [l.verdict.kind, l.probability]),
+          [['dropped', 1]],
+        );
+        const fencedDial = JSON.parse(await node.script(HELPER, 'count', '10.96.0.60', '80', '2', '2')) as {
+          errors: Record<string, number>;
+        };
+        assert.deepEqual(fencedDial.errors, { ETIMEDOUT: 2 }, 'dropped in filter OUTPUT: the SYN never leaves');
+
         // with no NAT in the way, the same route fails the connect at once (EINVAL), as the trace says too
         const direct = mine(await trace(node, '10.244.9.9:8080'));
         assert.deepEqual(
