@@ -9,11 +9,16 @@ import type { RuleRun } from '../model/coverage.js';
 import { conditionsChanged, conditionsFrom, truncate, type NodeCondition } from './conditions.js';
 import { EventTracker, eventBody, type FindingEvent, type Regarding } from './events.js';
 import { AgentMetrics } from './metrics.js';
+import { portAnnotations } from '../model/node-annotations.js';
 
 /** The API calls the agent makes (sources/kube/client.ts implements them with client-node). */
 export interface AgentApi {
   nodeUid(node: string): Promise<ApiOutcome<string | undefined>>;
-  patchNodeConditions(node: string, conditions: object[]): Promise<ApiOutcome>;
+  /** a strategic merge patch of nodes/status: conditions merge by type; annotations (metadata) merge by key */
+  patchNodeStatus(
+    node: string,
+    patch: { conditions?: object[]; annotations?: Record<string, string> },
+  ): Promise<ApiOutcome>;
   createEvent(namespace: string, body: Record<string, unknown>): Promise<ApiOutcome>;
 }
 export type ApiOutcome<T = undefined> = { ok: true; value: T } | { ok: false; status?: number; reason: string };
@@ -62,6 +67,9 @@ export class Agent {
   private conditions: NodeCondition[] = [];
   private conditionsSentAt = 0;
   private conditionsPending = false;
+  /** the node's port range and reserved ports for `netdoctor cluster`; sent when they change */
+  private annotations: Record<string, string> | undefined;
+  private annotationsSent = '';
   private pendingEvents: Record<string, unknown>[] = [];
   private apiFailing: string | undefined;
   private backoffMs = 0;
@@ -95,6 +103,8 @@ export class Agent {
     this.conditions = next;
     if (changed) this.conditionsPending = true;
     if (now.getTime() - this.conditionsSentAt >= (this.opts.heartbeatMs ?? 60_000)) this.conditionsPending = true;
+    const host = result.facts.netns.find((n) => n.meta.isHost);
+    this.annotations = host?.sysctls ? portAnnotations(host.ephemeral) : undefined;
     this.writeStatusFiles(next);
     if (this.opts.events) this.queueEvents(this.tracker.update(result.run.findings, now.getTime()), result, now);
     this.metrics.held(this.tracker.suppressed);
@@ -146,11 +156,20 @@ export class Agent {
   private async talkToApi(now: Date): Promise<void> {
     const api = this.opts.api;
     if (!api || now.getTime() < this.nextApiAttempt) return;
-    if (this.opts.conditions && this.conditionsPending) {
-      const r = await api.patchNodeConditions(this.opts.node, this.conditions);
+    const sendConditions = this.opts.conditions === true && this.conditionsPending;
+    const annotations = this.annotations && JSON.stringify(this.annotations);
+    const sendAnnotations = annotations !== undefined && annotations !== this.annotationsSent;
+    if (sendConditions || sendAnnotations) {
+      const r = await api.patchNodeStatus(this.opts.node, {
+        ...(sendConditions ? { conditions: this.conditions } : {}),
+        ...(sendAnnotations ? { annotations: this.annotations } : {}),
+      });
       if (!this.record('patch node status', r)) return;
-      this.conditionsPending = false;
-      this.conditionsSentAt = now.getTime();
+      if (sendConditions) {
+        this.conditionsPending = false;
+        this.conditionsSentAt = now.getTime();
+      }
+      if (annotations !== undefined) this.annotationsSent = annotations;
     }
     if (this.nodeUid === undefined && this.pendingEvents.length > 0) {
       const uid = await api.nodeUid(this.opts.node);

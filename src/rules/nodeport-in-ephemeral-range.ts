@@ -5,9 +5,7 @@ import { derived, readLine, type FindingDraft } from '../model/finding.js';
 import { defineClusterRule } from './define-rule.js';
 import { fmt } from './lib/evidence.js';
 
-/** Where the agent publishes a node's range and reserved ports (docs/rules/nodeport-in-ephemeral-range.md). */
-const RANGE_ANNOTATION = 'netdoctor.io/ephemeral-port-range';
-const RESERVED_ANNOTATION = 'netdoctor.io/reserved-ports';
+import { RANGE_ANNOTATION, RESERVED_ANNOTATION } from '../model/node-annotations.js';
 const SHOWN = 10;
 
 interface NodeRange {

@@ -21,7 +21,7 @@ const NPD_PLUGIN = join(ROOT, 'deploy/components/node-problem-detector/netdoctor
 interface State {
   requests: { method: string; path: string; status: number; contentType?: string }[];
   nodes: {
-    metadata: { name: string };
+    metadata: { name: string; annotations?: Record<string, string> };
     status: { conditions: { type: string; status: string; reason?: string; message?: string }[] };
   }[];
   events: { reason: string; action: string; type: string; note: string; regarding: { kind: string; name: string } }[];
@@ -151,6 +151,14 @@ describe('agent on a node whose ephemeral ports ran out', { skip }, () => {
           'True',
           "kubelet's conditions are kept: the patch merged by type",
         );
+        // the range as the kernel holds it, for `netdoctor cluster` (nodeport-in-ephemeral-range); the recorded
+        // node's own annotations are kept (merged by key)
+        assert.deepEqual(state?.nodes.find((n) => n.metadata.name === 'worker-1')?.metadata.annotations, {
+          'node.alpha.kubernetes.io/ttl': '0',
+          'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+          'netdoctor.io/ephemeral-port-range': '40000-40009',
+          'netdoctor.io/reserved-ports': '',
+        });
 
         // two more ticks: the finding holds, the Event is not repeated
         await until('two more ticks', () => {
@@ -193,6 +201,11 @@ describe('agent on a node whose ephemeral ports ran out', { skip }, () => {
           return c?.status === 'False' ? c : undefined;
         });
         assert.equal(cleared.reason, 'EphemeralPortsAvailable');
+        const republished = await until('the new range published', () => {
+          const a = readState(stateFile)?.nodes.find((n) => n.metadata.name === 'worker-1')?.metadata.annotations;
+          return a?.['netdoctor.io/ephemeral-port-range'] === '32768-60999' ? a : undefined;
+        });
+        assert.equal(republished['netdoctor.io/reserved-ports'], '');
         const events = await until('the Cleared Event', () => {
           const all = (readState(stateFile)?.events ?? []).filter((e) => e.reason === 'EphemeralPortExhaustion');
           return all.length >= 2 ? all : undefined;

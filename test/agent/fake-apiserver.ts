@@ -27,7 +27,7 @@ interface Condition {
   [k: string]: unknown;
 }
 interface NodeObject {
-  metadata: { name: string; uid: string; resourceVersion: string };
+  metadata: { name: string; uid: string; resourceVersion: string; annotations?: Record<string, string> };
   status: { conditions: Condition[] };
 }
 
@@ -294,10 +294,11 @@ export class FakeApiServer {
         ),
         body,
       );
-    const conditions = (body as { status?: { conditions?: unknown } }).status?.conditions;
+    const patch = body as { status?: { conditions?: unknown }; metadata?: { annotations?: unknown } };
+    const conditions = patch.status?.conditions ?? [];
     if (!Array.isArray(conditions))
       return this.reply(req, res, 422, status(422, 'Invalid', 'status.conditions: expected a list'), body);
-    const errors: string[] = [];
+    const errors: string[] = annotationErrors(patch.metadata?.annotations);
     for (const [i, c] of (conditions as Record<string, unknown>[]).entries()) {
       if (typeof c.type !== 'string' || c.type === '') errors.push(`status.conditions[${i}].type: Required value`);
       if (!['True', 'False', 'Unknown'].includes(String(c.status)))
@@ -312,6 +313,17 @@ export class FakeApiServer {
       const at = node.status.conditions.findIndex((x) => x.type === c.type);
       if (at >= 0) node.status.conditions[at] = { ...node.status.conditions[at], ...c };
       else node.status.conditions.push(c);
+    }
+    // the status subresource resets only spec (pkg/registry/core/node/strategy.go): metadata changes stay;
+    // annotations merge by key, null deletes one
+    const annotations = patch.metadata?.annotations as Record<string, string | null> | undefined;
+    if (annotations) {
+      const merged = { ...node.metadata.annotations };
+      for (const [k, v] of Object.entries(annotations)) {
+        if (v === null) delete merged[k];
+        else merged[k] = v;
+      }
+      node.metadata.annotations = merged;
     }
     node.metadata.resourceVersion = String(Number(node.metadata.resourceVersion) + 1);
     this.reply(req, res, 200, node, body);
@@ -403,4 +415,21 @@ export function writeKubeconfig(path: string, port: number): string {
     ].join('\n'),
   );
   return path;
+}
+
+/** ValidateAnnotations: qualified-name keys, string values, 256 KiB in all. */
+function annotationErrors(annotations: unknown): string[] {
+  if (annotations === undefined) return [];
+  if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations))
+    return ['metadata.annotations: Invalid value: expected a map of strings'];
+  const errors: string[] = [];
+  let size = 0;
+  for (const [k, v] of Object.entries(annotations as Record<string, unknown>)) {
+    if (!QUALIFIED_NAME.test(k) || (k.split('/').at(-1) ?? '').length > 63)
+      errors.push(`metadata.annotations: Invalid value: "${k}": name part must consist of alphanumeric characters`);
+    if (v !== null && typeof v !== 'string') errors.push(`metadata.annotations.${k}: Invalid value: not a string`);
+    size += k.length + (typeof v === 'string' ? v.length : 0);
+  }
+  if (size > 256 * 1024) errors.push('metadata.annotations: Too long: must have at most 262144 bytes');
+  return errors;
 }

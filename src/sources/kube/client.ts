@@ -84,10 +84,18 @@ export function nodeApi(kc: KubeConfig, timeoutMs: number): AgentApi {
   return {
     nodeUid: (node) => bounded(timeoutMs, async () => (await core.readNode({ name: node })).metadata?.uid),
     // client-node 1.x sends json-patch unless told; conditions merge by type only as a strategic merge patch
-    patchNodeConditions: (node, conditions) =>
+    // annotations travel in the same status patch: the status subresource keeps metadata changes (only spec is
+    // reset, pkg/registry/core/node/strategy.go), so `patch nodes/status` is all the RBAC it needs
+    patchNodeStatus: (node, { conditions, annotations }) =>
       bounded(timeoutMs, async () => {
         await core.patchNodeStatus(
-          { name: node, body: { status: { conditions } } },
+          {
+            name: node,
+            body: {
+              ...(annotations ? { metadata: { annotations } } : {}),
+              ...(conditions ? { status: { conditions } } : {}),
+            },
+          },
           setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
         );
         return undefined;
