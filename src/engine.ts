@@ -354,9 +354,14 @@ async function judgeCluster(
       });
       continue;
     }
+    const ctx = { cluster: dump.cluster, nodePortRange: opts.nodePortRange };
+    const cannot = rule.notChecked?.(ctx);
+    if (cannot !== undefined) {
+      skipped.push({ rule: rule.id, reason: cannot });
+      continue;
+    }
     ran++;
-    for (const draft of rule.check({ cluster: dump.cluster, nodePortRange: opts.nodePortRange }))
-      findings.push(completeFinding(rule, draft, {}));
+    for (const draft of rule.check(ctx)) findings.push(completeFinding(rule, draft, {}));
   }
   if (ran === 0)
     throw new NothingToJudgeError(

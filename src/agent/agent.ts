@@ -156,7 +156,7 @@ export class Agent {
   private async talkToApi(now: Date): Promise<void> {
     const api = this.opts.api;
     if (!api || now.getTime() < this.nextApiAttempt) return;
-    const sendConditions = this.opts.conditions === true && this.conditionsPending;
+    const sendConditions = this.opts.conditions && this.conditionsPending;
     const annotations = this.annotations && JSON.stringify(this.annotations);
     const sendAnnotations = annotations !== undefined && annotations !== this.annotationsSent;
     if (sendConditions || sendAnnotations) {

@@ -6,36 +6,7 @@
  */
 import type { Coverage, RuleRun } from '../model/coverage.js';
 import type { Finding } from '../model/finding.js';
-
-interface ConditionClass {
-  type: string;
-  rules: string[];
-  /** the reason a False condition carries */
-  clear: string;
-}
-
-export const CONDITION_CLASSES: ConditionClass[] = [
-  { type: 'EphemeralPortsExhausted', rules: ['ephemeral-port-exhaustion'], clear: 'EphemeralPortsAvailable' },
-  {
-    type: 'EphemeralRangeOverlapsNodePorts',
-    rules: ['ephemeral-range-overlaps-nodeports', 'source-port-is-nodeport'],
-    clear: 'EphemeralRangeClearOfNodePorts',
-  },
-  {
-    type: 'IptablesBackendSplit',
-    rules: ['iptables-backend-split', 'iptables-missing-chain'],
-    clear: 'IptablesBackendsConsistent',
-  },
-  {
-    type: 'KubeProxyRulesFailing',
-    rules: ['kube-proxy-restore-failure', 'iptables-kernel-mismatch'],
-    clear: 'KubeProxyRulesApplied',
-  },
-  { type: 'IPVSStaleRealServers', rules: ['ipvs-stale-real-server'], clear: 'IPVSRealServersCurrent' },
-  { type: 'TimeWaitRecycleBehindNAT', rules: ['tcp-tw-recycle-nat'], clear: 'TimeWaitRecycleOff' },
-  { type: 'ListenQueueOverflowing', rules: ['listen-queue-overflow'], clear: 'ListenQueuesKeepingUp' },
-  { type: 'ConntrackTablePressure', rules: ['conntrack-table-pressure'], clear: 'ConntrackTableHasRoom' },
-];
+import { CONDITION_CLASSES, type ConditionClass } from '../knowledge/node-conditions.js';
 
 export interface NodeCondition {
   type: string;

@@ -103,6 +103,8 @@ export interface ClusterRule {
   severity: Severity;
   /** the kinds the rule reads: without one of them in the input, the rule is not checked */
   reads: ('Node' | 'Service' | 'DaemonSet' | 'ConfigMap')[];
+  /** why the objects read cannot answer this rule's question (said as "not checked"), when they cannot */
+  notChecked?(ctx: ClusterRuleContext): string | undefined;
   check(ctx: ClusterRuleContext): FindingDraft[];
 }
 

@@ -31,6 +31,7 @@ import timeWaitPressure from './time-wait-pressure.js';
 import nodeportInEphemeralRange from './nodeport-in-ephemeral-range.js';
 import kubeProxyIptablesMismatchRisk from './kube-proxy-iptables-mismatch-risk.js';
 import ipvsConnReuseRisk from './ipvs-conn-reuse-risk.js';
+import nodeConditionReported from './node-condition-reported.js';
 import { at } from '../model/indexing.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
@@ -76,6 +77,7 @@ export const CLUSTER_RULES: ClusterRule[] = [
   nodeportInEphemeralRange,
   kubeProxyIptablesMismatchRisk,
   ipvsConnReuseRisk,
+  nodeConditionReported,
 ];
 
 export type RuleTarget = 'node' | 'manifests' | 'pcap' | 'cluster';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONDITION_CLASSES, conditionsFrom, truncate } from '../../src/agent/conditions.js';
+import { conditionsFrom, truncate } from '../../src/agent/conditions.js';
+import { CONDITION_CLASSES } from '../../src/knowledge/node-conditions.js';
 import { NODE_RULES } from '../../src/rules/index.js';
 import { runNodeRules } from '../../src/rules/lib/run.js';
 import { factsFrom } from '../rules/rule-tester.js';

@@ -22,7 +22,12 @@ const judged = { rules: CLUSTER_RULES, nodePortRange: DEFAULT_NODEPORT_RANGE };
 const comparable = (f: Finding) => ({ ...f, evidence: f.evidence.map((e) => `${e.kind} ${e.detail}`) });
 
 describe('cluster: live API = --from-dump', () => {
-  for (const dump of ['cluster/overlap', 'cluster/kube-proxy-legacy', 'cluster/ipvs-old-kernel']) {
+  for (const dump of [
+    'cluster/overlap',
+    'cluster/kube-proxy-legacy',
+    'cluster/ipvs-old-kernel',
+    'cluster/agent-conditions',
+  ]) {
     it(`${dump}: the same findings through client-node and the fake API server`, async () => {
       const server = new FakeApiServer([]);
       server.seedFromDump(join(FIXTURES, dump));

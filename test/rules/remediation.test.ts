@@ -44,7 +44,12 @@ describe('every rule: remediation and evidence on real artefacts', () => {
     findings.push(...(await lintFixture(MANIFESTS)).findings);
     for (const c of CAPTURES) findings.push(...(await analyzePcapFixture(c)).findings);
     findings.push(...(await analyzeEdited('exhaustion', timeWaitEdit())).findings);
-    for (const dump of ['cluster/overlap', 'cluster/kube-proxy-legacy', 'cluster/ipvs-old-kernel']) {
+    for (const dump of [
+      'cluster/overlap',
+      'cluster/kube-proxy-legacy',
+      'cluster/ipvs-old-kernel',
+      'cluster/agent-conditions',
+    ]) {
       const report = await analyzeClusterDump([join(FIXTURES, dump)], {
         rules: CLUSTER_RULES,
         nodePortRange: DEFAULT_NODEPORT_RANGE,
