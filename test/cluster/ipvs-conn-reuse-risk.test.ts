@@ -33,6 +33,31 @@ describe('ipvs-conn-reuse-risk', () => {
       ],
     );
   });
+  it('info: IPVS mode with kube-proxy 1.35 (the kubelet version, said so) is deprecated; on new kernels that note alone', async () => {
+    const dir = join(tmp, 'v135');
+    cpSync(DUMP, dir, { recursive: true });
+    const nodes = readFileSync(join(dir, 'nodes.json'), 'utf8')
+      .replaceAll('"v1.31.2"', '"v1.35.1"')
+      .replaceAll('4.19.0-26-amd64', '6.12.12-amd64');
+    writeFileSync(join(dir, 'nodes.json'), nodes);
+    const [f, ...rest] = (await run(dir)).findings;
+    assert.equal(rest.length, 0);
+    assert.ok(f);
+    assertFindingContract(f);
+    assert.equal(f.severity, 'info');
+    assert.deepEqual(f.subject, { configMap: 'kube-system/kube-proxy', mode: 'ipvs', deprecated: true });
+    assert.match(
+      f.message,
+      /deprecated since 1\.35 \(KEP-5495\).*KubeProxyIPVS feature gate, planned off by default in 1\.40 and locked off in 1\.43/,
+    );
+    assert.deepEqual(
+      f.evidence.map((e) => `${e.kind} ${e.detail}`),
+      [
+        'line kube-system/kube-proxy config.conf: mode: "ipvs"',
+        'derived worker-1: kubelet v1.35.1 (kube-proxy taken to run the same version)',
+      ],
+    );
+  });
   it('valid: the same nodes with kube-proxy in iptables mode', async () => {
     const dir = join(tmp, 'iptables');
     cpSync(DUMP, dir, { recursive: true });
