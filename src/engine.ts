@@ -312,7 +312,7 @@ export async function explainText(args: string[]): Promise<Report> {
 /** `netdoctor cluster --from-dump`: the cluster rules on recorded API objects. */
 export async function analyzeClusterDump(
   paths: string[],
-  opts: { rules: ClusterRule[]; nodePortRange: PortRange },
+  opts: { rules: ClusterRule[]; nodePortRange?: PortRange },
 ): Promise<Report> {
   const { readClusterDump } = await import('./sources/cluster-dump.js');
   return judgeCluster(readClusterDump(paths), paths.join(', '), opts);
@@ -323,7 +323,7 @@ export async function analyzeClusterLive(opts: {
   kubeconfig?: string;
   context?: string;
   rules: ClusterRule[];
-  nodePortRange: PortRange;
+  nodePortRange?: PortRange;
 }): Promise<Report> {
   const { loadKubeConfig } = await import('./sources/kube/client.js');
   const { readClusterLive } = await import('./sources/kube/cluster-live.js');
@@ -334,8 +334,9 @@ export async function analyzeClusterLive(opts: {
 async function judgeCluster(
   dump: { cluster: ClusterObjects; files: string[]; problems: { artefact: string; reason: string }[] },
   name: string,
-  opts: { rules: ClusterRule[]; nodePortRange: PortRange },
+  opts: { rules: ClusterRule[]; nodePortRange?: PortRange },
 ): Promise<Report> {
+  const nodePorts = clusterNodePortRange(dump.cluster, opts.nodePortRange);
   const present = {
     Node: dump.cluster.nodes.length > 0,
     Service: dump.cluster.services.length > 0,
@@ -354,7 +355,7 @@ async function judgeCluster(
       });
       continue;
     }
-    const ctx = { cluster: dump.cluster, nodePortRange: opts.nodePortRange };
+    const ctx = { cluster: dump.cluster, nodePortRange: nodePorts.range, nodePortRangeFrom: nodePorts.from };
     const cannot = rule.notChecked?.(ctx);
     if (cannot !== undefined) {
       skipped.push({ rule: rule.id, reason: cannot });
@@ -371,7 +372,34 @@ async function judgeCluster(
     skipped,
     problems: dump.problems,
     context: { rules: opts.rules.length, files: dump.files.length, nodes: dump.cluster.nodes.map((n) => n.name) },
+    notes: [`NodePort range ${formatRange(nodePorts.range)}: ${nodePorts.from}`],
   });
+}
+
+/** The NodePort range: as given, else kube-apiserver's flag (its static pod), else the default — and which. */
+function clusterNodePortRange(
+  cluster: ClusterObjects,
+  given: PortRange | undefined,
+): { range: PortRange; from: string } {
+  if (given) return { range: given, from: '--nodeport-range' };
+  for (const api of cluster.apiServers) {
+    if (api.nodePortRangeFlag === undefined) continue;
+    try {
+      return {
+        range: parsePortRange(api.nodePortRangeFlag, `${api.name} --service-node-port-range`),
+        from: `${api.name}: --service-node-port-range=${api.nodePortRangeFlag} (${api.source})`,
+      };
+    } catch {
+      // a flag that does not parse: the API server would not have started with it; the default stands
+    }
+  }
+  const seen = cluster.apiServers[0];
+  return {
+    range: DEFAULT_NODEPORT_RANGE,
+    from: seen
+      ? `the default 30000-32767 (${seen.name} sets no --service-node-port-range)`
+      : 'the default 30000-32767 (no kube-apiserver pod visible: a managed control plane, or not listed; --nodeport-range sets it)',
+  };
 }
 
 /** `netdoctor node NODE…` from outside the cluster: a collector pod per node, the bundles analysed here. */

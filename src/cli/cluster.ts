@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { analyzeClusterDump, analyzeClusterLive } from '../engine.js';
-import { DEFAULT_NODEPORT_RANGE } from '../model/port-range.js';
 import { parsePortRange } from '../parsers/port-range.js';
 import { selectClusterRules } from '../rules/index.js';
 import { addCommonOptions, emit, type CommonOptions } from './options.js';
@@ -16,7 +15,10 @@ export function clusterCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('cluster')
     .description("check the cluster's own configuration for these failures, from its API objects")
     .option('--from-dump <path...>', 'recorded `kubectl get … -o json` output: files, or directories of *.json')
-    .option('--nodeport-range <A-B>', "the cluster's NodePort range (default 30000-32767)")
+    .option(
+      '--nodeport-range <A-B>',
+      "the cluster's NodePort range (default: kube-apiserver's --service-node-port-range where its pod is visible, else 30000-32767)",
+    )
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context');
   addCommonOptions(cmd).addHelpText(
@@ -30,9 +32,8 @@ Examples:
   return cmd.action(async (opts: ClusterOptions) => {
     const judged = {
       rules: selectClusterRules(opts.rules),
-      nodePortRange: opts.nodeportRange
-        ? parsePortRange(opts.nodeportRange, '--nodeport-range')
-        : DEFAULT_NODEPORT_RANGE,
+      // not given: kube-apiserver's --service-node-port-range where its static pod is visible, else the default
+      ...(opts.nodeportRange ? { nodePortRange: parsePortRange(opts.nodeportRange, '--nodeport-range') } : {}),
     };
     const report =
       opts.fromDump && opts.fromDump.length > 0

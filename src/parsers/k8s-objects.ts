@@ -54,6 +54,16 @@ export interface ClusterObjects {
   endpoints: Map<string, Set<string>>;
   /** which file each Service's endpoints came from, for evidence */
   sources: Map<string, string>;
+  /** kube-apiserver static pods (kubeadm's mirror pods in kube-system), with the NodePort range they set */
+  apiServers: ApiServerInfo[];
+}
+
+export interface ApiServerInfo {
+  /** "kube-system/kube-apiserver-cp-1" */
+  name: string;
+  /** `--service-node-port-range` as written, when the pod's command sets it */
+  nodePortRangeFlag?: string;
+  source: string;
 }
 
 interface Meta {
@@ -82,6 +92,7 @@ export function emptyClusterObjects(): ClusterObjects {
     serviceSources: new Map(),
     endpoints: new Map(),
     sources: new Map(),
+    apiServers: [],
   };
 }
 
@@ -126,6 +137,8 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
       into.serviceSources.set(id, source);
     }
     if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
+    if (o.kind === 'Pod' && namespace === 'kube-system' && o.metadata?.labels?.component === 'kube-apiserver')
+      into.apiServers.push({ name: id, nodePortRangeFlag: nodePortRangeFlag(o.spec), source });
     if (o.kind === 'EndpointSlice') {
       const svc = validK8sName(o.metadata?.labels?.['kubernetes.io/service-name'], 'subdomain');
       if (svc) addAll(into, `${namespace}/${svc}`, source, sliceAddresses(o.endpoints, o.ports));
@@ -148,6 +161,22 @@ function podImages(spec: unknown): string[] {
     .map((c) => (c as { image?: unknown }).image)
     .filter((i): i is string => typeof i === 'string')
     .map((i) => i.slice(0, 256));
+}
+
+const RANGE_FLAG = '--service-node-port-range';
+
+/** `--service-node-port-range=A-B` (or as two words) in a pod's container commands and arguments. */
+function nodePortRangeFlag(spec: unknown): string | undefined {
+  for (const c of arr((spec as { containers?: unknown } | undefined)?.containers)) {
+    const words = [...arr((c as { command?: unknown }).command), ...arr((c as { args?: unknown }).args)].filter(
+      (w): w is string => typeof w === 'string',
+    );
+    for (const [i, w] of words.entries()) {
+      if (w.startsWith(`${RANGE_FLAG}=`)) return w.slice(RANGE_FLAG.length + 1).slice(0, 64);
+      if (w === RANGE_FLAG) return words[i + 1]?.slice(0, 64);
+    }
+  }
+  return undefined;
 }
 
 function node(name: string, o: Obj, source: string): NodeInfo {

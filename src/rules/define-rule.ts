@@ -95,6 +95,8 @@ export function defineManifestRule(rule: ManifestRule): ManifestRule {
 export interface ClusterRuleContext {
   cluster: ClusterObjects;
   nodePortRange: PortRange;
+  /** where the range came from: --nodeport-range, kube-apiserver's flag, or the default (said so) */
+  nodePortRangeFrom: string;
 }
 
 export interface ClusterRule {

@@ -52,10 +52,11 @@ export class FakeApiServer {
   readonly pods = new Map<string, PodObject>();
   kubelet: Kubelet | undefined;
   /** recorded Services, DaemonSets and ConfigMaps the list endpoints serve (`seedFromDump`) */
-  readonly recorded: { Service: unknown[]; DaemonSet: unknown[]; ConfigMap: unknown[] } = {
+  readonly recorded: { Service: unknown[]; DaemonSet: unknown[]; ConfigMap: unknown[]; Pod: unknown[] } = {
     Service: [],
     DaemonSet: [],
     ConfigMap: [],
+    Pod: [],
   };
   /** the namespace's Pod Security admission refuses host namespaces */
   podSecurityBaseline = false;
@@ -105,7 +106,12 @@ export class FakeApiServer {
         if (item.kind === 'Node') {
           const node = item as unknown as NodeObject;
           this.nodes.set(node.metadata.name, node);
-        } else if (item.kind === 'Service' || item.kind === 'DaemonSet' || item.kind === 'ConfigMap')
+        } else if (
+          item.kind === 'Service' ||
+          item.kind === 'DaemonSet' ||
+          item.kind === 'ConfigMap' ||
+          item.kind === 'Pod'
+        )
           this.recorded[item.kind].push(item);
       }
     }
@@ -166,7 +172,19 @@ export class FakeApiServer {
     }
     const path = (req.url ?? '').split('?')[0] ?? '';
     let m: RegExpExecArray | null;
-    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path))) {
+    if (req.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path))) {
+      // a list: recorded pods of the namespace matching an equality label selector (k=v[,k=v])
+      const selector = new URL(req.url ?? '', 'http://x').searchParams.get('labelSelector') ?? '';
+      const wanted = selector
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('='));
+      const items = this.recorded.Pod.filter((p) => {
+        const meta = (p as { metadata: { namespace?: string; labels?: Record<string, string> } }).metadata;
+        return meta.namespace === m?.[1] && wanted.every(([k = '', v]) => meta.labels?.[k] === v);
+      });
+      this.reply(req, res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+    } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path))) {
       this.podRequest(req, res, m[1] ?? '', m[2], m[3] !== undefined, body);
     } else if (req.method === 'GET' && path === '/api/v1/services') {
       this.reply(req, res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: {}, items: this.recorded.Service });

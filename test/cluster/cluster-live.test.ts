@@ -27,6 +27,7 @@ describe('cluster: live API = --from-dump', () => {
     'cluster/kube-proxy-legacy',
     'cluster/ipvs-old-kernel',
     'cluster/agent-conditions',
+    'cluster/apiserver-range',
   ]) {
     it(`${dump}: the same findings through client-node and the fake API server`, async () => {
       const server = new FakeApiServer([]);

@@ -86,6 +86,42 @@ describe('nodeport-in-ephemeral-range', () => {
     assert.match(report.findings[0]?.message ?? '', /\(assumed: the node did not publish its range\)/);
   });
 
+  it("the NodePort range from kube-apiserver's static pod (--service-node-port-range=40000-42767): in the fix, and a range overlap with no Service in it yet is a warning", async () => {
+    const report = await analyzeClusterDump([join(FIXTURES, 'cluster/apiserver-range')], { rules: CLUSTER_RULES });
+    assert.deepEqual(report.notes, [
+      `NodePort range 40000-42767: kube-system/kube-apiserver-cp-1: --service-node-port-range=40000-42767 (${join(FIXTURES, 'cluster/apiserver-range/kube-apiserver.json')})`,
+    ]);
+    const findings = report.findings.filter((f) => f.rule === 'nodeport-in-ephemeral-range');
+    for (const f of findings) assertFindingContract(f);
+    assert.deepEqual(
+      findings.map((f) => [f.severity, f.subject.node, f.subject.nodePorts ?? f.subject.overlap]),
+      [
+        ['error', 'worker-1', '40080'],
+        ['warning', 'worker-2', '40101-42767'],
+        ['warning', 'worker-3', '40080'],
+      ],
+    );
+    assert.ok(findings.every((f) => f.remediation.includes('ip_local_reserved_ports=40000-42767')));
+    assert.match(
+      findings[1]?.message ?? '',
+      /NodePort range 40000-42767 overlaps the usable ephemeral range 1024-65535 at 40101-42767 \(2,667 ports\): no Service holds such a NodePort yet/,
+    );
+    assert.equal(
+      findings[1]?.evidence.at(-1)?.detail,
+      `40000-42767: kube-system/kube-apiserver-cp-1: --service-node-port-range=40000-42767 (${join(FIXTURES, 'cluster/apiserver-range/kube-apiserver.json')})`,
+    );
+    // --nodeport-range wins over the pod's flag; without either, the default is said to be one
+    const given = await analyzeClusterDump([join(FIXTURES, 'cluster/apiserver-range')], {
+      rules: CLUSTER_RULES,
+      nodePortRange: { lo: 30000, hi: 32767 },
+    });
+    assert.deepEqual(given.notes, ['NodePort range 30000-32767: --nodeport-range']);
+    const unseen = await analyzeClusterDump([DUMP], { rules: CLUSTER_RULES });
+    assert.match(
+      unseen.notes?.[0] ?? '',
+      /^NodePort range 30000-32767: the default 30000-32767 \(no kube-apiserver pod visible/,
+    );
+  });
   it('a dump without Nodes: not checked, exit 2 with how to dump', async () => {
     const dir = join(tmp, 'services-only');
     cpSync(DUMP, dir, { recursive: true });

@@ -49,6 +49,7 @@ describe('every rule: remediation and evidence on real artefacts', () => {
       'cluster/kube-proxy-legacy',
       'cluster/ipvs-old-kernel',
       'cluster/agent-conditions',
+      'cluster/apiserver-range',
     ]) {
       const report = await analyzeClusterDump([join(FIXTURES, dump)], {
         rules: CLUSTER_RULES,

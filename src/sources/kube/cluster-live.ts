@@ -27,6 +27,12 @@ export async function readClusterLive(kc: KubeConfig): Promise<LiveRead> {
       'ConfigMap',
       () => core.readNamespacedConfigMap({ name: 'kube-proxy', namespace: 'kube-system' }),
     ],
+    // kubeadm's API server runs as a static pod whose mirror pod shows its flags (--service-node-port-range)
+    [
+      'pods -n kube-system -l component=kube-apiserver',
+      'Pod',
+      () => core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'component=kube-apiserver' }),
+    ],
   ];
   for (const [what, kind, list] of asked) {
     const source = `kubectl get ${what}`;
