@@ -9,7 +9,7 @@ import type { RuleRun } from '../model/coverage.js';
 import { conditionsChanged, conditionsFrom, truncate, type NodeCondition } from './conditions.js';
 import { EventTracker, eventBody, type FindingEvent, type Regarding } from './events.js';
 import { AgentMetrics } from './metrics.js';
-import { portAnnotations } from '../model/node-annotations.js';
+import { IPVS_ANNOTATION, ipvsAnnotation, portAnnotations } from '../model/node-annotations.js';
 
 /** The API calls the agent makes (sources/kube/client.ts implements them with client-node). */
 export interface AgentApi {
@@ -104,7 +104,12 @@ export class Agent {
     if (changed) this.conditionsPending = true;
     if (now.getTime() - this.conditionsSentAt >= (this.opts.heartbeatMs ?? 60_000)) this.conditionsPending = true;
     const host = result.facts.netns.find((n) => n.meta.isHost);
-    this.annotations = host?.sysctls ? portAnnotations(host.ephemeral) : undefined;
+    const ports = host?.sysctls ? portAnnotations(host.ephemeral) : undefined;
+    // the IPVS table as kube-proxy programmed it (IPVS mode only), for the cluster's endpoint check
+    const table = host?.ipvs.table;
+    const ipvs: Record<string, string> =
+      table && !table.named ? { [IPVS_ANNOTATION]: ipvsAnnotation(table.services) } : {};
+    this.annotations = ports || table ? { ...ports, ...ipvs } : undefined;
     this.writeStatusFiles(next);
     if (this.opts.events) this.queueEvents(this.tracker.update(result.run.findings, now.getTime()), result, now);
     this.metrics.held(this.tracker.suppressed);

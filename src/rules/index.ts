@@ -32,6 +32,7 @@ import nodeportInEphemeralRange from './nodeport-in-ephemeral-range.js';
 import kubeProxyIptablesMismatchRisk from './kube-proxy-iptables-mismatch-risk.js';
 import ipvsConnReuseRisk from './ipvs-conn-reuse-risk.js';
 import nodeConditionReported from './node-condition-reported.js';
+import ipvsRealServerNotEndpoint from './ipvs-real-server-not-endpoint.js';
 import { at } from '../model/indexing.js';
 
 /** Every node rule, listed explicitly so that a rule is never lost to a glob. */
@@ -78,6 +79,7 @@ export const CLUSTER_RULES: ClusterRule[] = [
   kubeProxyIptablesMismatchRisk,
   ipvsConnReuseRisk,
   nodeConditionReported,
+  ipvsRealServerNotEndpoint,
 ];
 
 export type RuleTarget = 'node' | 'manifests' | 'pcap' | 'cluster';

@@ -52,11 +52,18 @@ export class FakeApiServer {
   readonly pods = new Map<string, PodObject>();
   kubelet: Kubelet | undefined;
   /** recorded Services, DaemonSets and ConfigMaps the list endpoints serve (`seedFromDump`) */
-  readonly recorded: { Service: unknown[]; DaemonSet: unknown[]; ConfigMap: unknown[]; Pod: unknown[] } = {
+  readonly recorded: {
+    Service: unknown[];
+    DaemonSet: unknown[];
+    ConfigMap: unknown[];
+    Pod: unknown[];
+    EndpointSlice: unknown[];
+  } = {
     Service: [],
     DaemonSet: [],
     ConfigMap: [],
     Pod: [],
+    EndpointSlice: [],
   };
   /** the namespace's Pod Security admission refuses host namespaces */
   podSecurityBaseline = false;
@@ -110,7 +117,8 @@ export class FakeApiServer {
           item.kind === 'Service' ||
           item.kind === 'DaemonSet' ||
           item.kind === 'ConfigMap' ||
-          item.kind === 'Pod'
+          item.kind === 'Pod' ||
+          item.kind === 'EndpointSlice'
         )
           this.recorded[item.kind].push(item);
       }
@@ -188,6 +196,13 @@ export class FakeApiServer {
       this.podRequest(req, res, m[1] ?? '', m[2], m[3] !== undefined, body);
     } else if (req.method === 'GET' && path === '/api/v1/services') {
       this.reply(req, res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: {}, items: this.recorded.Service });
+    } else if (req.method === 'GET' && path === '/apis/discovery.k8s.io/v1/endpointslices') {
+      this.reply(req, res, 200, {
+        kind: 'EndpointSliceList',
+        apiVersion: 'discovery.k8s.io/v1',
+        metadata: {},
+        items: this.recorded.EndpointSlice,
+      });
     } else if (req.method === 'GET' && path === '/apis/apps/v1/daemonsets') {
       this.reply(req, res, 200, {
         kind: 'DaemonSetList',

@@ -28,6 +28,7 @@ describe('cluster: live API = --from-dump', () => {
     'cluster/ipvs-old-kernel',
     'cluster/agent-conditions',
     'cluster/apiserver-range',
+    'cluster/ipvs-stale',
   ]) {
     it(`${dump}: the same findings through client-node and the fake API server`, async () => {
       const server = new FakeApiServer([]);

@@ -50,6 +50,7 @@ describe('every rule: remediation and evidence on real artefacts', () => {
       'cluster/ipvs-old-kernel',
       'cluster/agent-conditions',
       'cluster/apiserver-range',
+      'cluster/ipvs-stale',
     ]) {
       const report = await analyzeClusterDump([join(FIXTURES, dump)], {
         rules: CLUSTER_RULES,

@@ -4,7 +4,7 @@
  * live path and `--from-dump` judge the same objects the same way. A list the API refuses is a problem named
  * by what was asked; the rules that needed it are not checked.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { addK8sJson, emptyClusterObjects } from '../../parsers/k8s-objects.js';
 import { explainApiError } from './remote-node.js';
 
@@ -17,6 +17,7 @@ interface LiveRead {
 export async function readClusterLive(kc: KubeConfig): Promise<LiveRead> {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
   const out: LiveRead = { cluster: emptyClusterObjects(), files: [], problems: [] };
   const asked: [string, string, () => Promise<{ items: object[] } | object>][] = [
     ['nodes', 'Node', () => core.listNode()],
@@ -27,6 +28,7 @@ export async function readClusterLive(kc: KubeConfig): Promise<LiveRead> {
       'ConfigMap',
       () => core.readNamespacedConfigMap({ name: 'kube-proxy', namespace: 'kube-system' }),
     ],
+    ['endpointslices -A', 'EndpointSlice', () => discovery.listEndpointSliceForAllNamespaces()],
     // kubeadm's API server runs as a static pod whose mirror pod shows its flags (--service-node-port-range)
     [
       'pods -n kube-system -l component=kube-apiserver',
