@@ -15,6 +15,15 @@ export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/netdoctor');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 export const bundleFixture = (name: string) => join(FIXTURES, 'bundles', name);
+/** The recorded cluster dumps (test/fixtures/cluster/): every cluster rule's cases, the live = dump proof. */
+export const CLUSTER_DUMPS = [
+  'cluster/overlap',
+  'cluster/kube-proxy-legacy',
+  'cluster/ipvs-old-kernel',
+  'cluster/agent-conditions',
+  'cluster/apiserver-range',
+  'cluster/ipvs-stale',
+];
 
 interface CliResult {
   code: number | null;

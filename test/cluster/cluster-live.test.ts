@@ -12,7 +12,7 @@ import { analyzeClusterDump, analyzeClusterLive } from '../../src/engine.js';
 import type { Finding } from '../../src/model/finding.js';
 import { DEFAULT_NODEPORT_RANGE } from '../../src/model/port-range.js';
 import { CLUSTER_RULES } from '../../src/rules/index.js';
-import { FIXTURES } from '../helpers.js';
+import { FIXTURES, CLUSTER_DUMPS } from '../helpers.js';
 import { FakeApiServer } from '../agent/fake-apiserver.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nd-cluster-live-'));
@@ -22,14 +22,7 @@ const judged = { rules: CLUSTER_RULES, nodePortRange: DEFAULT_NODEPORT_RANGE };
 const comparable = (f: Finding) => ({ ...f, evidence: f.evidence.map((e) => `${e.kind} ${e.detail}`) });
 
 describe('cluster: live API = --from-dump', () => {
-  for (const dump of [
-    'cluster/overlap',
-    'cluster/kube-proxy-legacy',
-    'cluster/ipvs-old-kernel',
-    'cluster/agent-conditions',
-    'cluster/apiserver-range',
-    'cluster/ipvs-stale',
-  ]) {
+  for (const dump of CLUSTER_DUMPS) {
     it(`${dump}: the same findings through client-node and the fake API server`, async () => {
       const server = new FakeApiServer([]);
       server.seedFromDump(join(FIXTURES, dump));

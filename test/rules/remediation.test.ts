@@ -13,7 +13,15 @@ import { analyzeBundles, analyzeClusterDump } from '../../src/engine.js';
 import { DEFAULT_NODEPORT_RANGE } from '../../src/model/port-range.js';
 import { ALL_RULES, CLUSTER_RULES, NODE_RULES } from '../../src/rules/index.js';
 import { assertFindingContract } from './rule-tester.js';
-import { analyzeEdited, analyzeFixture, analyzePcapFixture, bundleFixture, FIXTURES, lintFixture } from '../helpers.js';
+import {
+  analyzeEdited,
+  analyzeFixture,
+  analyzePcapFixture,
+  bundleFixture,
+  FIXTURES,
+  lintFixture,
+  CLUSTER_DUMPS,
+} from '../helpers.js';
 
 /** Rules that only the kernel scenarios reach, with the test that proves them there (none today). */
 const SCENARIO_ONLY: Record<string, string> = {};
@@ -44,14 +52,7 @@ describe('every rule: remediation and evidence on real artefacts', () => {
     findings.push(...(await lintFixture(MANIFESTS)).findings);
     for (const c of CAPTURES) findings.push(...(await analyzePcapFixture(c)).findings);
     findings.push(...(await analyzeEdited('exhaustion', timeWaitEdit())).findings);
-    for (const dump of [
-      'cluster/overlap',
-      'cluster/kube-proxy-legacy',
-      'cluster/ipvs-old-kernel',
-      'cluster/agent-conditions',
-      'cluster/apiserver-range',
-      'cluster/ipvs-stale',
-    ]) {
+    for (const dump of CLUSTER_DUMPS) {
       const report = await analyzeClusterDump([join(FIXTURES, dump)], {
         rules: CLUSTER_RULES,
         nodePortRange: DEFAULT_NODEPORT_RANGE,
