@@ -158,24 +158,29 @@ export class Agent {
     return { kind: 'Node', name: this.opts.node, uid: this.nodeUid };
   }
 
-  private async talkToApi(now: Date): Promise<void> {
-    const api = this.opts.api;
-    if (!api || now.getTime() < this.nextApiAttempt) return;
+  /** Conditions (when due) and annotations (when changed) in one nodes/status patch; false when it failed. */
+  private async patchStatus(api: AgentApi, now: Date): Promise<boolean> {
     const sendConditions = this.opts.conditions && this.conditionsPending;
     const annotations = this.annotations && JSON.stringify(this.annotations);
     const sendAnnotations = annotations !== undefined && annotations !== this.annotationsSent;
-    if (sendConditions || sendAnnotations) {
-      const r = await api.patchNodeStatus(this.opts.node, {
-        ...(sendConditions ? { conditions: this.conditions } : {}),
-        ...(sendAnnotations ? { annotations: this.annotations } : {}),
-      });
-      if (!this.record('patch node status', r)) return;
-      if (sendConditions) {
-        this.conditionsPending = false;
-        this.conditionsSentAt = now.getTime();
-      }
-      if (annotations !== undefined) this.annotationsSent = annotations;
+    if (!sendConditions && !sendAnnotations) return true;
+    const r = await api.patchNodeStatus(this.opts.node, {
+      ...(sendConditions ? { conditions: this.conditions } : {}),
+      ...(sendAnnotations ? { annotations: this.annotations } : {}),
+    });
+    if (!this.record('patch node status', r)) return false;
+    if (sendConditions) {
+      this.conditionsPending = false;
+      this.conditionsSentAt = now.getTime();
     }
+    if (annotations !== undefined) this.annotationsSent = annotations;
+    return true;
+  }
+
+  private async talkToApi(now: Date): Promise<void> {
+    const api = this.opts.api;
+    if (!api || now.getTime() < this.nextApiAttempt) return;
+    if (!(await this.patchStatus(api, now))) return;
     if (this.nodeUid === undefined && this.pendingEvents.length > 0) {
       const uid = await api.nodeUid(this.opts.node);
       if (!this.record('get node', uid)) return;

@@ -120,29 +120,7 @@ export function addK8sJson(into: ClusterObjects, text: string, source: string): 
       if (nodeName) into.nodes = [...into.nodes.filter((n) => n.name !== nodeName), node(nodeName, o, source)];
       return;
     }
-    const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
-    const name = validK8sName(o.metadata?.name ?? '', 'subdomain');
-    if (!namespace || (!name && o.kind !== 'EndpointSlice')) return;
-    const id = `${namespace}/${name ?? ''}`;
-    if (o.kind === 'DaemonSet') into.daemonSets.push({ name: id, images: podImages(o.spec), source });
-    if (o.kind === 'ConfigMap' && name === 'kube-proxy') {
-      const conf = (o as { data?: Record<string, unknown> }).data?.['config.conf'];
-      if (typeof conf === 'string') into.kubeProxyConfigs.push({ name: id, ...proxyMode(conf), source });
-    }
-    if (o.kind === 'Service') {
-      into.services = [
-        ...into.services.filter((x) => x.name !== id),
-        service(id, o.spec as Record<string, unknown> | undefined),
-      ];
-      into.serviceSources.set(id, source);
-    }
-    if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
-    if (o.kind === 'Pod' && namespace === 'kube-system' && o.metadata?.labels?.component === 'kube-apiserver')
-      into.apiServers.push({ name: id, nodePortRangeFlag: nodePortRangeFlag(o.spec), source });
-    if (o.kind === 'EndpointSlice') {
-      const svc = validK8sName(o.metadata?.labels?.['kubernetes.io/service-name'], 'subdomain');
-      if (svc) addAll(into, `${namespace}/${svc}`, source, sliceAddresses(o.endpoints, o.ports));
-    }
+    addNamespaced(into, o, source);
   };
   visit(doc as Obj, 0);
 }
@@ -161,6 +139,33 @@ function podImages(spec: unknown): string[] {
     .map((c) => (c as { image?: unknown }).image)
     .filter((i): i is string => typeof i === 'string')
     .map((i) => i.slice(0, 256));
+}
+
+/** A namespaced object of a dump: its kind decides what it adds (a name Kubernetes would not allow: nothing). */
+function addNamespaced(into: ClusterObjects, o: Obj, source: string): void {
+  const namespace = validK8sName(o.metadata?.namespace ?? 'default', 'label');
+  const name = validK8sName(o.metadata?.name ?? '', 'subdomain');
+  if (!namespace || (!name && o.kind !== 'EndpointSlice')) return;
+  const id = `${namespace}/${name ?? ''}`;
+  if (o.kind === 'DaemonSet') into.daemonSets.push({ name: id, images: podImages(o.spec), source });
+  if (o.kind === 'ConfigMap' && name === 'kube-proxy') {
+    const conf = (o as { data?: Record<string, unknown> }).data?.['config.conf'];
+    if (typeof conf === 'string') into.kubeProxyConfigs.push({ name: id, ...proxyMode(conf), source });
+  }
+  if (o.kind === 'Service') {
+    into.services = [
+      ...into.services.filter((x) => x.name !== id),
+      service(id, o.spec as Record<string, unknown> | undefined),
+    ];
+    into.serviceSources.set(id, source);
+  }
+  if (o.kind === 'Endpoints') addAll(into, id, source, endpointsAddresses(o.subsets));
+  if (o.kind === 'Pod' && namespace === 'kube-system' && o.metadata?.labels?.component === 'kube-apiserver')
+    into.apiServers.push({ name: id, nodePortRangeFlag: nodePortRangeFlag(o.spec), source });
+  if (o.kind === 'EndpointSlice') {
+    const svc = validK8sName(o.metadata?.labels?.['kubernetes.io/service-name'], 'subdomain');
+    if (svc) addAll(into, `${namespace}/${svc}`, source, sliceAddresses(o.endpoints, o.ports));
+  }
 }
 
 const RANGE_FLAG = '--service-node-port-range';
