@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 
 const NS = Number(process.env.NS ?? 50);
 const SOCKETS = Number(process.env.SOCKETS ?? 1000);
-const TICKS = Number(process.env.TICKS ?? 6);
+// 10 by default: one whole cadence cycle, so the average includes the refresh every 10th tick (socket-cache.ts)
+const TICKS = Number(process.env.TICKS ?? 10);
 const INTERVAL_S = Number(process.env.INTERVAL ?? 10);
 const ROOT = join(import.meta.dirname, '..');
 const HELPER = join(ROOT, 'test/scenarios/helpers/sockets.py');
@@ -79,9 +80,22 @@ try {
   const [u, s] = shell.stderr.trim().split('\n').pop()?.split(' ').map(Number) ?? [0, 0];
   const shellCpu = (u ?? 0) + (s ?? 0);
 
+  // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": Node flags for the agent (Node refuses them in NODE_OPTIONS)
+  const nodeArgs = (process.env.AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const agent = spawn(
-    join(ROOT, 'bin/netdoctor'),
-    ['agent', '--no-kube', '--netns', 'all', '--interval', `${INTERVAL_S}s`, '--listen', '127.0.0.1:0'],
+    process.execPath,
+    [
+      ...nodeArgs,
+      join(ROOT, 'bin/netdoctor'),
+      'agent',
+      '--no-kube',
+      '--netns',
+      'all',
+      '--interval',
+      `${INTERVAL_S}s`,
+      '--listen',
+      '127.0.0.1:0',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const started = JSON.parse(
