@@ -29,7 +29,10 @@ function endpoint(text: string, portRequired: boolean): { ip: string; port: numb
 export function traceCommand(setExit: (code: number) => void): Command {
   return new Command('trace')
     .description("where a new connection to IP:PORT goes through kube-proxy's NAT, in each iptables backend")
-    .argument('[inputs...]', "a bundle, or loose files (iptables-save output); default: this node's rules, read live")
+    .argument(
+      '[inputs...]',
+      "a bundle, or loose files (iptables-save, ipset save, ip route show table all, ipvsadm -Ln); default: this node's rules, sets and routes, read live",
+    )
     .requiredOption(
       '--to <ip:port>',
       'the destination (a Service IP, a NodePort on a node address, a pod)',
@@ -48,7 +51,7 @@ export function traceCommand(setExit: (code: number) => void): Command {
     .option('--local', 'a packet this node sends (OUTPUT, POSTROUTING): the default')
     .option(
       '--local-address <ip...>',
-      "the node's own addresses (for -m addrtype LOCAL; else such matches are said to be assumed)",
+      "the node's own addresses (for -m addrtype LOCAL; default: the local routes when read, else such matches are said to be assumed)",
     )
     .addOption(netnsOption())
     .option('--as-node', 'with --netns self: this namespace is the node')
