@@ -36,8 +36,18 @@ function parseAt<T>(f: () => T, source: string, line: number): T {
   }
 }
 
+/** Bitmaps by their ranges: every namespace of a node usually has the same range, and the agent asks each tick. */
+const bitmaps = new Map<string, Uint8Array>();
+const MAX_BITMAPS = 16;
+
+/** 1 for each port in the ranges. Shared between callers with equal ranges: read it, never write it. */
 export function portBitmap(ranges: PortRange[]): Uint8Array {
+  const key = ranges.map((r) => `${r.lo}-${r.hi}`).join(',');
+  const known = bitmaps.get(key);
+  if (known) return known;
   const bitmap = new Uint8Array(65536);
   for (const r of ranges) bitmap.fill(1, r.lo, r.hi + 1);
+  if (bitmaps.size >= MAX_BITMAPS) bitmaps.clear();
+  bitmaps.set(key, bitmap);
   return bitmap;
 }

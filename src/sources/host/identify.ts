@@ -95,9 +95,18 @@ export async function readText(path: string, maxBytes = 1 << 20): Promise<string
     const h = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       if (!(await h.stat()).isFile()) return undefined;
-      const buf = Buffer.alloc(maxBytes);
-      const { bytesRead } = await h.read(buf, 0, maxBytes, 0);
-      return buf.subarray(0, bytesRead).toString('utf8');
+      // grown as the file proves long: the agent reads hundreds of 16-byte /proc files a tick, and a buffer
+      // of maxBytes each (zero-filled) was most of its garbage collection
+      const chunks: Buffer[] = [];
+      let total = 0;
+      while (total < maxBytes) {
+        const buf = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes - total));
+        const { bytesRead } = await h.read(buf, 0, buf.length, total);
+        if (bytesRead === 0) break;
+        chunks.push(buf.subarray(0, bytesRead));
+        total += bytesRead;
+      }
+      return Buffer.concat(chunks, total).toString('utf8');
     } finally {
       await h.close();
     }

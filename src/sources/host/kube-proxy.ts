@@ -38,13 +38,23 @@ export async function describeKubeProxy(procRoot = '/proc'): Promise<string | un
   return lines.join('\n') + '\n';
 }
 
+/** The last pid found per name: checked first, so a tick does not read every process's comm again. */
+const lastFound = new Map<string, number>();
+
 async function findProcess(procRoot: string, name: string): Promise<number | undefined> {
+  const key = `${procRoot}\0${name}`;
+  const last = lastFound.get(key);
+  if (last !== undefined && (await readText(join(procRoot, String(last), 'comm'), 64))?.trim() === name) return last;
+  lastFound.delete(key);
   const pids = (await readdir(procRoot))
     .filter((e) => /^\d+$/.test(e))
     .map(Number)
     .sort((a, b) => a - b);
   for (const pid of pids) {
-    if ((await readText(join(procRoot, String(pid), 'comm')))?.trim() === name) return pid;
+    if ((await readText(join(procRoot, String(pid), 'comm'), 64))?.trim() === name) {
+      lastFound.set(key, pid);
+      return pid;
+    }
   }
   return undefined;
 }
