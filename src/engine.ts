@@ -594,7 +594,9 @@ export async function traceConnection(opts: {
           : ''
       }`,
     );
-  const routes = host?.routes;
+  // routes of the packet's family only: an `ip route` file says nothing about IPv6 destinations
+  const family = opts.packet.dst.includes(':') ? 6 : 4;
+  const routes = host?.routes?.routes.some((r) => r.family === family) ? host.routes : undefined;
   const route = (dst: string) => (routes ? routeFor(routes, dst, dst !== opts.packet.dst) : undefined);
   const walkOptions: WalkOptions = {
     origin: opts.origin,
@@ -616,7 +618,13 @@ export async function traceConnection(opts: {
     ...(ipvs ? { ipvs } : {}),
     // files given that were not used: said, never dropped in silence
     inputsNotRead: [...facts.problems].filter(([k]) => k.startsWith('loose/')).map(([, reason]) => reason),
-    routes: routes ? { source: named(routes.source) } : { notRead: notRead('ip-route') },
+    routes: routes
+      ? { source: named(routes.source) }
+      : {
+          notRead: host?.routes
+            ? `no IPv${family} routes in ${named(host.routes.source)}`
+            : notRead(family === 6 ? 'ip6-route' : 'ip-route'),
+        },
     ipsets: host?.ipsets
       ? { source: named(host.ipsets.source), sets: host.ipsets.sets.size }
       : { notRead: notRead('ipset-save') },

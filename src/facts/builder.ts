@@ -31,6 +31,7 @@ import {
   type NetnsMeta,
   type NodeFacts,
 } from './types.js';
+import { endpointKey } from '../model/address.js';
 
 interface BuilderOptions {
   target: NodeFacts['target'];
@@ -185,7 +186,7 @@ export class FactsBuilder implements ArtefactSink {
       (s) => {
         scanner.textSocket(s);
         if (file === 'ss-tan' && s.state === ST_LISTEN) {
-          const local = s.family === 6 ? `[${s.localIp}]:${s.localPort}` : `${s.localIp}:${s.localPort}`;
+          const local = endpointKey(s.localIp, s.localPort);
           listeners.push({
             local,
             ip: s.localIp,

@@ -6,6 +6,7 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
 import type { NonEmpty } from '../model/indexing.js';
+import { endpointKey } from '../model/address.js';
 
 export interface PacketRef {
   /** Wireshark's frame number */
@@ -137,8 +138,6 @@ interface Flow {
 /** How far apart a request and its reply may be captured out of order and still be paired. */
 const REORDER_US = 1_000_000;
 
-const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
-
 /** An ACK with no SYN, FIN or RST: from the server before its SYN-ACK, an answer to a stale connection. */
 const isBareAck = (flags: number) => (flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK;
 
@@ -180,7 +179,7 @@ export class HandshakeTracker {
     if (p.kind !== 'tcp') return;
     this.tcpPackets++;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
-    const fromKey = endpoint(p.src, p.srcPort);
+    const fromKey = endpointKey(p.src, p.srcPort);
     const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     const flow = this.flowOf(p, ref, fromKey, syn);
     if (!flow) return;
@@ -217,7 +216,7 @@ export class HandshakeTracker {
 
   /** The flow this packet belongs to, made on its first packet; undefined past the flow cap (counted). */
   private flowOf(p: DecodedPacket, ref: PacketRef, fromKey: string, syn: boolean): Flow | undefined {
-    const toKey = endpoint(p.dst, p.dstPort);
+    const toKey = endpointKey(p.dst, p.dstPort);
     const known = this.flows.get(`${fromKey}>${toKey}`) ?? this.flows.get(`${toKey}>${fromKey}`);
     if (known) return known;
     if (this.flows.size >= this.maxFlows) {
@@ -338,7 +337,7 @@ export class HandshakeTracker {
     const flow =
       p.srcPort === 0
         ? this.latestOpenAttempt(p.src, p.dst, p.dstPort)
-        : this.flows.get(`${endpoint(p.src, p.srcPort)}>${endpoint(p.dst, p.dstPort)}`);
+        : this.flows.get(`${endpointKey(p.src, p.srcPort)}>${endpointKey(p.dst, p.dstPort)}`);
     const a = flow?.attempt;
     if (a && !a.established && !a.icmp) a.icmp = { ...ref, type: p.icmpType, code: p.icmpCode, from: p.icmpFrom };
   }

@@ -64,3 +64,8 @@ export function inCidr(ip: string, cidr: string): boolean {
   const shift = BigInt((a.family === 4 ? 32 : 128) - c.bits);
   return a.value >> shift === c.net.value >> shift;
 }
+
+/** "10.0.0.1:80", "[fd00::1]:80": an address and port as ipvsadm, kubectl and iproute2 print them (one key everywhere). */
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -4,6 +4,7 @@
  * published, never the kernel default standing in for a range that could not be read.
  */
 import type { PortRange } from './port-range.js';
+import { endpointKey } from './address.js';
 
 export const RANGE_ANNOTATION = 'netdoctor.io/ephemeral-port-range';
 export const RESERVED_ANNOTATION = 'netdoctor.io/reserved-ports';
@@ -23,14 +24,11 @@ interface IpvsService {
   reals: { address: string; port: number; weight?: number }[];
 }
 
-const hostPort = (address: string, port: number) =>
-  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-
 export function ipvsAnnotation(services: IpvsService[]): string {
   const entries = services
     .filter((s) => s.fwmark === undefined)
     .map((s) => {
-      const reals = s.reals.filter((r) => (r.weight ?? 1) > 0).map((r) => hostPort(r.address, r.port));
+      const reals = s.reals.filter((r) => (r.weight ?? 1) > 0).map((r) => endpointKey(r.address, r.port));
       return `${s.key}/${s.protocol}=${[...new Set(reals)].sort().join(',')}`;
     })
     .sort();

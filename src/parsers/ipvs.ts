@@ -1,5 +1,6 @@
 import { ParseError, UnreadLines, forEachLine, type UnreadLine } from './parse-error.js';
 import { group } from '../model/indexing.js';
+import { endpointKey } from '../model/address.js';
 
 /**
  * IPVS tables, from /proc/net/ip_vs or `ipvsadm -Ln` (with or without --stats), and connection entries from
@@ -79,10 +80,6 @@ function parseNamedEndpoint(text: string, source: string, n: number): { address:
     );
   }
   return { address: host.toLowerCase(), port };
-}
-
-export function endpointKey(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** 0A600001 → 10.96.0.1 (proc prints ntohl, so the bytes are in reading order). */

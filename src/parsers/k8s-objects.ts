@@ -1,5 +1,6 @@
 import { validK8sName } from '../knowledge/k8s-names.js';
 import { ParseError } from './parse-error.js';
+import { endpointKey } from '../model/address.js';
 
 /**
  * `kubectl get services,endpoints,endpointslices -A -o json` output (a List, or single objects): what the
@@ -246,7 +247,7 @@ function sliceAddresses(endpoints: unknown, ports: unknown): string[] {
 
 function endpoint(ip: unknown, port: unknown): string {
   if (typeof ip !== 'string' || typeof port !== 'number') return '';
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return endpointKey(ip, port);
 }
 
 function addAll(into: ClusterObjects, svc: string, source: string, addresses: string[]): void {

@@ -3,18 +3,20 @@ import type { TraceResult } from '../engine.js';
 import type { Leaf } from '../trace/walk.js';
 import type { RouteAnswer } from '../trace/route.js';
 import { safeForTerminal } from './terminal.js';
+import { endpointKey } from '../model/address.js';
 
+/** A share as people say it: "1/3" also for kube-proxy's 0.33332999982 (older versions print 11 digits). */
 function fraction(p: number): string {
   if (p === 0) return '0';
   for (const d of [2, 3, 4, 5, 6, 8, 10, 12]) {
     const n = Math.round(p * d);
-    if (n > 0 && Math.abs(n / d - p) < 1e-6) return n === d ? '1' : `${n}/${d}`;
+    if (n > 0 && Math.abs(n / d - p) < 5e-5) return n === d ? '1' : `${n}/${d}`;
   }
   return p.toFixed(4);
 }
 
 function outcome(l: Leaf): string {
-  const to = l.packet.dst.includes(':') ? `[${l.packet.dst}]:${l.packet.dport}` : `${l.packet.dst}:${l.packet.dport}`;
+  const to = endpointKey(l.packet.dst, l.packet.dport);
   const snat = l.snat ? `, source NAT: ${l.snat}` : '';
   switch (l.verdict.kind) {
     case 'accepted':

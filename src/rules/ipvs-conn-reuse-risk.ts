@@ -6,6 +6,7 @@ import {
   majorMinor,
 } from '../knowledge/versions.js';
 import type { ClusterObjects } from '../parsers/k8s-objects.js';
+import { kubeProxyImage } from './lib/kube-proxy-image.js';
 import { derived, readLine, type Evidence, type FindingDraft } from '../model/finding.js';
 import { defineClusterRule } from './define-rule.js';
 
@@ -45,11 +46,8 @@ export default defineClusterRule({
  * the kubelet's version; nodeInfo.kubeProxyVersion is no longer set since 1.31), said which.
  */
 function kubeProxyVersion(cluster: ClusterObjects): { version: [number, number]; evidence: Evidence } | undefined {
-  for (const ds of cluster.daemonSets) {
-    const image = ds.images.find((i) => /\/kube-proxy[^/]*:|^kube-proxy:/.test(i));
-    const version = majorMinor(/:v?(\d+\.\d+)/.exec(image ?? '')?.[1]);
-    if (image && version) return { version, evidence: readLine(ds.source, `${ds.name}: image ${image}`) };
-  }
+  const kp = kubeProxyImage(cluster.daemonSets);
+  if (kp?.version) return { version: kp.version, evidence: readLine(kp.ds.source, `${kp.ds.name}: image ${kp.image}`) };
   const node = cluster.nodes.find((n) => majorMinor(n.kubeletVersion));
   const version = majorMinor(node?.kubeletVersion);
   if (!node || !version) return undefined;

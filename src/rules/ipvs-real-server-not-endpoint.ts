@@ -2,16 +2,16 @@ import { IPVS_ANNOTATION, parseIpvsAnnotation } from '../model/node-annotations.
 import { derived, readLine, type FindingDraft } from '../model/finding.js';
 import type { ClusterObjects, NodeInfo, ServiceInfo } from '../parsers/k8s-objects.js';
 import { defineClusterRule } from './define-rule.js';
+import { endpointKey } from '../model/address.js';
 
 const SHOWN = 5;
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 /** "10.96.0.10:53/UDP" → the Service whose ClusterIP, port and protocol these are. */
 function servicesByVirtual(services: ServiceInfo[]): Map<string, ServiceInfo> {
   const out = new Map<string, ServiceInfo>();
   for (const s of services)
     for (const ip of s.clusterIPs)
-      for (const p of s.ports) out.set(`${hostPort(ip, p.port)}/${p.protocol.toUpperCase()}`, s);
+      for (const p of s.ports) out.set(`${endpointKey(ip, p.port)}/${p.protocol.toUpperCase()}`, s);
   return out;
 }
 

@@ -1,10 +1,11 @@
 import { majorMinor } from '../knowledge/versions.js';
-import { endpointKey, type DestinationConns, type RealServer, type VirtualService } from '../parsers/ipvs.js';
+import { type DestinationConns, type RealServer, type VirtualService } from '../parsers/ipvs.js';
 import type { ClusterObjects } from '../parsers/k8s-objects.js';
 import { sysctlNumber } from '../parsers/sysctl.js';
 import { defineRule, type NodeRuleContext } from './define-rule.js';
 import { readLine, derived, type Evidence, type FindingDraft } from '../model/finding.js';
 import { fmt, sysctlEvidence } from './lib/evidence.js';
+import { endpointKey } from '../model/address.js';
 
 /** A SYN pinned to a weight-0 real server: the entry was reused for a new handshake. */
 const NEW_HANDSHAKE = ['SYN_RECV', 'SYN_SENT', 'SYNACK'];

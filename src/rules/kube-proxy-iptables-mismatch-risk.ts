@@ -1,16 +1,9 @@
-import { atLeast, majorMinor } from '../knowledge/versions.js';
+import { atLeast } from '../knowledge/versions.js';
+import { kubeProxyImage } from './lib/kube-proxy-image.js';
 import { KUBE_PROXY_DETECTS_BACKEND, UPSTREAM_KUBE_PROXY, osDefaultsToNft } from '../knowledge/os-iptables.js';
 import { derived, readLine, type FindingDraft } from '../model/finding.js';
 import type { DaemonSetInfo, NodeInfo } from '../parsers/k8s-objects.js';
 import { defineClusterRule } from './define-rule.js';
-
-function kubeProxyImage(daemonSets: DaemonSetInfo[]): { ds: DaemonSetInfo; image: string } | undefined {
-  for (const ds of daemonSets) {
-    const image = ds.images.find((i) => /\/kube-proxy[^/]*:|^kube-proxy:/.test(i));
-    if (image) return { ds, image };
-  }
-  return undefined;
-}
 
 export default defineClusterRule({
   id: 'kube-proxy-iptables-mismatch-risk',
@@ -20,7 +13,7 @@ export default defineClusterRule({
   check({ cluster }) {
     const kp = kubeProxyImage(cluster.daemonSets);
     if (!kp) return [];
-    const version = majorMinor(/:v?(\d+\.\d+)/.exec(kp.image)?.[1]);
+    const version = kp.version;
     const upstream = UPSTREAM_KUBE_PROXY.test(kp.image);
     const nftNodes = cluster.nodes.filter((n) => osDefaultsToNft(n.osImage));
     if (nftNodes.length === 0) return [];

@@ -6,7 +6,7 @@
  * artefacts (`/proc/net/ip_vs`, `ip_vs_conn`, or ipvsadm's text).
  */
 import type { NetnsFacts } from '../facts/types.js';
-import { endpointKey } from '../parsers/ipvs.js';
+import { endpointKey } from '../model/address.js';
 import type { Packet } from './walk.js';
 
 export interface IpvsStep {

@@ -29,10 +29,20 @@ export function routeFor(table: RouteTable, dst: string, afterNat = false): Rout
   const family = parseAddress(dst)?.family;
   const routes = table.routes.filter((r) => r.family === family);
   const others = [...new Set(routes.map((r) => r.table))].filter((t) => !POLICY_ORDER.includes(t));
-  const caveat =
-    others.length > 0
-      ? `routes in table${others.length === 1 ? '' : 's'} ${others.slice(0, 5).join(', ')} apply only through \`ip rule\`, which was not read`
-      : undefined;
+  const caveats = [
+    ...(others.length > 0
+      ? [
+          `routes in table${others.length === 1 ? '' : 's'} ${others.slice(0, 5).join(', ')} apply only through \`ip rule\`, which was not read`,
+        ]
+      : []),
+    // `ip route` without `table all` lists main only: an address of this node would show as sent on
+    ...(routes.some((r) => r.table === 'local')
+      ? []
+      : [
+          'table local is not in the input (`ip route show table all` has it): whether this is an address of the node is not known',
+        ]),
+  ];
+  const caveat = caveats.length > 0 ? caveats.join('; ') : undefined;
   const withCaveat = (a: RouteAnswer): RouteAnswer => (caveat ? { ...a, caveat } : a);
   for (const name of POLICY_ORDER) {
     const best = bestMatch(
@@ -59,8 +69,12 @@ function bestMatch(routes: Route[], dst: string): Route | undefined {
   return best;
 }
 
-/** The node's own addresses: the `local` routes of table local (what -m addrtype LOCAL tests). */
-export function localAddresses(table: RouteTable): Set<string> {
+/**
+ * The node's own addresses: the `local` routes of table local (what -m addrtype LOCAL tests); undefined when
+ * the input holds no table local (`ip route` without `table all`): then no address is known to be the node's.
+ */
+export function localAddresses(table: RouteTable): Set<string> | undefined {
+  if (!table.routes.some((r) => r.table === 'local')) return undefined;
   // a whole local prefix (127.0.0.0/8) stands for its addresses; its own network address is not one of them
   return new Set(
     table.routes

@@ -191,25 +191,12 @@ export class FakeApiServer {
         const meta = (p as { metadata: { namespace?: string; labels?: Record<string, string> } }).metadata;
         return meta.namespace === m?.[1] && wanted.every(([k = '', v]) => meta.labels?.[k] === v);
       });
-      this.reply(req, res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+      this.reply(req, res, 200, list('PodList', 'v1', items));
     } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path))) {
       this.podRequest(req, res, m[1] ?? '', m[2], m[3] !== undefined, body);
-    } else if (req.method === 'GET' && path === '/api/v1/services') {
-      this.reply(req, res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: {}, items: this.recorded.Service });
-    } else if (req.method === 'GET' && path === '/apis/discovery.k8s.io/v1/endpointslices') {
-      this.reply(req, res, 200, {
-        kind: 'EndpointSliceList',
-        apiVersion: 'discovery.k8s.io/v1',
-        metadata: {},
-        items: this.recorded.EndpointSlice,
-      });
-    } else if (req.method === 'GET' && path === '/apis/apps/v1/daemonsets') {
-      this.reply(req, res, 200, {
-        kind: 'DaemonSetList',
-        apiVersion: 'apps/v1',
-        metadata: {},
-        items: this.recorded.DaemonSet,
-      });
+    } else if (req.method === 'GET' && CLUSTER_LISTS[path]) {
+      const [kind, apiVersion, recorded] = CLUSTER_LISTS[path];
+      this.reply(req, res, 200, list(`${kind}List`, apiVersion, this.recorded[recorded]));
     } else if (req.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/]+)$/.exec(path))) {
       const cm = this.recorded.ConfigMap.find((c) => {
         const meta = (c as { metadata: { name: string; namespace: string } }).metadata;
@@ -219,7 +206,7 @@ export class FakeApiServer {
       else this.reply(req, res, 404, status(404, 'NotFound', `configmaps "${m[2] ?? ''}" not found`));
     } else if (req.method === 'GET' && path === '/api/v1/nodes') {
       const items = [...this.nodes.values()].map((n) => ({ apiVersion: 'v1', kind: 'Node', ...n }));
-      this.reply(req, res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items });
+      this.reply(req, res, 200, list('NodeList', 'v1', items));
     } else if (req.method === 'GET' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path))) {
       const node = this.nodes.get(m[1] ?? '');
       if (node) this.reply(req, res, 200, node);
@@ -465,4 +452,15 @@ function annotationErrors(annotations: unknown): string[] {
   }
   if (size > 256 * 1024) errors.push('metadata.annotations: Too long: must have at most 262144 bytes');
   return errors;
+}
+
+/** The cluster-wide lists `netdoctor cluster` asks for: path → kind, apiVersion, which recorded objects. */
+const CLUSTER_LISTS: Record<string, [string, string, 'Service' | 'EndpointSlice' | 'DaemonSet']> = {
+  '/api/v1/services': ['Service', 'v1', 'Service'],
+  '/apis/discovery.k8s.io/v1/endpointslices': ['EndpointSlice', 'discovery.k8s.io/v1', 'EndpointSlice'],
+  '/apis/apps/v1/daemonsets': ['DaemonSet', 'apps/v1', 'DaemonSet'],
+};
+
+function list(kind: string, apiVersion: string, items: unknown[]): object {
+  return { kind, apiVersion, metadata: {}, items };
 }

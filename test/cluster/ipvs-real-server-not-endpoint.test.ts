@@ -5,7 +5,8 @@
  * (kubectl get endpointslices -A -o json) lists 10.244.2.3 and the new pod 10.244.5.9. worker-2 is in step.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeClusterDump } from '../../src/engine.js';
@@ -65,6 +66,30 @@ describe('ipvs-real-server-not-endpoint', () => {
         'derived Service shop/web endpoints: 10.244.2.3:8080, 10.244.5.9:8080',
       ],
     );
+  });
+
+  it('a Service whose pods are all gone (its EndpointSlice empty): every weighted real server is a stray, on both nodes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-ipvs-stale-'));
+    try {
+      cpSync(DUMP, dir, { recursive: true });
+      const slices = JSON.parse(readFileSync(join(dir, 'endpointslices.json'), 'utf8')) as {
+        items: { metadata: { name: string }; endpoints: unknown[] }[];
+      };
+      for (const s of slices.items) if (s.metadata.name.startsWith('web-')) s.endpoints = [];
+      writeFileSync(join(dir, 'endpointslices.json'), JSON.stringify(slices));
+      const report = await analyzeClusterDump([dir], { rules: only('ipvs-real-server-not-endpoint') });
+      assert.deepEqual(
+        report.findings
+          .filter((f) => f.rule === 'ipvs-real-server-not-endpoint')
+          .map((f) => [f.subject.node, f.subject.service, f.subject.strays]),
+        [
+          ['worker-1', 'shop/web', 2],
+          ['worker-2', 'shop/web', 2],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('not checked, with the reason: no node publishes its IPVS table; no EndpointSlices read', async () => {

@@ -35,7 +35,7 @@ describe('trace: route lookup', () => {
     assert.deepEqual([r.route?.line, r.route?.via], [11, '129.217.31.33']);
     assert.equal(
       r.caveat,
-      'routes in tables mgmt1, ibgw1_0, ibgw1_1, ibgw2_0, ibgw2_1 apply only through `ip rule`, which was not read',
+      'routes in tables mgmt1, ibgw1_0, ibgw1_1, ibgw2_0, ibgw2_1 apply only through `ip rule`, which was not read; table local is not in the input (`ip route show table all` has it): whether this is an address of the node is not known',
     );
   });
 
@@ -63,7 +63,12 @@ describe('trace: route lookup', () => {
     assert.deepEqual(answer(text, '10.50.1.1'), ['unreachable', 10, undefined, undefined]);
     const table = parseIpRoute(text, 'ip-route');
     assert.deepEqual(table.routes[10]?.nexthops, [{ via: '10.0.0.3', dev: 'eth2' }]);
-    assert.deepEqual([...localAddresses(table)].sort(), ['10.0.0.5', '127.0.0.1']);
+    assert.deepEqual([...(localAddresses(table) ?? [])].sort(), ['10.0.0.5', '127.0.0.1']);
+    // `ip route` without `table all`: no address is known to be the node's, and the answer says so
+    const mainOnly = parseIpRoute(corpus('ip-route-calico2612.txt'), 'ip-route');
+    assert.equal(localAddresses(mainOnly), undefined);
+    assert.match(routeFor(mainOnly, '10.33.92.9').caveat ?? '', /^table local is not in the input/);
+    assert.equal(routeFor(table, '10.9.1.1').caveat, undefined);
     assert.throws(() => parseIpRoute('Kernel IP routing table\n', 'route-n'), /route-n:1: not a route/);
   });
 });

@@ -76,6 +76,18 @@ describe('trace on loose files', () => {
     assert.match(r.stdout, /1\? → 10\.33\.92\.9:8080\n {9}if it does not match: --match-set KUBE-CLUSTER-IP dst,dst/);
   });
 
+  it("the Kubernetes docs' hostnames Service (kubernetes/website#12275): three shares of 1/3 from kube-proxy's 0.33332999982", async () => {
+    const r = await runCli(['trace', corpus('iptables-save-hostnames-debug-service.txt'), '--to', '10.0.1.175:80']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .match(/^ +1\/3 {2}→ \S+/gm)
+        ?.map((l) => l.trim())
+        .sort(),
+      ['1/3  → 10.244.1.7:9376', '1/3  → 10.244.2.3:9376', '1/3  → 10.244.3.6:9376'],
+    );
+  });
+
   it('--in decides -i; --in and --local together are refused', async () => {
     const refused = await runCli(['trace', join(dir, 'rules.txt'), '--to', '10.96.0.99:80', '--in', 'eth0', '--local']);
     assert.equal(refused.code, 2);
