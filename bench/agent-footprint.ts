@@ -8,8 +8,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { writeKubeconfig } from '../test/agent/fake-apiserver.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createServer, type Server } from 'node:net';
+import { once } from 'node:events';
 
 const NS = Number(process.env.NS ?? 50);
 const SOCKETS = Number(process.env.SOCKETS ?? 1000);
@@ -27,6 +31,7 @@ if (process.getuid?.() !== 0) {
 
 const names = Array.from({ length: NS }, (_, i) => `nd-bench-${process.pid}-${i}`);
 const helpers: ChildProcess[] = [];
+let v6: Server | undefined;
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -74,12 +79,29 @@ try {
     `agent footprint: ${NS} namespaces × ${half * 2} sockets (${(NS * half * 2).toLocaleString('en-US')} in all)`,
   );
 
+  // a node has IPv6 listeners of its own (sshd, kubelet on [::]): the host's tcp6 table is walked every tick
+  v6 = createServer().listen(0, '::1');
+  await once(v6, 'listening');
+
   // the shell loop an SRE would write, on the same namespaces
   const loop = `TIMEFORMAT='%U %S'; time (for ns in ${names.join(' ')}; do ip netns exec $ns ss -tan | wc -l >/dev/null; done)`;
   const shell = spawnSync('bash', ['-c', loop], { encoding: 'utf8' });
   const [u, s] = shell.stderr.trim().split('\n').pop()?.split(' ').map(Number) ?? [0, 0];
   const shellCpu = (u ?? 0) + (s ?? 0);
 
+  // the agent as the DaemonSet runs it: talking to an API server (the tests' fake one, which keeps what it
+  // is sent), with the NODE_OPTIONS of deploy/base/daemonset.yaml
+  const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/agent/fake-apiserver-main.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  helpers.push(api);
+  const { port: apiPort } = JSON.parse(await firstLine(api)) as { port: number };
+  const kubeconfig = writeKubeconfig(join(tmpdir(), `nd-bench-kubeconfig-${process.pid}`), apiPort);
+  const manifest = readFileSync(join(ROOT, 'deploy/base/daemonset.yaml'), 'utf8');
+  // AGENT_NODE_OPTIONS=… replaces the manifest's value, to measure what it buys
+  const nodeOptions =
+    process.env.AGENT_NODE_OPTIONS ?? /name: NODE_OPTIONS\s+value: "?([^"\n]*)"?/.exec(manifest)?.[1] ?? '';
+  console.log(`  the agent runs with NODE_OPTIONS="${nodeOptions}" (deploy/base/daemonset.yaml) and an API server`);
   // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": Node flags for the agent (Node refuses them in NODE_OPTIONS)
   const nodeArgs = (process.env.AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const agent = spawn(
@@ -88,7 +110,10 @@ try {
       ...nodeArgs,
       join(ROOT, 'bin/netdoctor'),
       'agent',
-      '--no-kube',
+      '--kubeconfig',
+      kubeconfig,
+      '--node-name',
+      'worker-1',
       '--netns',
       'all',
       '--interval',
@@ -96,7 +121,7 @@ try {
       '--listen',
       '127.0.0.1:0',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
   );
   const started = JSON.parse(
     await new Promise<string>((resolve) =>
@@ -106,16 +131,24 @@ try {
     ),
   ) as { port: number };
   const pid = agent.pid!;
+  // a scrape every SCRAPE seconds (Prometheus's usual 15 s against the agent's 30 s: two a tick, scaled to the
+  // bench's interval); the scrapes are part of the agent's cost. Between ticks the agent only serves scrapes,
+  // so a CPU sample taken after a tick's end and before the next's start counts whole ticks.
+  const scrapeEvery = Number(process.env.SCRAPE ?? INTERVAL_S / 2) * 1000;
   const waitTicks = async (n: number) => {
-    // one scrape a second, like a Prometheus would at most: the scrapes are part of the agent's cost
-    while ((await scrape(started.port)) < n) await new Promise((r) => setTimeout(r, 1000));
+    while ((await scrape(started.port)) < n) await new Promise((r) => setTimeout(r, scrapeEvery));
   };
   await waitTicks(1);
   const cpu0 = cpuSeconds(pid);
   const rss: number[] = [rssMiB(pid)];
+  const ticks: number[] = [];
+  let before = cpu0.all;
   for (let t = 2; t <= TICKS + 1; t++) {
     await waitTicks(t);
     rss.push(rssMiB(pid));
+    const now = cpuSeconds(pid).all;
+    ticks.push(now - before);
+    before = now;
   }
   const cpu1 = cpuSeconds(pid);
   const perTick = (cpu1.all - cpu0.all) / TICKS;
@@ -125,6 +158,7 @@ try {
   console.log(
     `  agent: ${perTick.toFixed(3)} s CPU per tick (${ownPerTick.toFixed(3)} s its own, the rest its subprocesses) → ${pct(perTick, 30)} % of a core at a 30 s interval (bar: < 1 %)`,
   );
+  console.log(`  CPU s per tick: ${ticks.map((c) => c.toFixed(2)).join(' ')}`);
   console.log(`  agent RSS over ${TICKS} ticks: ${rss.map((r) => r.toFixed(0)).join(' → ')} MiB (bar: < 100 MiB)`);
   console.log(
     `  shell loop (ss -tan | wc -l per namespace): ${shellCpu.toFixed(3)} s CPU → ${pct(shellCpu, 30)} % at 30 s`,
@@ -133,6 +167,7 @@ try {
     `  ratio: agent / shell loop = ${(perTick / shellCpu).toFixed(2)}× the CPU, for the whole diagnosis vs a socket count`,
   );
 } finally {
+  v6?.close();
   for (const h of helpers) h.kill('SIGKILL');
   for (const ns of names) {
     for (const p of spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean))

@@ -105,20 +105,21 @@ Examples:
       rules,
       timeoutMs: Math.min(opts.timeout, opts.interval * 2),
       // a pod's socket tables are walked only when their counts could change a verdict (facts/socket-walk.ts);
-      // its sysctls, iptables rules and listeners are re-read every 10 ticks (at once when its listen counters move)
-      memory: { sockets: new SocketTableCache(), artefacts: new ArtefactCadence(10) },
+      // its sysctls and iptables rules are re-read every 30 ticks, its listeners when its listen counters move
+      memory: { sockets: new SocketTableCache(), artefacts: new ArtefactCadence(30) },
     };
     if (opts.sampleInterval >= opts.interval)
       throw new UsageError('--sample-interval must be shorter than --interval (both samples are taken inside a tick)');
-    // prom-client and client-node load here, when the agent runs: no other command pays for them
+    // prom-client (and client-node, for an exotic kubeconfig) load here, when the agent runs: no other command pays for them
     const { Agent, runEvery } = await import('../agent/agent.js');
     const { serve } = await import('../sources/agent/http.js');
     const { writeStatusFiles } = await import('../sources/agent/status-dir.js');
     const { addProcessMetrics } = await import('../sources/agent/process-metrics.js');
     let api;
     if (opts.kube && !opts.once) {
-      const { loadKubeConfig, nodeApi } = await import('../sources/kube/client.js');
-      api = nodeApi(loadKubeConfig(opts), opts.apiTimeout);
+      // in a pod, and with a simple kubeconfig, without client-node (80 MiB): sources/kube/agent-api.ts
+      const { agentApi } = await import('../sources/kube/agent-api.js');
+      api = await agentApi(opts, opts.apiTimeout);
     }
     const statusDir = opts.statusDir;
     const agent = new Agent({

@@ -22,7 +22,7 @@ import { parseSsListeners, type SsListener } from '../parsers/ss-listeners.js';
 import { parseSysctls } from '../parsers/sysctl.js';
 import { ephemeralPorts, portBitmap } from './ephemeral.js';
 import { knownNodePorts } from './nodeports.js';
-import type { ArtefactSink, BundleInfo, ChunkWriter } from './sink.js';
+import type { ArtefactSink, BundleInfo, ChunkWriter, ScanMemo } from './sink.js';
 import {
   IPTABLES_SAVES,
   type CounterSamples,
@@ -32,6 +32,7 @@ import {
   type NodeFacts,
 } from './types.js';
 import { endpointKey } from '../model/address.js';
+import { byCodeUnit } from '../model/indexing.js';
 
 interface BuilderOptions {
   target: NodeFacts['target'];
@@ -49,6 +50,8 @@ const COUNTER_PARSERS: Record<string, [keyof CounterSamples, (text: string, sour
 interface Pending {
   facts: NetnsFacts;
   scanner?: SocketTableScanner;
+  /** socket tables of an earlier tick (the agent's cache), scanned at finish unless their memo still holds */
+  reused?: { tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]>; memo: ScanMemo };
   socketsBroken?: boolean;
   tcpSeen?: boolean;
 }
@@ -205,15 +208,26 @@ export class FactsBuilder implements ArtefactSink {
   }
 
   private scannerFor(pending: Pending): SocketTableScanner {
-    pending.scanner ??= new SocketTableScanner({
+    pending.scanner ??= new SocketTableScanner({ ...this.scanInputs(pending), byteOrder: this.opts.byteOrder });
+    return pending.scanner;
+  }
+
+  /** What a namespace's socket scan depends on besides the bytes: its usable ports and the ports to sample. */
+  private scanInputs(pending: Pending): { ephemeral: Uint8Array; watched: Uint8Array } {
+    return {
       ephemeral: pending.facts.ephemeral.bitmap,
       watched: portBitmap([
         this.opts.nodePorts.range,
         ...[...knownNodePorts(pending.facts).keys()].map((p) => ({ lo: p, hi: p })),
       ]),
-      byteOrder: this.opts.byteOrder,
-    });
-    return pending.scanner;
+    };
+  }
+
+  reuseSocketTables(netnsId: string, tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]>, memo: ScanMemo): void {
+    const where = this.locate(`netns/${netnsId}/proc/net/tcp`);
+    if (where?.kind !== 'netns') return;
+    where.pending.reused = { tables, memo };
+    where.pending.tcpSeen = true;
   }
 
   stream(path: string): ChunkWriter {
@@ -288,6 +302,19 @@ export class FactsBuilder implements ArtefactSink {
       const f = pending.facts;
       // A socket table whose read failed is not an empty table: it stays unread, and its rules are skipped.
       if (f.problems.has('proc/net/tcp')) pending.socketsBroken = true;
+      const inputs = pending.reused && this.scanInputs(pending);
+      const kept = pending.reused?.memo.scanned;
+      if (kept && inputs && kept.ephemeral === inputs.ephemeral && kept.watched === inputs.watched) {
+        f.sockets = kept.table; // the same bytes through the same scanner: the same table, shared (rules only read)
+      } else if (pending.reused && !pending.scanner) {
+        const scanner = this.scannerFor(pending);
+        for (const [file, chunks] of pending.reused.tables) {
+          scanner.file(`/proc/net/${file}`);
+          this.guard(f.problems, `proc/net/${file}`, () => {
+            for (const c of chunks) scanner.push(c);
+          });
+        }
+      }
       if (pending.scanner && !pending.socketsBroken) {
         this.guard(f.problems, 'proc/net/tcp', () => {
           if (!pending.tcpSeen) return;
@@ -303,12 +330,13 @@ export class FactsBuilder implements ArtefactSink {
           }
           // The IPv4 table (or the ss/netstat listing) unreadable: no socket facts, rather than too few.
           if (!(table.unread ?? []).some((u) => u.rejected && !u.source.endsWith('tcp6'))) f.sockets = table;
+          if (pending.reused && inputs && !table.unread) pending.reused.memo.scanned = { table, ...inputs };
         });
       }
       netns.push(f);
     }
     netns.sort(
-      (a, b) => Number(b.meta.isHost ?? false) - Number(a.meta.isHost ?? false) || a.meta.id.localeCompare(b.meta.id),
+      (a, b) => Number(b.meta.isHost ?? false) - Number(a.meta.isHost ?? false) || byCodeUnit(a.meta.id, b.meta.id),
     );
     this.result = {
       target: this.opts.target,

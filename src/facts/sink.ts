@@ -1,4 +1,4 @@
-import type { ByteOrder } from '../parsers/proc-net-tcp.js';
+import type { ByteOrder, SocketTable } from '../parsers/proc-net-tcp.js';
 import type { NetnsMeta } from './types.js';
 
 /**
@@ -18,6 +18,19 @@ export interface ArtefactSink {
    */
   absent(path: string, reason: string): void;
   finish(info: BundleInfo): Promise<void>;
+  /**
+   * A namespace's socket tables are those of an earlier tick, byte for byte (the agent's cache): the sink may
+   * take them whole as `stream` would, or keep what it made of them in `memo` and skip the scan next time.
+   */
+  reuseSocketTables?(netnsId: string, tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]>, memo: ScanMemo): void;
+}
+
+/**
+ * What a sink made of reused socket tables, kept by their owner (the agent's cache) with the bytes: valid
+ * while the scanner's inputs are the same objects (the port bitmaps are shared per range, facts/ephemeral.ts).
+ */
+export interface ScanMemo {
+  scanned?: { table: SocketTable; ephemeral: Uint8Array; watched: Uint8Array | undefined };
 }
 
 export interface ChunkWriter {

@@ -2,6 +2,7 @@
  * The one model every layer shares: what a finding is and what its evidence says. Rules produce it, the
  * reports render it, explain and the agent count it; none of them import another layer to get these types.
  */
+import { byCodeUnit } from './indexing.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
@@ -92,8 +93,8 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
-      a.rule.localeCompare(b.rule) ||
-      (a.subject.netns ?? '').localeCompare(b.subject.netns ?? ''),
+      byCodeUnit(a.rule, b.rule) ||
+      byCodeUnit(a.subject.netns ?? '', b.subject.netns ?? ''),
   );
 }
 

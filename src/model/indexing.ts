@@ -39,3 +39,11 @@ export function isNonEmpty<T>(list: T[]): list is NonEmpty<T> {
 export function bump(counts: Uint32Array | number[], i: number, by = 1): void {
   counts[i] = (counts[i] ?? 0) + by;
 }
+
+/**
+ * Code-unit order, for sorting ids, names and rule ids. localeCompare would load ICU's collation data: 9 MiB
+ * more resident memory in the agent, which sorts every tick; the ids sorted here are ASCII.
+ */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,8 +1,14 @@
 /** When the agent may judge a pod on the socket tables of an earlier tick (facts/socket-walk.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mustWalk, socketLoad } from '../../src/facts/socket-walk.js';
+import { knownEmpty, mustWalk, socketLoad } from '../../src/facts/socket-walk.js';
 import { parseSockstat } from '../../src/parsers/proc-net-counters.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FactsBuilder } from '../../src/facts/builder.js';
+import type { ScanMemo } from '../../src/facts/sink.js';
+import { DEFAULT_NODEPORT_RANGE } from '../../src/model/port-range.js';
+import { FIXTURES, nonEmpty } from '../helpers.js';
 
 // /proc/net/sockstat inside a pod: inuse and tw are the namespace's; alloc and orphan are the machine's
 const sockstat = (inuse: number, tw: number) =>
@@ -29,5 +35,76 @@ describe('socket walk on demand', () => {
   it('walks when TIME_WAIT nears tcp_max_tw_buckets', () => {
     const tw = socketLoad(sockstat(10, 700), undefined, 28232, 1000);
     assert.equal(mustWalk(tw, tw), true);
+  });
+  it('a family is known empty only when none of its sockets is in use and none of either is in TIME_WAIT', () => {
+    const v6 = (inuse: number) => parseSockstat(`TCP6: inuse ${inuse}\nUDP6: inuse 1\n`, 'sockstat6');
+    const quiet = socketLoad(sockstat(12, 0), v6(0), 28232, 262144);
+    assert.equal(knownEmpty(quiet, 6), true);
+    assert.equal(knownEmpty(quiet, 4), false);
+    // TIME_WAIT has one count for both families: either table may hold them
+    const tw = socketLoad(sockstat(12, 3), v6(0), 28232, 262144);
+    assert.equal(knownEmpty(tw, 6), false);
+    assert.equal(knownEmpty(socketLoad(sockstat(0, 0), v6(2), 28232, 262144), 4), true);
+    // no sockstat6 (IPv6 off, or unreadable): the IPv6 table is not known to be empty
+    assert.equal(knownEmpty(socketLoad(sockstat(12, 0), undefined, 28232, 262144), 6), false);
+  });
+});
+
+describe('socket tables reused between ticks', () => {
+  const FIXTURE = join(FIXTURES, 'bundles/exhaustion/netns/host');
+  const tcp = readFileSync(join(FIXTURE, 'proc/net/tcp'));
+  const sysctl = readFileSync(join(FIXTURE, 'sysctl.txt'), 'utf8');
+
+  /** One tick's facts of a pod whose tables are given as the agent's cache gives them, or streamed. */
+  async function podSockets(opts: { memo?: ScanMemo; sysctlText?: string }) {
+    const builder = new FactsBuilder({
+      target: { kind: 'node', name: 'n1' },
+      byteOrder: 'LE',
+      nodePorts: { range: DEFAULT_NODEPORT_RANGE, origin: 'Kubernetes default' },
+    });
+    builder.netns({ id: 'pod-a', isHost: false });
+    builder.text('netns/pod-a/sysctl.txt', opts.sysctlText ?? sysctl);
+    if (opts.memo) builder.reuseSocketTables('pod-a', new Map([['tcp', [tcp]]]), opts.memo);
+    else {
+      const w = builder.stream('netns/pod-a/proc/net/tcp');
+      w.push(tcp);
+      w.end();
+    }
+    await builder.finish({
+      tool: 'netdoctor',
+      version: 'test',
+      createdAt: new Date(0).toISOString(),
+      hostname: 'n1',
+      intervalMs: 0,
+      byteOrder: 'LE',
+      netns: [{ id: 'pod-a', isHost: false }],
+      problems: [],
+    });
+    return nonEmpty(builder.facts().netns)[0].sockets;
+  }
+
+  it('the same bytes give the table a stream gives; the next tick takes the kept scan without scanning', async () => {
+    const streamed = await podSockets({});
+    const memo: ScanMemo = {};
+    const first = await podSockets({ memo });
+    assert.ok(streamed && first);
+    assert.deepEqual(first, streamed);
+    assert.equal(memo.scanned?.table, first, 'the scan is kept with the bytes');
+    assert.equal(await podSockets({ memo }), first, 'the next tick shares the kept table');
+    assert.ok(
+      first.destinations.some((d) => d.total === 10),
+      'the exhausted destination is in it',
+    );
+  });
+
+  it('a changed port range scans the bytes again', async () => {
+    const memo: ScanMemo = {};
+    const before = await podSockets({ memo });
+    const widened = sysctl.replace(/ip_local_port_range = .*/, 'ip_local_port_range = 32768\t60999');
+    const after = await podSockets({ memo, sysctlText: widened });
+    assert.notEqual(after, before);
+    assert.equal(memo.scanned?.table, after);
+    // ports 40000-40009 are ephemeral in both ranges: the same sockets, counted again
+    assert.equal(after?.destinations.length, before?.destinations.length);
   });
 });

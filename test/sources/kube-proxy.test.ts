@@ -66,6 +66,34 @@ describe('kube-proxy process', () => {
     await writeFile(join(proc, '1/comm'), 'systemd\n');
     assert.equal(await describeKubeProxy(proc), undefined);
   });
+
+  it('a later scan reads the comm of new processes only, and finds a kube-proxy that started meanwhile', async () => {
+    const proc = join(dir, 'churn-proc');
+    await mkdir(join(proc, '1'), { recursive: true });
+    await writeFile(join(proc, '1/comm'), 'systemd\n');
+    assert.equal(await describeKubeProxy(proc), undefined);
+    // pid 1 was read once and is something else: a changed comm there goes unseen until the full rescan
+    await writeFile(join(proc, '1/comm'), 'kube-proxy\n');
+    await mkdir(join(proc, '900'), { recursive: true });
+    await writeFile(join(proc, '900/comm'), 'kube-proxy\n');
+    assert.match((await describeKubeProxy(proc)) ?? '', /^pid: 900\n/);
+  });
+
+  it('a pid taken over by kube-proxy between scans is found by the full rescan within ten scans', async () => {
+    const proc = join(dir, 'reuse-proc');
+    await mkdir(join(proc, '5'), { recursive: true });
+    await writeFile(join(proc, '5/comm'), 'sleep\n');
+    assert.equal(await describeKubeProxy(proc), undefined);
+    await writeFile(join(proc, '5/comm'), 'kube-proxy\n');
+    let found: string | undefined;
+    let scans = 0;
+    while (!found && scans < 10) {
+      found = await describeKubeProxy(proc);
+      scans++;
+    }
+    assert.match(found ?? '', /^pid: 5\n/);
+    assert.ok(scans > 1, 'the first scans trust what they read before');
+  });
 });
 
 describe('kube-proxy log', () => {

@@ -8,6 +8,7 @@ import { openSafely, readSafely, UnsafePathError } from '../fs/safe-read.js';
 import { streamFd } from '../fs/stream-file.js';
 import { BundleError } from './archive.js';
 import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
+import { byCodeUnit } from '../../model/indexing.js';
 
 /** A text artefact larger than this is refused with a reason; streamed ones (socket tables) are read in chunks. */
 const MAX_TEXT_ARTEFACT = 512 * 1024 * 1024;
@@ -151,7 +152,7 @@ async function listNetnsIds(dir: string): Promise<{ ids: string[]; refused: stri
     else if (!/^[\w.-]{1,128}$/.test(e.name)) refused.push(`netns/${e.name.slice(0, 64)}: refused, not a namespace id`);
     else ids.push(e.name);
   }
-  ids.sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : a.localeCompare(b)));
+  ids.sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : byCodeUnit(a, b)));
   return { ids, refused };
 }
 

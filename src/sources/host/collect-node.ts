@@ -13,7 +13,7 @@ import { nsenterReader, output, procNetText, selfReader, succeed, type NetnsRead
 import { CommandError, commandExists, setDeadline } from './run.js';
 import { discoverNetns, namedNetns, netnsInode } from './netns.js';
 import type { ArtefactCadence, SocketTableCache } from './socket-cache.js';
-import { socketLoad, type SocketLoad } from '../../facts/socket-walk.js';
+import { knownEmpty, socketLoad, type SocketLoad } from '../../facts/socket-walk.js';
 import { ephemeralPorts } from '../../facts/ephemeral.js';
 import { parseSysctls, sysctlNumber } from '../../parsers/sysctl.js';
 import { parseSockstat } from '../../parsers/proc-net-counters.js';
@@ -160,15 +160,22 @@ async function nonRootNote(procRoot: string, selfInode: number | undefined): Pro
   return `not root: only this process's own network namespace was read; ${seen}. Run as root (sudo netdoctor node) to read every pod's namespace, the iptables rules and kube-proxy's log.`;
 }
 
-async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Promise<void> {
+/** The first sample's counter texts, by file ("proc/net/netstat"): the tick reads each file once. */
+type CounterTexts = Map<string, string>;
+
+async function readCounters(sink: ArtefactSink, t: Target, prefix: string): Promise<CounterTexts> {
+  const texts: CounterTexts = new Map();
   for (const file of COUNTER_FILES) {
     const path = `netns/${t.meta.id}/${prefix}${file}`;
     try {
-      sink.text(path, await procNetText(t.reader, file.slice('proc/net/'.length)));
+      const text = await procNetText(t.reader, file.slice('proc/net/'.length));
+      texts.set(file, text);
+      sink.text(path, text);
     } catch (e) {
       sink.failed(path, describeError(e));
     }
   }
+  return texts;
 }
 
 interface TickMemory {
@@ -181,7 +188,12 @@ function slow(t: Target, memory: TickMemory | undefined, artefact: string, read:
   return memory && !t.meta.isHost ? memory.artefacts.text(t.meta.id, artefact, read, fresh) : read();
 }
 
-async function readNetns(sink: ArtefactSink, t: Target, memory: TickMemory | undefined): Promise<void> {
+async function readNetns(
+  sink: ArtefactSink,
+  t: Target,
+  memory: TickMemory | undefined,
+  counters: CounterTexts,
+): Promise<void> {
   const base = `netns/${t.meta.id}`;
   let sysctlText: string | undefined;
   try {
@@ -191,10 +203,15 @@ async function readNetns(sink: ArtefactSink, t: Target, memory: TickMemory | und
     sink.failed(`${base}/sysctl.txt`, describeError(e));
   }
   await readIptables(sink, t, memory); // before the socket tables, as in NETNS_FILES
-  await readSocketTables(sink, t, sysctlText, memory?.sockets);
+  // listen counters that moved: the listeners and their accept queues are read now, whatever the cadence says
+  const moved = memory ? listenCountersMoved(t, memory, counters) : true;
+  const view = memory && sysctlText !== undefined ? { sysctlText, counters, moved } : undefined;
+  await readSocketTables(sink, t, memory?.sockets, view);
   try {
-    const moved = memory ? await listenCountersMoved(t, memory) : true;
-    sink.text(`${base}/ss-ltn`, await slow(t, memory, 'ss-ltn', () => t.reader.listeners(), moved));
+    // read when the listen counters moved (the node's too): only listen-queue-overflow names a listener
+    const listeners = () => t.reader.listeners();
+    const text = memory ? memory.artefacts.text(t.meta.id, 'ss-ltn', listeners, moved, true) : listeners();
+    sink.text(`${base}/ss-ltn`, await text);
   } catch (e) {
     sink.failed(`${base}/ss-ltn`, describeError(e));
   }
@@ -203,38 +220,56 @@ async function readNetns(sink: ArtefactSink, t: Target, memory: TickMemory | und
   if (t.meta.isHost && !memory) await readRoutesAndSets(sink, t);
 }
 
+/** What the agent knows before reading a namespace's socket tables. */
+interface AgentView {
+  sysctlText: string;
+  counters: CounterTexts;
+  /** its listen counters moved since the last tick */
+  moved: boolean;
+}
+
 /**
- * /proc/net/tcp and tcp6 of a namespace. With the agent's cache, a pod's tables are reused from an earlier
- * tick when its sockstat counts show they cannot change a verdict (facts/socket-walk.ts); the node's own
- * namespace is always read (source-port-is-nodeport looks for one socket).
+ * /proc/net/tcp and tcp6 of a namespace. In the agent (`agent` given), a table its sockstat counts show empty
+ * is not walked (facts/socket-walk.ts, knownEmpty), and a pod's tables are reused from an earlier tick when
+ * its counts show they cannot change a verdict (mustWalk) — the facts builder then reuses its scan too. The
+ * node's own namespace is never reused (source-port-is-nodeport looks for one socket).
  */
 async function readSocketTables(
   sink: ArtefactSink,
   t: Target,
-  sysctlText: string | undefined,
   cache: SocketTableCache | undefined,
+  agent: AgentView | undefined,
 ): Promise<void> {
   const base = `netns/${t.meta.id}`;
-  const load = cache && !t.meta.isHost && sysctlText !== undefined ? await loadOf(t, sysctlText) : undefined;
-  const reused = load && cache?.reusable(t.meta.id, load);
-  const kept = new Map<string, Buffer[]>();
-  for (const file of ['tcp', 'tcp6']) {
+  const load = agent ? await loadOf(t, agent) : undefined;
+  const pod = cache && !t.meta.isHost ? cache : undefined;
+  const reused = load && pod?.reusable(t.meta.id, load, agent?.moved);
+  if (reused && sink.reuseSocketTables) {
+    sink.reuseSocketTables(t.meta.id, reused.files, reused.memo);
+    return;
+  }
+  const kept = new Map<'tcp' | 'tcp6', Buffer[]>();
+  for (const [file, family] of [
+    ['tcp', 4],
+    ['tcp6', 6],
+  ] as const) {
     const path = `${base}/proc/net/${file}`;
-    const old = reused?.get(file);
-    if (old) {
+    const old = reused?.files.get(file);
+    const chunks: Buffer[] = [];
+    kept.set(file, chunks);
+    if (old || (load && knownEmpty(load, family))) {
+      // an earlier tick's bytes, or none: the kernel counts no socket of this family
       const w = sink.stream(path);
-      for (const c of old) w.push(c);
+      for (const c of old ?? []) w.push(c);
       w.end();
       continue;
     }
-    const chunks: Buffer[] = [];
-    kept.set(file, chunks);
     await streamInto(
       sink,
       path,
       (w) =>
         t.reader.procNet(file, (c) => {
-          if (load) chunks.push(Buffer.from(c));
+          if (pod) chunks.push(Buffer.from(c));
           w(c);
         }),
       (e) =>
@@ -243,16 +278,17 @@ async function readSocketTables(
           : describeError(e),
     );
   }
-  if (load && !reused) cache?.remember(t.meta.id, kept, load);
+  if (load && pod && !reused) pod.remember(t.meta.id, kept, load);
 }
 
 /** What sockstat says this namespace's tables can hold at most; undefined when it cannot be read. */
-async function loadOf(t: Target, sysctlText: string): Promise<SocketLoad | undefined> {
+async function loadOf(t: Target, agent: AgentView): Promise<SocketLoad | undefined> {
   try {
-    const sysctls = parseSysctls(sysctlText);
+    const sysctls = parseSysctls(agent.sysctlText);
+    const v4 = agent.counters.get('proc/net/sockstat') ?? (await procNetText(t.reader, 'sockstat'));
     const v6 = await procNetText(t.reader, 'sockstat6').catch(() => undefined);
     return socketLoad(
-      parseSockstat(await procNetText(t.reader, 'sockstat'), 'sockstat'),
+      parseSockstat(v4, 'sockstat'),
       v6 === undefined ? undefined : parseSockstat(v6, 'sockstat6'),
       ephemeralPorts(sysctls).usable,
       sysctlNumber(sysctls, 'net.ipv4.tcp_max_tw_buckets'),
@@ -262,13 +298,10 @@ async function loadOf(t: Target, sysctlText: string): Promise<SocketLoad | undef
   }
 }
 
-/** Each backend's rules as its own save command prints them; a missing command skips only its artefact. */
-async function listenCountersMoved(t: Target, memory: TickMemory): Promise<boolean> {
-  try {
-    return memory.artefacts.listenCountersMoved(t.meta.id, await procNetText(t.reader, 'netstat'));
-  } catch {
-    return true;
-  }
+/** Whether the namespace's ListenOverflows/ListenDrops moved since the last tick (unreadable: assume so). */
+function listenCountersMoved(t: Target, memory: TickMemory, counters: CounterTexts): boolean {
+  const netstat = counters.get('proc/net/netstat');
+  return netstat === undefined || memory.artefacts.listenCountersMoved(t.meta.id, netstat);
 }
 
 async function readIptables(sink: ArtefactSink, t: Target, memory?: TickMemory): Promise<void> {
@@ -395,8 +428,15 @@ async function streamInto(
 
 /** `iptables -V`, kube-proxy's process and its recent log: what the iptables rules are judged against. */
 async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, procRoot: string): Promise<void> {
+  // the agent asks the binary's version at its cadence (a process, every tick, for a line that never changes)
+  const memory = opts.memory;
+  const cadenced = (artefact: string, read: () => Promise<string>) =>
+    memory ? memory.artefacts.text('host', artefact, read) : read();
   try {
-    sink.text('host/iptables-version', await output(selfReader(procRoot), ['iptables', '-V']));
+    sink.text(
+      'host/iptables-version',
+      await cadenced('iptables -V', () => output(selfReader(procRoot), ['iptables', '-V'])),
+    );
   } catch (e) {
     sink.failed('host/iptables-version', describeError(e));
   }
@@ -478,8 +518,11 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
   await readKubeProxySide(sink, opts, procRoot);
 
   const started = Date.now();
-  await eachBounded(targets, (t) => readCounters(sink, t, ''));
-  await eachBounded(targets, (t) => readNetns(sink, t, opts.memory));
+  const counters = new Map<Target, CounterTexts>();
+  await eachBounded(targets, async (t) => {
+    counters.set(t, await readCounters(sink, t, ''));
+  });
+  await eachBounded(targets, (t) => readNetns(sink, t, opts.memory, counters.get(t) ?? new Map<string, string>()));
   opts.memory?.sockets.endTick();
   opts.memory?.artefacts.endTick();
   let intervalMs = 0;
@@ -487,7 +530,9 @@ export async function collectNode(sink: ArtefactSink, opts: NodeCollectOptions):
     const wait = started + opts.intervalMs - Date.now();
     if (wait > 0) await sleep(wait);
     intervalMs = Date.now() - started;
-    await eachBounded(targets, (t) => readCounters(sink, t, 'later/'));
+    await eachBounded(targets, async (t) => {
+      await readCounters(sink, t, 'later/');
+    });
     for (const t of targets) if (t.meta.isHost) await readIpvs(sink, t, 'later/');
   }
   await sink.finish({

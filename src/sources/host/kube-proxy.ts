@@ -40,22 +40,41 @@ export async function describeKubeProxy(procRoot = '/proc'): Promise<string | un
 
 /** The last pid found per name: checked first, so a tick does not read every process's comm again. */
 const lastFound = new Map<string, number>();
+/**
+ * Per name, the processes already read and found to be something else, and how many scans they have been
+ * trusted for: a scan reads the comm of new pids only, and all of them every FULL_SCAN_EVERY scans (a pid
+ * reused by the process looked for, between two scans, is found at the latest then).
+ */
+const notIt = new Map<string, { pids: Set<number>; scans: number }>();
+const FULL_SCAN_EVERY = 10;
 
 async function findProcess(procRoot: string, name: string): Promise<number | undefined> {
   const key = `${procRoot}\0${name}`;
   const last = lastFound.get(key);
   if (last !== undefined && (await readText(join(procRoot, String(last), 'comm'), 64))?.trim() === name) return last;
   lastFound.delete(key);
+  const known = notIt.get(key);
+  const trusted = known !== undefined && known.scans < FULL_SCAN_EVERY ? known : undefined;
+  const skip = trusted?.pids ?? new Set<number>();
   const pids = (await readdir(procRoot))
     .filter((e) => /^\d+$/.test(e))
     .map(Number)
     .sort((a, b) => a - b);
+  const others = new Set<number>();
   for (const pid of pids) {
+    if (skip.has(pid)) {
+      others.add(pid);
+      continue;
+    }
     if ((await readText(join(procRoot, String(pid), 'comm'), 64))?.trim() === name) {
       lastFound.set(key, pid);
+      notIt.delete(key);
       return pid;
     }
+    others.add(pid);
   }
+  // only the pids alive now are kept: the set is as large as the process table, never larger
+  notIt.set(key, { pids: others, scans: trusted ? trusted.scans + 1 : 1 });
   return undefined;
 }
 

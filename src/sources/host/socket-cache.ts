@@ -1,18 +1,38 @@
 /**
  * The agent's socket tables between ticks (see facts/socket-walk.ts for when a table may be reused). The
- * raw bytes are kept and replayed into the sink, so the facts are built by the same scanner either way.
- * Bounded: at most MAX_BYTES in all; a namespace whose tables do not fit is walked every tick. An entry is
- * re-read after MAX_AGE ticks whatever the counts say, and dropped when its namespace is gone.
+ * raw bytes are kept with what the facts builder made of them (its scan is reused too). Bounded: at most
+ * MAX_BYTES in all; a namespace whose tables do not fit is walked every tick. An entry is re-read after
+ * MAX_AGE ticks whatever the counts say, and dropped when its namespace is gone.
  */
 import { mustWalk, type SocketLoad } from '../../facts/socket-walk.js';
+import type { ScanMemo } from '../../facts/sink.js';
 import type { NetnsMeta } from '../../facts/types.js';
 
 const MAX_BYTES = 32 * 1024 * 1024;
-const MAX_AGE = 10;
+/**
+ * 30 ticks (15 minutes at 30 s). The verdicts do not need it — a table is reused only while the counts show no
+ * rule could fire on it — but the port-use metric and the evidence lines of a quiet pod would otherwise be
+ * as old as the pod. Each entry starts at its own age (`staggered`), so the walks spread over the ticks.
+ */
+const MAX_AGE = 30;
 const MAX_KEPT_TEXT = 1024 * 1024;
 
+type Tables = Map<'tcp' | 'tcp6', Buffer[]>;
+
+/**
+ * A first age in [0, every) fixed by the namespace's id: the namespaces of a node, all read at the agent's
+ * first tick, come due on different ticks after it — a tenth of them per tick, not all of them every tenth.
+ */
+function staggered(id: string, every: number): number {
+  let h = 2166136261; // FNV-1a: spread, stable between runs
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return (h >>> 0) % every;
+}
+
 interface Entry {
-  files: Map<string, Buffer[]>;
+  files: Tables;
+  /** what the facts builder made of `files`: reused ticks skip the scan too */
+  memo: ScanMemo;
   bytes: number;
   load: SocketLoad;
   age: number;
@@ -32,24 +52,28 @@ export class SocketTableCache {
     this.reused = 0;
   }
 
-  /** The tables to replay for this namespace, or undefined: read them (and `remember` them). */
-  reusable(id: string, load: SocketLoad): Map<string, Buffer[]> | undefined {
+  /**
+   * The tables to replay for this namespace, or undefined: read them (and `remember` them). `force` (its
+   * listen counters moved: the accept queues in the tables matter now) reads them whatever the counts say.
+   */
+  reusable(id: string, load: SocketLoad, force = false): { files: Tables; memo: ScanMemo } | undefined {
     this.seen.add(id);
     const e = this.entries.get(id);
-    if (!e || e.age >= MAX_AGE || mustWalk(load, e.load)) {
+    if (!e || force || e.age + 1 >= MAX_AGE || mustWalk(load, e.load)) {
       this.walked++;
       return undefined;
     }
     e.age++;
     this.reused++;
-    return e.files;
+    return e;
   }
 
-  remember(id: string, files: Map<string, Buffer[]>, load: SocketLoad): void {
+  remember(id: string, files: Tables, load: SocketLoad): void {
+    const again = this.entries.has(id); // a re-read starts its count at 0; only a first read is staggered
     this.forget(id);
     const bytes = [...files.values()].flat().reduce((n, b) => n + b.length, 0);
     if (this.bytes + bytes > MAX_BYTES) return;
-    this.entries.set(id, { files, bytes, load, age: 0 });
+    this.entries.set(id, { files, memo: {}, bytes, load, age: again ? 0 : staggered(id, MAX_AGE) });
     this.bytes += bytes;
   }
 
@@ -67,10 +91,13 @@ export class SocketTableCache {
 }
 
 /**
- * A pod's slow-changing artefacts — its sysctls, its iptables saves, its listeners — read through a
- * process each (nsenter), re-read every `every` ticks and reused in between: forking the agent 200 times a
- * tick costs more than everything it reads. The node's own namespace is always read. A listener table is
- * re-read at once when the pod's listen counters moved (listen-queue-overflow names the listener from it).
+ * A pod's slow-changing artefacts — its sysctls and iptables saves — read through a process each (nsenter),
+ * re-read every `every` ticks and reused in between: forking the agent 200 times a tick costs more than
+ * everything it reads. A pod's sysctls and rules are set when its sandbox starts (safe sysctls, a mesh's init
+ * container); changing them later takes a privileged container, and is seen at the next re-read. Listener
+ * tables are read on demand only: when the namespace's listen counters moved (listen-queue-overflow names
+ * the listener from them), and the first time. The node's own artefacts are read every tick, but for the
+ * `iptables -V` and journald reads the caller sends through here.
  */
 export class ArtefactCadence {
   private readonly texts = new Map<string, { text: string; age: number }>();
@@ -97,12 +124,21 @@ export class ArtefactCadence {
     return known.who;
   }
 
-  /** The text of `artefact` for namespace `id`: reused when young enough, else read (and kept). */
-  async text(id: string, artefact: string, read: () => Promise<string>, fresh = false): Promise<string> {
+  /**
+   * The text of `artefact` for namespace `id`: reused when young enough (or, `onDemand`, until `fresh`),
+   * else read (and kept).
+   */
+  async text(
+    id: string,
+    artefact: string,
+    read: () => Promise<string>,
+    fresh = false,
+    onDemand = false,
+  ): Promise<string> {
     const key = `${id}\0${artefact}`;
     this.seen.add(key);
     const kept = this.texts.get(key);
-    if (kept && !fresh && kept.age + 1 < this.every) {
+    if (kept && !fresh && (onDemand || kept.age + 1 < this.every)) {
       kept.age++;
       this.reuses++;
       return kept.text;
@@ -110,7 +146,7 @@ export class ArtefactCadence {
     this.reads++;
     const text = await read();
     // a pod with an outsized ruleset is re-read every tick rather than kept: memory stays bounded
-    if (text.length <= MAX_KEPT_TEXT) this.texts.set(key, { text, age: 0 });
+    if (text.length <= MAX_KEPT_TEXT) this.texts.set(key, { text, age: kept ? 0 : staggered(id, this.every) });
     else this.texts.delete(key);
     return text;
   }

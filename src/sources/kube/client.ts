@@ -13,31 +13,14 @@ import {
   type EventsV1Event,
 } from '@kubernetes/client-node';
 import type { AgentApi, ApiOutcome } from '../../agent/agent.js';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { ToolError } from '../../model/errors.js';
-import { statusMessage } from './remote-node.js';
-
-interface KubeTarget {
-  kubeconfig?: string;
-  context?: string;
-}
+import { statusMessage } from './status.js';
+import { kubeconfigFiles, noKubeconfig, type KubeTarget } from './kubeconfig-files.js';
 
 export function loadKubeConfig(target: KubeTarget): KubeConfig {
   const kc = new KubeConfig();
-  const envFiles = (process.env.KUBECONFIG ?? '').split(':').filter(Boolean);
-  const home = join(homedir(), '.kube', 'config');
   // client-node falls back to http://localhost:8080 when it finds nothing: say so instead of calling it
-  if (
-    !target.kubeconfig &&
-    !process.env.KUBERNETES_SERVICE_HOST &&
-    !envFiles.some((f) => existsSync(f)) &&
-    !existsSync(home)
-  )
-    throw new ToolError(
-      `no kubeconfig: ${envFiles.length > 0 ? `KUBECONFIG names no existing file (${envFiles.join(':')})` : `no $KUBECONFIG and no ${home}`}; pass --kubeconfig FILE (or, for cluster, --from-dump DIR with recorded kubectl get -o json output)`,
-    );
+  if (!process.env.KUBERNETES_SERVICE_HOST && kubeconfigFiles(target).length === 0) throw noKubeconfig();
   try {
     if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
     else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();

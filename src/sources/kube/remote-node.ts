@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolError } from '../../model/errors.js';
+import { statusMessage } from './status.js';
 
 const COLLECTOR_LABEL = 'netdoctor.io/role';
 const POLL_MS = 500;
@@ -25,20 +26,6 @@ interface RemoteOptions {
 }
 
 type RemoteResult = { node: string; bundle: string } | { node: string; error: string };
-
-/** The `message` of the Status the API answered with (client-node hands the body over as text or object). */
-export function statusMessage(body: unknown): string | undefined {
-  let status = body;
-  if (typeof body === 'string') {
-    try {
-      status = JSON.parse(body) as unknown;
-    } catch {
-      return body.slice(0, 300) || undefined;
-    }
-  }
-  const message = (status as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message.slice(0, 300) : undefined;
-}
 
 /** What to do about an API refusal, in the user's words. */
 export function explainApiError(e: unknown, what: string, namespace: string): string {
