@@ -21,7 +21,7 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** An API answer larger than this is not one of ours: refused rather than buffered. */
 const MAX_BODY = 1 << 20;
 
-export interface Credentials {
+interface Credentials {
   server: URL;
   ca?: Buffer;
   cert?: Buffer;
