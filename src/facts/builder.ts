@@ -51,9 +51,16 @@ interface Pending {
   facts: NetnsFacts;
   scanner?: SocketTableScanner;
   /** socket tables of an earlier tick (the agent's cache), scanned at finish unless their memo still holds */
-  reused?: { tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]>; memo: ScanMemo };
+  reused?: { tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]> | undefined; memo: ScanMemo };
   socketsBroken?: boolean;
   tcpSeen?: boolean;
+}
+
+/** The same port bitmap: the same object (shared per range, facts/ephemeral.ts), or the same bits. */
+function sameBits(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
 /** Every kernel has these two, and both `sysctl -a` and the collector print them: a set without them is partial. */
@@ -223,7 +230,11 @@ export class FactsBuilder implements ArtefactSink {
     };
   }
 
-  reuseSocketTables(netnsId: string, tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]>, memo: ScanMemo): void {
+  reuseSocketTables(
+    netnsId: string,
+    tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]> | undefined,
+    memo: ScanMemo,
+  ): void {
     const where = this.locate(`netns/${netnsId}/proc/net/tcp`);
     if (where?.kind !== 'netns') return;
     where.pending.reused = { tables, memo };
@@ -304,9 +315,16 @@ export class FactsBuilder implements ArtefactSink {
       if (f.problems.has('proc/net/tcp')) pending.socketsBroken = true;
       const inputs = pending.reused && this.scanInputs(pending);
       const kept = pending.reused?.memo.scanned;
-      if (kept && inputs && kept.ephemeral === inputs.ephemeral && kept.watched === inputs.watched) {
+      if (kept && inputs && sameBits(kept.ephemeral, inputs.ephemeral) && sameBits(kept.watched, inputs.watched)) {
         f.sockets = kept.table; // the same bytes through the same scanner: the same table, shared (rules only read)
-      } else if (pending.reused && !pending.scanner) {
+      } else if (pending.reused && !pending.reused.tables) {
+        // a kept scan that does not fit, and no bytes to scan again: not read this tick (never an empty table)
+        pending.reused.memo.stale = true;
+        f.problems.set(
+          'proc/net/tcp',
+          'the earlier scan no longer fits this namespace (its port range or NodePorts changed); the table is read at the next tick',
+        );
+      } else if (pending.reused?.tables && !pending.scanner) {
         const scanner = this.scannerFor(pending);
         for (const [file, chunks] of pending.reused.tables) {
           scanner.file(`/proc/net/${file}`);

@@ -21,8 +21,13 @@ export interface ArtefactSink {
   /**
    * A namespace's socket tables are those of an earlier tick, byte for byte (the agent's cache): the sink may
    * take them whole as `stream` would, or keep what it made of them in `memo` and skip the scan next time.
+   * `tables` is undefined once the memo holds the scan (the cache then keeps no bytes).
    */
-  reuseSocketTables?(netnsId: string, tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]>, memo: ScanMemo): void;
+  reuseSocketTables?(
+    netnsId: string,
+    tables: ReadonlyMap<'tcp' | 'tcp6', readonly Buffer[]> | undefined,
+    memo: ScanMemo,
+  ): void;
 }
 
 /**
@@ -31,6 +36,8 @@ export interface ArtefactSink {
  */
 export interface ScanMemo {
   scanned?: { table: SocketTable; ephemeral: Uint8Array; watched: Uint8Array | undefined };
+  /** the kept scan did not fit this tick's inputs and no bytes were left to scan again: read the tables */
+  stale?: boolean;
 }
 
 export interface ChunkWriter {

@@ -9,6 +9,7 @@ import { ParseError, UnreadLines, type UnreadLine } from './parse-error.js';
 import { ipv6Bytes, type TextSocket } from './socket-text.js';
 import { ST_LISTEN } from './tcp-states.js';
 import { at, bump } from '../model/indexing.js';
+import { PortUse } from './port-use.js';
 
 const STATE_SLOTS = 16;
 
@@ -53,7 +54,7 @@ export interface SocketTable {
   destinations: DestinationUse[];
   listeners: Listener[];
   /** non-LISTEN sockets per local port, IPv4 and IPv6 together (ports are one space per netns) */
-  localPortUse: Uint32Array;
+  localPortUse: PortUse;
   /** first raw line per watched local port (non-LISTEN sockets) */
   watchedSamples: Map<number, { line: string; source: string; remote: string }>;
   /** lines that were not socket lines (a paste's stray text, a line cut short), per source */
@@ -87,7 +88,7 @@ function emptySocketTable(): SocketTable {
     byState: new Uint32Array(STATE_SLOTS),
     destinations: [],
     listeners: [],
-    localPortUse: new Uint32Array(65536),
+    localPortUse: PortUse.of(new Uint32Array(0)),
     watchedSamples: new Map(),
   };
 }
@@ -101,6 +102,8 @@ export class SocketTableScanner {
   private readonly table = emptySocketTable();
   private readonly dest4 = new Map<number, Map<number, Dest>>();
   private readonly dest6 = new Map<string, Dest>();
+  /** counted here, handed over as a PortUse by result() */
+  private readonly portCounts = new Uint32Array(65536);
   private source = '/proc/net/tcp';
   private lineNo = 0;
   private carry: Buffer | undefined;
@@ -154,6 +157,7 @@ export class SocketTableScanner {
     this.finishFile();
     this.endFile();
     const t = this.table;
+    t.localPortUse = PortUse.of(this.portCounts);
     t.destinations = [];
     const order = this.opts.byteOrder ?? 'LE';
     for (const [local, byRemote] of this.dest4) {
@@ -282,7 +286,7 @@ export class SocketTableScanner {
       });
       return;
     }
-    bump(t.localPortUse, lport);
+    bump(this.portCounts, lport);
     if (this.opts.watched && this.opts.watched[lport] === 1 && !t.watchedSamples.has(lport)) {
       const rem =
         family === 4

@@ -104,10 +104,12 @@ function perDestination(
  */
 function rangeWide(netns: WithSockets, usableTotal: number, listenerHeld: number[]): FindingDraft | undefined {
   const { bitmap, range } = netns.ephemeral;
-  const use = netns.sockets.localPortUse;
+  // each held port takes a socket: a namespace with fewer sockets than the threshold cannot reach it
+  if (listenerHeld.length + netns.sockets.sockets < usableTotal * ERROR) return undefined;
   let held = listenerHeld.length;
   const listening = new Set(listenerHeld);
-  for (let p = range.lo; p <= range.hi; p++) if (bitmap[p] === 1 && (use[p] ?? 0) > 0 && !listening.has(p)) held++;
+  for (const [p] of netns.sockets.localPortUse.used())
+    if (p >= range.lo && p <= range.hi && bitmap[p] === 1 && !listening.has(p)) held++;
   if (held < usableTotal * ERROR) return undefined;
   const full = held >= usableTotal;
   return {

@@ -23,11 +23,11 @@ export default defineRule({
     for (let p = nodePorts.lo; p <= nodePorts.hi; p++) candidates.add(p);
     // Ports a Service owns first: those connections are broken now, not merely at risk.
     const hits = [...candidates]
-      .filter((p) => (sockets.localPortUse[p] ?? 0) > 0 && !listening.has(p))
+      .filter((p) => sockets.localPortUse.count(p) > 0 && !listening.has(p))
       .sort((a, b) => Number(services.has(b)) - Number(services.has(a)) || a - b);
     if (hits.length === 0) return [];
     const owned = hits.filter((p) => services.has(p));
-    const socketCount = hits.reduce((n, p) => n + (sockets.localPortUse[p] ?? 0), 0);
+    const socketCount = hits.reduce((n, p) => n + sockets.localPortUse.count(p), 0);
     const evidence: Evidence[] = [];
     for (const p of hits.slice(0, SHOWN)) {
       const s = sockets.watchedSamples.get(p);

@@ -5,6 +5,7 @@ import { ArtefactCadence, SocketTableCache } from '../../src/sources/host/socket
 import type { SocketLoad } from '../../src/facts/socket-walk.js';
 
 const QUIET: SocketLoad = { sockets: 1000, v4: 1000, v6: 0, timeWait: 0, usable: 28232, twBuckets: 262144 };
+const INPUTS = ['net.ipv4.ip_local_port_range = 32768\t60999\n'];
 const ids = Array.from({ length: 50 }, (_, i) => `pod-${i}`);
 
 describe('socket tables between ticks', () => {
@@ -15,9 +16,9 @@ describe('socket tables between ticks', () => {
     for (let tick = 0; tick < 61; tick++) {
       cache.beginTick();
       for (const id of ids) {
-        if (cache.reusable(id, QUIET)) continue;
+        if (cache.reusable(id, QUIET, INPUTS)) continue;
         walks.set(id, (walks.get(id) ?? 0) + 1);
-        cache.remember(id, new Map([['tcp', [Buffer.from('x')]]]), QUIET);
+        cache.remember(id, new Map([['tcp', [Buffer.from('x')]]]), QUIET, INPUTS);
       }
       cache.endTick();
       perTick.push(cache.walked);
@@ -28,19 +29,23 @@ describe('socket tables between ticks', () => {
     assert.ok(Math.max(...perTick.slice(1)) <= 8, `at most a few walks a tick: ${perTick.slice(1).join(' ')}`);
   });
 
-  it('listen counters that moved force a walk; a pod gone is forgotten', () => {
+  it('listen counters that moved, or changed sysctls, force a walk; a pod gone is forgotten', () => {
     const cache = new SocketTableCache();
     cache.beginTick();
-    assert.equal(cache.reusable('a', QUIET), undefined);
-    cache.remember('a', new Map(), QUIET);
+    assert.equal(cache.reusable('a', QUIET, INPUTS), undefined);
+    cache.remember('a', new Map(), QUIET, INPUTS);
     cache.endTick();
     cache.beginTick();
-    assert.equal(cache.reusable('a', QUIET, true), undefined, 'forced');
+    assert.equal(cache.reusable('a', QUIET, INPUTS, true), undefined, 'forced');
+    cache.endTick();
+    cache.beginTick();
+    const widened = ['net.ipv4.ip_local_port_range = 1024\t65535\n'];
+    assert.equal(cache.reusable('a', QUIET, widened), undefined, 'a changed port range: read again');
     cache.endTick();
     cache.beginTick();
     cache.endTick(); // 'a' not seen: gone
     cache.beginTick();
-    assert.equal(cache.reusable('a', QUIET), undefined, 'nothing kept of a pod that went away');
+    assert.equal(cache.reusable('a', QUIET, INPUTS), undefined, 'nothing kept of a pod that went away');
   });
 });
 
@@ -63,5 +68,21 @@ describe('slow artefacts between ticks', () => {
     for (const id of ids) assert.equal(reads.get(`${id} sysctl`), 3, `${id}: first read, then once per 30 ticks`);
     assert.equal(reads.get('pod-7 ss'), 2, 'listeners: the first read and the one asked for');
     assert.equal(reads.get('pod-8 ss'), 1);
+  });
+
+  it('keeps the bytes only until the scan is kept with them', () => {
+    const cache = new SocketTableCache();
+    cache.beginTick();
+    cache.reusable('a', QUIET, INPUTS);
+    cache.remember('a', new Map([['tcp', [Buffer.from('bytes')]]]), QUIET, INPUTS);
+    cache.endTick();
+    cache.beginTick();
+    const first = cache.reusable('a', QUIET, INPUTS);
+    assert.ok(first?.files, 'no scan kept yet: the bytes are replayed');
+    first.memo.scanned = { table: {} as never, ephemeral: new Uint8Array(1), watched: undefined };
+    cache.endTick();
+    cache.beginTick();
+    assert.equal(cache.reusable('a', QUIET, INPUTS)?.files, undefined, 'scanned: the bytes are let go');
+    cache.endTick();
   });
 });

@@ -56,7 +56,7 @@ describe('socket tables reused between ticks', () => {
   const sysctl = readFileSync(join(FIXTURE, 'sysctl.txt'), 'utf8');
 
   /** One tick's facts of a pod whose tables are given as the agent's cache gives them, or streamed. */
-  async function podSockets(opts: { memo?: ScanMemo; sysctlText?: string }) {
+  async function podSockets(opts: { memo?: ScanMemo; sysctlText?: string; bytesLetGo?: boolean }) {
     const builder = new FactsBuilder({
       target: { kind: 'node', name: 'n1' },
       byteOrder: 'LE',
@@ -64,7 +64,8 @@ describe('socket tables reused between ticks', () => {
     });
     builder.netns({ id: 'pod-a', isHost: false });
     builder.text('netns/pod-a/sysctl.txt', opts.sysctlText ?? sysctl);
-    if (opts.memo) builder.reuseSocketTables('pod-a', new Map([['tcp', [tcp]]]), opts.memo);
+    if (opts.memo)
+      builder.reuseSocketTables('pod-a', opts.bytesLetGo ? undefined : new Map([['tcp', [tcp]]]), opts.memo);
     else {
       const w = builder.stream('netns/pod-a/proc/net/tcp');
       w.push(tcp);
@@ -80,8 +81,11 @@ describe('socket tables reused between ticks', () => {
       netns: [{ id: 'pod-a', isHost: false }],
       problems: [],
     });
-    return nonEmpty(builder.facts().netns)[0].sockets;
+    const [pod] = nonEmpty(builder.facts().netns);
+    problems = pod.problems;
+    return pod.sockets;
   }
+  let problems = new Map<string, string>();
 
   it('the same bytes give the table a stream gives; the next tick takes the kept scan without scanning', async () => {
     const streamed = await podSockets({});
@@ -106,5 +110,14 @@ describe('socket tables reused between ticks', () => {
     assert.equal(memo.scanned?.table, after);
     // ports 40000-40009 are ephemeral in both ranges: the same sockets, counted again
     assert.equal(after?.destinations.length, before?.destinations.length);
+  });
+
+  it('a kept scan that no longer fits, its bytes let go: not read this tick, said, and walked at the next', async () => {
+    const memo: ScanMemo = {};
+    await podSockets({ memo });
+    const widened = sysctl.replace(/ip_local_port_range = .*/, 'ip_local_port_range = 32768\t60999');
+    assert.equal(await podSockets({ memo, sysctlText: widened, bytesLetGo: true }), undefined, 'never an empty table');
+    assert.match(problems.get('proc/net/tcp') ?? '', /no longer fits/);
+    assert.equal(memo.stale, true);
   });
 });

@@ -63,10 +63,19 @@ export function endpoint(ip: string, port: number): string {
   return ip.includes(':') && !ip.startsWith('::ffff:') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-/** Rise of each counter between the two samples, when there are two. */
+/**
+ * Rise of each counter between the two samples, when there are two. Several rules ask it of the same
+ * namespace: computed once per pair of samples (the samples are the facts' own maps, never changed).
+ */
 export function rises(first: Counters | undefined, later: Counters | undefined): Counters | undefined {
-  return first && later ? counterDeltas(first, later) : undefined;
+  if (!first || !later) return undefined;
+  const kept = risesOf.get(first);
+  if (kept?.later === later) return kept.deltas;
+  const deltas = counterDeltas(first, later);
+  risesOf.set(first, { later, deltas });
+  return deltas;
 }
+const risesOf = new WeakMap<Counters, { later: Counters; deltas: Counters }>();
 
 export function perSecond(delta: number, intervalMs: number): string {
   return intervalMs > 0 ? `${(delta / (intervalMs / 1000)).toFixed(1)}/s` : 'n/a';

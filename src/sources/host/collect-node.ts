@@ -202,10 +202,11 @@ async function readNetns(
   } catch (e) {
     sink.failed(`${base}/sysctl.txt`, describeError(e));
   }
-  await readIptables(sink, t, memory); // before the socket tables, as in NETNS_FILES
+  const rules = await readIptables(sink, t, memory); // before the socket tables, as in NETNS_FILES
   // listen counters that moved: the listeners and their accept queues are read now, whatever the cadence says
   const moved = memory ? listenCountersMoved(t, memory, counters) : true;
-  const view = memory && sysctlText !== undefined ? { sysctlText, counters, moved } : undefined;
+  const view =
+    memory && sysctlText !== undefined ? { sysctlText, counters, moved, inputs: [sysctlText, ...rules] } : undefined;
   await readSocketTables(sink, t, memory?.sockets, view);
   try {
     // read when the listen counters moved (the node's too): only listen-queue-overflow names a listener
@@ -226,6 +227,8 @@ interface AgentView {
   counters: CounterTexts;
   /** its listen counters moved since the last tick */
   moved: boolean;
+  /** what its socket scan depends on besides the bytes: port range and reserved ports, NodePorts in its rules */
+  inputs: readonly string[];
 }
 
 /**
@@ -243,7 +246,7 @@ async function readSocketTables(
   const base = `netns/${t.meta.id}`;
   const load = agent ? await loadOf(t, agent) : undefined;
   const pod = cache && !t.meta.isHost ? cache : undefined;
-  const reused = load && pod?.reusable(t.meta.id, load, agent?.moved);
+  const reused = load && agent && pod?.reusable(t.meta.id, load, agent.inputs, agent.moved);
   if (reused && sink.reuseSocketTables) {
     sink.reuseSocketTables(t.meta.id, reused.files, reused.memo);
     return;
@@ -254,7 +257,7 @@ async function readSocketTables(
     ['tcp6', 6],
   ] as const) {
     const path = `${base}/proc/net/${file}`;
-    const old = reused?.files.get(file);
+    const old = reused?.files?.get(file);
     const chunks: Buffer[] = [];
     kept.set(file, chunks);
     if (old || (load && knownEmpty(load, family))) {
@@ -278,7 +281,7 @@ async function readSocketTables(
           : describeError(e),
     );
   }
-  if (load && pod && !reused) pod.remember(t.meta.id, kept, load);
+  if (load && agent && pod && !reused) pod.remember(t.meta.id, kept, load, agent.inputs);
 }
 
 /** What sockstat says this namespace's tables can hold at most; undefined when it cannot be read. */
@@ -304,7 +307,9 @@ function listenCountersMoved(t: Target, memory: TickMemory, counters: CounterTex
   return netstat === undefined || memory.artefacts.listenCountersMoved(t.meta.id, netstat);
 }
 
-async function readIptables(sink: ArtefactSink, t: Target, memory?: TickMemory): Promise<void> {
+/** Each backend's save, into the sink; returns the texts read (what the NodePorts a scan samples come from). */
+async function readIptables(sink: ArtefactSink, t: Target, memory?: TickMemory): Promise<string[]> {
+  const texts: string[] = [];
   for (const tool of IPTABLES_SAVES) {
     const path = `netns/${t.meta.id}/${tool}`;
     if (!(await commandExists(tool))) {
@@ -317,20 +322,20 @@ async function readIptables(sink: ArtefactSink, t: Target, memory?: TickMemory):
       continue;
     }
     try {
-      sink.text(
-        path,
-        await slow(t, memory, tool, async () => {
-          const r = await succeed(t.reader, [tool]);
-          // iptables 1.8.9 prints "# Warning: iptables-legacy tables present …" on stderr, older ones on
-          // stdout: keep it in the artefact either way, where users have always seen it.
-          const warnings = r.stderr.split('\n').filter((l) => l.startsWith('# Warning'));
-          return warnings.map((w) => w + '\n').join('') + r.stdout.toString('utf8');
-        }),
-      );
+      const text = await slow(t, memory, tool, async () => {
+        const r = await succeed(t.reader, [tool]);
+        // iptables 1.8.9 prints "# Warning: iptables-legacy tables present …" on stderr, older ones on
+        // stdout: keep it in the artefact either way, where users have always seen it.
+        const warnings = r.stderr.split('\n').filter((l) => l.startsWith('# Warning'));
+        return warnings.map((w) => w + '\n').join('') + r.stdout.toString('utf8');
+      });
+      texts.push(text);
+      sink.text(path, text);
     } catch (e) {
       sink.failed(path, describeError(e));
     }
   }
+  return texts;
 }
 
 /** The routes after the rules (both families) and the sets `-m set` rules match: the trace's last hop and its sets. */

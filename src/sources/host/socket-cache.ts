@@ -19,6 +19,11 @@ const MAX_KEPT_TEXT = 1024 * 1024;
 
 type Tables = Map<'tcp' | 'tcp6', Buffer[]>;
 
+/** The same texts (the cadence hands back the same strings; a re-read compares by content). */
+function same(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /**
  * A first age in [0, every) fixed by the namespace's id: the namespaces of a node, all read at the agent's
  * first tick, come due on different ticks after it — a tenth of them per tick, not all of them every tenth.
@@ -30,9 +35,12 @@ function staggered(id: string, every: number): number {
 }
 
 interface Entry {
-  files: Tables;
+  /** the bytes, until the facts builder has kept its scan of them (then undefined: the scan is what is reused) */
+  files: Tables | undefined;
   /** what the facts builder made of `files`: reused ticks skip the scan too */
   memo: ScanMemo;
+  /** what the scan depended on besides the bytes (sysctls, iptables saves): changed, the tables are read again */
+  inputs: readonly string[];
   bytes: number;
   load: SocketLoad;
   age: number;
@@ -56,24 +64,35 @@ export class SocketTableCache {
    * The tables to replay for this namespace, or undefined: read them (and `remember` them). `force` (its
    * listen counters moved: the accept queues in the tables matter now) reads them whatever the counts say.
    */
-  reusable(id: string, load: SocketLoad, force = false): { files: Tables; memo: ScanMemo } | undefined {
+  reusable(
+    id: string,
+    load: SocketLoad,
+    inputs: readonly string[],
+    force = false,
+  ): { files: Tables | undefined; memo: ScanMemo } | undefined {
     this.seen.add(id);
     const e = this.entries.get(id);
-    if (!e || force || e.age + 1 >= MAX_AGE || mustWalk(load, e.load)) {
+    if (!e || force || e.memo.stale || e.age + 1 >= MAX_AGE || mustWalk(load, e.load) || !same(inputs, e.inputs)) {
       this.walked++;
       return undefined;
+    }
+    if (e.memo.scanned && e.files) {
+      // scanned and kept: the bytes are not needed again (a changed input is a new walk, not a new scan)
+      this.bytes -= e.bytes;
+      e.bytes = 0;
+      e.files = undefined;
     }
     e.age++;
     this.reused++;
     return e;
   }
 
-  remember(id: string, files: Tables, load: SocketLoad): void {
+  remember(id: string, files: Tables, load: SocketLoad, inputs: readonly string[]): void {
     const again = this.entries.has(id); // a re-read starts its count at 0; only a first read is staggered
     this.forget(id);
     const bytes = [...files.values()].flat().reduce((n, b) => n + b.length, 0);
     if (this.bytes + bytes > MAX_BYTES) return;
-    this.entries.set(id, { files, memo: {}, bytes, load, age: again ? 0 : staggered(id, MAX_AGE) });
+    this.entries.set(id, { files, memo: {}, inputs, bytes, load, age: again ? 0 : staggered(id, MAX_AGE) });
     this.bytes += bytes;
   }
 
