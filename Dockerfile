@@ -6,7 +6,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
+COPY scripts/bundle.mjs ./scripts/
+RUN npx tsc -p tsconfig.json --noEmit && node scripts/bundle.mjs && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 # The node tools the collector runs: ip/ss (iproute2), iptables-{legacy,nft}-save, nsenter (util-linux),
@@ -16,7 +17,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/bundle ./dist/bundle
 COPY package.json LICENSE ./
 COPY bin ./bin
 COPY docs ./docs

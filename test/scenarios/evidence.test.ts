@@ -19,7 +19,7 @@ const skip = scenarioSkipReason(['netstat']);
 /** Runs the CLI as user nobody inside the namespace; undefined when that user cannot reach the checkout. */
 function asNobody(ns: string, args: string[]): { code: number | null; stdout: string; stderr: string } | undefined {
   const drop = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
-  const probe = spawnSync('ip', ['netns', 'exec', ns, ...drop, 'test', '-r', join(ROOT, 'dist/src/cli/main.js')]);
+  const probe = spawnSync('ip', ['netns', 'exec', ns, ...drop, 'test', '-r', join(ROOT, 'dist/bundle/main.js')]);
   if (probe.status !== 0) return undefined;
   const r = spawnSync('ip', ['netns', 'exec', ns, ...drop, BIN, ...args], {
     encoding: 'utf8',
