@@ -292,12 +292,12 @@ function captureSummary(c: CaptureFacts): CaptureSummary {
 
 /** `netdoctor explain`: each line of a pasted message or log, against the catalogue of connection-failure messages. */
 export async function explainText(args: string[]): Promise<Report> {
-  const [{ TextExplainer }, { textLines, STDIN_NAME }] = await Promise.all([
+  const [{ TextExplainer }, { textBlocks, STDIN_NAME }] = await Promise.all([
     import('./explain/explained.js'),
     import('./sources/text.js'),
   ]);
   const explainer = new TextExplainer();
-  for await (const line of textLines(args)) explainer.push(line);
+  for await (const block of textBlocks(args)) explainer.pushBlock(block);
   explainer.assertText();
   const target = { kind: 'text' as const, name: args.length === 1 && args[0] === '-' ? STDIN_NAME : 'argument' };
   return buildReport(target, [], {

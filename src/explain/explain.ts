@@ -37,6 +37,9 @@ const MAX_LINE = 16_384;
 export const MIGHT_MATCH =
   /refused|bad address|timed? ?out|timeout|name resolution|not known|unreachable|reset|assign|not available|in use|EOF|closed|resolve|lookup|hang up|version|SSL|TLS|\b50[24]\b|probe failed|Errno|Exception|deadline|canceled|No data|route|connect|getaddrinfo|upstream|curl: \(|Unexpected end|HTTP response|Client\.Timeout/i;
 
+/** MIGHT_MATCH searched through a block of lines (no alternative can match across a line end). */
+export const MIGHT_MATCH_ANYWHERE = new RegExp(MIGHT_MATCH.source, 'gi');
+
 export function matchLine(line: string, signatures: readonly Signature[] = SIGNATURES): LineMatch | undefined {
   const text = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
   return MIGHT_MATCH.test(text) ? firstMatch(text, signatures) : undefined;

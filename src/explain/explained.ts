@@ -9,7 +9,14 @@ import {
 import { textOf, type Wording } from '../knowledge/errnos.js';
 import { CATALOGUE_COVERS, SIGNATURES } from '../knowledge/error-signatures.js';
 import { ruleInfo, type RuleTarget } from '../rules/index.js';
-import { closestSignatures, LOOKS_LIKE_AN_ERROR, matchLine, MIGHT_MATCH, type LineMatch } from './explain.js';
+import {
+  closestSignatures,
+  LOOKS_LIKE_AN_ERROR,
+  matchLine,
+  MIGHT_MATCH,
+  MIGHT_MATCH_ANYWHERE,
+  type LineMatch,
+} from './explain.js';
 
 /** The JSON shape of one explained line (`explanations[]` in a report whose target kind is "text"). */
 export interface ExplainedLine {
@@ -63,7 +70,7 @@ export class TextExplainer {
   /** every recognised line, kept or not */
   recognised = 0;
   private lines = 0;
-  private blank = 0;
+  private sawText = false;
   private candidates: { line: number; text: string }[] = [];
   /** when no line reads like an error, a short paste is still compared as it is */
   private firstLines: { line: number; text: string }[] = [];
@@ -71,10 +78,8 @@ export class TextExplainer {
   push(raw: string): void {
     const line = ++this.lines;
     const text = raw.trim();
-    if (!text) {
-      this.blank++;
-      return;
-    }
+    if (!text) return;
+    this.sawText = true;
     if (MIGHT_MATCH.test(text)) {
       const keep = this.explained.length < MAX_EXPLAINED_LINES;
       const own = keep ? detached(text) : text;
@@ -92,13 +97,53 @@ export class TextExplainer {
     if (this.firstLines.length <= MAX_CLOSEST_LINES) this.firstLines.push({ line, text: detached(text) });
   }
 
+  /**
+   * Lines in a block, as `push` would take them one by one. Once nothing but a recognisable line can change
+   * the report (a line was recognised, or the closest-line lists are full), the block is searched whole for
+   * the words every recognisable line contains, and only the lines they fall on are read: a long log's other
+   * lines cost a newline count, not a regular expression each.
+   */
+  pushBlock(lines: string[]): void {
+    let i = 0;
+    while (i < lines.length && !this.onlyMatchesMatter()) this.push(lines[i++] ?? '');
+    if (i === lines.length) return;
+    const text = (i === 0 ? lines : lines.slice(i)).join('\n');
+    const base = this.lines;
+    this.sawText ||= /\S/.test(text);
+    let line = 0; // index in `text`'s lines of `from`
+    let from = 0;
+    MIGHT_MATCH_ANYWHERE.lastIndex = 0;
+    for (let m = MIGHT_MATCH_ANYWHERE.exec(text); m; m = MIGHT_MATCH_ANYWHERE.exec(text)) {
+      for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) {
+        line++;
+        from = nl + 1;
+      }
+      const end = text.indexOf('\n', m.index);
+      this.lines = base + line;
+      this.push(text.slice(from, end < 0 ? text.length : end));
+      if (end < 0) break;
+      line++;
+      from = end + 1;
+      MIGHT_MATCH_ANYWHERE.lastIndex = from;
+    }
+    this.lines = base + lines.length - i;
+  }
+
+  private onlyMatchesMatter(): boolean {
+    return (
+      this.sawText &&
+      (this.explained.length > 0 ||
+        (this.candidates.length >= MAX_CLOSEST_LINES && this.firstLines.length > MAX_CLOSEST_LINES))
+    );
+  }
+
   get lineCount(): number {
     return this.lines;
   }
 
   /** Throws NoTextError when every line read was blank. */
   assertText(): void {
-    if (this.blank === this.lines)
+    if (!this.sawText)
       throw new NoTextError('no text to explain: pass the error message in quotes, or - and the lines on stdin');
   }
 

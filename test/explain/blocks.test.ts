@@ -1,0 +1,73 @@
+/**
+ * `explain -` reads a log in blocks and, once only recognisable lines can change the report, searches each
+ * block whole for the pre-filter's words (TextExplainer.pushBlock). It must give what reading every line
+ * one by one gives: the same explained lines at the same line numbers, the same counts, the same closest lines.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { TextExplainer } from '../../src/explain/explained.js';
+import { FIXTURES, nonEmpty } from '../helpers.js';
+
+/** Every real line under test/fixtures/explain. */
+function realLines(dir = join(FIXTURES, 'explain')): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return realLines(path);
+    return name.endsWith('.sh') ? [] : readFileSync(path, 'utf8').split('\n');
+  });
+}
+
+const NOISE = [
+  '2026-11-30T10:00:01Z INFO  request served path=/api/v1/items status=200 took=3ms',
+  '',
+  '   ',
+  'GET /static/app.js 200 18233',
+  'I1130 10:00:02.000000       1 controller.go:88] synced 42 objects',
+];
+
+function state(e: TextExplainer) {
+  return {
+    lines: e.lineCount,
+    recognised: e.recognised,
+    explained: e.explained.map((x) => [x.line, x.signature]),
+    unrecognised: e.unrecognised(),
+  };
+}
+
+function both(lines: string[], blockSize: number) {
+  const one = new TextExplainer();
+  for (const l of lines) one.push(l);
+  const blocks = new TextExplainer();
+  for (let i = 0; i < lines.length; i += blockSize) blocks.pushBlock(lines.slice(i, i + blockSize));
+  return [state(one), state(blocks)];
+}
+
+describe('explain in blocks', () => {
+  const real = realLines();
+  it('a long log of noise with the real failure lines spread through it', () => {
+    const log: string[] = [];
+    for (let i = 0; i < 6000; i++)
+      log.push(i % 7 === 3 ? (real[i % real.length] ?? '') : (NOISE[i % NOISE.length] ?? ''));
+    for (const size of [1, 7, 500, 10_000]) {
+      const [one, blocks] = both(log, size);
+      assert.deepEqual(blocks, one, `blocks of ${size}`);
+    }
+    const recognised = nonEmpty(both(log, 500))[0].recognised;
+    assert.ok(recognised > 20, `the real lines are recognised: ${recognised}`);
+  });
+
+  it('noise only: the closest lines and the counts are the same', () => {
+    const log = Array.from({ length: 3000 }, (_, i) => NOISE[i % NOISE.length] ?? '');
+    log[1700] = 'error: something went wrong talking to the upstream';
+    const [one, blocks] = both(log, 256);
+    assert.deepEqual(blocks, one);
+  });
+
+  it('blank lines only: still no text', () => {
+    const e = new TextExplainer();
+    e.pushBlock(['', '  ', '']);
+    assert.throws(() => e.assertText(), /no text to explain/);
+  });
+});
