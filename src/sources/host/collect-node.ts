@@ -462,10 +462,9 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
       sink.text('logs/kube-proxy.log', tailFile(file));
       return;
     }
-    const journal = await journalOf('kube-proxy').catch((e: unknown) => {
-      if (e instanceof CommandError) return undefined; // no journalctl on this machine
-      throw e;
-    });
+    // while no kube-proxy process runs, its journal grows only by a restart (then there is a process, and
+    // it is read at once): the agent asks it at its cadence, not every tick
+    const journal = memory ? await memory.artefacts.text('host', 'journal', readJournal, running) : await readJournal();
     if (journal) {
       sink.text('logs/kube-proxy.log', journal);
       return;
@@ -480,6 +479,15 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
   } catch (e) {
     sink.failed('logs/kube-proxy.log', `${opts.kubeProxyLog ?? 'kube-proxy log'}: ${describeError(e)}`);
   }
+}
+
+/** kube-proxy's journal ('' when journald has none, or there is no journalctl on this machine). */
+async function readJournal(): Promise<string> {
+  const text = await journalOf('kube-proxy').catch((e: unknown) => {
+    if (e instanceof CommandError) return undefined;
+    throw e;
+  });
+  return text ?? '';
 }
 
 /** Namespaces read at once: a hung one costs its own timeouts, not everyone else's turn. */
