@@ -47,6 +47,7 @@ describe('the agent’s API client with in-cluster credentials', () => {
   const served = certificate('apiserver');
   const other = certificate('other');
   const seen: (string | undefined)[] = [];
+  const paths: string[] = [];
   let server: Server;
   let port = 0;
   const account = join(dir, 'serviceaccount');
@@ -54,6 +55,7 @@ describe('the agent’s API client with in-cluster credentials', () => {
   before(async () => {
     server = createServer({ cert: readFileSync(served.cert), key: readFileSync(served.key) }, (req, res) => {
       seen.push(req.headers.authorization);
+      paths.push(req.url ?? '');
       if (req.url === '/api/v1/nodes/worker-1')
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"metadata":{"uid":"u-1"}}');
       else res.writeHead(404).end('{"kind":"Status","message":"nodes \\"x\\" not found"}');
@@ -95,6 +97,20 @@ describe('the agent’s API client with in-cluster credentials', () => {
     writeFileSync(join(gone, 'ca.crt'), readFileSync(served.cert));
     const r = await lightNodeApi(inClusterCredentials(env(), gone), 2_000).nodeUid('worker-1');
     assert.deepEqual(r, { ok: false, reason: 'token: ENOENT' });
+  });
+
+  it('a server URL with a path (an API behind a proxy) keeps it', async () => {
+    const api = lightNodeApi(
+      {
+        server: new URL(`https://127.0.0.1:${port}/k8s/clusters/c-1/`),
+        ca: readFileSync(served.cert),
+        insecure: false,
+      },
+      2_000,
+    );
+    const r = await api.nodeUid('worker-1');
+    assert.deepEqual(r, { ok: false, status: 404, reason: 'HTTP 404: nodes "x" not found' });
+    assert.equal(paths.at(-1), '/k8s/clusters/c-1/api/v1/nodes/worker-1');
   });
 
   it('an IPv6 service address is bracketed', () => {

@@ -125,7 +125,8 @@ function call(
   }
   return new Promise((resolve) => {
     const payload = body ? JSON.stringify(body.value) : undefined;
-    const url = new URL(path, creds.server);
+    // the server's own path is kept (a proxy in front of the API: https://rancher/k8s/clusters/c-1)
+    const url = new URL(creds.server.pathname.replace(/\/$/, '') + path, creds.server);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, {
       method,
