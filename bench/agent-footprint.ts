@@ -98,10 +98,13 @@ try {
   const { port: apiPort } = JSON.parse(await firstLine(api)) as { port: number };
   const kubeconfig = writeKubeconfig(join(tmpdir(), `nd-bench-kubeconfig-${process.pid}`), apiPort);
   const manifest = readFileSync(join(ROOT, 'deploy/base/daemonset.yaml'), 'utf8');
-  // AGENT_NODE_OPTIONS=… replaces the manifest's value, to measure what it buys
-  const nodeOptions =
-    process.env.AGENT_NODE_OPTIONS ?? /name: NODE_OPTIONS\s+value: "?([^"\n]*)"?/.exec(manifest)?.[1] ?? '';
-  console.log(`  the agent runs with NODE_OPTIONS="${nodeOptions}" (deploy/base/daemonset.yaml) and an API server`);
+  const fromManifest = (name: string) => new RegExp(`name: ${name}\\s+value: "?([^"\\n]*)"?`).exec(manifest)?.[1] ?? '';
+  // AGENT_NODE_OPTIONS=… / AGENT_MALLOC_ARENA_MAX=… replace the manifest's values, to measure what they buy
+  const nodeOptions = process.env.AGENT_NODE_OPTIONS ?? fromManifest('NODE_OPTIONS');
+  const arenas = process.env.AGENT_MALLOC_ARENA_MAX ?? fromManifest('MALLOC_ARENA_MAX');
+  console.log(
+    `  the agent runs with NODE_OPTIONS="${nodeOptions}" MALLOC_ARENA_MAX="${arenas}" (deploy/base/daemonset.yaml) and an API server`,
+  );
   // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": Node flags for the agent (Node refuses them in NODE_OPTIONS)
   const nodeArgs = (process.env.AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const agent = spawn(
@@ -121,7 +124,10 @@ try {
       '--listen',
       '127.0.0.1:0',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: arenas },
+    },
   );
   const started = JSON.parse(
     await new Promise<string>((resolve) =>
