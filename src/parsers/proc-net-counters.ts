@@ -24,16 +24,16 @@ export function parseProcNetCounters(text: string, source: string, unread = new 
         .filter((f) => f !== '');
       if (!header || header.group !== group) {
         if (header) unread.add(header.line, `values for ${header.group} missing before ${group}`);
-        header = { group, names: fields, line: n };
+        header = { group, names: keysOf(line, group, fields), line: n };
         return;
       }
-      const names = header.names;
+      const keys = header.names;
       header = undefined;
-      if (fields.length !== names.length)
-        throw new ParseError(source, n, `${group} has ${names.length} names but ${fields.length} values`);
+      if (fields.length !== keys.length)
+        throw new ParseError(source, n, `${group} has ${keys.length} names but ${fields.length} values`);
       fields.forEach((v, i) => {
-        if (/^-?\d+$/.test(v)) out.set(`${group}.${names[i]}`, Number(v));
-        else unread.add(n, `${group}.${names[i]}: "${v.slice(0, 20)}" is not a number`);
+        if (/^-?\d+$/.test(v)) out.set(at(keys, i), Number(v));
+        else unread.add(n, `${at(keys, i)}: "${v.slice(0, 20)}" is not a number`);
       });
     });
   }
@@ -42,6 +42,21 @@ export function parseProcNetCounters(text: string, source: string, unread = new 
     throw new ParseError(source, unread.kept[0]?.line ?? 1, `no counters read: ${unread.kept[0]?.reason ?? ''}`);
   return out;
 }
+
+/**
+ * "Group.Name" for each name of a header line, made once per distinct header: the agent parses the same
+ * headers for every namespace twice a tick, and these keys were thousands of new strings each time.
+ */
+function keysOf(headerLine: string, group: string, names: string[]): string[] {
+  let keys = HEADER_KEYS.get(headerLine);
+  if (!keys) {
+    if (HEADER_KEYS.size >= 64) HEADER_KEYS.clear(); // kernels differ, but a machine has a handful of headers
+    keys = names.map((name) => `${group}.${name}`);
+    HEADER_KEYS.set(headerLine, keys);
+  }
+  return keys;
+}
+const HEADER_KEYS = new Map<string, string[]>();
 
 /** /proc/net/sockstat: "TCP: inuse 5 orphan 0 tw 2 alloc 7 mem 1" → "TCP.tw" = 2. */
 export function parseSockstat(text: string, source: string): Counters {
