@@ -7,7 +7,7 @@
  * measured between the end of its first tick and the end of its last, so start-up is left out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeKubeconfig } from '../test/agent/fake-apiserver.js';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ if (process.getuid?.() !== 0) {
 const names = Array.from({ length: NS }, (_, i) => `nd-bench-${process.pid}-${i}`);
 const helpers: ChildProcess[] = [];
 let v6: Server | undefined;
+const kubeconfigPath = join(tmpdir(), `nd-bench-kubeconfig-${process.pid}`);
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -96,7 +97,7 @@ try {
   });
   helpers.push(api);
   const { port: apiPort } = JSON.parse(await firstLine(api)) as { port: number };
-  const kubeconfig = writeKubeconfig(join(tmpdir(), `nd-bench-kubeconfig-${process.pid}`), apiPort);
+  const kubeconfig = writeKubeconfig(kubeconfigPath, apiPort);
   const manifest = readFileSync(join(ROOT, 'deploy/base/daemonset.yaml'), 'utf8');
   const fromManifest = (name: string) => new RegExp(`name: ${name}\\s+value: "?([^"\\n]*)"?`).exec(manifest)?.[1] ?? '';
   // AGENT_NODE_OPTIONS=… / AGENT_MALLOC_ARENA_MAX=… replace the manifest's values, to measure what they buy
@@ -175,6 +176,7 @@ try {
   );
 } finally {
   v6?.close();
+  rmSync(kubeconfigPath, { force: true });
   for (const h of helpers) h.kill('SIGKILL');
   for (const ns of names) {
     for (const p of spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean))

@@ -433,10 +433,11 @@ async function streamInto(
 
 /** `iptables -V`, kube-proxy's process and its recent log: what the iptables rules are judged against. */
 async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, procRoot: string): Promise<void> {
-  // the agent asks the binary's version at its cadence (a process, every tick, for a line that never changes)
+  // the agent asks the binary's version (a process every tick for a line that never changes) and, below, the
+  // journal at its cadence (sources/host/socket-cache.ts); `fresh` reads now
   const memory = opts.memory;
-  const cadenced = (artefact: string, read: () => Promise<string>) =>
-    memory ? memory.artefacts.text('host', artefact, read) : read();
+  const cadenced = (artefact: string, read: () => Promise<string>, fresh = false) =>
+    memory ? memory.artefacts.text('host', artefact, read, fresh) : read();
   try {
     sink.text(
       'host/iptables-version',
@@ -464,7 +465,7 @@ async function readKubeProxySide(sink: ArtefactSink, opts: NodeCollectOptions, p
     }
     // while no kube-proxy process runs, its journal grows only by a restart (then there is a process, and
     // it is read at once): the agent asks it at its cadence, not every tick
-    const journal = memory ? await memory.artefacts.text('host', 'journal', readJournal, running) : await readJournal();
+    const journal = await cadenced('journal', readJournal, running);
     if (journal) {
       sink.text('logs/kube-proxy.log', journal);
       return;

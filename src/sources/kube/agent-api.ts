@@ -81,8 +81,8 @@ export function kubeconfigCredentials(text: string, file: string, context?: stri
   const user = dict(named(config.users, ctx.user)?.user);
   if (cluster === undefined) return undefined; // client-node says what is missing
   const c = dict(cluster);
-  if (![...Object.keys(c)].every((k) => SIMPLE_CLUSTER.has(k))) return undefined;
-  if (![...Object.keys(user)].every((k) => SIMPLE_USER.has(k))) return undefined;
+  if (!Object.keys(c).every((k) => SIMPLE_CLUSTER.has(k))) return undefined;
+  if (!Object.keys(user).every((k) => SIMPLE_USER.has(k))) return undefined;
   if (typeof c.server !== 'string') return undefined;
   const base = dirname(file);
   const material = (data: unknown, path: unknown): Buffer | undefined => {
