@@ -2,18 +2,21 @@
  * explain on a long log: 1,000,000 lines of a service's log (kubelet-style prefixes, requests, retries) in
  * which one line in 500 is a real failure message from test/fixtures/explain, read from stdin by
  * `netdoctor explain -`, against `grep -c -E -i` for the words engineers grep for in the same file (which
- * only finds lines; it neither names the failure nor its causes). Prints times, the ratio and peak RSS.
+ * only finds lines; it neither names the failure nor its causes). Runs alternate; CPU-time medians, peak RSS.
+ * Every run must explain the log exactly as it explains the inserted failure lines given alone.
+ *   npm run bench:explain            (LINES=… RUNS=… to vary)
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, time } from './lib.js';
+import { measure, netdoctor, printHeader, printRow, sideBySide, type Measured } from './lib.js';
 
-const LINES = 1_000_000;
+const LINES = Number(process.env.LINES ?? 1_000_000);
+const RUNS = Number(process.env.RUNS ?? 3);
 const FIXTURES = join(import.meta.dirname, '../test/fixtures/explain');
 
-function log(): string {
+/** The log, and the failure lines alone. */
+function log(): { all: string; failures: string } {
   const failures = readdirSync(FIXTURES, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'probes')
     .flatMap((d) =>
@@ -25,6 +28,7 @@ function log(): string {
     )
     .filter((l): l is string => l !== undefined);
   const out: string[] = [];
+  const inserted: string[] = [];
   for (let i = 0; i < LINES; i++) {
     out.push(
       i % 500 === 0
@@ -32,62 +36,56 @@ function log(): string {
         : `I1121 02:${String(i % 60).padStart(2, '0')}:00.${String(i % 1e6).padStart(6, '0')}       1 handler.go:${i % 900}] "Handled request" method="GET" path="/api/v1/items/${i}" status=200 latency="${i % 97}ms" user-agent="kube-probe/1.29"`,
     );
   }
-  return out.join('\n') + '\n';
+  for (let i = 0; i < LINES; i += 500) inserted.push(failures[(i / 500) % failures.length]!);
+  return { all: out.join('\n') + '\n', failures: inserted.join('\n') + '\n' };
 }
+
+interface Explained {
+  input: { lines: number; recognised: number };
+  explanations: { line: number }[];
+}
+
+/** What was explained, with each line number turned into the failure's place among the inserted lines. */
+const essence = (r: Measured, lineToFailure: (line: number) => number) => {
+  const report = JSON.parse(r.stdout) as Explained;
+  const explanations = report.explanations.map((e) => ({ ...e, line: lineToFailure(e.line) }));
+  return { recognised: report.input.recognised, explanations: JSON.stringify(explanations) };
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'nd-bench-explain-'));
 try {
   const file = join(dir, 'service.log');
-  writeFileSync(file, log());
-  const withStdin = (cmd: string, args: string[]) => {
-    const fd = openSync(file, 'r');
-    try {
-      return spawnSync(cmd, args, { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
-    } finally {
-      closeSync(fd);
-    }
+  const only = join(dir, 'failures.log');
+  const { all, failures } = log();
+  writeFileSync(file, all);
+  writeFileSync(only, failures);
+  const expected = essence(netdoctor(['explain', '-'], { stdinFile: only }), (line) => line);
+  const inserted = failures.split('\n').length - 1;
+  const check = (r: Measured) => {
+    const got = essence(r, (line) => (line - 1) / 500 + 1);
+    if (got.recognised !== expected.recognised || got.explanations !== expected.explanations)
+      throw new Error(
+        `the log's explanations differ from the failure lines' own:\n${got.explanations}\n${expected.explanations}`,
+      );
   };
-  let rss = 0;
-  let recognised = 0;
-  const ours = median(
-    [0, 1, 2].map(() =>
-      time(() => {
-        const r = withStdin(process.execPath, [
-          join(import.meta.dirname, 'run-cli.mjs'),
-          'explain',
-          '-',
-          '--format',
-          'json',
-        ]);
-        if (r.status !== 0) throw new Error(r.stderr);
-        rss = Number(/MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
-        recognised = (JSON.parse(r.stdout) as { input: { recognised: number } }).input.recognised;
-      }),
-    ),
-  )!;
-  let grepCount = 0;
-  const grep = median(
-    [0, 1, 2].map(() =>
-      time(() => {
-        const r = withStdin('grep', [
-          '-c',
-          '-E',
-          '-i',
-          'refused|timed out|timeout|unreachable|reset by peer|cannot assign|not available|EOF|prematurely closed|could not resolve|hang up|wrong version',
-        ]);
-        grepCount = Number(r.stdout.trim());
-      }),
-    ),
-  )!;
-  console.log(
-    `explain: ${LINES.toLocaleString('en')} log lines, ${recognised} recognised as failures (grep finds ${grepCount} lines with the words)`,
+  const grep = [
+    '-c',
+    '-E',
+    '-i',
+    'refused|timed out|timeout|unreachable|reset by peer|cannot assign|not available|EOF|prematurely closed|could not resolve|hang up|wrong version',
+  ];
+  const sides = sideBySide(
+    RUNS,
+    () => netdoctor(['explain', '-'], { stdinFile: file }),
+    () => measure('grep', grep, { stdinFile: file }),
+    check,
   );
-  console.log(
-    `  netdoctor explain -   ${ours.toFixed(0)} ms  (${Math.round(LINES / (ours / 1000)).toLocaleString('en')} lines/s, peak RSS ${(rss / 1024).toFixed(0)} MiB)`,
-  );
-  console.log(`  grep -c -E -i         ${grep.toFixed(0)} ms`);
-  console.log(
-    `  ratio: netdoctor takes ${(ours / grep).toFixed(2)}× grep's time, and names each failure with its causes`,
+  printHeader();
+  printRow(
+    `${LINES.toLocaleString('en-US')}-line log (${(all.length / 2 ** 20).toFixed(0)} MiB, ${inserted} failures), explain -`,
+    'grep -c -E -i',
+    sides,
+    '≤ 3× grep',
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

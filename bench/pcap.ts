@@ -1,18 +1,36 @@
 /**
- * pcap bar (SPEC.md): a 1,000,000-packet capture analysed by `netdoctor pcap` faster than
- * `tshark -r FILE -q -z conv,tcp` reading the same file. The capture is generated: 100,000 TCP connections
- * of 10 packets each (handshake, request, response, close) between 1,000 clients and 20 servers, Ethernet,
- * IPv4 with timestamp options, one in 50 handshakes with a lost first SYN. Prints times, the ratio and RSS.
+ * Captures (SPEC.md bar, issue 18's table): 1,000,000- and 5,000,000-packet captures analysed by
+ * `netdoctor pcap` against `tshark -r FILE -q -z conv,tcp` reading the same file. The capture is generated:
+ * TCP connections of 10 packets each (handshake, request, response, close) between 1,000 clients and 20
+ * servers, Ethernet, IPv4 with timestamp options, one in 50 handshakes with a lost first SYN. Ours and
+ * tshark run alternately; CPU-time medians, peak RSS. Every run's findings are checked against what the
+ * generator wrote, and once per size against the same capture printed by tcpdump and read as text (the
+ * other decoder, the same tracker).
+ *   npm run bench:pcap            (PACKETS=1000000,5000000 RUNS=3 to vary)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, runNetdoctor, time } from './lib.js';
+import { measure, netdoctor, printHeader, printRow, sideBySide, sizes, type Measured } from './lib.js';
 
-const CONNECTIONS = 100_000;
+const RUNS = Number(process.env.RUNS ?? 3);
+/** a connection is 10 packets, 11 when its first SYN was lost */
+const PACKETS_PER_CONNECTION = 10;
+const SERVERS = 20;
 
-function capture(): Buffer {
+/** Writes the capture; returns how many packets, and per server the connections whose first SYN was lost. */
+function capture(path: string, connections: number): { packets: number; lostFirstSyn: Map<string, number> } {
+  const fd = openSync(path, 'w');
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let packets = 0;
+  const flush = () => {
+    writeSync(fd, Buffer.concat(pending));
+    pending = [];
+    pendingBytes = 0;
+  };
+  const lostFirstSyn = new Map<string, number>();
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
   header.writeUInt16LE(2, 4);
@@ -20,7 +38,7 @@ function capture(): Buffer {
   header.writeUInt32LE(262144, 16);
   header.writeUInt32LE(1, 20);
   const FRAME = 14 + 20 + 32;
-  const parts: Buffer[] = [header];
+  pending.push(header);
   let usec = 1_700_000_000 * 1e6;
   const packet = (
     src: number,
@@ -59,62 +77,127 @@ function capture(): Buffer {
     b[t + 22] = 8;
     b[t + 23] = 10;
     b.writeUInt32BE(tsval >>> 0, t + 24);
-    parts.push(b);
+    pending.push(b);
+    pendingBytes += b.length;
+    packets++;
+    if (pendingBytes > 1 << 20) flush();
     usec += 10;
   };
-  for (let i = 0; i < CONNECTIONS; i++) {
+  // A lost first SYN is retransmitted 1 s later (Linux's initial RTO), that is 10,000 connections on.
+  const LATER = 10_000;
+  const deferred: (() => void)[][] = [];
+  for (let i = 0; i < connections; i++) {
     const client = 0x0a000000 + (i % 1000) + 1;
-    const server = 0x0a640000 + (i % 20) + 1;
+    const server = 0x0a640000 + (i % SERVERS) + 1;
     const sport = 32768 + Math.floor(i / 1000);
     const isn = i * 7919;
     const sisn = i * 104729;
     const ts = 1000 + Math.floor(usec / 1000);
-    const lostFirstSyn = i % 50 === 0;
+    const lost = i % 50 === 0;
+    const rest = () => {
+      const ts2 = lost ? ts + 1000 : ts;
+      if (lost) packet(client, server, sport, 80, 0x02, isn, 0, ts2);
+      packet(server, client, 80, sport, 0x12, sisn, isn + 1, ts2);
+      packet(client, server, sport, 80, 0x10, isn + 1, sisn + 1, ts2);
+      packet(client, server, sport, 80, 0x18, isn + 1, sisn + 1, ts2);
+      packet(server, client, 80, sport, 0x10, sisn + 1, isn + 101, ts2);
+      packet(server, client, 80, sport, 0x18, sisn + 1, isn + 101, ts2);
+      packet(client, server, sport, 80, 0x10, isn + 101, sisn + 201, ts2);
+      packet(client, server, sport, 80, 0x11, isn + 101, sisn + 201, ts2);
+      packet(server, client, 80, sport, 0x11, sisn + 201, isn + 102, ts2);
+      if (!lost) packet(client, server, sport, 80, 0x10, isn + 102, sisn + 202, ts2);
+    };
     packet(client, server, sport, 80, 0x02, isn, 0, ts);
-    if (lostFirstSyn) packet(client, server, sport, 80, 0x02, isn, 0, ts + 1000);
-    packet(server, client, 80, sport, 0x12, sisn, isn + 1, ts);
-    packet(client, server, sport, 80, 0x10, isn + 1, sisn + 1, ts);
-    packet(client, server, sport, 80, 0x18, isn + 1, sisn + 1, ts);
-    packet(server, client, 80, sport, 0x10, sisn + 1, isn + 101, ts);
-    packet(server, client, 80, sport, 0x18, sisn + 1, isn + 101, ts);
-    packet(client, server, sport, 80, 0x10, isn + 101, sisn + 201, ts);
-    packet(client, server, sport, 80, 0x11, isn + 101, sisn + 201, ts);
-    packet(server, client, 80, sport, 0x11, sisn + 201, isn + 102, ts);
-    if (!lostFirstSyn) packet(client, server, sport, 80, 0x10, isn + 102, sisn + 202, ts);
+    if (lost) {
+      const key = `10.100.0.${(i % SERVERS) + 1}:80`;
+      lostFirstSyn.set(key, (lostFirstSyn.get(key) ?? 0) + 1);
+      (deferred[i + LATER] ??= []).push(rest);
+    } else rest();
+    for (const later of deferred[i] ?? []) later();
+    delete deferred[i];
   }
-  return Buffer.concat(parts);
+  for (const later of deferred.flat()) later();
+  flush();
+  closeSync(fd);
+  return { packets, lostFirstSyn };
+}
+
+interface PcapReport {
+  findings: {
+    rule: string;
+    subject: { capture?: string; server?: string; attempts?: number };
+    evidence: { detail: string }[];
+  }[];
+  context: { captures: { packets: number; conversations: number; established: number; refused: number }[] };
+}
+
+/** The figures and findings that must not change, as one comparable text. */
+function essence(stdout: string): string {
+  const r = JSON.parse(stdout) as PcapReport;
+  const c = r.context.captures[0];
+  const findings = r.findings
+    .map(({ rule, subject: { capture: _, ...subject } }) => `${rule} ${JSON.stringify(subject)}`)
+    .sort();
+  return JSON.stringify({
+    conversations: c?.conversations,
+    established: c?.established,
+    refused: c?.refused,
+    findings,
+  });
+}
+
+function check(connections: number, packets: number, lostFirstSyn: Map<string, number>) {
+  return (r: Measured) => {
+    const report = JSON.parse(r.stdout) as PcapReport;
+    const c = report.context.captures[0];
+    if (c?.packets !== packets || c.conversations !== connections || c.established !== connections)
+      throw new Error(`capture figures ${JSON.stringify(c)}; wrote ${packets} packets, ${connections} connections`);
+    const retried = report.findings.filter((f) => f.rule === 'syn-retransmit-1s');
+    const seen = new Map(retried.map((f) => [f.subject.server ?? '', f.subject.attempts]));
+    if (seen.size !== lostFirstSyn.size || [...lostFirstSyn].some(([server, n]) => seen.get(server) !== n))
+      throw new Error(
+        `retransmitted SYNs per server ${JSON.stringify([...seen])}, wrote ${JSON.stringify([...lostFirstSyn])}`,
+      );
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nd-bench-pcap-'));
 try {
-  const file = join(dir, 'bench.pcap');
-  const bytes = capture();
-  writeFileSync(file, bytes);
-  const packets = (bytes.length - 24) / (16 + 66);
-  console.log(
-    `capture: ${packets.toLocaleString('en')} packets, ${CONNECTIONS.toLocaleString('en')} connections, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`,
-  );
   if (spawnSync('tshark', ['--version']).status !== 0)
     throw new Error('tshark is not installed (Debian package tshark)');
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  let rss = 0;
-  for (let run = 0; run < 3; run++) {
-    ours.push(time(() => (rss = Math.max(rss, runNetdoctor(['pcap', file])))));
-    theirs.push(
-      time(() => {
-        const r = spawnSync('tshark', ['-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-        if (r.status !== 0) throw new Error(r.stderr);
-      }),
+  printHeader();
+  for (const wanted of sizes('PACKETS', [1_000_000, 5_000_000])) {
+    const file = join(dir, `bench-${wanted}.pcap`);
+    const connections = Math.round(wanted / PACKETS_PER_CONNECTION);
+    const { packets, lostFirstSyn } = capture(file, connections);
+    const first = netdoctor(['pcap', file]);
+    check(connections, packets, lostFirstSyn)(first);
+    if (packets <= 1_000_000) {
+      // the same packets through the text decoder: the figures and findings must be the same
+      const text = join(dir, 'bench.txt');
+      const fd = openSync(text, 'w');
+      const printed = spawnSync('tcpdump', ['-r', file, '-nn', '-tt'], { stdio: ['ignore', fd, 'ignore'] });
+      closeSync(fd);
+      if (printed.status !== 0) throw new Error('tcpdump -r failed');
+      const fromText = essence(netdoctor(['pcap', text]).stdout);
+      if (fromText !== essence(first.stdout))
+        throw new Error(`text path differs:\n${fromText}\n${essence(first.stdout)}`);
+      rmSync(text);
+    }
+    const sides = sideBySide(
+      RUNS,
+      () => netdoctor(['pcap', file]),
+      () => measure('tshark', ['-r', file, '-q', '-z', 'conv,tcp']),
+      check(connections, packets, lostFirstSyn),
     );
+    printRow(
+      `${packets.toLocaleString('en-US')}-packet capture (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB)`,
+      'tshark -q -z conv,tcp',
+      sides,
+      packets >= 5_000_000 ? '≥ 10×, flat memory' : '≥ 10×, < 100 MiB',
+    );
+    rmSync(file);
   }
-  const a = median(ours);
-  const b = median(theirs);
-  console.log(
-    `netdoctor pcap (whole CLI, 6 rules): ${a.toFixed(0)} ms median of 3, peak RSS ${(rss / 1024).toFixed(0)} MiB`,
-  );
-  console.log(`tshark -r FILE -q -z conv,tcp:       ${b.toFixed(0)} ms median of 3`);
-  console.log(`ratio: netdoctor is ${(b / a).toFixed(2)}x ${b > a ? 'faster' : 'SLOWER'} than tshark`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -292,14 +292,19 @@ function captureSummary(c: CaptureFacts): CaptureSummary {
 
 /** `netdoctor explain`: each line of a pasted message or log, against the catalogue of connection-failure messages. */
 export async function explainText(args: string[]): Promise<Report> {
-  const [{ TextExplainer }, { textBlocks, STDIN_NAME }] = await Promise.all([
+  const [{ TextExplainer }, { argumentLines, forEachStdinBlock, STDIN_NAME }] = await Promise.all([
     import('./explain/explained.js'),
     import('./sources/text.js'),
   ]);
   const explainer = new TextExplainer();
-  for await (const block of textBlocks(args)) explainer.pushBlock(block);
+  const fromStdin = args.length === 1 && args[0] === '-';
+  if (fromStdin)
+    await forEachStdinBlock((block) => {
+      explainer.pushBytes(block);
+    });
+  else explainer.pushBlock(argumentLines(args));
   explainer.assertText();
-  const target = { kind: 'text' as const, name: args.length === 1 && args[0] === '-' ? STDIN_NAME : 'argument' };
+  const target = { kind: 'text' as const, name: fromStdin ? STDIN_NAME : 'argument' };
   return buildReport(target, [], {
     skipped: [],
     problems: [],

@@ -32,13 +32,89 @@ const MAX_LINE = 16_384;
 /**
  * Words at least one of which every signature's match contains, so most lines of a long log are passed over
  * with one test instead of one per signature. A test checks every signature example and every real line
- * in test/fixtures/explain gives the same answer with and without it.
+ * in test/fixtures/explain gives the same answer with and without it. Each word comes with three letters
+ * every match of it contains, case aside ("a|b" when it takes either): a long log is first searched for those, byte by byte, and only
+ * the lines they fall on meet the regular expression (a test checks each word holds its letters).
  */
-export const MIGHT_MATCH =
-  /refused|bad address|timed? ?out|timeout|name resolution|not known|unreachable|reset|assign|not available|in use|EOF|closed|resolve|lookup|hang up|version|SSL|TLS|\b50[24]\b|probe failed|Errno|Exception|deadline|canceled|No data|route|connect|getaddrinfo|upstream|curl: \(|Unexpected end|HTTP response|Client\.Timeout/i;
+export const MIGHT_MATCH_WORDS: readonly (readonly [pattern: string, letters: string])[] = [
+  ['refused', 'fus'],
+  ['bad address', 'bad'],
+  ['timed? ?out', 'out'],
+  ['timeout', 'out'],
+  ['name resolution', 'olu'],
+  ['not known', 't k'],
+  ['unreachable', 'nre'],
+  ['reset', 'ese'],
+  ['assign', 'sig'],
+  ['not available', 'vai'],
+  ['in use', 'n u'],
+  ['EOF', 'eof'],
+  ['closed', 'clo'],
+  ['resolve', 'olv'],
+  ['lookup', 'oku'],
+  ['hang up', 'g u'],
+  ['version', 'rsi'],
+  ['SSL', 'ssl'],
+  ['TLS', 'tls'],
+  ['\\b50[24]\\b', '502|504'],
+  ['probe failed', 'e f'],
+  ['Errno', 'rrn'],
+  ['Exception', 'xce'],
+  ['deadline', 'adl'],
+  ['canceled', 'cel'],
+  ['No data', 'o d'],
+  ['route', 'out'],
+  ['connect', 'onn'],
+  ['getaddrinfo', 'dri'],
+  ['upstream', 'pst'],
+  ['curl: \\(', 'rl:'],
+  ['Unexpected end', 'xpe'],
+  ['HTTP response', 'p r'],
+  ['Client\\.Timeout', 'out'],
+];
+
+export const MIGHT_MATCH = new RegExp(MIGHT_MATCH_WORDS.map(([pattern]) => pattern).join('|'), 'i');
 
 /** MIGHT_MATCH searched through a block of lines (no alternative can match across a line end). */
 export const MIGHT_MATCH_ANYWHERE = new RegExp(MIGHT_MATCH.source, 'gi');
+
+/**
+ * Each byte's class, five bits: a letter (either case: the regular expression folds ASCII only) 1-26, and a
+ * class of its own for each other character the words' letters use; every other byte is 0. Three classes
+ * make a 15-bit hash with no overlap, so only the word letters' own classes hit (a digit other than 0, 2, 4,
+ * 5 never does, which keeps a log's numbers quiet).
+ */
+const OWN_CLASS: Record<string, number> = { ' ': 27, ':': 28, '0': 29, '2': 30, '4': 30, '5': 31 };
+const CLASS = Uint8Array.from({ length: 256 }, (_, b) => {
+  const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+  if (lower >= 0x61 && lower <= 0x7a) return lower - 0x60;
+  return OWN_CLASS[String.fromCharCode(b)] ?? 0;
+});
+
+/** The classes of the words' letters, three by three. A line the hash hits meets the regular expression. */
+const LETTER_HASHES = (() => {
+  const table = new Uint8Array(0x8000);
+  for (const [, letters] of MIGHT_MATCH_WORDS)
+    for (const three of letters.split('|')) {
+      const [a, b, c] = [0, 1, 2].map((k) => CLASS[three.charCodeAt(k)] ?? 0);
+      if (!a || !b || !c) throw new Error(`${three}: a letter with no class of its own`);
+      table[(a << 10) | (b << 5) | c] = 1;
+    }
+  return table;
+})();
+
+/**
+ * The first byte offset in buf[from, to) where the last three bytes might be a word's letters, or -1: the
+ * offset falls on the line to try. Costs about a nanosecond a byte, where the regular expression cost seven.
+ */
+export function nextCandidate(buf: Uint8Array, from: number, to: number): number {
+  let h = 0;
+  for (let i = from; i < to; i++) {
+    h = ((h << 5) | (CLASS[buf[i] ?? 0] ?? 0)) & 0x7fff;
+    if (LETTER_HASHES[h] === 1) return i;
+  }
+  return -1;
+}
 
 export function matchLine(line: string, signatures: readonly Signature[] = SIGNATURES): LineMatch | undefined {
   const text = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;

@@ -15,6 +15,7 @@ import {
   matchLine,
   MIGHT_MATCH,
   MIGHT_MATCH_ANYWHERE,
+  nextCandidate,
   type LineMatch,
 } from './explain.js';
 
@@ -127,6 +128,44 @@ export class TextExplainer {
       MIGHT_MATCH_ANYWHERE.lastIndex = from;
     }
     this.lines = base + lines.length - i;
+  }
+
+  /**
+   * Lines in a block of bytes (UTF-8, whole lines: a block ends at a line end or at the end of the text), as
+   * `push` would take them one by one. Once only recognisable lines matter, the bytes are searched for the
+   * three letters every word of the pre-filter holds and only the lines they fall on are decoded and read;
+   * the others cost a newline count.
+   */
+  pushBytes(buf: Buffer): void {
+    const end = buf.length;
+    let from = 0;
+    while (from < end && !this.onlyMatchesMatter()) {
+      const nl = buf.indexOf(10, from);
+      const stop = nl < 0 ? end : nl;
+      this.push(buf.toString('utf8', from, stop));
+      from = stop + 1;
+    }
+    if (from >= end) return;
+    const base = this.lines;
+    let line = 0; // lines of buf[from0, from) passed over
+    for (;;) {
+      const hit = nextCandidate(buf, from, end);
+      if (hit < 0) break;
+      const start = buf.lastIndexOf(10, hit) + 1;
+      // count the lines between here and the candidate's line
+      for (let nl = buf.indexOf(10, from); nl >= 0 && nl < start; nl = buf.indexOf(10, nl + 1)) line++;
+      const nl = buf.indexOf(10, hit);
+      const stop = nl < 0 ? end : nl;
+      this.lines = base + line;
+      this.push(buf.toString('utf8', start, stop));
+      line++;
+      from = stop + 1;
+      if (from >= end) break;
+    }
+    for (let nl = buf.indexOf(10, from); nl >= 0; nl = buf.indexOf(10, nl + 1)) line++;
+    // a block's last line has no line end only at the end of the text
+    if (end > 0 && buf[end - 1] !== 10 && from < end) line++;
+    this.lines = base + line;
   }
 
   private onlyMatchesMatter(): boolean {

@@ -2,11 +2,14 @@
  * TCP handshakes in a capture, per 4-tuple: what happened to each connection attempt (answered, refused,
  * unanswered, SYN-ACKs without the final ACK, ICMP unreachable, established after a retransmitted SYN,
  * a tuple reused soon after it closed), and per source address whether SYN timestamps go backwards.
- * Memory: one small record per live flow (idle flows are retired) and a few examples per group.
+ * Memory: one small record per live flow, and a few examples per group. A connection that was established
+ * and closed is judged at its close and keeps only a compact record (the tuple, when it closed) for the
+ * reuse check; idle flows are retired. Per packet nothing is allocated: flows are found by numbers.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
 import type { NonEmpty } from '../model/indexing.js';
 import { endpointKey } from '../model/address.js';
+import { FlowTable, type TupleKeyed } from './flow-table.js';
 
 export interface PacketRef {
   /** Wireshark's frame number */
@@ -120,20 +123,29 @@ export const MAX_LIVE_FLOWS = 1_000_000;
 /** SYNs remembered to pair a DNAT-ed copy with its original (a copy follows within microseconds) */
 const MAX_ISN_MEMORY = 65_536;
 
-interface Flow {
-  client: string;
-  server: string;
+interface Flow extends TupleKeyed {
+  /** client and server addresses as text */
+  cAddr: string;
+  sAddr: string;
   isn: number;
   attempt?: Attempt;
+  /** the attempt was established, closed and judged at its close; only the tuple's record is kept */
+  judged: boolean;
   clientFin: boolean;
   serverFin: boolean;
-  closedAt?: PacketRef;
-  lastSeen: PacketRef;
+  /** frame (−1: open) and time of the packet that closed the flow */
+  closedNumber: number;
+  closedUs: number;
+  lastNumber: number;
+  lastUs: number;
   /** a SYN-ACK seen before any SYN on the flow: `tcpdump -i any` can print a reply before its request */
   earlySynAck?: PacketRef;
   /** first seen mid-connection, unless the SYN of a reordered handshake still comes */
-  midstreamPending?: boolean;
+  midstreamPending: boolean;
 }
+
+const clientOf = (f: Flow) => endpointKey(f.cAddr, f.cPort);
+const serverOf = (f: Flow) => endpointKey(f.sAddr, f.sPort);
 
 /** How far apart a request and its reply may be captured out of order and still be paired. */
 const REORDER_US = 1_000_000;
@@ -142,7 +154,7 @@ const REORDER_US = 1_000_000;
 const isBareAck = (flags: number) => (flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP_SYN)) === TCP_ACK;
 
 export class HandshakeTracker {
-  private readonly flows = new Map<string, Flow>();
+  private readonly flows = new FlowTable<Flow>();
   private readonly groups = {
     unanswered: new Map<string, AttemptGroup>(),
     synAckUnacknowledged: new Map<string, AttemptGroup>(),
@@ -152,8 +164,14 @@ export class HandshakeTracker {
     answeredWithAck: new Map<string, AttemptGroup>(),
     replyNotTranslated: new Map<string, AttemptGroup>(),
   };
-  /** client endpoint + ISN → the attempt that SYN started, to recognise its DNAT-ed copy (bounded) */
-  private readonly synByIsn = new Map<string, Attempt>();
+  /**
+   * client endpoint + ISN → the attempt that SYN started, to recognise its DNAT-ed copy, which follows within
+   * REORDER_US: two generations, the older dropped once the newer is REORDER_US old (or half the cap full),
+   * so every SYN is remembered at least that long and the map holds seconds of SYNs, not the capture's.
+   */
+  private synByIsn = new Map<string, Attempt>();
+  private olderSynByIsn = new Map<string, Attempt>();
+  private synGenerationUs = 0;
   private readonly tsSources = new Map<
     string,
     TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }
@@ -170,24 +188,26 @@ export class HandshakeTracker {
   private sinceSweep = 0;
   private nowUs = 0;
 
-  add(p: DecodedPacket, ref: PacketRef): void {
-    if (ref.timeUs === ref.timeUs) this.nowUs = ref.timeUs;
+  /** One decoded packet, frame `number` captured at `timeUs` (NaN when the capture has no time). */
+  add(p: DecodedPacket, number: number, timeUs: number): void {
+    if (timeUs === timeUs) this.nowUs = timeUs;
     if (p.kind === 'icmp-unreachable') {
-      this.icmp(p, ref);
+      this.icmp(p, { number, timeUs });
       return;
     }
     if (p.kind !== 'tcp') return;
     this.tcpPackets++;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
-    const fromKey = endpointKey(p.src, p.srcPort);
     const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    const flow = this.flowOf(p, ref, fromKey, syn);
+    const flow = this.flowOf(p, number, timeUs, syn);
     if (!flow) return;
-    const seenBefore = flow.lastSeen;
-    flow.lastSeen = ref;
-    const fromClient = fromKey === flow.client;
+    const beforeNumber = flow.lastNumber;
+    const beforeUs = flow.lastUs;
+    flow.lastNumber = number;
+    flow.lastUs = timeUs;
+    const fromClient = p.srcNum === flow.cIp && p.srcPort === flow.cPort && (!p.v6 || p.src === flow.cAddr);
     if (syn && fromClient) {
-      this.syn(flow, p, ref, seenBefore);
+      this.syn(flow, p, { number, timeUs }, beforeNumber, beforeUs);
       return;
     }
     const a = flow.attempt;
@@ -196,28 +216,29 @@ export class HandshakeTracker {
       return;
     }
     if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && !fromClient) {
-      this.synAck(flow, ref);
+      this.synAck(flow, number, timeUs);
       return;
     }
     if (a && !a.established && !fromClient && isBareAck(p.flags) && a.synAckCount === 0) {
-      a.bareAck ??= ref;
+      a.bareAck ??= { number, timeUs };
       return;
     }
     if (p.flags & TCP_RST) {
-      this.rst(flow, ref, fromClient);
+      this.rst(flow, number, timeUs, fromClient);
       return;
     }
     if (a && !a.established && fromClient && p.flags & TCP_ACK) {
       if (a.synAckCount > 0 || a.simultaneousOpen) a.established = true;
       else if (!a.bareAck) a.ackBeforeSynAck = true;
     }
-    if (p.flags & TCP_FIN) this.fin(flow, ref, fromClient);
+    if (p.flags & TCP_FIN) this.fin(flow, number, timeUs, fromClient);
   }
 
   /** The flow this packet belongs to, made on its first packet; undefined past the flow cap (counted). */
-  private flowOf(p: DecodedPacket, ref: PacketRef, fromKey: string, syn: boolean): Flow | undefined {
-    const toKey = endpointKey(p.dst, p.dstPort);
-    const known = this.flows.get(`${fromKey}>${toKey}`) ?? this.flows.get(`${toKey}>${fromKey}`);
+  private flowOf(p: DecodedPacket, number: number, timeUs: number, syn: boolean): Flow | undefined {
+    const srcText = p.v6 ? p.src : undefined;
+    const dstText = p.v6 ? p.dst : undefined;
+    const known = this.flows.get(p.srcNum, p.srcPort, p.dstNum, p.dstPort, srcText, dstText);
     if (known) return known;
     if (this.flows.size >= this.maxFlows) {
       this.untrackedPackets++;
@@ -225,28 +246,64 @@ export class HandshakeTracker {
     }
     this.tuples++;
     const synAck = (p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
-    const [client, server] = syn || !synAck ? [fromKey, toKey] : [toKey, fromKey];
-    const flow: Flow = { client, server, isn: -1, clientFin: false, serverFin: false, lastSeen: ref };
-    // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
-    if (synAck) flow.midstreamPending = true;
-    else if (!syn) this.midstream++;
-    this.flows.set(`${client}>${server}`, flow);
+    const forward = syn || !synAck;
+    const flow: Flow = {
+      cIp: forward ? p.srcNum : p.dstNum,
+      cPort: forward ? p.srcPort : p.dstPort,
+      sIp: forward ? p.dstNum : p.srcNum,
+      sPort: forward ? p.dstPort : p.srcPort,
+      cText: forward ? srcText : dstText,
+      sText: forward ? dstText : srcText,
+      cAddr: forward ? p.src : p.dst,
+      sAddr: forward ? p.dst : p.src,
+      isn: -1,
+      judged: false,
+      clientFin: false,
+      serverFin: false,
+      closedNumber: -1,
+      closedUs: 0,
+      lastNumber: number,
+      lastUs: timeUs,
+      // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
+      midstreamPending: synAck,
+    };
+    if (!syn && !synAck) this.midstream++;
+    this.flows.add(flow);
     return flow;
   }
 
   /** A reset: refused by the server before any SYN-ACK, or given up by the client after one; the flow ends. */
-  private rst(flow: Flow, ref: PacketRef, fromClient: boolean): void {
+  private rst(flow: Flow, number: number, timeUs: number, fromClient: boolean): void {
     const a = flow.attempt;
-    if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient) a.reset = { ...ref, byServer: true };
-    if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= ref;
-    flow.closedAt = ref;
+    if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient)
+      a.reset = { number, timeUs, byServer: true };
+    if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= { number, timeUs };
+    this.close(flow, number, timeUs);
+  }
+
+  /**
+   * The flow closed (both FINs, or a reset). An established attempt can change no more (every later change
+   * is to an attempt not yet established): judge it now and keep only the tuple's record, so that a capture
+   * of many short connections holds the live ones, not all of them.
+   */
+  private close(flow: Flow, number: number, timeUs: number): void {
+    flow.closedNumber = number;
+    flow.closedUs = timeUs;
+    const a = flow.attempt;
+    if (a?.established) {
+      this.finish(a);
+      flow.attempt = undefined;
+      flow.judged = true;
+    }
   }
 
   /** A SYN-ACK from the server: before any SYN (a reordered capture), or the answer to the attempt. */
-  private synAck(flow: Flow, ref: PacketRef): void {
+  private synAck(flow: Flow, number: number, timeUs: number): void {
     const a = flow.attempt;
-    if (!a) flow.earlySynAck ??= ref;
-    else if (!a.established) {
+    if (!a) {
+      if (!flow.judged) flow.earlySynAck ??= { number, timeUs };
+    } else if (!a.established) {
+      const ref = { number, timeUs };
       a.synAckCount++;
       a.firstSynAck ??= ref;
       a.lastSynAck = ref;
@@ -254,13 +311,13 @@ export class HandshakeTracker {
     }
   }
 
-  private fin(flow: Flow, ref: PacketRef, fromClient: boolean): void {
+  private fin(flow: Flow, number: number, timeUs: number, fromClient: boolean): void {
     if (fromClient) flow.clientFin = true;
     else flow.serverFin = true;
-    if (flow.clientFin && flow.serverFin) flow.closedAt = ref;
+    if (flow.clientFin && flow.serverFin) this.close(flow, number, timeUs);
   }
 
-  private syn(flow: Flow, p: DecodedPacket, ref: PacketRef, seenBefore: PacketRef): void {
+  private syn(flow: Flow, p: DecodedPacket, ref: PacketRef, beforeNumber: number, beforeUs: number): void {
     this.timestamp(p, ref);
     const a = flow.attempt;
     if (a && p.seq === flow.isn) {
@@ -269,18 +326,26 @@ export class HandshakeTracker {
       a.lastSyn = ref;
       return;
     }
+    // the SYN of a connection already closed and judged, seen again: nothing new
+    if (flow.judged && p.seq === flow.isn) return;
     let previous: Attempt['previous'];
     if (a) {
       if (a.established)
-        previous = flow.closedAt ? { ...flow.closedAt, closed: true } : { ...seenBefore, closed: false };
+        previous =
+          flow.closedNumber >= 0
+            ? { number: flow.closedNumber, timeUs: flow.closedUs, closed: true }
+            : { number: beforeNumber, timeUs: beforeUs, closed: false };
       this.finish(a);
-    }
+    } else if (flow.judged) previous = { number: flow.closedNumber, timeUs: flow.closedUs, closed: true };
+    flow.judged = false;
     flow.isn = p.seq;
     flow.clientFin = flow.serverFin = false;
-    flow.closedAt = undefined;
+    flow.closedNumber = -1;
+    const client = clientOf(flow);
+    const server = serverOf(flow);
     flow.attempt = {
-      client: flow.client,
-      server: flow.server,
+      client,
+      server,
       firstSyn: ref,
       lastSyn: ref,
       synCount: 1,
@@ -289,13 +354,17 @@ export class HandshakeTracker {
       previous,
     };
     flow.midstreamPending = false;
-    const isnKey = `${flow.client}|${p.seq}`;
-    const original = this.synByIsn.get(isnKey);
-    if (original && original.server !== flow.server && ref.timeUs - original.lastSyn.timeUs <= REORDER_US) {
-      original.translatedTo = flow.server;
+    const isnKey = `${client}|${p.seq}`;
+    const original = this.synByIsn.get(isnKey) ?? this.olderSynByIsn.get(isnKey);
+    if (original && original.server !== server && ref.timeUs - original.lastSyn.timeUs <= REORDER_US) {
+      original.translatedTo = server;
       flow.attempt.translatedFrom = original.server;
     } else {
-      if (this.synByIsn.size >= MAX_ISN_MEMORY) this.synByIsn.clear();
+      if (this.synByIsn.size >= MAX_ISN_MEMORY / 2 || ref.timeUs - this.synGenerationUs > REORDER_US) {
+        this.olderSynByIsn = this.synByIsn;
+        this.synByIsn = new Map();
+        this.synGenerationUs = ref.timeUs;
+      }
       this.synByIsn.set(isnKey, flow.attempt);
     }
     const early = flow.earlySynAck;
@@ -310,46 +379,54 @@ export class HandshakeTracker {
   private timestamp(p: DecodedPacket, ref: PacketRef): void {
     if (p.tsval < 0) return;
     let s = this.tsSources.get(p.src);
-    if (!s)
-      this.tsSources.set(
-        p.src,
-        (s = { address: p.src, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] }),
-      );
+    if (!s) {
+      s = { address: p.src, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] };
+      this.tsSources.set(p.src, s);
+    }
     s.syns++;
-    const now = { ...ref, tsval: p.tsval, port: p.srcPort };
-    if (!s.last || s.last.port !== p.srcPort) {
+    const last = s.last;
+    if (!last || last.port !== p.srcPort) {
       s.connections++;
       const base = (p.tsval - Math.round(ref.timeUs / 1000)) | 0;
-      if (!s.bases.some((b) => Math.abs((base - b) | 0) <= CLOCK_SLACK_MS) && s.bases.length < MAX_CLOCKS)
+      if (s.bases.length < MAX_CLOCKS && !s.bases.some((b) => Math.abs((base - b) | 0) <= CLOCK_SLACK_MS))
         s.bases.push(base);
       s.clocks = s.bases.length;
     }
+    const now = { number: ref.number, timeUs: ref.timeUs, tsval: p.tsval, port: p.srcPort };
     // serial-number arithmetic: TSval wraps at 2^32
-    if (s.last && s.last.port !== p.srcPort && ((p.tsval - s.last.tsval) | 0) < 0) {
+    if (last && last.port !== p.srcPort && ((p.tsval - last.tsval) | 0) < 0) {
       s.backwards++;
-      if (s.examples.length < EXAMPLES) s.examples.push({ earlier: s.last, later: now });
+      if (s.examples.length < EXAMPLES) s.examples.push({ earlier: last, later: now });
     }
     s.last = now;
   }
 
   private icmp(p: DecodedPacket, ref: PacketRef): void {
     // Port 0: the quoted segment's port was not printed (tcpdump text): the latest open attempt between the hosts.
-    const flow =
-      p.srcPort === 0
-        ? this.latestOpenAttempt(p.src, p.dst, p.dstPort)
-        : this.flows.get(`${endpointKey(p.src, p.srcPort)}>${endpointKey(p.dst, p.dstPort)}`);
+    const flow = p.srcPort === 0 ? this.latestOpenAttempt(p.src, p.dst, p.dstPort) : this.quotedFlow(p);
     const a = flow?.attempt;
     if (a && !a.established && !a.icmp) a.icmp = { ...ref, type: p.icmpType, code: p.icmpCode, from: p.icmpFrom };
   }
 
+  /** The flow of the segment an ICMP error quotes, which went client → server (not a flow the other way round). */
+  private quotedFlow(p: DecodedPacket): Flow | undefined {
+    const flow = this.flows.get(
+      p.srcNum,
+      p.srcPort,
+      p.dstNum,
+      p.dstPort,
+      p.v6 ? p.src : undefined,
+      p.v6 ? p.dst : undefined,
+    );
+    return flow && flow.cPort === p.srcPort && flow.cAddr === p.src ? flow : undefined;
+  }
+
   private latestOpenAttempt(clientIp: string, serverIp: string, serverPort: number): Flow | undefined {
     let best: Flow | undefined;
-    const host = (e: string) => e.slice(0, e.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-    const port = (e: string) => Number(e.slice(e.lastIndexOf(':') + 1));
-    for (const f of this.flows.values()) {
+    for (const f of this.flows.list()) {
       const a = f.attempt;
-      if (!a || a.established || a.icmp || host(f.client) !== clientIp || host(f.server) !== serverIp) continue;
-      if (serverPort !== 0 && port(f.server) !== serverPort) continue;
+      if (!a || a.established || a.icmp || f.cAddr !== clientIp || f.sAddr !== serverIp) continue;
+      if (serverPort !== 0 && f.sPort !== serverPort) continue;
       if (!best || a.lastSyn.number > best.attempt!.lastSyn.number) best = f;
     }
     return best;
@@ -375,26 +452,32 @@ export class HandshakeTracker {
     else if (a.synAckCount === 0) this.group('unanswered', a.server, a);
   }
 
+  /** Counts the attempt in its group; the examples are the group's earliest attempts, whenever each was judged. */
   private group(kind: keyof HandshakeTracker['groups'], key: string, a: Attempt): void {
     const map = this.groups[kind];
-    let g = map.get(key);
-    if (!g) map.set(key, (g = { key, server: a.server, count: 1, examples: [a] }));
-    else {
-      g.count++;
-      if (g.examples.length < EXAMPLES) g.examples.push(a);
+    const g = map.get(key);
+    if (!g) {
+      map.set(key, { key, server: a.server, count: 1, examples: [a] });
+      return;
     }
+    g.count++;
+    const examples = g.examples;
+    const at = examples.findIndex((e) => e.firstSyn.number > a.firstSyn.number);
+    if (at >= 0) examples.splice(at, 0, a);
+    else examples.push(a);
+    if (examples.length > EXAMPLES) examples.pop();
   }
 
   /** Flows idle for two TIME_WAIT periods can no longer matter: finish and forget them. */
   private sweep(): void {
     this.sinceSweep = 0;
-    for (const [key, flow] of this.flows) {
-      if (this.nowUs - flow.lastSeen.timeUs > IDLE_RETIRE_US) {
+    this.flows.deleteWhere(
+      (flow) => this.nowUs - flow.lastUs > IDLE_RETIRE_US,
+      (flow) => {
         if (flow.midstreamPending) this.midstream++;
         if (flow.attempt) this.finish(flow.attempt);
-        this.flows.delete(key);
-      }
-    }
+      },
+    );
   }
 
   facts(
@@ -403,7 +486,7 @@ export class HandshakeTracker {
       'source' | 'format' | 'linkTypes' | 'interfaces' | 'packets' | 'firstUs' | 'lastUs' | 'truncatedBytes'
     >,
   ): CaptureFacts {
-    for (const flow of this.flows.values()) {
+    for (const flow of this.flows.list()) {
       if (flow.midstreamPending) this.midstream++;
       if (flow.attempt) this.finish(flow.attempt);
     }

@@ -1,5 +1,6 @@
 /**
- * Link layer → IPv4/IPv6 → TCP or ICMP, decoded into one reused object (no allocation per packet).
+ * Link layer → IPv4/IPv6 → TCP or ICMP, decoded into one reused object (no allocation per IPv4 packet: an
+ * address's text is made once and reused, the tracker keys flows by numbers).
  * Link types (tcpdump.org link-layer header types): 1 Ethernet (with 802.1Q/802.1ad tags), 113 Linux
  * cooked v1 (`tcpdump -i any` before libpcap 1.10), 276 Linux cooked v2, 101/12/14 raw IP, 228 raw IPv4,
  * 229 raw IPv6, 0 BSD loopback.
@@ -15,6 +16,13 @@ export interface DecodedPacket {
   /** addresses as text ("10.0.0.1", "fd00::1") */
   src: string;
   dst: string;
+  /**
+   * the same addresses as numbers, the flow table's key: an IPv4 address as its 32 bits, an IPv6 address as a
+   * 32-bit hash of its text (v6 true: equal numbers then still need equal text). Set both with setAddresses().
+   */
+  srcNum: number;
+  dstNum: number;
+  v6: boolean;
   srcPort: number;
   dstPort: number;
   flags: number;
@@ -34,6 +42,9 @@ export function newDecodedPacket(): DecodedPacket {
     kind: 'other',
     src: '',
     dst: '',
+    srcNum: 0,
+    dstNum: 0,
+    v6: false,
     srcPort: 0,
     dstPort: 0,
     flags: 0,
@@ -46,44 +57,78 @@ export function newDecodedPacket(): DecodedPacket {
   };
 }
 
-/** Where the IP header starts and which version, or -1 for frames that carry no IP. */
-function ipOffset(linkType: number, d: Buffer): number {
+/** Where the IP header starts in d (between start and end), or -1 for frames that carry no IP. */
+function ipOffset(linkType: number, d: Buffer, start: number, end: number): number {
+  const length = end - start;
   let at: number;
   let ethertype: number;
   switch (linkType) {
     case 1:
-      if (d.length < 14) return -1;
-      ethertype = d.readUInt16BE(12);
-      at = 14;
-      while ((ethertype === 0x8100 || ethertype === 0x88a8) && at + 4 <= d.length) {
+      if (length < 14) return -1;
+      ethertype = d.readUInt16BE(start + 12);
+      at = start + 14;
+      while ((ethertype === 0x8100 || ethertype === 0x88a8) && at + 4 <= end) {
         ethertype = d.readUInt16BE(at + 2);
         at += 4;
       }
       return ethertype === 0x0800 || ethertype === 0x86dd ? at : -1;
     case 113:
-      if (d.length < 16) return -1;
-      ethertype = d.readUInt16BE(14);
-      return ethertype === 0x0800 || ethertype === 0x86dd ? 16 : -1;
+      if (length < 16) return -1;
+      ethertype = d.readUInt16BE(start + 14);
+      return ethertype === 0x0800 || ethertype === 0x86dd ? start + 16 : -1;
     case 276:
-      if (d.length < 20) return -1;
-      ethertype = d.readUInt16BE(0);
-      return ethertype === 0x0800 || ethertype === 0x86dd ? 20 : -1;
+      if (length < 20) return -1;
+      ethertype = d.readUInt16BE(start);
+      return ethertype === 0x0800 || ethertype === 0x86dd ? start + 20 : -1;
     case 101:
     case 12:
     case 14:
     case 228:
     case 229:
-      return 0;
+      return start;
     case 0:
-      return d.length >= 4 ? 4 : -1;
+      return length >= 4 ? start + 4 : -1;
     default:
       return -1;
   }
 }
 
-function ipv4(d: Buffer, at: number): string {
-  return `${d[at]}.${d[at + 1]}.${d[at + 2]}.${d[at + 3]}`;
+/** IPv4 text by address: a capture holds few distinct hosts, so each is written once (bounded). */
+const V4_TEXT = new Map<number, string>();
+const V4_TEXT_MAX = 65_536;
+
+function ipv4Text(n: number): string {
+  let text = V4_TEXT.get(n);
+  if (text === undefined) {
+    if (V4_TEXT.size >= V4_TEXT_MAX) V4_TEXT.clear();
+    text = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    V4_TEXT.set(n, text);
+  }
+  return text;
 }
+
+/** FNV-1a of an IPv6 address's text: its number in the flow table (the text settles collisions). */
+function textHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** Sets the addresses from their text (tcpdump's printed lines), numbers included. */
+export function setAddresses(out: DecodedPacket, src: string, dst: string): void {
+  out.src = src;
+  out.dst = dst;
+  const s = DOTTED_QUAD.exec(src);
+  const d = DOTTED_QUAD.exec(dst);
+  out.v6 = !s || !d;
+  out.srcNum = s && d ? quad(s) : textHash(src);
+  out.dstNum = s && d ? quad(d) : textHash(dst);
+}
+
+const quad = (m: RegExpExecArray) =>
+  ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 
 function ipv6(d: Buffer, at: number): string {
   const groups: string[] = [];
@@ -105,28 +150,34 @@ function ipv6(d: Buffer, at: number): string {
 }
 
 /** Decodes an IP packet at `at`; returns false for anything that is not TCP or an ICMP unreachable. */
-function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): boolean {
-  if (at >= d.length) return false;
+function decodeIp(d: Buffer, at: number, end: number, out: DecodedPacket, quoted: boolean): boolean {
+  if (at >= end) return false;
   const version = (d[at] ?? 0) >> 4;
   let proto: number;
   let l4: number;
   if (version === 4) {
-    if (at + 20 > d.length) return false;
+    if (at + 20 > end) return false;
     const ihl = ((d[at] ?? 0) & 0x0f) * 4;
     // a non-first fragment has no transport header
     if ((d.readUInt16BE(at + 6) & 0x1fff) !== 0) return false;
     proto = d[at + 9] ?? 0;
-    out.src = ipv4(d, at + 12);
-    out.dst = ipv4(d, at + 16);
+    out.srcNum = d.readUInt32BE(at + 12);
+    out.dstNum = d.readUInt32BE(at + 16);
+    out.src = ipv4Text(out.srcNum);
+    out.dst = ipv4Text(out.dstNum);
+    out.v6 = false;
     l4 = at + ihl;
   } else if (version === 6) {
-    if (at + 40 > d.length) return false;
+    if (at + 40 > end) return false;
     proto = d[at + 6] ?? 0;
     out.src = ipv6(d, at + 8);
     out.dst = ipv6(d, at + 24);
+    out.srcNum = textHash(out.src);
+    out.dstNum = textHash(out.dst);
+    out.v6 = true;
     l4 = at + 40;
     // hop-by-hop, routing, destination options: skip to the transport header
-    for (let hops = 0; (proto === 0 || proto === 43 || proto === 60) && hops < 4 && l4 + 2 <= d.length; hops++) {
+    for (let hops = 0; (proto === 0 || proto === 43 || proto === 60) && hops < 4 && l4 + 2 <= end; hops++) {
       proto = d[l4] ?? 0;
       l4 += ((d[l4 + 1] ?? 0) + 1) * 8;
     }
@@ -134,7 +185,7 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
 
   if (proto === 6) {
     // an ICMP error quotes only 8 bytes of TCP: ports and sequence number
-    if (l4 + (quoted ? 8 : 20) > d.length) return false;
+    if (l4 + (quoted ? 8 : 20) > end) return false;
     out.srcPort = d.readUInt16BE(l4);
     out.dstPort = d.readUInt16BE(l4 + 2);
     out.seq = d.readUInt32BE(l4 + 4);
@@ -148,8 +199,8 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
     const dataOffset = ((d[l4 + 12] ?? 0) >> 4) * 4;
     out.flags = d[l4 + 13] ?? 0;
     out.tsval = -1;
-    const end = Math.min(l4 + dataOffset, d.length);
-    for (let o = l4 + 20; o < end;) {
+    const optionsEnd = Math.min(l4 + dataOffset, end);
+    for (let o = l4 + 20; o < optionsEnd;) {
       const kind = d[o];
       if (kind === 0) break;
       if (kind === 1) {
@@ -158,7 +209,7 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
       }
       const len = d[o + 1];
       if (len === undefined || len < 2) break;
-      if (kind === 8 && len === 10 && o + 10 <= end) {
+      if (kind === 8 && len === 10 && o + 10 <= optionsEnd) {
         out.tsval = d.readUInt32BE(o + 2);
         break;
       }
@@ -170,12 +221,12 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
   if (quoted) return false;
   // ICMP destination unreachable (3) / ICMPv6 (1) quoting a TCP segment
   if ((proto === 1 && version === 4) || (proto === 58 && version === 6)) {
-    if (l4 + 8 > d.length) return false;
+    if (l4 + 8 > end) return false;
     const type = d[l4] ?? 0;
     if (!((proto === 1 && type === 3) || (proto === 58 && type === 1))) return false;
     const from = out.src;
     const code = d[l4 + 1] ?? 0;
-    if (!decodeIp(d, l4 + 8, out, true)) return false;
+    if (!decodeIp(d, l4 + 8, end, out, true)) return false;
     out.kind = 'icmp-unreachable';
     out.icmpType = type;
     out.icmpCode = code;
@@ -185,9 +236,16 @@ function decodeIp(d: Buffer, at: number, out: DecodedPacket, quoted: boolean): b
   return false;
 }
 
-export function decodePacket(linkType: number, data: Buffer, out: DecodedPacket): DecodedPacket {
+/** Decodes the frame data[start, end) (the whole buffer by default): a reader passes its chunk, not a copy. */
+export function decodePacket(
+  linkType: number,
+  data: Buffer,
+  out: DecodedPacket,
+  start = 0,
+  end = data.length,
+): DecodedPacket {
   out.kind = 'other';
-  const at = ipOffset(linkType, data);
-  if (at >= 0) decodeIp(data, at, out, false);
+  const at = ipOffset(linkType, data, start, end);
+  if (at >= 0) decodeIp(data, at, end, out, false);
   return out;
 }

@@ -1,6 +1,6 @@
 /**
- * pcap and pcapng, streaming: feed chunks with push(), packets come out through the callback with a view
- * of their bytes (valid only during the call). Memory is one carry-over buffer for a record split across
+ * pcap and pcapng, streaming: feed chunks with push(), packets come out through the callback as one reused
+ * record pointing into the chunk (valid only during the call; no allocation per packet). Memory is one carry-over buffer for a record split across
  * chunks, never the file. Formats: pcap (tcpdump.org "PCAP Capture File Format"), micro- and nanosecond,
  * both byte orders; pcapng (IETF draft-ietf-opsawg-pcapng) SHB, IDB with if_tsresol, EPB, SPB, PB; several
  * sections and interfaces.
@@ -14,9 +14,14 @@ export interface CapturedPacket {
   timeUs: number;
   linkType: number;
   interfaceId: number;
-  /** the captured bytes (may be shorter than the packet on the wire) */
-  data: Buffer;
+  /** the captured bytes are bytes[start, end) (may be shorter than the packet on the wire) */
+  bytes: Buffer;
+  start: number;
+  end: number;
 }
+
+/** A packet's bytes as their own view (for tests and tools; the readers decode in place). */
+export const packetData = (p: CapturedPacket): Buffer => p.bytes.subarray(p.start, p.end);
 
 type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
@@ -43,9 +48,19 @@ export class CaptureReader {
   private pcapLinkType = 0;
   private pcapUnitsPerSecond = 1e6;
   private carry: Buffer = Buffer.alloc(0);
+  private leftover = 0;
   private started = false;
   private offset = 0;
   private packets = 0;
+  private readonly current: CapturedPacket = {
+    number: 0,
+    timeUs: 0,
+    linkType: 0,
+    interfaceId: 0,
+    bytes: Buffer.alloc(0),
+    start: 0,
+    end: 0,
+  };
 
   constructor(
     private readonly source: string,
@@ -58,18 +73,30 @@ export class CaptureReader {
 
   push(chunk: Buffer): void {
     const buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const used = this.consume(buf, buf.length);
+    this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : Buffer.alloc(0);
+  }
+
+  /**
+   * Reads the whole records in buf[0, length) and returns how many bytes they took; the caller keeps the rest
+   * and puts it first in the next call (a file reader moves it to the front of its one buffer: no copy of
+   * every chunk). Use either this or push(), not both.
+   */
+  consume(buf: Buffer, length: number): number {
     let pos = 0;
     if (!this.started) {
-      if (buf.length < 24) {
-        this.carry = Buffer.from(buf);
-        return;
-      }
+      if (length < 24) return 0;
       pos = this.readFileHeader(buf);
       this.started = true;
     }
-    pos = this.format === 'pcapng' ? this.readNgBlocks(buf, pos) : this.readPcapRecords(buf, pos);
+    pos = this.format === 'pcapng' ? this.readNgBlocks(buf, pos, length) : this.readPcapRecords(buf, pos, length);
     this.offset += pos;
-    this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
+    return pos;
+  }
+
+  /** After consume(): the bytes left at the end (a record cut short). */
+  setLeftover(bytes: number): void {
+    this.leftover = bytes;
   }
 
   /** Call at the end: a record cut short is a truncated capture (tcpdump killed mid-write). */
@@ -78,9 +105,9 @@ export class CaptureReader {
       throw new ParseError(
         this.source,
         1,
-        this.carry.length === 0 ? 'empty file: not a capture' : 'too short to be a pcap or pcapng file',
+        this.carry.length + this.leftover === 0 ? 'empty file: not a capture' : 'too short to be a pcap or pcapng file',
       );
-    return { truncatedBytes: this.carry.length };
+    return { truncatedBytes: this.carry.length + this.leftover };
   }
 
   private fail(reason: string): never {
@@ -122,21 +149,21 @@ export class CaptureReader {
     return this.le ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
   }
 
-  private readPcapRecords(buf: Buffer, pos: number): number {
+  private readPcapRecords(buf: Buffer, pos: number, length: number): number {
     const scale = 1e6 / this.pcapUnitsPerSecond;
-    while (pos + 16 <= buf.length) {
+    while (pos + 16 <= length) {
       const incl = this.u32(buf, pos + 8);
       if (incl > MAX_RECORD) this.fail(`record length ${incl} is not plausible`);
-      if (pos + 16 + incl > buf.length) break;
+      if (pos + 16 + incl > length) break;
       const timeUs = this.u32(buf, pos) * 1e6 + this.u32(buf, pos + 4) * scale;
-      this.emit(timeUs, this.pcapLinkType, 0, buf.subarray(pos + 16, pos + 16 + incl));
+      this.emit(timeUs, this.pcapLinkType, 0, buf, pos + 16, pos + 16 + incl);
       pos += 16 + incl;
     }
     return pos;
   }
 
-  private readNgBlocks(buf: Buffer, pos: number): number {
-    while (pos + 12 <= buf.length) {
+  private readNgBlocks(buf: Buffer, pos: number, length: number): number {
+    while (pos + 12 <= length) {
       let type = this.u32(buf, pos);
       if (type === PCAPNG_SHB || buf.readUInt32BE(pos) === PCAPNG_SHB) {
         // a section header sets the byte order of everything up to the next one
@@ -147,12 +174,12 @@ export class CaptureReader {
         type = PCAPNG_SHB;
         this.interfaces.length = 0;
       }
-      const length = this.u32(buf, pos + 4);
-      if (length < 12 || length % 4 !== 0 || length > MAX_RECORD)
-        this.fail(`pcapng block length ${length} is not valid`);
-      if (pos + length > buf.length) break;
+      const blockLength = this.u32(buf, pos + 4);
+      if (blockLength < 12 || blockLength % 4 !== 0 || blockLength > MAX_RECORD)
+        this.fail(`pcapng block length ${blockLength} is not valid`);
+      if (pos + blockLength > length) break;
       const body = pos + 8;
-      const bodyEnd = pos + length - 4;
+      const bodyEnd = pos + blockLength - 4;
       if (type === 1) this.readIdb(buf, body, bodyEnd);
       else if (type === 6 && body + 20 <= bodyEnd) {
         const ifId = this.u32(buf, body);
@@ -161,16 +188,11 @@ export class CaptureReader {
         const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
         const captured = this.u32(buf, body + 12);
         if (body + 20 + captured > bodyEnd) this.fail('enhanced packet block shorter than its captured length');
-        this.emit(
-          (ts / iface.unitsPerSecond) * 1e6,
-          iface.linkType,
-          ifId,
-          buf.subarray(body + 20, body + 20 + captured),
-        );
+        this.emit((ts / iface.unitsPerSecond) * 1e6, iface.linkType, ifId, buf, body + 20, body + 20 + captured);
       } else if (type === 3 && body + 4 <= bodyEnd) {
         const iface = this.interfaces[0] ?? this.fail('simple packet block before any interface block');
         const original = this.u32(buf, body);
-        this.emit(NaN, iface.linkType, 0, buf.subarray(body + 4, Math.min(bodyEnd, body + 4 + original)));
+        this.emit(NaN, iface.linkType, 0, buf, body + 4, Math.min(bodyEnd, body + 4 + original));
       } else if (type === 2 && body + 20 <= bodyEnd) {
         const ifId = this.u16(buf, body);
         const iface =
@@ -181,10 +203,12 @@ export class CaptureReader {
           (ts / iface.unitsPerSecond) * 1e6,
           iface.linkType,
           ifId,
-          buf.subarray(body + 20, Math.min(bodyEnd, body + 20 + captured)),
+          buf,
+          body + 20,
+          Math.min(bodyEnd, body + 20 + captured),
         );
       }
-      pos += length;
+      pos += blockLength;
     }
     return pos;
   }
@@ -206,8 +230,15 @@ export class CaptureReader {
     this.interfaces.push({ linkType, unitsPerSecond });
   }
 
-  private emit(timeUs: number, linkType: number, interfaceId: number, data: Buffer): void {
-    this.packets++;
-    this.onPacket({ number: this.packets, timeUs, linkType, interfaceId, data });
+  private emit(timeUs: number, linkType: number, interfaceId: number, bytes: Buffer, start: number, end: number): void {
+    const p = this.current;
+    p.number = ++this.packets;
+    p.timeUs = timeUs;
+    p.linkType = linkType;
+    p.interfaceId = interfaceId;
+    p.bytes = bytes;
+    p.start = start;
+    p.end = end;
+    this.onPacket(p);
   }
 }

@@ -11,7 +11,7 @@
  * line that is a packet of another kind (UDP, ARP, ICMP without the quoted segment) is passed over; -q
  * output ("tcp 0") names no flags and is said to be unusable.
  */
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from './packet.js';
+import { setAddresses, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from './packet.js';
 
 const PSH = 0x08;
 const URG = 0x20;
@@ -28,11 +28,21 @@ const FLAG_BITS: Record<string, number> = {
   w: 0,
 };
 
-const LINE =
-  /^(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)(?:\.(?<frac>\d{1,9}))?\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?(?:(?<ip>IP6?)\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > (?:[0-9a-f]{2}:){5}[0-9a-f]{2}, ethertype IPv[46] \(0x[0-9a-f]+\), length \d+: )(?<src>[0-9a-fA-F:.]+)\.(?<sport>\d+) > (?<dst>[0-9a-fA-F:.]+)\.(?<dport>\d+): (?<rest>.*)$/;
+/**
+ * The time as tcpdump prints it: HH:MM:SS.frac (default), with the date (-tttt), or seconds since the
+ * epoch (-tt).
+ */
+const TIME = String.raw`^(?:(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)|(?<epoch>\d{9,11}))(?:\.(?<frac>\d{1,9}))?`;
 
-const ICMP_LINE =
-  /^(?:(?<date>\d{4}-\d\d-\d\d) )?(?<h>\d\d):(?<m>\d\d):(?<s>\d\d)(?:\.(?<frac>\d{1,9}))?\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?IP6?\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?(?<from>[0-9a-fA-F:.]+) > (?<to>[0-9a-fA-F:.]+): (?:\[[^\]]*\] )?(?<icmp>ICMP6?,? .*)$/;
+const LINE = new RegExp(
+  TIME +
+    String.raw`\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?(?:(?<ip>IP6?)\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > (?:[0-9a-f]{2}:){5}[0-9a-f]{2}, ethertype IPv[46] \(0x[0-9a-f]+\), length \d+: )(?<src>[0-9a-fA-F:.]+)\.(?<sport>\d+) > (?<dst>[0-9a-fA-F:.]+)\.(?<dport>\d+): (?<rest>.*)$`,
+);
+
+const ICMP_LINE = new RegExp(
+  TIME +
+    String.raw`\s+(?:\S+\s+(?:In|Out|M|B|P)\s+)?IP6?\s+(?:\((?:[^()]|\([^()]*\))*\)\s*)?(?<from>[0-9a-fA-F:.]+) > (?<to>[0-9a-fA-F:.]+): (?:\[[^\]]*\] )?(?<icmp>ICMP6?,? .*)$`,
+);
 
 /**
  * An ICMP unreachable line. tcpdump names the unreachable host or port but (without -v) not the client's
@@ -64,8 +74,8 @@ function parseIcmpLine(line: string, out: DecodedPacket): { timeUs: number } | f
   }
   if (server === undefined || code === undefined) return false;
   out.kind = 'icmp-unreachable';
-  out.src = g.to ?? ''; // the quoted segment went from the client (the ICMP's destination) to the server
-  out.dst = server;
+  // the quoted segment went from the client (the ICMP's destination) to the server
+  setAddresses(out, g.to ?? '', server);
   out.srcPort = 0;
   out.dstPort = port;
   out.flags = 0;
@@ -80,6 +90,7 @@ function parseIcmpLine(line: string, out: DecodedPacket): { timeUs: number } | f
 
 function timeOf(g: Record<string, string | undefined>): number {
   const frac = (g.frac ?? '0').padEnd(6, '0').slice(0, 6);
+  if (g.epoch !== undefined) return Number(g.epoch) * 1e6 + Number(frac);
   const dayUs = ((Number(g.h) * 60 + Number(g.m)) * 60 + Number(g.s)) * 1e6 + Number(frac);
   return (g.date ? Date.parse(`${g.date}T00:00:00Z`) * 1000 : 0) + dayUs;
 }
@@ -98,8 +109,7 @@ export function parseTcpdumpLine(line: string, out: DecodedPacket): { timeUs: nu
   const ack = /\back (\d+)/.exec(g.rest ?? '');
   const ts = /\bTS val (\d+)/.exec(g.rest ?? '');
   out.kind = 'tcp';
-  out.src = g.src ?? '';
-  out.dst = g.dst ?? '';
+  setAddresses(out, g.src ?? '', g.dst ?? '');
   out.srcPort = Number(g.sport);
   out.dstPort = Number(g.dport);
   out.flags = bits;
@@ -111,7 +121,7 @@ export function parseTcpdumpLine(line: string, out: DecodedPacket): { timeUs: nu
 
 /** Whether a text looks like tcpdump's output: enough lines with an address.port > address.port shape. */
 export function looksLikeTcpdumpText(head: string): boolean {
-  return /^(?:\S+ )?\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:\S+\s+(?:In|Out)\s+)?(?:IP6?\s|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > )/m.test(
+  return /^(?:(?:\S+ )?\d\d:\d\d:\d\d|\d{9,11})(?:\.\d+)?\s+(?:\S+\s+(?:In|Out)\s+)?(?:IP6?\s|(?:[0-9a-f]{2}:){5}[0-9a-f]{2} > )/m.test(
     head,
   );
 }

@@ -1,5 +1,6 @@
 import { ToolError } from '../model/errors.js';
-import { constants, createReadStream } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
+import { streamRecords } from './fs/stream-file.js';
 import { open } from 'node:fs/promises';
 import { cleanPaste } from '../parsers/paste.js';
 import { forEachLine } from '../parsers/parse-error.js';
@@ -74,7 +75,7 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
     packets++;
     firstUs ??= at.timeUs;
     lastUs = at.timeUs;
-    tracker.add(decoded, { number: n, timeUs: at.timeUs });
+    tracker.add(decoded, n, at.timeUs);
   });
   if (packets === 0) {
     throw new CaptureInputError(
@@ -93,6 +94,16 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
   });
 }
 
+/** A capture file through the one read buffer: records are decoded where they were read. */
+function readFileRecords(path: string, reader: CaptureReader): void {
+  const fd = openSync(path, 'r');
+  try {
+    reader.setLeftover(streamRecords(fd, (buf, length) => reader.consume(buf, length)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function readBinaryCapture(path: string): Promise<CaptureFacts> {
   const tracker = new HandshakeTracker();
   const decoded = newDecodedPacket();
@@ -106,11 +117,11 @@ async function readBinaryCapture(path: string): Promise<CaptureFacts> {
       firstUs ??= p.timeUs;
       lastUs = p.timeUs;
     }
-    tracker.add(decodePacket(p.linkType, p.data, decoded), { number: p.number, timeUs: p.timeUs });
+    tracker.add(decodePacket(p.linkType, p.bytes, decoded, p.start, p.end), p.number, p.timeUs);
   });
-  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   try {
-    for await (const chunk of stream) reader.push(chunk as Buffer);
+    if (path === '-') for await (const chunk of process.stdin) reader.push(chunk as Buffer);
+    else readFileRecords(path, reader);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')

@@ -1,12 +1,14 @@
 /**
  * `explain -` reads a log in blocks and, once only recognisable lines can change the report, searches each
  * block whole for the pre-filter's words (TextExplainer.pushBlock). It must give what reading every line
- * one by one gives: the same explained lines at the same line numbers, the same counts, the same closest lines.
+ * one by one gives: the same explained lines at the same line numbers, the same counts, the same closest lines;
+ * so must reading stdin's bytes (TextExplainer.pushBytes), which searches for three letters of each word first.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { MIGHT_MATCH_WORDS, nextCandidate } from '../../src/explain/explain.js';
 import { TextExplainer } from '../../src/explain/explained.js';
 import { FIXTURES, nonEmpty } from '../helpers.js';
 
@@ -41,6 +43,13 @@ function both(lines: string[], blockSize: number) {
   for (const l of lines) one.push(l);
   const blocks = new TextExplainer();
   for (let i = 0; i < lines.length; i += blockSize) blocks.pushBlock(lines.slice(i, i + blockSize));
+  // the same lines as bytes, in blocks of whole lines (CRLF line ends in one of them), the last without a line end
+  const bytes = new TextExplainer();
+  for (let i = 0; i < lines.length; i += blockSize) {
+    const block = lines.slice(i, i + blockSize).join(i % 3 === 0 ? '\r\n' : '\n');
+    bytes.pushBytes(Buffer.from(i + blockSize >= lines.length ? block : `${block}\n`));
+  }
+  assert.deepEqual(state(bytes), state(blocks), `bytes in blocks of ${blockSize}`);
   return [state(one), state(blocks)];
 }
 
@@ -63,6 +72,29 @@ describe('explain in blocks', () => {
     log[1700] = 'error: something went wrong talking to the upstream';
     const [one, blocks] = both(log, 256);
     assert.deepEqual(blocks, one);
+  });
+
+  it('every word of the pre-filter holds the letters the byte search looks for', () => {
+    // the words with metacharacters, spelled out: every string each can match
+    const spelled: Record<string, string[]> = {
+      'timed? ?out': ['timeout', 'timedout', 'time out', 'timed out'],
+      '\\b50[24]\\b': ['502', '504'],
+      'curl: \\(': ['curl: ('],
+      'Client\\.Timeout': ['Client.Timeout'],
+    };
+    for (const [pattern, letters] of MIGHT_MATCH_WORDS) {
+      const forms = spelled[pattern] ?? [pattern];
+      if (!spelled[pattern]) assert.doesNotMatch(pattern, /[\\.?*+()[\]{}|^$]/, `${pattern} is a plain word`);
+      for (const form of forms) {
+        assert.match(form, new RegExp(`^(?:${pattern})$`, 'i'), `${form} is a form of ${pattern}`);
+        const hits = letters.split('|').filter((three) => form.toLowerCase().includes(three));
+        assert.ok(hits.length > 0, `${form} holds one of ${letters}`);
+        const buf = Buffer.from(`xx ${form.toUpperCase()} yy`);
+        assert.ok(nextCandidate(buf, 0, buf.length) >= 0, `the byte search finds ${form} in upper case`);
+      }
+    }
+    const plain = Buffer.from('I1121 02:00:00.000001 1 handler.go:12] "Handled request" method="GET" status=200');
+    assert.equal(nextCandidate(plain, 0, plain.length), -1, 'a plain request line is passed over');
   });
 
   it('blank lines only: still no text', () => {

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HandshakeTracker } from '../../src/facts/handshakes.js';
-import { decodePacket, newDecodedPacket } from '../../src/parsers/packet.js';
+import { decodePacket, newDecodedPacket, setAddresses } from '../../src/parsers/packet.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
-import { CaptureReader, type CapturedPacket } from '../../src/parsers/pcap.js';
+import { CaptureReader, packetData, type CapturedPacket } from '../../src/parsers/pcap.js';
 import { pcapFixture } from '../helpers.js';
 import { at } from '../../src/model/indexing.js';
 
@@ -32,8 +32,8 @@ function read(
       number: p.number,
       timeUs: p.timeUs,
       linkType: p.linkType,
-      length: p.data.length,
-      head: p.data.subarray(0, 48).toString('hex'),
+      length: packetData(p).length,
+      head: packetData(p).subarray(0, 48).toString('hex'),
     }),
   );
   let at = 0;
@@ -83,7 +83,7 @@ function rulesInput(bytes: Buffer) {
   const tracker = new HandshakeTracker();
   const d = newDecodedPacket();
   const reader = new CaptureReader('t', (p) =>
-    tracker.add(decodePacket(p.linkType, p.data, d), { number: p.number, timeUs: p.timeUs }),
+    tracker.add(decodePacket(p.linkType, p.bytes, d, p.start, p.end), p.number, p.timeUs),
   );
   reader.push(bytes);
   reader.end();
@@ -200,10 +200,9 @@ describe('handshake tracker bounds', () => {
     const tracker = new HandshakeTracker(3);
     const p = newDecodedPacket();
     for (let i = 0; i < 10; i++) {
+      setAddresses(p, '10.0.0.1', '10.0.0.2');
       Object.assign(p, {
         kind: 'tcp',
-        src: '10.0.0.1',
-        dst: '10.0.0.2',
         srcPort: 40000 + i,
         dstPort: 80,
         flags: 2,
@@ -211,7 +210,7 @@ describe('handshake tracker bounds', () => {
         ack: 0,
         tsval: -1,
       });
-      tracker.add(p, { number: i + 1, timeUs: i });
+      tracker.add(p, i + 1, i);
     }
     const facts = tracker.facts({ source: 'x', linkTypes: [], interfaces: 0, packets: 10, truncatedBytes: 0 });
     assert.equal(facts.tuples, 3);

@@ -1,5 +1,5 @@
 /**
- * Captures as people paste them: tcpdump's own text output of every real capture fixture (plain, -v and
+ * Captures as people paste them: tcpdump's own text output of every real capture fixture (plain, -v, -tt and
  * -tttt) gives the same findings as the capture file, citing lines instead of frames. ICMP unreachable lines
  * name the hosts (and the port, for port unreachable) but not the client's port: the tracker matches them to
  * the latest open attempt between those hosts, and the findings still agree.
@@ -28,7 +28,7 @@ const key = (f: { rule: string; severity: string; subject: Record<string, unknow
 describe('tcpdump text of the real captures', { skip }, () => {
   const files = readdirSync(join(FIXTURES, 'pcap')).filter((f) => f.endsWith('.pcap'));
   for (const file of files) {
-    for (const flags of [[], ['-v'], ['-tttt']]) {
+    for (const flags of [[], ['-v'], ['-tttt'], ['-tt']]) {
       it(`${file} printed by tcpdump -nr ${flags.join(' ')}`, async () => {
         const text = spawnSync('tcpdump', ['-nr', join(FIXTURES, 'pcap', file), ...flags], { encoding: 'utf8' }).stdout;
         const out = join(dir, `${file}${flags.join('')}.txt`);

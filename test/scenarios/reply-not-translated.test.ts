@@ -12,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { byRule, runJson } from '../helpers.js';
+import { byRule, runCli, runJson } from '../helpers.js';
+import type { Report } from '../../src/report/report.js';
 import { scenarioSkipReason, withNetns, type Netns } from './netns.js';
 
 const skip =
@@ -61,9 +62,20 @@ function build(node: Netns, pod1: Netns, pod2: Netns, tag: string): void {
 
 async function capturedCall(node: Netns, pod1: Netns, file: string): Promise<{ opened: number }> {
   const dump = spawn('ip', ['netns', 'exec', node.name, 'tcpdump', '-U', '-i', 'br0', '-w', file, 'tcp'], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  await new Promise((r) => setTimeout(r, 800));
+  // tcpdump says "listening on br0" once it captures: a fixed wait missed the whole call on a loaded machine
+  await new Promise<void>((resolve) => {
+    let said = '';
+    const give = setTimeout(resolve, 10_000);
+    dump.stderr.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      if (said.includes('listening on')) {
+        clearTimeout(give);
+        resolve();
+      }
+    });
+  });
   const r = spawnSync(
     'ip',
     [
@@ -103,11 +115,15 @@ describe('scenario: a Service reply not translated back (bridge-nf-call-iptables
         node.sysctl('net.bridge.bridge-nf-call-iptables', '1');
         const fixed = await capturedCall(node, pod1, join(dir, 'on.pcap'));
         assert.equal(fixed.opened, 1, 'with bridged traffic through iptables the call works');
-        const on = await runJson(['pcap', join(dir, 'on.pcap')]);
-        assert.deepEqual(
-          on.report.findings.map((x) => x.rule),
-          [],
-        );
+        // Seen on 6.18 on a fresh machine: with bridged traffic through iptables, tcpdump on br0 recorded
+        // nothing of the (working) call. Nothing recorded must be said as such (exit 2), never a finding.
+        const on = await runCli(['pcap', join(dir, 'on.pcap'), '--format', 'json']);
+        if (on.code === 2) assert.match(on.stderr, /holds no TCP packets|no connection attempt/);
+        else
+          assert.deepEqual(
+            (JSON.parse(on.stdout) as Report).findings.map((x) => x.rule),
+            [],
+          );
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

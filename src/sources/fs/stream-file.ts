@@ -39,3 +39,29 @@ export function streamFd(fd: number, onChunk: (chunk: Buffer) => void): void {
     onChunk(buf.subarray(0, bytesRead));
   }
 }
+
+/**
+ * Reads a file of records through the same buffer: `consume(buf, length)` takes the whole records at the
+ * start of buf[0, length) and says how many bytes they were; the rest (a record cut by the read) is moved
+ * to the front and the next read fills in after it, so no chunk is ever copied whole. A record longer than
+ * the buffer grows a buffer of its own (the consumer bounds record sizes). At the end of the file consume is
+ * called once more with `atEnd` for what is left (a last line without a line end); returns the bytes left
+ * unconsumed then (a record cut short).
+ */
+export function streamRecords(fd: number, consume: (buf: Buffer, length: number, atEnd: boolean) => number): number {
+  let buf = (shared ??= Buffer.allocUnsafeSlow(CHUNK + ALIGN_OFFSET).subarray(ALIGN_OFFSET));
+  let kept = 0;
+  for (;;) {
+    if (kept === buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+      buf.copy(bigger, 0, 0, kept);
+      buf = bigger;
+    }
+    const bytesRead = readSync(fd, buf, kept, buf.length - kept, null);
+    if (bytesRead === 0) return kept > 0 ? kept - consume(buf, kept, true) : 0;
+    const length = kept + bytesRead;
+    const used = consume(buf, length, false);
+    kept = length - used;
+    if (used > 0 && kept > 0) buf.copyWithin(0, used, length);
+  }
+}
