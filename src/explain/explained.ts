@@ -147,25 +147,21 @@ export class TextExplainer {
     }
     if (from >= end) return;
     const base = this.lines;
-    let line = 0; // lines of buf[from0, from) passed over
+    const passed = { newlines: 0 }; // line ends from the first byte scanned here to the last candidate
     for (;;) {
-      const hit = nextCandidate(buf, from, end);
+      const hit = nextCandidate(buf, from, end, passed);
       if (hit < 0) break;
       const start = buf.lastIndexOf(10, hit) + 1;
-      // count the lines between here and the candidate's line
-      for (let nl = buf.indexOf(10, from); nl >= 0 && nl < start; nl = buf.indexOf(10, nl + 1)) line++;
       const nl = buf.indexOf(10, hit);
       const stop = nl < 0 ? end : nl;
-      this.lines = base + line;
+      this.lines = base + passed.newlines;
       this.push(buf.toString('utf8', start, stop));
-      line++;
+      if (nl >= 0) passed.newlines++;
       from = stop + 1;
       if (from >= end) break;
     }
-    for (let nl = buf.indexOf(10, from); nl >= 0; nl = buf.indexOf(10, nl + 1)) line++;
     // a block's last line has no line end only at the end of the text
-    if (end > 0 && buf[end - 1] !== 10 && from < end) line++;
-    this.lines = base + line;
+    this.lines = base + passed.newlines + (end > 0 && buf[end - 1] !== 10 ? 1 : 0);
   }
 
   private onlyMatchesMatter(): boolean {

@@ -10,6 +10,7 @@ import { ipv6Bytes, type TextSocket } from './socket-text.js';
 import { ST_LISTEN } from './tcp-states.js';
 import { at, bump } from '../model/indexing.js';
 import { PortUse } from './port-use.js';
+import { Ipv4DestinationIndex } from './destination-index.js';
 
 const STATE_SLOTS = 16;
 
@@ -77,8 +78,14 @@ interface Dest {
   sample: string;
   family: 4 | 6;
   source: string;
-  key4?: { local: number; remote: number; port: number };
   key6?: { local: string; remote: string; port: number };
+}
+
+/** IPv4 (and v4-mapped IPv6) destinations keep the raw numbers they are indexed by. */
+interface Dest4 extends Dest {
+  local: number;
+  remote: number;
+  port: number;
 }
 
 function emptySocketTable(): SocketTable {
@@ -100,7 +107,7 @@ function emptySocketTable(): SocketTable {
 export class SocketTableScanner {
   private readonly opts: SocketScanOptions;
   private readonly table = emptySocketTable();
-  private readonly dest4 = new Map<number, Map<number, Dest>>();
+  private readonly dest4 = new Ipv4DestinationIndex<Dest4>();
   private readonly dest6 = new Map<string, Dest>();
   /** counted here, handed over as a PortUse by result() */
   private readonly portCounts = new Uint32Array(65536);
@@ -160,11 +167,16 @@ export class SocketTableScanner {
     t.localPortUse = PortUse.of(this.portCounts);
     t.destinations = [];
     const order = this.opts.byteOrder ?? 'LE';
-    for (const [local, byRemote] of this.dest4) {
+    // grouped by local address in first-seen order, as before the index: ties keep their order
+    const byLocal = new Map<number, Dest4[]>();
+    for (const d of this.dest4.added) {
+      const group = byLocal.get(d.local);
+      if (group) group.push(d);
+      else byLocal.set(d.local, [d]);
+    }
+    for (const [local, group] of byLocal) {
       const localIp = ipv4(local, order);
-      for (const d of byRemote.values()) {
-        t.destinations.push(toUse(d, localIp, ipv4(d.key4!.remote, order), d.key4!.port));
-      }
+      for (const d of group) t.destinations.push(toUse(d, localIp, ipv4(d.remote, order), d.port));
     }
     for (const d of this.dest6.values()) {
       t.destinations.push(toUse(d, ipv6(d.key6!.local, order), ipv6(d.key6!.remote, order), d.key6!.port));
@@ -241,6 +253,7 @@ export class SocketTableScanner {
     while (p < end && b[p] === SPACE) p++;
 
     const localStart = p;
+    if (this.kernelIpv4Line(b, start, p, end)) return;
     while (p < end && b[p] !== COLON) p++;
     const addrLen = p - localStart;
     if (addrLen !== 8 && addrLen !== 32) this.fail(`local address must be 8 or 32 hex digits, got ${addrLen}`);
@@ -300,17 +313,7 @@ export class SocketTableScanner {
       const off = family === 4 ? 0 : 24;
       const local = this.hexAt(b, localStart + off, 8, end, 'local address');
       const remote = this.hexAt(b, remoteStart + off, 8, end, 'remote address');
-      let byRemote = this.dest4.get(local);
-      if (!byRemote) this.dest4.set(local, (byRemote = new Map<number, Dest>()));
-      const key = remote * 65536 + rport;
-      let d = byRemote.get(key);
-      if (!d) {
-        d = newDest(4, this.source, this.text(b, start, end));
-        d.key4 = { local, remote, port: rport };
-        byRemote.set(key, d);
-      }
-      d.total++;
-      bump(d.states, state);
+      this.countIpv4(local, remote, rport, state, b, start, end);
       return;
     }
     const key =
@@ -320,6 +323,61 @@ export class SocketTableScanner {
       d = newDest(6, this.source, this.text(b, start, end));
       d.key6 = { local: key.slice(0, 32), remote: key.slice(32, 64), port: rport };
       this.dest6.set(key, d);
+    }
+    d.total++;
+    bump(d.states, state);
+  }
+
+  /**
+   * The common line, as tcp4_seq_show prints it, read at fixed offsets from the local address:
+   * "0100007F:0277 00000000:0000 0A 00000000:00000000 …". Every field it reads is checked before anything
+   * is counted; false (nothing counted) sends the line to the general path above, which names what is
+   * wrong with it. Listeners and watched ports also go there: they are few, and keep their evidence.
+   */
+  private kernelIpv4Line(b: Buffer, start: number, p: number, end: number): boolean {
+    if (
+      p + 48 > end ||
+      b[p + 8] !== COLON ||
+      b[p + 13] !== SPACE ||
+      b[p + 22] !== COLON ||
+      b[p + 27] !== SPACE ||
+      b[p + 30] !== SPACE ||
+      b[p + 39] !== COLON
+    )
+      return false;
+    const lport = hex4At(b, p + 9);
+    const rport = hex4At(b, p + 23);
+    const s0 = DIGIT[b[p + 28] ?? 0] ?? 16;
+    const s1 = DIGIT[b[p + 29] ?? 0] ?? 16;
+    const state = (s0 | s1) > 15 ? -1 : s0 * 16 + s1;
+    const local = hex8At(b, p);
+    const remote = hex8At(b, p + 14);
+    if (lport < 0 || rport < 0 || local < 0 || remote < 0 || hex8At(b, p + 40) < 0) return false;
+    if (state <= 0 || state >= STATE_SLOTS || state === ST_LISTEN || this.opts.watched?.[lport] === 1) return false;
+    const t = this.table;
+    this.socketsInFile++;
+    t.sockets++;
+    bump(t.byState, state);
+    bump(this.portCounts, lport);
+    if (this.opts.ephemeral[lport] === 1) this.countIpv4(local, remote, rport, state, b, start, end);
+    return true;
+  }
+
+  private countIpv4(local: number, remote: number, port: number, state: number, b: Buffer, start: number, end: number) {
+    let d = this.dest4.get(local, remote, port);
+    if (!d) {
+      const sample = this.text(b, start, end);
+      d = {
+        total: 0,
+        states: new Uint32Array(STATE_SLOTS),
+        sample,
+        family: 4,
+        source: this.source,
+        local,
+        remote,
+        port,
+      };
+      this.dest4.add(d);
     }
     d.total++;
     bump(d.states, state);
@@ -371,6 +429,26 @@ export class SocketTableScanner {
     }
     return v;
   }
+}
+
+/** Hex digit values; any other byte maps to 16, so OR-ing the digits of a field shows a bad one (≥ 16). */
+const DIGIT = new Uint8Array(256).fill(16);
+for (let i = 0; i < 256; i++) if ((HEX[i] ?? -1) >= 0) DIGIT[i] = HEX[i] ?? 16;
+
+/** Four hex digits at p, or -1 when one is not a hex digit. */
+function hex4At(b: Buffer, p: number): number {
+  const d0 = DIGIT[b[p] ?? 0] ?? 16;
+  const d1 = DIGIT[b[p + 1] ?? 0] ?? 16;
+  const d2 = DIGIT[b[p + 2] ?? 0] ?? 16;
+  const d3 = DIGIT[b[p + 3] ?? 0] ?? 16;
+  return (d0 | d1 | d2 | d3) > 15 ? -1 : (d0 << 12) | (d1 << 8) | (d2 << 4) | d3;
+}
+
+/** Eight hex digits at p (unsigned), or -1. */
+function hex8At(b: Buffer, p: number): number {
+  const hi = hex4At(b, p);
+  const lo = hex4At(b, p + 4);
+  return hi < 0 || lo < 0 ? -1 : hi * 65536 + lo;
 }
 
 /** a.b.c.d as /proc/net/tcp prints it: %08X of the __be32, byte-reversed on little-endian machines */

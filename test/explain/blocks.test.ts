@@ -97,6 +97,32 @@ describe('explain in blocks', () => {
     assert.equal(nextCandidate(plain, 0, plain.length), -1, 'a plain request line is passed over');
   });
 
+  it('finds a word on its line at every alignment, and counts the line ends it passes', () => {
+    // two bytes at a time: a word may start on an odd or even byte, the range on an odd or even address
+    const memory = Buffer.alloc(256, 0x2e); // '.'
+    for (const word of ['EOF', 'refused', '502']) {
+      for (let offset = 0; offset < 4; offset++) {
+        for (let at = 0; at < 6; at++) {
+          const text = `ab\ncd\n${'.'.repeat(at)}${word}.\nef\n`;
+          memory.fill(0x2e);
+          memory.write(text, offset);
+          const range = memory.subarray(offset, offset + text.length);
+          const passed = { newlines: 0 };
+          const hit = nextCandidate(range, 0, range.length, passed);
+          const line = range.toString('latin1', 0, hit).split('\n').length;
+          assert.equal(line, 3, `${word} at ${at}, range at ${offset}: hit on line ${line}`);
+          assert.equal(passed.newlines, 2, 'the line ends before the hit');
+          const after = { newlines: 0 };
+          const next = range.indexOf(10, hit) + 1;
+          assert.equal(nextCandidate(range, next, range.length, after), -1, 'nothing after it');
+          assert.equal(after.newlines, 1, 'the line end of the last line');
+        }
+      }
+    }
+    const odd = Buffer.from('xEOF'); // the word's last letter is the range's last byte, left alone
+    assert.equal(nextCandidate(odd, 1, odd.length) >= 1, true);
+  });
+
   it('blank lines only: still no text', () => {
     const e = new TextExplainer();
     e.pushBlock(['', '  ', '']);

@@ -112,3 +112,32 @@ describe('malformed tables', () => {
     }, ParseError);
   });
 });
+
+describe('the fixed-offset reading of kernel IPv4 lines', () => {
+  const line = (sl: number, lport: string, state: string, rx = '00000000') =>
+    `${String(sl).padStart(4)}: 0100007F:${lport} 0200007F:01BB ${state} 00000000:${rx} 00:00000000 00000000     0        0 1 1 0000000000000000 20 4 30 10 -1`.padEnd(
+      149,
+    );
+
+  it('counts a line it cannot read at fixed offsets the same way through the general reading', () => {
+    // the third line's rx_queue is not hex: only the general reading takes it, and it reads no rx_queue there
+    const text = [line(0, '9C40', '01'), line(1, '9C41', '06'), line(2, '9C42', '01', '0000000z'), ''].join('\n');
+    const t = parseSocketTables([{ source: '/proc/net/tcp', content: text }], opts);
+    assert.equal(t.sockets, 3);
+    assert.equal(t.destinations.length, 1);
+    const d = t.destinations[0]!;
+    assert.deepEqual(
+      [d.localIp, d.remoteIp, d.remotePort, d.total, d.states[1], d.states[6]],
+      ['127.0.0.1', '127.0.0.2', 443, 3, 2, 1],
+    );
+    assert.equal(t.unread, undefined);
+  });
+
+  it('leaves a line with a bad state to the general reading, which names the fault', () => {
+    const text = [line(0, '9C40', '01'), line(1, '9C41', '00'), ''].join('\n');
+    const t = parseSocketTables([{ source: '/proc/net/tcp', content: text }], opts);
+    assert.equal(t.sockets, 1);
+    assert.equal(t.unread?.[0]?.count, 1);
+    assert.match(t.unread?.[0]?.lines[0]?.reason ?? '', /unknown TCP state 0/);
+  });
+});
