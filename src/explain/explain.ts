@@ -136,7 +136,7 @@ function buildPairTables(): PairTables {
 }
 
 /** What nextCandidate passed over: the line ends, so its caller numbers lines without searching for them. */
-export interface Passed {
+interface Passed {
   newlines: number;
 }
 

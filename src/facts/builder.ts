@@ -1,4 +1,4 @@
-import { parseIptablesSave } from '../parsers/iptables-save.js';
+import { IptablesSaveScanner, parseIptablesSave } from '../parsers/iptables-save.js';
 import { IpvsConnScanner, parseIpvsTable } from '../parsers/ipvs.js';
 import { parseIpsetSave } from '../parsers/ipset-save.js';
 import { parseIpRoute } from '../parsers/ip-route.js';
@@ -22,7 +22,7 @@ import { parseSsListeners, type SsListener } from '../parsers/ss-listeners.js';
 import { parseSysctls } from '../parsers/sysctl.js';
 import { ephemeralPorts, portBitmap } from './ephemeral.js';
 import { knownNodePorts } from './nodeports.js';
-import type { ArtefactSink, BundleInfo, ChunkWriter, ScanMemo } from './sink.js';
+import { MAX_TEXT_ARTEFACT, type ArtefactSink, type BundleInfo, type ChunkWriter, type ScanMemo } from './sink.js';
 import {
   IPTABLES_SAVES,
   type CounterSamples,
@@ -265,6 +265,9 @@ export class FactsBuilder implements ArtefactSink {
         },
       };
     }
+    if (where?.kind === 'netns' && (IPTABLES_SAVES as readonly string[]).includes(where.file)) {
+      return this.iptablesStream(where.pending, where.file as IptablesSave);
+    }
     if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
       // Anything else streamed is small text: gather it and parse it whole.
       const chunks: Buffer[] = [];
@@ -292,6 +295,42 @@ export class FactsBuilder implements ArtefactSink {
         );
       },
       end: () => {},
+    };
+  }
+
+  /** A dump streamed from a bundle: parsed as it is read, as sink.text would parse it whole. */
+  private iptablesStream(pending: Pending, file: IptablesSave): ChunkWriter {
+    const facts = pending.facts;
+    const scanner = new IptablesSaveScanner(file);
+    let broken = false;
+    const stop = () => {
+      broken = true;
+    };
+    return {
+      push: (chunk) => {
+        if (broken) return;
+        if (scanner.bytesRead + chunk.length > MAX_TEXT_ARTEFACT) {
+          facts.problems.set(file, `refused: over ${MAX_TEXT_ARTEFACT / 2 ** 20} MiB`);
+          broken = true;
+          return;
+        }
+        this.guard(
+          facts.problems,
+          file,
+          () => {
+            scanner.push(chunk);
+          },
+          stop,
+        );
+      },
+      end: () => {
+        if (broken) return;
+        this.guard(facts.problems, file, () => {
+          const ruleset = scanner.finish();
+          facts.iptables[file] = ruleset;
+          if (ruleset.unread) facts.problems.set(file, describeUnread(ruleset.unread));
+        });
+      },
     };
   }
 

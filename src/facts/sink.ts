@@ -1,5 +1,5 @@
 import type { ByteOrder, SocketTable } from '../parsers/proc-net-tcp.js';
-import type { NetnsMeta } from './types.js';
+import { IPTABLES_SAVES, type NetnsMeta } from './types.js';
 
 /**
  * Where artefacts go. Live collection writes to one; `node` analyses them as they arrive, `collect` writes
@@ -94,8 +94,20 @@ export const NETNS_FILES = [
 /** Single sysctl files as `cat /proc/sys/…` printed them, under netns/<id>/proc/sys/, read right after sysctl.txt. */
 export const PROC_SYS_DIR = 'proc/sys';
 
-/** Artefacts that may be large and are streamed rather than read whole. */
-export const STREAMED_FILES = ['proc/net/tcp', 'proc/net/tcp6', 'proc/net/ip_vs_conn', 'ipvsadm-Lnc'] as const;
+/**
+ * Artefacts that may be large and are streamed rather than read whole. The iptables dumps are kept (a rule
+ * reads its text back when asked), so they are held to MAX_TEXT_ARTEFACT like any text read whole.
+ */
+export const STREAMED_FILES = [
+  'proc/net/tcp',
+  'proc/net/tcp6',
+  'proc/net/ip_vs_conn',
+  'ipvsadm-Lnc',
+  ...IPTABLES_SAVES,
+] as const;
+
+/** The most of one text artefact a reader keeps from a bundle. */
+export const MAX_TEXT_ARTEFACT = 512 * 1024 * 1024;
 
 /** Counter files sampled a second time, under later/. */
 export const COUNTER_FILES = [

@@ -5,7 +5,7 @@
  * slowly; here a lookup is a few integer operations and no allocation.
  */
 
-export interface Ipv4Keyed {
+interface Ipv4Keyed {
   local: number;
   remote: number;
   port: number;

@@ -5,8 +5,10 @@ import { describe, it } from 'node:test';
 import {
   chainsOf,
   optionValues,
+  IptablesSaveScanner,
   parseIptablesSave,
   ruleWords,
+  type Ruleset,
   type IptablesRule,
 } from '../../src/parsers/iptables-save.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
@@ -128,4 +130,50 @@ describe('iptables-save parser', () => {
       assert.match(r.unread?.lines[0]?.reason ?? '', reason);
     });
   }
+
+  /** Everything a rule or check reads from a ruleset, in plain values, to compare two parses. */
+  const plain = (r: Ruleset) => ({
+    generatedBy: r.generatedBy,
+    warnings: r.warnings,
+    unread: r.unread,
+    tables: [...r.tables.values()].map((t) => ({
+      name: t.name,
+      line: t.line,
+      committed: t.committed,
+      chains: [...t.chains.values()].map((c) => [c.name, c.policy, c.builtin, c.packets, c.bytes, c.line, c.text]),
+      rules: t.rules.map((x) => [x.chain, x.line, x.target, x.goto, x.text, x.spec, x.comment, ruleWords(x)]),
+    })),
+  });
+
+  it('streamed in small chunks reads exactly what the whole text reads (CRLF, UTF-8, no last line end)', () => {
+    const real = saved('kube-proxy.legacy-counters.save');
+    const odd =
+      '*filter\r\n:INPUT ACCEPT [3:180]\r\n:KUBE-Ü - [0:0]\r\n' +
+      '-A INPUT -m comment --comment "ns/svc:pört ünïcode" -j KUBE-Ü\r\nhello stray\r\n-A KUBE-Ü -j DROP';
+    for (const text of [real, odd]) {
+      const whole = parseIptablesSave(text, 'x.save');
+      const bytes = Buffer.from(text, 'utf8');
+      for (const size of [1, 7, 4096]) {
+        const scanner = new IptablesSaveScanner('x.save');
+        const reused = Buffer.alloc(size);
+        for (let at = 0; at < bytes.length; at += size) {
+          const n = bytes.copy(reused, 0, at, at + size);
+          scanner.push(reused.subarray(0, n));
+          reused.fill(0x41); // the caller reuses its buffer: nothing kept may point into it
+        }
+        assert.deepEqual(plain(scanner.finish()), plain(whole), `chunks of ${size} bytes`);
+      }
+    }
+    const odd1 = parseIptablesSave(odd, 'x.save');
+    const rules = odd1.tables.get('filter')?.rules ?? [];
+    assert.deepEqual(
+      rules.map((x) => [x.line, x.target, x.comment]),
+      [
+        [4, 'KUBE-Ü', 'ns/svc:pört ünïcode'],
+        [6, 'DROP', undefined],
+      ],
+    );
+    assert.equal(odd1.unread?.lines[0]?.line, 5, 'the stray line is counted with its number');
+    assert.ok(odd1.unread?.lines.some((l) => /without COMMIT/.test(l.reason)));
+  });
 });

@@ -1,7 +1,7 @@
 import { closeSync, lstatSync, readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtefactSink } from '../../facts/sink.js';
+import { MAX_TEXT_ARTEFACT, type ArtefactSink } from '../../facts/sink.js';
 import { replayArtefacts } from '../../facts/replay.js';
 import type { NetnsMeta } from '../../facts/types.js';
 import { openSafely, readSafely, UnsafePathError } from '../fs/safe-read.js';
@@ -11,7 +11,6 @@ import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
 import { byCodeUnit } from '../../model/indexing.js';
 
 /** A text artefact larger than this is refused with a reason; streamed ones (socket tables) are read in chunks. */
-const MAX_TEXT_ARTEFACT = 512 * 1024 * 1024;
 const MAX_MANIFEST = 16 * 1024 * 1024;
 
 /** The manifest, or one inferred from the layout for a bundle assembled by hand; bad fields become problems. */
