@@ -56,7 +56,8 @@ export const MIGHT_MATCH_WORDS: readonly (readonly [pattern: string, letters: st
   ['version', 'rsi'],
   ['SSL', 'ssl'],
   ['TLS', 'tls'],
-  ['\\b50[24]\\b', '502|504'],
+  // a status code: every signature that reads one has it after a space ("HTTP/1.1 502", '" 504 0')
+  [' 50[24]\\b', ' 50'],
   ['probe failed', 'e f'],
   ['Errno', 'rrn'],
   ['Exception', 'xce'],
@@ -81,10 +82,10 @@ export const MIGHT_MATCH_ANYWHERE = new RegExp(MIGHT_MATCH.source, 'gi');
 /**
  * Each byte's class, five bits: a letter (either case: the regular expression folds ASCII only) 1-26, and a
  * class of its own for each other character the words' letters use; every other byte is 0. Three classes
- * make a 15-bit hash with no overlap, so only the word letters' own classes hit (a digit other than 0, 2, 4,
- * 5 never does, which keeps a log's numbers quiet).
+ * make a 15-bit hash with no overlap, so only the word letters' own classes hit (a digit other than 0 and 5
+ * never does, which keeps a log's numbers quiet).
  */
-const OWN_CLASS: Record<string, number> = { ' ': 27, ':': 28, '0': 29, '2': 30, '4': 30, '5': 31 };
+const OWN_CLASS: Record<string, number> = { ' ': 27, ':': 28, '0': 29, '5': 30 };
 const CLASS = Uint8Array.from({ length: 256 }, (_, b) => {
   const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
   if (lower >= 0x61 && lower <= 0x7a) return lower - 0x60;

@@ -134,8 +134,12 @@ export function selectClusterRules(ids: string[] | undefined): ClusterRule[] {
   return select(CLUSTER_RULES, ids);
 }
 
+let rulesById: Map<string, (typeof ALL_RULES)[number]> | undefined;
+
+/** One rule by id: explain asks for every rule of every cause of every line it explains. */
 export function ruleInfo(id: string): (typeof ALL_RULES)[number] {
-  return at(select(ALL_RULES, [id]), 0); // select throws on an unknown id
+  rulesById ??= new Map(ALL_RULES.map((r) => [r.id, r]));
+  return rulesById.get(id) ?? at(select(ALL_RULES, [id]), 0); // select throws on an unknown id
 }
 
 class UnknownRuleError extends ToolError {

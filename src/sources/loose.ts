@@ -2,20 +2,27 @@ import { ToolError } from '../model/errors.js';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArtefactSink } from '../facts/sink.js';
-import { cleanPaste } from '../parsers/paste.js';
+import { cleanPaste, pasteIsUntouched } from '../parsers/paste.js';
 import { MAX_MANIFEST_INPUT } from './limits.js';
 import { LOOSE_KINDS, sniffKind, UNUSABLE_KINDS, type LooseKind } from '../parsers/sniff.js';
 
 /** A pasted artefact larger than this is not a paste: make a bundle with `netdoctor collect` instead. */
 const MAX_LOOSE_BYTES = 256 * 1024 * 1024;
 
-/** Big socket and connection tables go through the streaming scanners, like a bundle's. */
+/** Big socket and connection tables and iptables dumps go through the streaming scanners, as a bundle's do. */
 const STREAMED: ReadonlySet<LooseKind> = new Set([
   'proc-net-tcp',
   'proc-net-tcp6',
   'proc-net-ip_vs_conn',
   'ipvsadm-Lnc',
+  'iptables-save',
+  'iptables-nft-save',
+  'ip6tables-save',
+  'ip6tables-nft-save',
 ]);
+
+/** What sniffing reads of a file that needed no cleaning: its kind shows in its first lines. */
+const SNIFFED_BYTES = 1024 * 1024;
 
 /** The order a collection writes in: sysctls before sockets (the range shapes the scan), iptables before sockets. */
 const ORDER: LooseKind[] = [
@@ -105,7 +112,8 @@ interface Placed {
   path: string;
   kind: LooseKind;
   how: string;
-  text: string;
+  /** bytes as read, when a streamed kind needed no cleaning: a big file is then never decoded whole */
+  content: string | Buffer;
 }
 
 /** Kubernetes objects in YAML become the JSON that k8s/*.json holds (a List of the documents). */
@@ -136,12 +144,15 @@ export async function replayLooseFiles(
   const placed: Placed[] = [];
   sink.netns({ id: 'host', isHost: true });
   for (const path of paths) {
-    const raw = readRegularFile(path).toString('utf8');
-    const cleaned = cleanPaste(raw);
-    const sniffed = as ? { kind: as, how: '--as' } : sniffKind(cleaned.text, path, cleaned.commands);
+    const bytes = readRegularFile(path);
+    const cleaned = pasteIsUntouched(bytes)
+      ? { text: undefined, commands: [], wrapping: [] }
+      : cleanPaste(bytes.toString('utf8'));
+    const head = cleaned.text ?? bytes.toString('utf8', 0, Math.min(bytes.length, SNIFFED_BYTES));
+    const sniffed = as ? { kind: as, how: '--as' } : sniffKind(head, path, cleaned.commands);
     const unusable = sniffed
       ? undefined
-      : Object.values(UNUSABLE_KINDS).find((u) => u.test.test(cleaned.text.slice(0, 64 * 1024)));
+      : Object.values(UNUSABLE_KINDS).find((u) => u.test.test(head.slice(0, 64 * 1024)));
     if (unusable) {
       sink.failed(`loose/${basename(path)}`, `${path}: ${unusable.advice}`);
       continue;
@@ -161,7 +172,7 @@ export async function replayLooseFiles(
       continue;
     }
     // the YAML stack holds a tree many times the text's size: the same cap as `lint` input
-    if (sniffed.kind === 'k8s-yaml' && cleaned.text.length > MAX_MANIFEST_INPUT) {
+    if (sniffed.kind === 'k8s-yaml' && (cleaned.text?.length ?? bytes.length) > MAX_MANIFEST_INPUT) {
       sink.failed(
         `loose/${basename(path)}`,
         `${path}: YAML over ${MAX_MANIFEST_INPUT / 1024 / 1024} MiB, not read; give kubectl's JSON instead`,
@@ -169,12 +180,15 @@ export async function replayLooseFiles(
       continue;
     }
     let target: string = LOOSE_KINDS[sniffed.kind];
-    let text = cleaned.text;
+    // the sniffed head is the whole file when the file is no bigger
+    let content: string | Buffer =
+      cleaned.text ??
+      (STREAMED.has(sniffed.kind) ? bytes : bytes.length <= SNIFFED_BYTES ? head : bytes.toString('utf8'));
     if (sniffed.kind === 'k8s-json' || sniffed.kind === 'k8s-yaml') {
       target = `k8s/${placed.filter((p) => p.path.startsWith('k8s/')).length}-${basename(path).replace(/[^\w.-]/g, '_')}.json`;
-      if (sniffed.kind === 'k8s-yaml') text = await yamlToJson(text, path);
+      if (sniffed.kind === 'k8s-yaml') content = await yamlToJson(content.toString(), path);
     }
-    placed.push({ path: target, kind: sniffed.kind, how: sniffed.how, text });
+    placed.push({ path: target, kind: sniffed.kind, how: sniffed.how, content });
     const artefact = target.replace(/^netns\/host\//, '');
     names.set(artefact, path);
     names.set(target, path);
@@ -189,10 +203,10 @@ export async function replayLooseFiles(
   for (const p of placed) {
     if (STREAMED.has(p.kind)) {
       const w = sink.stream(p.path);
-      w.push(Buffer.from(p.text, 'utf8'));
+      w.push(typeof p.content === 'string' ? Buffer.from(p.content, 'utf8') : p.content);
       w.end();
     } else {
-      sink.text(p.path, p.text);
+      sink.text(p.path, p.content.toString());
     }
   }
   await sink.finish({
