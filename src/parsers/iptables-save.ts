@@ -63,13 +63,21 @@ export class IptablesRule {
     return this.bytes.toString('utf8', this.start, this.end);
   }
 
-  /** the words after "-A CHAIN", as printed */
-  get spec(): string {
-    return this.bytes.toString('utf8', this.specAt, this.end);
-  }
-
   get comment(): string | undefined {
     return this.commentAt < 0 ? undefined : unquote(this.bytes.toString('utf8', this.commentAt, this.commentEnd));
+  }
+
+  /** The words after "-A CHAIN", quotes removed (ruleWords): cut from the bytes the parse already checked. */
+  words(): string[] {
+    const b = this.bytes;
+    const out: string[] = [];
+    for (let i = skipSpace(b, this.specAt, this.end); i < this.end;) {
+      const end = byteWordEnd(b, i, this.end);
+      if (end < 0) throw new ParseError('rule', this.line, 'unterminated quote');
+      out.push(unquote(b.toString('utf8', i, end)));
+      i = skipSpace(b, end, this.end);
+    }
+    return out;
   }
 }
 
@@ -94,6 +102,13 @@ export interface Ruleset {
 
 const BUILTIN_POLICIES = new Set(['ACCEPT', 'DROP', 'QUEUE', 'RETURN']);
 const MAX_WORDS = 4096;
+/**
+ * A longer line is no iptables-save line (4,096 words of a rule are some 100 KiB): counted as unread and
+ * skipped as it streams, so the partial line carried between chunks stays small and a dump with no line end
+ * costs one pass, not a copy of everything so far per chunk.
+ */
+const MAX_LINE_BYTES = 1024 * 1024;
+const LONG_LINE = `a line over ${MAX_LINE_BYTES / 2 ** 20} MiB: not an iptables-save line`;
 
 /**
  * Tolerant of what pastes do to a dump: a stray line is left out and counted, a table cut short (no
@@ -117,6 +132,8 @@ export class IptablesSaveScanner {
   private firstContent: number | undefined;
   private lines = 0;
   private carry: Buffer | undefined;
+  /** inside a line longer than MAX_LINE_BYTES, which is counted once its end (or the input's) comes */
+  private skipping = false;
   /** targets by name: one string per distinct target, not one per rule */
   private readonly targets = new Map<string, string>();
   bytesRead = 0;
@@ -128,26 +145,33 @@ export class IptablesSaveScanner {
   /** Bytes the caller reuses after the call: the whole lines are copied once, the rest carried. */
   push(chunk: Buffer): void {
     this.bytesRead += chunk.length;
+    let from = 0;
+    if (this.skipping) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) return;
+      this.endSkippedLine();
+      from = nl + 1;
+    }
     const last = chunk.lastIndexOf(10);
-    if (last < 0) {
-      this.carry = this.carry ? Buffer.concat([this.carry, chunk]) : Buffer.from(chunk);
+    if (last < from) {
+      this.carryOn(chunk.subarray(from));
       return;
     }
-    const whole = this.carry
-      ? Buffer.concat([this.carry, chunk.subarray(0, last + 1)])
-      : Buffer.from(chunk.subarray(0, last + 1));
-    this.carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined;
+    const lines = chunk.subarray(from, last + 1);
+    const whole = this.carry ? Buffer.concat([this.carry, lines]) : Buffer.from(lines);
+    this.carry = undefined;
+    this.carryOn(chunk.subarray(last + 1));
     this.scan(whole);
   }
 
-  /** Bytes the scanner may keep as they are (nobody writes to them afterwards). */
+  /** The whole input at once, bytes the scanner may keep as they are (nobody writes to them afterwards). */
   pushOwned(bytes: Buffer): void {
     this.bytesRead += bytes.length;
-    this.scan(this.carry ? Buffer.concat([this.carry, bytes]) : bytes);
-    this.carry = undefined;
+    this.scan(bytes);
   }
 
   finish(): Ruleset {
+    if (this.skipping) this.endSkippedLine();
     if (this.carry) {
       const rest = this.carry;
       this.carry = undefined;
@@ -163,6 +187,22 @@ export class IptablesSaveScanner {
     return ruleset;
   }
 
+  /** The start of a line not ended yet, kept for the next chunk; past MAX_LINE_BYTES it is dropped and skipped. */
+  private carryOn(rest: Buffer): void {
+    if (rest.length === 0) return;
+    if ((this.carry?.length ?? 0) + rest.length > MAX_LINE_BYTES) {
+      this.carry = undefined;
+      this.skipping = true;
+      return;
+    }
+    this.carry = this.carry ? Buffer.concat([this.carry, rest]) : Buffer.from(rest);
+  }
+
+  private endSkippedLine(): void {
+    this.skipping = false;
+    this.unread.add(++this.lines, LONG_LINE);
+  }
+
   /** Whole lines (the last may lack its line end only at the end of the input). */
   private scan(b: Buffer): void {
     let start = 0;
@@ -172,6 +212,7 @@ export class IptablesSaveScanner {
       const end = nl > start && b[nl - 1] === 13 ? nl - 1 : nl;
       const n = ++this.lines;
       try {
+        if (end - start > MAX_LINE_BYTES) throw new ParseError(this.source, n, LONG_LINE);
         this.line(b, start, end, n);
       } catch (e) {
         if (!(e instanceof ParseError)) throw e;
@@ -261,10 +302,10 @@ export class IptablesSaveScanner {
    * no string per word, none per rule, no closure per rule.
    */
   private rule(b: Buffer, start: number, end: number, n: number, table: IptablesTable): IptablesRule {
-    let i = skipSpaceIn(b, start, end);
-    if (b[i] === 91 /* [ */) i = skipSpaceIn(b, this.wordEnd(b, i, end, n), end); // -c: "[packets:bytes] -A …"
+    let i = skipSpace(b, start, end);
+    if (b[i] === 91 /* [ */) i = skipSpace(b, this.wordEnd(b, i, end, n), end); // -c: "[packets:bytes] -A …"
     const aEnd = this.wordEnd(b, i, end, n);
-    const chainStart = skipSpaceIn(b, aEnd, end);
+    const chainStart = skipSpace(b, aEnd, end);
     const chainEnd = this.wordEnd(b, chainStart, end, n);
     if (aEnd - i !== 2 || b[i] !== 45 || b[i + 1] !== 65 /* -A */ || chainEnd === chainStart)
       throw new ParseError(this.source, n, `expected "-A CHAIN …", got "${clip(b.toString('utf8', start, end))}"`);
@@ -274,14 +315,14 @@ export class IptablesSaveScanner {
     let commentAt = -1;
     let commentEnd = -1;
     let words = 0;
-    for (i = skipSpaceIn(b, chainEnd, end); i < end;) {
+    for (i = skipSpace(b, chainEnd, end); i < end;) {
       if (++words > MAX_WORDS) throw new ParseError(this.source, n, `more than ${MAX_WORDS} words in one rule`);
       const wordEnd = this.wordEnd(b, i, end, n);
       const option = wordOption(b, i, wordEnd);
       const jump = target === undefined && option === JUMP;
       const gotoWord = target === undefined && option === GOTO;
       const commentWord = commentAt < 0 && option === COMMENT;
-      i = skipSpaceIn(b, wordEnd, end);
+      i = skipSpace(b, wordEnd, end);
       if (!jump && !gotoWord && !commentWord) continue;
       if (i >= end)
         throw new ParseError(
@@ -298,7 +339,7 @@ export class IptablesSaveScanner {
         target = this.targets.get(value) ?? (this.targets.set(value, value), value);
         goto = gotoWord;
       }
-      i = skipSpaceIn(b, valueEnd, end);
+      i = skipSpace(b, valueEnd, end);
     }
     return new IptablesRule(table.name, chain, n, target, goto, b, start, end, chainEnd, commentAt, commentEnd);
   }
@@ -306,8 +347,7 @@ export class IptablesSaveScanner {
   /** The declared chain a rule names (its one string), or a ParseError when the table does not declare it. */
   private chainNamed(b: Buffer, start: number, end: number, n: number, table: IptablesTable): string {
     const last = this.lastChain;
-    if (last && last.end - last.start === end - start && sameBytes(last.b, last.start, b, start, end - start))
-      return last.name;
+    if (last && b.compare(last.b, last.start, last.end, start, end) === 0) return last.name;
     const named = b.toString('utf8', start, end);
     const name = table.chains.get(named)?.name;
     if (name === undefined)
@@ -337,18 +377,13 @@ function wordOption(b: Buffer, start: number, end: number): number {
   return len === 9 && isAt(b, start, '--comment') ? COMMENT : 0;
 }
 
-function sameBytes(a: Buffer, aStart: number, b: Buffer, bStart: number, length: number): boolean {
-  for (let k = 0; k < length; k++) if (a[aStart + k] !== b[bStart + k]) return false;
-  return true;
-}
-
 /** The ASCII word at b[start…], compared byte by byte: no string per word looked at. */
 function isAt(b: Buffer, start: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (b[start + k] !== word.charCodeAt(k)) return false;
   return true;
 }
 
-function skipSpaceIn(b: Buffer, i: number, end: number): number {
+function skipSpace(b: Buffer, i: number, end: number): number {
   while (i < end && (b[i] === 32 || b[i] === 9)) i++;
   return i;
 }
@@ -390,31 +425,6 @@ function parseChainLine(
   return new IptablesChain(table, name, policy, builtin, Number(m[3] ?? 0), Number(m[4] ?? 0), n, b, start, end);
 }
 
-function skipSpace(line: string, i: number): number {
-  while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
-  return i;
-}
-
-/**
- * Where the word at `i` ends. iptables-save puts double quotes around a word with spaces and a backslash
- * before an inner quote or backslash.
- */
-function wordEnd(line: string, i: number, n: number, source: string): number {
-  while (i < line.length) {
-    const c = line.charCodeAt(i);
-    if (c === 32 || c === 9) break;
-    i++;
-    if (c !== 34 /* " */) continue;
-    for (;;) {
-      if (i >= line.length) throw new ParseError(source, n, 'unterminated quote');
-      const q = line.charCodeAt(i++);
-      if (q === 34) break;
-      if (q === 92 /* \ */ && i < line.length) i++;
-    }
-  }
-  return i;
-}
-
 function unquote(raw: string): string {
   if (raw.indexOf('"') < 0) return raw;
   if (raw.charCodeAt(0) === 34 && raw.indexOf('"', 1) === raw.length - 1 && raw.indexOf('\\') < 0)
@@ -424,14 +434,7 @@ function unquote(raw: string): string {
 
 /** The words after "-A CHAIN", quotes removed: the rule's matches and target with their options. */
 export function ruleWords(rule: IptablesRule): string[] {
-  const line = rule.spec;
-  const out: string[] = [];
-  for (let i = skipSpace(line, 0); i < line.length;) {
-    const end = wordEnd(line, i, rule.line, 'rule');
-    out.push(unquote(line.slice(i, end)));
-    i = skipSpace(line, end);
-  }
-  return out;
+  return rule.words();
 }
 
 function clip(s: string): string {

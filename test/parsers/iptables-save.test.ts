@@ -141,7 +141,7 @@ describe('iptables-save parser', () => {
       line: t.line,
       committed: t.committed,
       chains: [...t.chains.values()].map((c) => [c.name, c.policy, c.builtin, c.packets, c.bytes, c.line, c.text]),
-      rules: t.rules.map((x) => [x.chain, x.line, x.target, x.goto, x.text, x.spec, x.comment, ruleWords(x)]),
+      rules: t.rules.map((x) => [x.chain, x.line, x.target, x.goto, x.text, x.comment, ruleWords(x)]),
     })),
   });
 
@@ -175,5 +175,29 @@ describe('iptables-save parser', () => {
     );
     assert.equal(odd1.unread?.lines[0]?.line, 5, 'the stray line is counted with its number');
     assert.ok(odd1.unread?.lines.some((l) => /without COMMIT/.test(l.reason)));
+  });
+
+  it('a line over 1 MiB, ended or not, is counted as unread and the lines after it are read', () => {
+    const long = 'x'.repeat(3 * 1024 * 1024);
+    const head = '*filter\n:INPUT ACCEPT [0:0]\n';
+    for (const text of [
+      `${head}-A INPUT -m comment --comment "${long}" -j DROP\n-A INPUT -j ACCEPT\nCOMMIT\n`,
+      `${head}${long}`,
+    ]) {
+      const whole = parseIptablesSave(text, 'x.save');
+      const bytes = Buffer.from(text);
+      const scanner = new IptablesSaveScanner('x.save');
+      for (let at = 0; at < bytes.length; at += 65536) scanner.push(bytes.subarray(at, at + 65536));
+      const streamed = scanner.finish();
+      assert.deepEqual(plain(streamed), plain(whole), 'streamed as read whole');
+      assert.equal(streamed.unread?.lines[0]?.line, 3);
+      assert.match(streamed.unread?.lines[0]?.reason ?? '', /over 1 MiB/);
+    }
+    const ended = parseIptablesSave(`${head}${long}\n-A INPUT -j ACCEPT\nCOMMIT\n`, 'x.save');
+    assert.deepEqual(
+      ended.tables.get('filter')?.rules.map((r) => [r.line, r.target]),
+      [[4, 'ACCEPT']],
+    );
+    assert.equal(ended.unread?.count, 1);
   });
 });

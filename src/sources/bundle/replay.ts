@@ -10,7 +10,7 @@ import { BundleError } from './archive.js';
 import { SCHEMA_VERSION, type Manifest } from './dir-sink.js';
 import { byCodeUnit } from '../../model/indexing.js';
 
-/** A text artefact larger than this is refused with a reason; streamed ones (socket tables) are read in chunks. */
+/** The manifest is read whole up to this; past it, it is ignored with a reason. */
 const MAX_MANIFEST = 16 * 1024 * 1024;
 
 /** The manifest, or one inferred from the layout for a bundle assembled by hand; bad fields become problems. */
