@@ -10,6 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parse
 import type { NonEmpty } from '../model/indexing.js';
 import { endpointKey } from '../model/address.js';
 import { FlowTable, type TupleKeyed } from './flow-table.js';
+import { RecentSyns } from './recent-syns.js';
 
 export interface PacketRef {
   /** Wireshark's frame number */
@@ -120,7 +121,7 @@ const IDLE_RETIRE_US = 2 * TIME_WAIT_US;
 const SWEEP_EVERY = 65_536;
 /** Live flows tracked at once; past this, new tuples are counted but not followed, and the report says so. */
 export const MAX_LIVE_FLOWS = 1_000_000;
-/** SYNs remembered to pair a DNAT-ed copy with its original (a copy follows within microseconds) */
+/** SYNs remembered to pair a DNAT-ed copy with its original (a copy follows within microseconds; see RecentSyns) */
 const MAX_ISN_MEMORY = 65_536;
 
 interface Flow extends TupleKeyed {
@@ -164,14 +165,8 @@ export class HandshakeTracker {
     answeredWithAck: new Map<string, AttemptGroup>(),
     replyNotTranslated: new Map<string, AttemptGroup>(),
   };
-  /**
-   * client endpoint + ISN → the attempt that SYN started, to recognise its DNAT-ed copy, which follows within
-   * REORDER_US: two generations, the older dropped once the newer is REORDER_US old (or half the cap full),
-   * so every SYN is remembered at least that long and the map holds seconds of SYNs, not the capture's.
-   */
-  private synByIsn = new Map<string, Attempt>();
-  private olderSynByIsn = new Map<string, Attempt>();
-  private synGenerationUs = 0;
+  /** recent SYNs by client endpoint and ISN, to recognise a DNAT-ed copy of one (it follows within REORDER_US) */
+  private readonly recentSyns = new RecentSyns<Flow>(MAX_ISN_MEMORY);
   private readonly tsSources = new Map<
     string,
     TimestampSource & { last?: PacketRef & { tsval: number; port: number }; bases: number[] }
@@ -257,6 +252,10 @@ export class HandshakeTracker {
       cAddr: forward ? p.src : p.dst,
       sAddr: forward ? p.dst : p.src,
       isn: -1,
+      // every field set here, so that V8 gives flows one shape with all fields in the object (a field added
+      // later moves the object's fields to a separate array: 120k extra objects for 100k flows)
+      attempt: undefined,
+      earlySynAck: undefined,
       judged: false,
       clientFin: false,
       serverFin: false,
@@ -354,19 +353,12 @@ export class HandshakeTracker {
       previous,
     };
     flow.midstreamPending = false;
-    const isnKey = `${client}|${p.seq}`;
-    const original = this.synByIsn.get(isnKey) ?? this.olderSynByIsn.get(isnKey);
+    const originalFlow = this.recentSyns.find(flow.cIp, flow.cPort, flow.isn, flow.cText);
+    const original = originalFlow !== flow ? originalFlow?.attempt : undefined;
     if (original && original.server !== server && ref.timeUs - original.lastSyn.timeUs <= REORDER_US) {
       original.translatedTo = server;
       flow.attempt.translatedFrom = original.server;
-    } else {
-      if (this.synByIsn.size >= MAX_ISN_MEMORY / 2 || ref.timeUs - this.synGenerationUs > REORDER_US) {
-        this.olderSynByIsn = this.synByIsn;
-        this.synByIsn = new Map();
-        this.synGenerationUs = ref.timeUs;
-      }
-      this.synByIsn.set(isnKey, flow.attempt);
-    }
+    } else this.recentSyns.remember(flow);
     const early = flow.earlySynAck;
     flow.earlySynAck = undefined;
     if (early && Math.abs(ref.timeUs - early.timeUs) <= REORDER_US) {

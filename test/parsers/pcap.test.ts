@@ -216,4 +216,71 @@ describe('handshake tracker bounds', () => {
     assert.equal(facts.tuples, 3);
     assert.equal(facts.untrackedPackets, 7);
   });
+
+  /** Feeds packets [src, sport, dst, dport, flags, seq] 1 µs apart; returns the facts. */
+  function track(packets: [string, number, string, number, number, number][]) {
+    const tracker = new HandshakeTracker();
+    const p = newDecodedPacket();
+    packets.forEach(([src, srcPort, dst, dstPort, flags, seq], i) => {
+      setAddresses(p, src, dst);
+      Object.assign(p, { kind: 'tcp', srcPort, dstPort, flags, seq, ack: 0, tsval: -1 });
+      tracker.add(p, i + 1, 1_700_000_000_000_000 + i);
+    });
+    const packetCount = packets.length;
+    return tracker.facts({ source: 'x', linkTypes: [], interfaces: 0, packets: packetCount, truncatedBytes: 0 });
+  }
+  const SYN = 0x02;
+  const SYN_ACK = 0x12;
+  const RST = 0x04;
+  /** A SYN to the Service address, its DNAT-ed copy to the pod, the pod's untranslated reply reset by the client. */
+  const dnatCopy = (client: string, vip: string, pod: string, isn: number) =>
+    [
+      [client, 40000, vip, 80, SYN, isn],
+      [client, 40000, pod, 8080, SYN, isn],
+      [pod, 8080, client, 40000, SYN_ACK, 7],
+      [client, 40000, pod, 8080, RST, 0],
+    ] as [string, number, string, number, number, number][];
+
+  it('a DNAT-ed copy of a SYN is paired with its original 50 SYNs later, 100,000 SYNs in (the SYN memory is fixed-size)', () => {
+    const others = Array.from(
+      { length: 100_000 },
+      (_, i) =>
+        [`10.1.${i >> 8}.${i & 255}`, 30000 + (i % 1000), '10.2.0.1', 443, SYN, i * 7919] as [
+          string,
+          number,
+          string,
+          number,
+          number,
+          number,
+        ],
+    );
+    const [original, ...copy] = dnatCopy('10.0.0.5', '10.96.0.10', '10.244.1.7', 123456);
+    // 100,000 SYNs before, the last 50 of them between the original and its copy
+    const facts = track([...others.slice(0, -50), original!, ...others.slice(-50), ...copy]);
+    assert.deepEqual(
+      facts.replyNotTranslated.map((g) => [g.key, g.count, g.examples[0].client, g.examples[0].server]),
+      [['10.96.0.10:80', 1, '10.0.0.5:40000', '10.244.1.7:8080']],
+    );
+    assert.equal(
+      facts.unanswered.find((g) => g.key === '10.96.0.10:80'),
+      undefined,
+      'the original is not unanswered',
+    );
+  });
+
+  it('IPv6: the copy is paired by address text, and a SYN with another ISN is not a copy', () => {
+    const v6 = track(dnatCopy('fd00::5', 'fd00:96::10', 'fd00:244::7', 99));
+    assert.deepEqual(
+      v6.replyNotTranslated.map((g) => [g.key, g.count]),
+      [['[fd00:96::10]:80', 1]],
+    );
+    const otherIsn = dnatCopy('10.0.0.5', '10.96.0.10', '10.244.1.7', 5);
+    otherIsn[1]![5] = 6;
+    const facts = track(otherIsn);
+    assert.deepEqual(facts.replyNotTranslated, []);
+    assert.deepEqual(
+      facts.unanswered.map((g) => [g.key, g.count]),
+      [['10.96.0.10:80', 1]],
+    );
+  });
 });
