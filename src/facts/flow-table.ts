@@ -16,7 +16,7 @@ export interface TupleKeyed {
 }
 
 /** One endpoint's share of the hash; the flow's hash is the sum of both ends', the same in either direction. */
-function endHash(ip: number, port: number): number {
+export function endHash(ip: number, port: number): number {
   let h = Math.imul(ip ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);

@@ -11,6 +11,7 @@ import type { NonEmpty } from '../model/indexing.js';
 import { endpointKey } from '../model/address.js';
 import { FlowTable, type TupleKeyed } from './flow-table.js';
 import { RecentSyns } from './recent-syns.js';
+import { ClosedFlows } from './closed-flows.js';
 
 export interface PacketRef {
   /** Wireshark's frame number */
@@ -156,6 +157,8 @@ const isBareAck = (flags: number) => (flags & (TCP_ACK | TCP_RST | TCP_FIN | TCP
 
 export class HandshakeTracker {
   private readonly flows = new FlowTable<Flow>();
+  /** IPv4 connections closed and judged, kept compact for the reuse check */
+  private readonly closed = new ClosedFlows();
   private readonly groups = {
     unanswered: new Map<string, AttemptGroup>(),
     synAckUnacknowledged: new Map<string, AttemptGroup>(),
@@ -196,6 +199,12 @@ export class HandshakeTracker {
     const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     const flow = this.flowOf(p, number, timeUs, syn);
     if (!flow) return;
+    this.step(flow, p, number, timeUs, syn);
+    this.settle(flow);
+  }
+
+  /** What one TCP packet changes on its flow. */
+  private step(flow: Flow, p: DecodedPacket, number: number, timeUs: number, syn: boolean): void {
     const beforeNumber = flow.lastNumber;
     const beforeUs = flow.lastUs;
     flow.lastNumber = number;
@@ -235,7 +244,11 @@ export class HandshakeTracker {
     const dstText = p.v6 ? p.dst : undefined;
     const known = this.flows.get(p.srcNum, p.srcPort, p.dstNum, p.dstPort, srcText, dstText);
     if (known) return known;
-    if (this.flows.size >= this.maxFlows) {
+    if (!p.v6 && this.closed.size > 0) {
+      const r = this.closed.find(p.srcNum, p.srcPort, p.dstNum, p.dstPort);
+      if (r >= 0) return this.revive(r, p);
+    }
+    if (this.flows.size + this.closed.size >= this.maxFlows) {
       this.untrackedPackets++;
       return undefined;
     }
@@ -269,6 +282,48 @@ export class HandshakeTracker {
     if (!syn && !synAck) this.midstream++;
     this.flows.add(flow);
     return flow;
+  }
+
+  /** A closed connection's record as a flow again, in the live table, for a packet on its tuple. */
+  private revive(r: number, p: DecodedPacket): Flow {
+    const flow: Flow = {
+      cIp: 0,
+      cPort: 0,
+      sIp: 0,
+      sPort: 0,
+      cText: undefined,
+      sText: undefined,
+      cAddr: '',
+      sAddr: '',
+      isn: -1,
+      attempt: undefined,
+      earlySynAck: undefined,
+      judged: true,
+      clientFin: false,
+      serverFin: false,
+      closedNumber: -1,
+      closedUs: 0,
+      lastNumber: 0,
+      lastUs: 0,
+      midstreamPending: false,
+    };
+    this.closed.take(r, flow);
+    const forward = p.srcNum === flow.cIp && p.srcPort === flow.cPort;
+    flow.cAddr = forward ? p.src : p.dst;
+    flow.sAddr = forward ? p.dst : p.src;
+    this.flows.add(flow);
+    return flow;
+  }
+
+  /**
+   * After a packet: an IPv4 connection that is closed and judged (no attempt open) leaves the live table for
+   * the compact one. IPv6 flows stay (their addresses are text, and they are rare).
+   */
+  private settle(flow: Flow): void {
+    if (!flow.judged || flow.attempt !== undefined || flow.cText !== undefined) return;
+    this.flows.delete(flow);
+    this.recentSyns.forget(flow);
+    this.closed.store(flow);
   }
 
   /** A reset: refused by the server before any SYN-ACK, or given up by the client after one; the flow ends. */
@@ -470,6 +525,7 @@ export class HandshakeTracker {
         if (flow.attempt) this.finish(flow.attempt);
       },
     );
+    this.closed.forgetIdle(this.nowUs - IDLE_RETIRE_US);
   }
 
   facts(
@@ -483,6 +539,7 @@ export class HandshakeTracker {
       if (flow.attempt) this.finish(flow.attempt);
     }
     this.flows.clear();
+    this.closed.clear();
     const sorted = (m: Map<string, AttemptGroup>) =>
       [...m.values()].sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
     return {

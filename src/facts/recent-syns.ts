@@ -14,7 +14,7 @@
  */
 import type { TupleKeyed } from './flow-table.js';
 
-export interface SynFlow extends TupleKeyed {
+interface SynFlow extends TupleKeyed {
   /** the client's address as text (IPv6 tells equal hashes apart by it) */
   cAddr: string;
   /** ISN of the flow's current attempt */
@@ -58,9 +58,15 @@ export class RecentSyns<F extends SynFlow> {
   /** Remembers the flow's SYN (its current client endpoint and ISN), forgetting the oldest of its bucket. */
   remember(flow: F): void {
     const b = this.bucket(flow.cIp, flow.cPort, flow.isn);
-    const way = this.next[b]!;
+    const way = this.next[b] ?? 0;
     this.flows[b * WAYS + way] = flow;
     this.next[b] = (way + 1) % WAYS;
+  }
+
+  /** Forgets the flow if it is remembered (it closed, or went into ClosedFlows): the entry held it alive. */
+  forget(flow: F): void {
+    const at = this.bucket(flow.cIp, flow.cPort, flow.isn) * WAYS;
+    for (let w = 0; w < WAYS; w++) if (this.flows[at + w] === flow) this.flows[at + w] = undefined;
   }
 
   private bucket(ip: number, port: number, isn: number): number {
