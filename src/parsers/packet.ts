@@ -6,6 +6,8 @@
  * 229 raw IPv6, 0 BSD loopback.
  */
 
+import { be16, be32 } from './bytes.js';
+
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
@@ -65,20 +67,20 @@ function ipOffset(linkType: number, d: Buffer, start: number, end: number): numb
   switch (linkType) {
     case 1:
       if (length < 14) return -1;
-      ethertype = d.readUInt16BE(start + 12);
+      ethertype = be16(d, start + 12);
       at = start + 14;
       while ((ethertype === 0x8100 || ethertype === 0x88a8) && at + 4 <= end) {
-        ethertype = d.readUInt16BE(at + 2);
+        ethertype = be16(d, at + 2);
         at += 4;
       }
       return ethertype === 0x0800 || ethertype === 0x86dd ? at : -1;
     case 113:
       if (length < 16) return -1;
-      ethertype = d.readUInt16BE(start + 14);
+      ethertype = be16(d, start + 14);
       return ethertype === 0x0800 || ethertype === 0x86dd ? start + 16 : -1;
     case 276:
       if (length < 20) return -1;
-      ethertype = d.readUInt16BE(start);
+      ethertype = be16(d, start);
       return ethertype === 0x0800 || ethertype === 0x86dd ? start + 20 : -1;
     case 101:
     case 12:
@@ -159,10 +161,10 @@ function decodeIp(d: Buffer, at: number, end: number, out: DecodedPacket, quoted
     if (at + 20 > end) return false;
     const ihl = ((d[at] ?? 0) & 0x0f) * 4;
     // a non-first fragment has no transport header
-    if ((d.readUInt16BE(at + 6) & 0x1fff) !== 0) return false;
+    if ((be16(d, at + 6) & 0x1fff) !== 0) return false;
     proto = d[at + 9] ?? 0;
-    out.srcNum = d.readUInt32BE(at + 12);
-    out.dstNum = d.readUInt32BE(at + 16);
+    out.srcNum = be32(d, at + 12);
+    out.dstNum = be32(d, at + 16);
     out.src = ipv4Text(out.srcNum);
     out.dst = ipv4Text(out.dstNum);
     out.v6 = false;
@@ -186,16 +188,16 @@ function decodeIp(d: Buffer, at: number, end: number, out: DecodedPacket, quoted
   if (proto === 6) {
     // an ICMP error quotes only 8 bytes of TCP: ports and sequence number
     if (l4 + (quoted ? 8 : 20) > end) return false;
-    out.srcPort = d.readUInt16BE(l4);
-    out.dstPort = d.readUInt16BE(l4 + 2);
-    out.seq = d.readUInt32BE(l4 + 4);
+    out.srcPort = be16(d, l4);
+    out.dstPort = be16(d, l4 + 2);
+    out.seq = be32(d, l4 + 4);
     if (quoted) {
       out.flags = 0;
       out.ack = 0;
       out.tsval = -1;
       return true;
     }
-    out.ack = d.readUInt32BE(l4 + 8);
+    out.ack = be32(d, l4 + 8);
     const dataOffset = ((d[l4 + 12] ?? 0) >> 4) * 4;
     out.flags = d[l4 + 13] ?? 0;
     out.tsval = -1;
@@ -210,7 +212,7 @@ function decodeIp(d: Buffer, at: number, end: number, out: DecodedPacket, quoted
       const len = d[o + 1];
       if (len === undefined || len < 2) break;
       if (kind === 8 && len === 10 && o + 10 <= optionsEnd) {
-        out.tsval = d.readUInt32BE(o + 2);
+        out.tsval = be32(d, o + 2);
         break;
       }
       o += len;

@@ -6,6 +6,7 @@
  * sections and interfaces.
  */
 import { ParseError } from './parse-error.js';
+import { be16, be32, le16, le32 } from './bytes.js';
 
 export interface CapturedPacket {
   /** 1-based, as Wireshark numbers them */
@@ -142,11 +143,11 @@ export class CaptureReader {
   }
 
   private u32(buf: Buffer, at: number): number {
-    return this.le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+    return this.le ? le32(buf, at) : be32(buf, at);
   }
 
   private u16(buf: Buffer, at: number): number {
-    return this.le ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+    return this.le ? le16(buf, at) : be16(buf, at);
   }
 
   private readPcapRecords(buf: Buffer, pos: number, length: number): number {

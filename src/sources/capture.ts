@@ -111,8 +111,9 @@ async function readBinaryCapture(path: string): Promise<CaptureFacts> {
   let firstUs: number | undefined;
   let lastUs: number | undefined;
   const source = path === '-' ? 'stdin' : path;
+  let lastLinkType = -1;
   const reader = new CaptureReader(source, (p) => {
-    linkTypes.add(p.linkType);
+    if (p.linkType !== lastLinkType) linkTypes.add((lastLinkType = p.linkType)); // not a Set lookup per packet
     if (p.timeUs === p.timeUs) {
       firstUs ??= p.timeUs;
       lastUs = p.timeUs;
