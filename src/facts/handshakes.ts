@@ -146,6 +146,36 @@ interface Flow extends TupleKeyed {
   midstreamPending: boolean;
 }
 
+/**
+ * A flow with every field, so that all flows share one shape with their fields in the object (a field added
+ * later moves an object's fields to a separate array: 120k extra objects for 100k flows). Numbers start as
+ * small integers: a field first given a double (NaN, say) keeps a boxed double per object, five more heap
+ * objects per flow (tried: 10 % slower on 5M packets).
+ */
+function newFlow(): Flow {
+  return {
+    cIp: 0,
+    cPort: 0,
+    sIp: 0,
+    sPort: 0,
+    cText: undefined,
+    sText: undefined,
+    cAddr: '',
+    sAddr: '',
+    isn: -1,
+    attempt: undefined,
+    earlySynAck: undefined,
+    judged: false,
+    clientFin: false,
+    serverFin: false,
+    closedNumber: -1,
+    closedUs: 0,
+    lastNumber: 0,
+    lastUs: 0,
+    midstreamPending: false,
+  };
+}
+
 const clientOf = (f: Flow) => endpointKey(f.cAddr, f.cPort);
 const serverOf = (f: Flow) => endpointKey(f.sAddr, f.sPort);
 
@@ -255,30 +285,19 @@ export class HandshakeTracker {
     this.tuples++;
     const synAck = (p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
     const forward = syn || !synAck;
-    const flow: Flow = {
-      cIp: forward ? p.srcNum : p.dstNum,
-      cPort: forward ? p.srcPort : p.dstPort,
-      sIp: forward ? p.dstNum : p.srcNum,
-      sPort: forward ? p.dstPort : p.srcPort,
-      cText: forward ? srcText : dstText,
-      sText: forward ? dstText : srcText,
-      cAddr: forward ? p.src : p.dst,
-      sAddr: forward ? p.dst : p.src,
-      isn: -1,
-      // every field set here, so that V8 gives flows one shape with all fields in the object (a field added
-      // later moves the object's fields to a separate array: 120k extra objects for 100k flows)
-      attempt: undefined,
-      earlySynAck: undefined,
-      judged: false,
-      clientFin: false,
-      serverFin: false,
-      closedNumber: -1,
-      closedUs: 0,
-      lastNumber: number,
-      lastUs: timeUs,
-      // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
-      midstreamPending: synAck,
-    };
+    const flow = newFlow();
+    flow.cIp = forward ? p.srcNum : p.dstNum;
+    flow.cPort = forward ? p.srcPort : p.dstPort;
+    flow.sIp = forward ? p.dstNum : p.srcNum;
+    flow.sPort = forward ? p.dstPort : p.srcPort;
+    flow.cText = forward ? srcText : dstText;
+    flow.sText = forward ? dstText : srcText;
+    flow.cAddr = forward ? p.src : p.dst;
+    flow.sAddr = forward ? p.dst : p.src;
+    flow.lastNumber = number;
+    flow.lastUs = timeUs;
+    // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
+    flow.midstreamPending = synAck;
     if (!syn && !synAck) this.midstream++;
     this.flows.add(flow);
     return flow;
@@ -286,27 +305,8 @@ export class HandshakeTracker {
 
   /** A closed connection's record as a flow again, in the live table, for a packet on its tuple. */
   private revive(r: number, p: DecodedPacket): Flow {
-    const flow: Flow = {
-      cIp: 0,
-      cPort: 0,
-      sIp: 0,
-      sPort: 0,
-      cText: undefined,
-      sText: undefined,
-      cAddr: '',
-      sAddr: '',
-      isn: -1,
-      attempt: undefined,
-      earlySynAck: undefined,
-      judged: true,
-      clientFin: false,
-      serverFin: false,
-      closedNumber: -1,
-      closedUs: 0,
-      lastNumber: 0,
-      lastUs: 0,
-      midstreamPending: false,
-    };
+    const flow = newFlow();
+    flow.judged = true;
     this.closed.take(r, flow);
     const forward = p.srcNum === flow.cIp && p.srcPort === flow.cPort;
     flow.cAddr = forward ? p.src : p.dst;
