@@ -9,17 +9,14 @@
  * Open addressing over slots that hold record numbers; records are dense (a deleted one is replaced by the
  * last), so memory follows the number of closed connections, not the table's history.
  */
-import { endHash } from './flow-table.js';
+import { endHash, type TupleKeyed } from './flow-table.js';
 
-/** A closed connection as the tracker hands it over and gets it back */
-export interface ClosedFlow {
-  cIp: number;
-  cPort: number;
-  sIp: number;
-  sPort: number;
+/** A closed connection as the tracker hands it over and gets it back (the tracker's flows are ClosedFlows) */
+export interface ClosedFlow extends TupleKeyed {
   isn: number;
   clientFin: boolean;
   serverFin: boolean;
+  /** frame (−1: open) and time of the packet that closed the flow */
   closedNumber: number;
   closedUs: number;
   lastNumber: number;

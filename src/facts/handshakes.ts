@@ -9,9 +9,9 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
 import type { NonEmpty } from '../model/indexing.js';
 import { endpointKey } from '../model/address.js';
-import { FlowTable, type TupleKeyed } from './flow-table.js';
+import { FlowTable } from './flow-table.js';
 import { RecentSyns } from './recent-syns.js';
-import { ClosedFlows } from './closed-flows.js';
+import { ClosedFlows, type ClosedFlow } from './closed-flows.js';
 
 export interface PacketRef {
   /** Wireshark's frame number */
@@ -125,21 +125,13 @@ export const MAX_LIVE_FLOWS = 1_000_000;
 /** SYNs remembered to pair a DNAT-ed copy with its original (a copy follows within microseconds; see RecentSyns) */
 const MAX_ISN_MEMORY = 65_536;
 
-interface Flow extends TupleKeyed {
+interface Flow extends ClosedFlow {
   /** client and server addresses as text */
   cAddr: string;
   sAddr: string;
-  isn: number;
   attempt?: Attempt;
   /** the attempt was established, closed and judged at its close; only the tuple's record is kept */
   judged: boolean;
-  clientFin: boolean;
-  serverFin: boolean;
-  /** frame (−1: open) and time of the packet that closed the flow */
-  closedNumber: number;
-  closedUs: number;
-  lastNumber: number;
-  lastUs: number;
   /** a SYN-ACK seen before any SYN on the flow: `tcpdump -i any` can print a reply before its request */
   earlySynAck?: PacketRef;
   /** first seen mid-connection, unless the SYN of a reordered handshake still comes */
