@@ -3,7 +3,7 @@
  * DNAT-ed copy of a SYN (the same client endpoint and ISN toward another address) follows its original within
  * microseconds, and the tracker pairs them here.
  *
- * Fixed size and allocation-free: 4-way buckets over typed arrays, the oldest of a bucket's four replaced.
+ * Fixed size and allocation-free: 4-way buckets over one array, the oldest of a bucket's four replaced.
  * A SYN is forgotten only once four later SYNs hash to its bucket, which for a copy that follows within a few
  * packets is as good as never. An earlier version held every SYN of the last second in a string-keyed Map
  * with its attempt; on a busy capture that kept tens of thousands of attempts alive just long enough to be
@@ -15,8 +15,6 @@
 import type { TupleKeyed } from './flow-table.js';
 
 interface SynFlow extends TupleKeyed {
-  /** the client's address as text (IPv6 tells equal hashes apart by it) */
-  cAddr: string;
   /** ISN of the flow's current attempt */
   isn: number;
 }
@@ -38,19 +36,12 @@ export class RecentSyns<F extends SynFlow> {
     this.mask = buckets - 1;
   }
 
-  /** The remembered flow whose SYN had this client endpoint (v6: also this text) and ISN, if any. */
+  /** The remembered flow whose SYN had this client endpoint (IPv6: its text, else undefined) and ISN, if any. */
   find(cIp: number, cPort: number, isn: number, cText: string | undefined): F | undefined {
     const at = this.bucket(cIp, cPort, isn) * WAYS;
     for (let w = 0; w < WAYS; w++) {
       const f = this.flows[at + w];
-      if (
-        f !== undefined &&
-        f.isn === isn &&
-        f.cIp === cIp &&
-        f.cPort === cPort &&
-        (cText === undefined || f.cAddr === cText)
-      )
-        return f;
+      if (f !== undefined && f.isn === isn && f.cIp === cIp && f.cPort === cPort && f.cText === cText) return f;
     }
     return undefined;
   }
