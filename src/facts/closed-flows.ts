@@ -13,6 +13,7 @@ import { endHash, type TupleKeyed } from './flow-table.js';
 
 /** A closed connection as the tracker hands it over and gets it back (the tracker's flows are ClosedFlows) */
 export interface ClosedFlow extends TupleKeyed {
+  /** the SYN's sequence number as int32 (`seq | 0`), like the addresses */
   isn: number;
   clientFin: boolean;
   serverFin: boolean;
@@ -29,14 +30,21 @@ const MIN_RECORDS = 512;
 const CLIENT_FIN = 1;
 const SERVER_FIN = 2;
 
+/**
+ * A frame number read back from the Float64Array as a small integer: V8 hands out a typed array's doubles as
+ * heap numbers, and one stored into a flow's integer field turns that field into a double in every flow (the
+ * flows change shape mid-capture and the optimised packet path is thrown away). Past 2^31 frames, a double.
+ */
+const frameNumber = (n: number): number => (n < 0x80000000 ? n | 0 : n);
+
 export class ClosedFlows {
   private slots = new Int32Array(MIN_SLOTS).fill(EMPTY);
   private mask = MIN_SLOTS - 1;
-  private cIp = new Uint32Array(MIN_RECORDS);
-  private sIp = new Uint32Array(MIN_RECORDS);
+  private cIp = new Int32Array(MIN_RECORDS);
+  private sIp = new Int32Array(MIN_RECORDS);
   private cPort = new Uint16Array(MIN_RECORDS);
   private sPort = new Uint16Array(MIN_RECORDS);
-  private isn = new Uint32Array(MIN_RECORDS);
+  private isn = new Int32Array(MIN_RECORDS);
   private fins = new Uint8Array(MIN_RECORDS);
   /** closedNumber, closedUs, lastNumber, lastUs of record r at 4r … 4r+3 */
   private times = new Float64Array(MIN_RECORDS * 4);
@@ -66,11 +74,17 @@ export class ClosedFlows {
     into.isn = this.isn[r] ?? 0;
     into.clientFin = ((this.fins[r] ?? 0) & CLIENT_FIN) !== 0;
     into.serverFin = ((this.fins[r] ?? 0) & SERVER_FIN) !== 0;
-    into.closedNumber = this.times[4 * r] ?? 0;
+    into.closedNumber = frameNumber(this.times[4 * r] ?? 0);
     into.closedUs = this.times[4 * r + 1] ?? 0;
-    into.lastNumber = this.times[4 * r + 2] ?? 0;
+    into.lastNumber = frameNumber(this.times[4 * r + 2] ?? 0);
     into.lastUs = this.times[4 * r + 3] ?? 0;
     this.delete(r);
+  }
+
+  /** A packet that changes nothing but when record r was last seen (an ACK after the FINs): frame and time. */
+  touch(r: number, number: number, timeUs: number): void {
+    this.times[4 * r + 2] = number;
+    this.times[4 * r + 3] = timeUs;
   }
 
   /** Stores a closed connection whose tuple is not in the table. */
@@ -158,15 +172,15 @@ export class ClosedFlows {
   }
 
   private resizeRecords(capacity: number): void {
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, b: T): T => {
+    const grow = <T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
-    this.cIp = grow(this.cIp, new Uint32Array(capacity));
-    this.sIp = grow(this.sIp, new Uint32Array(capacity));
+    this.cIp = grow(this.cIp, new Int32Array(capacity));
+    this.sIp = grow(this.sIp, new Int32Array(capacity));
     this.cPort = grow(this.cPort, new Uint16Array(capacity));
     this.sPort = grow(this.sPort, new Uint16Array(capacity));
-    this.isn = grow(this.isn, new Uint32Array(capacity));
+    this.isn = grow(this.isn, new Int32Array(capacity));
     this.fins = grow(this.fins, new Uint8Array(capacity));
     this.times = grow(this.times, new Float64Array(capacity * 4));
   }

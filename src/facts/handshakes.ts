@@ -6,7 +6,7 @@
  * and closed is judged at its close and keeps only a compact record (the tuple, when it closed) for the
  * reuse check; idle flows are retired. Per packet nothing is allocated: flows are found by numbers.
  */
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
+import { dstText, srcText, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../parsers/packet.js';
 import type { NonEmpty } from '../model/indexing.js';
 import { endpointKey } from '../model/address.js';
 import { FlowTable } from './flow-table.js';
@@ -20,6 +20,7 @@ export interface PacketRef {
 }
 
 export interface Attempt {
+  /** "10.0.0.1:40000", "[fd00::1]:40000": written when the attempt is judged worth reporting (see finish) */
   client: string;
   server: string;
   firstSyn: PacketRef;
@@ -141,8 +142,10 @@ interface Flow extends ClosedFlow {
 /**
  * A flow with every field, so that all flows share one shape with their fields in the object (a field added
  * later moves an object's fields to a separate array: 120k extra objects for 100k flows). Numbers start as
- * small integers: a field first given a double (NaN, say) keeps a boxed double per object, five more heap
- * objects per flow (tried: 10 % slower on 5M packets).
+ * small integers and stay so (addresses and ISN are int32): a field first given a double keeps a boxed double
+ * per object (five such fields: 10 % slower on 5M packets). The two times are doubles anyway (µs since 1970):
+ * they start as NaN, as a field that starts as an integer and later takes a double changes every flow's shape
+ * mid-capture, and V8 throws away the code optimised for the old one (1M packets: 7 % of the CPU time).
  */
 function newFlow(): Flow {
   return {
@@ -161,15 +164,16 @@ function newFlow(): Flow {
     clientFin: false,
     serverFin: false,
     closedNumber: -1,
-    closedUs: 0,
+    closedUs: NaN,
     lastNumber: 0,
-    lastUs: 0,
+    lastUs: NaN,
     midstreamPending: false,
   };
 }
 
 const clientOf = (f: Flow) => endpointKey(f.cAddr, f.cPort);
 const serverOf = (f: Flow) => endpointKey(f.sAddr, f.sPort);
+const sameServer = (f: Flow, g: Flow) => f.sIp === g.sIp && f.sPort === g.sPort && f.sAddr === g.sAddr;
 
 /** How far apart a request and its reply may be captured out of order and still be paired. */
 const REORDER_US = 1_000_000;
@@ -206,34 +210,53 @@ export class HandshakeTracker {
 
   constructor(private readonly maxFlows = MAX_LIVE_FLOWS) {}
   private sinceSweep = 0;
-  private nowUs = 0;
+  /** the first and the latest time seen (NaN: none yet) */
+  private firstUs = NaN;
+  private nowUs = NaN;
+  /**
+   * The packet being handled: its frame number and time (NaN when the capture has no time). Kept here rather
+   * than passed down: a time is a double, and each call not inlined would box it in a new heap number.
+   */
+  private number = 0;
+  private timeUs = NaN;
 
-  /** One decoded packet, frame `number` captured at `timeUs` (NaN when the capture has no time). */
-  add(p: DecodedPacket, number: number, timeUs: number): void {
-    if (timeUs === timeUs) this.nowUs = timeUs;
+  /** One decoded packet, with its frame number and time. */
+  add(p: DecodedPacket): void {
+    const timeUs = p.timeUs;
+    this.number = p.number;
+    this.timeUs = timeUs;
+    if (timeUs === timeUs) {
+      if (this.firstUs !== this.firstUs) this.firstUs = timeUs;
+      this.nowUs = timeUs;
+    }
     if (p.kind === 'icmp-unreachable') {
-      this.icmp(p, { number, timeUs });
+      this.icmp(p, this.here());
       return;
     }
     if (p.kind !== 'tcp') return;
     this.tcpPackets++;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
     const syn = (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    const flow = this.flowOf(p, number, timeUs, syn);
+    const flow = this.flowOf(p, syn);
     if (!flow) return;
-    this.step(flow, p, number, timeUs, syn);
+    this.step(flow, p, syn);
     this.settle(flow);
   }
 
+  /** A reference to the packet being handled, for the attempt's record. */
+  private here(): PacketRef {
+    return { number: this.number, timeUs: this.timeUs };
+  }
+
   /** What one TCP packet changes on its flow. */
-  private step(flow: Flow, p: DecodedPacket, number: number, timeUs: number, syn: boolean): void {
+  private step(flow: Flow, p: DecodedPacket, syn: boolean): void {
     const beforeNumber = flow.lastNumber;
     const beforeUs = flow.lastUs;
-    flow.lastNumber = number;
-    flow.lastUs = timeUs;
+    flow.lastNumber = this.number;
+    flow.lastUs = this.timeUs;
     const fromClient = p.srcNum === flow.cIp && p.srcPort === flow.cPort && (!p.v6 || p.src === flow.cAddr);
     if (syn && fromClient) {
-      this.syn(flow, p, { number, timeUs }, beforeNumber, beforeUs);
+      this.syn(flow, p, beforeNumber, beforeUs);
       return;
     }
     const a = flow.attempt;
@@ -242,33 +265,42 @@ export class HandshakeTracker {
       return;
     }
     if ((p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && !fromClient) {
-      this.synAck(flow, number, timeUs);
+      this.synAck(flow);
       return;
     }
     if (a && !a.established && !fromClient && isBareAck(p.flags) && a.synAckCount === 0) {
-      a.bareAck ??= { number, timeUs };
+      a.bareAck ??= this.here();
       return;
     }
     if (p.flags & TCP_RST) {
-      this.rst(flow, number, timeUs, fromClient);
+      this.rst(flow, fromClient);
       return;
     }
     if (a && !a.established && fromClient && p.flags & TCP_ACK) {
       if (a.synAckCount > 0 || a.simultaneousOpen) a.established = true;
       else if (!a.bareAck) a.ackBeforeSynAck = true;
     }
-    if (p.flags & TCP_FIN) this.fin(flow, number, timeUs, fromClient);
+    if (p.flags & TCP_FIN) this.fin(flow, fromClient);
   }
 
-  /** The flow this packet belongs to, made on its first packet; undefined past the flow cap (counted). */
-  private flowOf(p: DecodedPacket, number: number, timeUs: number, syn: boolean): Flow | undefined {
-    const srcText = p.v6 ? p.src : undefined;
-    const dstText = p.v6 ? p.dst : undefined;
-    const known = this.flows.get(p.srcNum, p.srcPort, p.dstNum, p.dstPort, srcText, dstText);
+  /**
+   * The flow this packet belongs to, made on its first packet; undefined past the flow cap (counted), and for a
+   * closed connection's packet that was handled in place.
+   */
+  private flowOf(p: DecodedPacket, syn: boolean): Flow | undefined {
+    const srcV6 = p.v6 ? p.src : undefined;
+    const dstV6 = p.v6 ? p.dst : undefined;
+    const known = this.flows.get(p.srcNum, p.srcPort, p.dstNum, p.dstPort, srcV6, dstV6);
     if (known) return known;
     if (!p.v6 && this.closed.size > 0) {
       const r = this.closed.find(p.srcNum, p.srcPort, p.dstNum, p.dstPort);
-      if (r >= 0) return this.revive(r, p);
+      if (r >= 0) {
+        // Without SYN, FIN or RST a packet changes only when the connection was last seen (see step): the
+        // last ACK of nearly every connection, handled in place instead of as a flow again.
+        if ((p.flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0) return this.revive(r, p);
+        this.closed.touch(r, this.number, this.timeUs);
+        return undefined;
+      }
     }
     if (this.flows.size + this.closed.size >= this.maxFlows) {
       this.untrackedPackets++;
@@ -282,12 +314,12 @@ export class HandshakeTracker {
     flow.cPort = forward ? p.srcPort : p.dstPort;
     flow.sIp = forward ? p.dstNum : p.srcNum;
     flow.sPort = forward ? p.dstPort : p.srcPort;
-    flow.cText = forward ? srcText : dstText;
-    flow.sText = forward ? dstText : srcText;
-    flow.cAddr = forward ? p.src : p.dst;
-    flow.sAddr = forward ? p.dst : p.src;
-    flow.lastNumber = number;
-    flow.lastUs = timeUs;
+    flow.cText = forward ? srcV6 : dstV6;
+    flow.sText = forward ? dstV6 : srcV6;
+    flow.cAddr = forward ? srcText(p) : dstText(p);
+    flow.sAddr = forward ? dstText(p) : srcText(p);
+    flow.lastNumber = this.number;
+    flow.lastUs = this.timeUs;
     // A flow that starts with a SYN-ACK may be a reordered handshake: mid-stream only if no SYN follows.
     flow.midstreamPending = synAck;
     if (!syn && !synAck) this.midstream++;
@@ -301,8 +333,8 @@ export class HandshakeTracker {
     flow.judged = true;
     this.closed.take(r, flow);
     const forward = p.srcNum === flow.cIp && p.srcPort === flow.cPort;
-    flow.cAddr = forward ? p.src : p.dst;
-    flow.sAddr = forward ? p.dst : p.src;
+    flow.cAddr = forward ? srcText(p) : dstText(p);
+    flow.sAddr = forward ? dstText(p) : srcText(p);
     this.flows.add(flow);
     return flow;
   }
@@ -319,12 +351,12 @@ export class HandshakeTracker {
   }
 
   /** A reset: refused by the server before any SYN-ACK, or given up by the client after one; the flow ends. */
-  private rst(flow: Flow, number: number, timeUs: number, fromClient: boolean): void {
+  private rst(flow: Flow, fromClient: boolean): void {
     const a = flow.attempt;
     if (a && !a.established && !a.reset && a.synAckCount === 0 && !fromClient)
-      a.reset = { number, timeUs, byServer: true };
-    if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= { number, timeUs };
-    this.close(flow, number, timeUs);
+      a.reset = { number: this.number, timeUs: this.timeUs, byServer: true };
+    if (a && !a.established && a.synAckCount > 0 && fromClient) a.clientReset ??= this.here();
+    this.close(flow);
   }
 
   /**
@@ -332,24 +364,24 @@ export class HandshakeTracker {
    * is to an attempt not yet established): judge it now and keep only the tuple's record, so that a capture
    * of many short connections holds the live ones, not all of them.
    */
-  private close(flow: Flow, number: number, timeUs: number): void {
-    flow.closedNumber = number;
-    flow.closedUs = timeUs;
+  private close(flow: Flow): void {
+    flow.closedNumber = this.number;
+    flow.closedUs = this.timeUs;
     const a = flow.attempt;
     if (a?.established) {
-      this.finish(a);
+      this.finish(flow, a);
       flow.attempt = undefined;
       flow.judged = true;
     }
   }
 
   /** A SYN-ACK from the server: before any SYN (a reordered capture), or the answer to the attempt. */
-  private synAck(flow: Flow, number: number, timeUs: number): void {
+  private synAck(flow: Flow): void {
     const a = flow.attempt;
     if (!a) {
-      if (!flow.judged) flow.earlySynAck ??= { number, timeUs };
+      if (!flow.judged) flow.earlySynAck ??= this.here();
     } else if (!a.established) {
-      const ref = { number, timeUs };
+      const ref = this.here();
       a.synAckCount++;
       a.firstSynAck ??= ref;
       a.lastSynAck = ref;
@@ -357,23 +389,26 @@ export class HandshakeTracker {
     }
   }
 
-  private fin(flow: Flow, number: number, timeUs: number, fromClient: boolean): void {
+  private fin(flow: Flow, fromClient: boolean): void {
     if (fromClient) flow.clientFin = true;
     else flow.serverFin = true;
-    if (flow.clientFin && flow.serverFin) this.close(flow, number, timeUs);
+    if (flow.clientFin && flow.serverFin) this.close(flow);
   }
 
-  private syn(flow: Flow, p: DecodedPacket, ref: PacketRef, beforeNumber: number, beforeUs: number): void {
+  private syn(flow: Flow, p: DecodedPacket, beforeNumber: number, beforeUs: number): void {
+    const ref = this.here();
     this.timestamp(p, ref);
     const a = flow.attempt;
-    if (a && p.seq === flow.isn) {
+    // the flow keeps the ISN as int32 (a small integer to V8, like the addresses)
+    const isn = p.seq | 0;
+    if (a && isn === flow.isn) {
       a.synCount++;
       a.secondSyn ??= ref;
       a.lastSyn = ref;
       return;
     }
     // the SYN of a connection already closed and judged, seen again: nothing new
-    if (flow.judged && p.seq === flow.isn) return;
+    if (flow.judged && isn === flow.isn) return;
     let previous: Attempt['previous'];
     if (a) {
       if (a.established)
@@ -381,46 +416,65 @@ export class HandshakeTracker {
           flow.closedNumber >= 0
             ? { number: flow.closedNumber, timeUs: flow.closedUs, closed: true }
             : { number: beforeNumber, timeUs: beforeUs, closed: false };
-      this.finish(a);
+      this.finish(flow, a);
     } else if (flow.judged) previous = { number: flow.closedNumber, timeUs: flow.closedUs, closed: true };
     flow.judged = false;
-    flow.isn = p.seq;
+    flow.isn = isn;
     flow.clientFin = flow.serverFin = false;
     flow.closedNumber = -1;
-    const client = clientOf(flow);
-    const server = serverOf(flow);
+    // every field present from the start: attempts keep one shape (a field added later changes the object's
+    // map, and the code optimised for the first map is thrown away)
     flow.attempt = {
-      client,
-      server,
+      client: '',
+      server: '',
       firstSyn: ref,
+      secondSyn: undefined,
       lastSyn: ref,
       synCount: 1,
       synAckCount: 0,
+      firstSynAck: undefined,
+      lastSynAck: undefined,
       established: false,
+      reset: undefined,
+      icmp: undefined,
       previous,
+      bareAck: undefined,
+      simultaneousOpen: undefined,
+      ackBeforeSynAck: undefined,
+      translatedTo: undefined,
+      translatedFrom: undefined,
+      clientReset: undefined,
     };
     flow.midstreamPending = false;
     const originalFlow = this.recentSyns.find(flow.cIp, flow.cPort, flow.isn, flow.cText);
     const original = originalFlow !== flow ? originalFlow?.attempt : undefined;
-    if (original && original.server !== server && ref.timeUs - original.lastSyn.timeUs <= REORDER_US) {
-      original.translatedTo = server;
-      flow.attempt.translatedFrom = original.server;
+    if (
+      original &&
+      originalFlow &&
+      !sameServer(originalFlow, flow) &&
+      ref.timeUs - original.lastSyn.timeUs <= REORDER_US
+    ) {
+      original.translatedTo = serverOf(flow);
+      flow.attempt.translatedFrom = serverOf(originalFlow);
     } else this.recentSyns.remember(flow);
     const early = flow.earlySynAck;
     flow.earlySynAck = undefined;
     if (early && Math.abs(ref.timeUs - early.timeUs) <= REORDER_US) {
       // the SYN-ACK was captured first: it answers this SYN
-      Object.assign(flow.attempt, { synAckCount: 1, firstSynAck: early, lastSynAck: early });
+      flow.attempt.synAckCount = 1;
+      flow.attempt.firstSynAck = early;
+      flow.attempt.lastSynAck = early;
     }
     this.attempts++;
   }
 
   private timestamp(p: DecodedPacket, ref: PacketRef): void {
     if (p.tsval < 0) return;
-    let s = this.tsSources.get(p.src);
+    const address = srcText(p);
+    let s = this.tsSources.get(address);
     if (!s) {
-      s = { address: p.src, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] };
-      this.tsSources.set(p.src, s);
+      s = { address, syns: 0, connections: 0, clocks: 0, backwards: 0, examples: [], bases: [] };
+      this.tsSources.set(address, s);
     }
     s.syns++;
     const last = s.last;
@@ -442,7 +496,7 @@ export class HandshakeTracker {
 
   private icmp(p: DecodedPacket, ref: PacketRef): void {
     // Port 0: the quoted segment's port was not printed (tcpdump text): the latest open attempt between the hosts.
-    const flow = p.srcPort === 0 ? this.latestOpenAttempt(p.src, p.dst, p.dstPort) : this.quotedFlow(p);
+    const flow = p.srcPort === 0 ? this.latestOpenAttempt(srcText(p), dstText(p), p.dstPort) : this.quotedFlow(p);
     const a = flow?.attempt;
     if (a && !a.established && !a.icmp) a.icmp = { ...ref, type: p.icmpType, code: p.icmpCode, from: p.icmpFrom };
   }
@@ -457,7 +511,7 @@ export class HandshakeTracker {
       p.v6 ? p.src : undefined,
       p.v6 ? p.dst : undefined,
     );
-    return flow && flow.cPort === p.srcPort && flow.cAddr === p.src ? flow : undefined;
+    return flow && flow.cPort === p.srcPort && flow.cAddr === srcText(p) ? flow : undefined;
   }
 
   private latestOpenAttempt(clientIp: string, serverIp: string, serverPort: number): Flow | undefined {
@@ -471,7 +525,15 @@ export class HandshakeTracker {
     return best;
   }
 
-  private finish(a: Attempt): void {
+  /**
+   * Judges an attempt of `flow`. Most are plain successes, counted and dropped; the rest are named (client and
+   * server as text) and counted in their group. Naming only those saved two strings per connection.
+   */
+  private finish(flow: Flow, a: Attempt): void {
+    if (!a.established || a.previous || a.secondSyn) {
+      a.client = clientOf(flow);
+      a.server = serverOf(flow);
+    }
     // A challenge ACK is reported as such (with the old connection when the capture holds it), not twice.
     if (!a.bareAck && a.previous && (!a.previous.closed || a.firstSyn.timeUs - a.previous.timeUs < TIME_WAIT_US))
       this.group('reusedTuples', a.server, a);
@@ -514,10 +576,15 @@ export class HandshakeTracker {
       (flow) => this.nowUs - flow.lastUs > IDLE_RETIRE_US,
       (flow) => {
         if (flow.midstreamPending) this.midstream++;
-        if (flow.attempt) this.finish(flow.attempt);
+        if (flow.attempt) this.finish(flow, flow.attempt);
       },
     );
     this.closed.forgetIdle(this.nowUs - IDLE_RETIRE_US);
+  }
+
+  /** When the first and the last packet with a time were captured (none: the capture has no times). */
+  timeSpan(): { firstUs?: number; lastUs?: number } {
+    return this.firstUs === this.firstUs ? { firstUs: this.firstUs, lastUs: this.nowUs } : {};
   }
 
   facts(
@@ -528,7 +595,7 @@ export class HandshakeTracker {
   ): CaptureFacts {
     for (const flow of this.flows.list()) {
       if (flow.midstreamPending) this.midstream++;
-      if (flow.attempt) this.finish(flow.attempt);
+      if (flow.attempt) this.finish(flow, flow.attempt);
     }
     this.flows.clear();
     this.closed.clear();

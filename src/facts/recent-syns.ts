@@ -15,7 +15,7 @@
 import type { TupleKeyed } from './flow-table.js';
 
 interface SynFlow extends TupleKeyed {
-  /** ISN of the flow's current attempt */
+  /** ISN of the flow's current attempt (int32) */
   isn: number;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Link layer → IPv4/IPv6 → TCP or ICMP, decoded into one reused object (no allocation per IPv4 packet: an
- * address's text is made once and reused, the tracker keys flows by numbers).
+ * Link layer → IPv4/IPv6 → TCP or ICMP, decoded into one reused object (no allocation per IPv4 packet: the
+ * tracker keys flows by numbers, and an IPv4 address's text is made only when asked for, by srcText/dstText).
  * Link types (tcpdump.org link-layer header types): 1 Ethernet (with 802.1Q/802.1ad tags), 113 Linux
  * cooked v1 (`tcpdump -i any` before libpcap 1.10), 276 Linux cooked v2, 101/12/14 raw IP, 228 raw IPv4,
  * 229 raw IPv6, 0 BSD loopback.
@@ -14,13 +14,25 @@ export const TCP_RST = 0x04;
 export const TCP_ACK = 0x10;
 
 export interface DecodedPacket {
+  /**
+   * Wireshark's frame number, and the time captured in µs (NaN when the capture has none): set by the reader,
+   * not by decodePacket. On the packet rather than beside it: a time passed as an argument to a function not
+   * inlined is boxed in a new heap number per packet.
+   */
+  number: number;
+  timeUs: number;
   kind: 'tcp' | 'icmp-unreachable' | 'other';
-  /** addresses as text ("10.0.0.1", "fd00::1") */
+  /**
+   * addresses as text ("10.0.0.1", "fd00::1"); for IPv4 from a binary capture '' until srcText()/dstText()
+   * fill them (most packets never need the text: one map lookup each saved per packet)
+   */
   src: string;
   dst: string;
   /**
    * the same addresses as numbers, the flow table's key: an IPv4 address as its 32 bits, an IPv6 address as a
    * 32-bit hash of its text (v6 true: equal numbers then still need equal text). Set both with setAddresses().
+   * Signed (int32): V8 keeps them as small integers in the objects that hold them; 192.168.0.1 as an unsigned
+   * number would be a double, boxed in every flow, and turn the flows' shape over mid-capture.
    */
   srcNum: number;
   dstNum: number;
@@ -41,6 +53,8 @@ export interface DecodedPacket {
 
 export function newDecodedPacket(): DecodedPacket {
   return {
+    number: 0,
+    timeUs: NaN,
     kind: 'other',
     src: '',
     dst: '',
@@ -109,11 +123,23 @@ function ipv4Text(n: number): string {
   return text;
 }
 
+/** The packet's source address as text. */
+export function srcText(p: DecodedPacket): string {
+  if (p.src === '') p.src = ipv4Text(p.srcNum);
+  return p.src;
+}
+
+/** The packet's destination address as text. */
+export function dstText(p: DecodedPacket): string {
+  if (p.dst === '') p.dst = ipv4Text(p.dstNum);
+  return p.dst;
+}
+
 /** FNV-1a of an IPv6 address's text: its number in the flow table (the text settles collisions). */
 function textHash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return h | 0;
 }
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -129,8 +155,7 @@ export function setAddresses(out: DecodedPacket, src: string, dst: string): void
   out.dstNum = s && d ? quad(d) : textHash(dst);
 }
 
-const quad = (m: RegExpExecArray) =>
-  ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+const quad = (m: RegExpExecArray) => (Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4]);
 
 function ipv6(d: Buffer, at: number): string {
   const groups: string[] = [];
@@ -163,10 +188,10 @@ function decodeIp(d: Buffer, at: number, end: number, out: DecodedPacket, quoted
     // a non-first fragment has no transport header
     if ((be16(d, at + 6) & 0x1fff) !== 0) return false;
     proto = d[at + 9] ?? 0;
-    out.srcNum = be32(d, at + 12);
-    out.dstNum = be32(d, at + 16);
-    out.src = ipv4Text(out.srcNum);
-    out.dst = ipv4Text(out.dstNum);
+    out.srcNum = be32(d, at + 12) | 0;
+    out.dstNum = be32(d, at + 16) | 0;
+    out.src = '';
+    out.dst = '';
     out.v6 = false;
     l4 = at + ihl;
   } else if (version === 6) {
@@ -226,7 +251,7 @@ function decodeIp(d: Buffer, at: number, end: number, out: DecodedPacket, quoted
     if (l4 + 8 > end) return false;
     const type = d[l4] ?? 0;
     if (!((proto === 1 && type === 3) || (proto === 58 && type === 1))) return false;
-    const from = out.src;
+    const from = srcText(out);
     const code = d[l4 + 1] ?? 0;
     if (!decodeIp(d, l4 + 8, end, out, true)) return false;
     out.kind = 'icmp-unreachable';

@@ -55,7 +55,7 @@ export class CaptureReader {
   private packets = 0;
   private readonly current: CapturedPacket = {
     number: 0,
-    timeUs: 0,
+    timeUs: NaN, // a double from the start: the field then never changes representation (see newFlow)
     linkType: 0,
     interfaceId: 0,
     bytes: Buffer.alloc(0),
@@ -156,8 +156,8 @@ export class CaptureReader {
       const incl = this.u32(buf, pos + 8);
       if (incl > MAX_RECORD) this.fail(`record length ${incl} is not plausible`);
       if (pos + 16 + incl > length) break;
-      const timeUs = this.u32(buf, pos) * 1e6 + this.u32(buf, pos + 4) * scale;
-      this.emit(timeUs, this.pcapLinkType, 0, buf, pos + 16, pos + 16 + incl);
+      this.current.timeUs = this.u32(buf, pos) * 1e6 + this.u32(buf, pos + 4) * scale;
+      this.emit(this.pcapLinkType, 0, buf, pos + 16, pos + 16 + incl);
       pos += 16 + incl;
     }
     return pos;
@@ -189,25 +189,21 @@ export class CaptureReader {
         const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
         const captured = this.u32(buf, body + 12);
         if (body + 20 + captured > bodyEnd) this.fail('enhanced packet block shorter than its captured length');
-        this.emit((ts / iface.unitsPerSecond) * 1e6, iface.linkType, ifId, buf, body + 20, body + 20 + captured);
+        this.current.timeUs = (ts / iface.unitsPerSecond) * 1e6;
+        this.emit(iface.linkType, ifId, buf, body + 20, body + 20 + captured);
       } else if (type === 3 && body + 4 <= bodyEnd) {
         const iface = this.interfaces[0] ?? this.fail('simple packet block before any interface block');
         const original = this.u32(buf, body);
-        this.emit(NaN, iface.linkType, 0, buf, body + 4, Math.min(bodyEnd, body + 4 + original));
+        this.current.timeUs = NaN;
+        this.emit(iface.linkType, 0, buf, body + 4, Math.min(bodyEnd, body + 4 + original));
       } else if (type === 2 && body + 20 <= bodyEnd) {
         const ifId = this.u16(buf, body);
         const iface =
           this.interfaces[ifId] ?? this.fail(`packet on interface ${ifId}, which no interface block describes`);
         const ts = this.u32(buf, body + 4) * 4294967296 + this.u32(buf, body + 8);
         const captured = this.u32(buf, body + 12);
-        this.emit(
-          (ts / iface.unitsPerSecond) * 1e6,
-          iface.linkType,
-          ifId,
-          buf,
-          body + 20,
-          Math.min(bodyEnd, body + 20 + captured),
-        );
+        this.current.timeUs = (ts / iface.unitsPerSecond) * 1e6;
+        this.emit(iface.linkType, ifId, buf, body + 20, Math.min(bodyEnd, body + 20 + captured));
       }
       pos += blockLength;
     }
@@ -231,10 +227,13 @@ export class CaptureReader {
     this.interfaces.push({ linkType, unitsPerSecond });
   }
 
-  private emit(timeUs: number, linkType: number, interfaceId: number, bytes: Buffer, start: number, end: number): void {
+  /**
+   * Hands the packet on. Its time is already in `this.current`: a double passed as an argument to a function
+   * that is not inlined is boxed in a new heap number, one per packet.
+   */
+  private emit(linkType: number, interfaceId: number, bytes: Buffer, start: number, end: number): void {
     const p = this.current;
     p.number = ++this.packets;
-    p.timeUs = timeUs;
     p.linkType = linkType;
     p.interfaceId = interfaceId;
     p.bytes = bytes;

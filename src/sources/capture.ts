@@ -75,7 +75,9 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
     packets++;
     firstUs ??= at.timeUs;
     lastUs = at.timeUs;
-    tracker.add(decoded, n, at.timeUs);
+    decoded.number = n;
+    decoded.timeUs = at.timeUs;
+    tracker.add(decoded);
   });
   if (packets === 0) {
     throw new CaptureInputError(
@@ -108,17 +110,14 @@ async function readBinaryCapture(path: string): Promise<CaptureFacts> {
   const tracker = new HandshakeTracker();
   const decoded = newDecodedPacket();
   const linkTypes = new Set<number>();
-  let firstUs: number | undefined;
-  let lastUs: number | undefined;
   const source = path === '-' ? 'stdin' : path;
   let lastLinkType = -1;
   const reader = new CaptureReader(source, (p) => {
     if (p.linkType !== lastLinkType) linkTypes.add((lastLinkType = p.linkType)); // not a Set lookup per packet
-    if (p.timeUs === p.timeUs) {
-      firstUs ??= p.timeUs;
-      lastUs = p.timeUs;
-    }
-    tracker.add(decodePacket(p.linkType, p.bytes, decoded, p.start, p.end), p.number, p.timeUs);
+    decodePacket(p.linkType, p.bytes, decoded, p.start, p.end);
+    decoded.number = p.number;
+    decoded.timeUs = p.timeUs;
+    tracker.add(decoded);
   });
   try {
     if (path === '-') for await (const chunk of process.stdin) reader.push(chunk as Buffer);
@@ -138,8 +137,7 @@ async function readBinaryCapture(path: string): Promise<CaptureFacts> {
     linkTypes: [...linkTypes],
     interfaces: reader.interfaces.length,
     packets: reader.packetCount,
-    firstUs,
-    lastUs,
+    ...tracker.timeSpan(),
     truncatedBytes,
   });
 }

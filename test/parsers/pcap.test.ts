@@ -82,9 +82,12 @@ const vlanTagged = (frame: Buffer) =>
 function rulesInput(bytes: Buffer) {
   const tracker = new HandshakeTracker();
   const d = newDecodedPacket();
-  const reader = new CaptureReader('t', (p) =>
-    tracker.add(decodePacket(p.linkType, p.bytes, d, p.start, p.end), p.number, p.timeUs),
-  );
+  const reader = new CaptureReader('t', (p) => {
+    decodePacket(p.linkType, p.bytes, d, p.start, p.end);
+    d.number = p.number;
+    d.timeUs = p.timeUs;
+    tracker.add(d);
+  });
   reader.push(bytes);
   reader.end();
   return tracker.facts({ source: 't', linkTypes: [], interfaces: 1, packets: reader.packetCount, truncatedBytes: 0 });
@@ -142,6 +145,25 @@ describe('capture reader', () => {
   it('big-endian pcap reads the same as little-endian', () => {
     const le = readFileSync(pcapFixture('synack-retransmitted.pcap'));
     assert.deepEqual(read(toBigEndian(le)).packets, read(le).packets);
+  });
+
+  it('addresses from 128.0.0.0 up (negative as int32) give the same facts as 10.x', () => {
+    // 10.77.0.x → 192.77.0.x and 10.78.0.x → 203.78.0.x: the first octet of both addresses in each IPv4 header
+    const to = (first: number) => (frame: Buffer) => {
+      const out = Buffer.from(frame);
+      for (const at of [14 + 12, 14 + 16]) if (out[at] === 10) out[at] = first;
+      return out;
+    };
+    for (const [name, first] of [
+      ['challenge-ack.pcap', 192],
+      ['synack-retransmitted.pcap', 192],
+      ['nat-timestamps.pcap', 203],
+    ] as const) {
+      const le = readFileSync(pcapFixture(name));
+      const plain = JSON.stringify(rulesInput(le)).replaceAll('"10.', `"${first}.`);
+      assert.ok(plain.includes(`"${first}.`), name);
+      assert.equal(JSON.stringify(rulesInput(rewriteFrames(le, 1, to(first)))), plain, name);
+    }
   });
 
   it('802.1Q-tagged frames and raw IP frames decode to the same handshakes', () => {
@@ -209,8 +231,10 @@ describe('handshake tracker bounds', () => {
         seq: i,
         ack: 0,
         tsval: -1,
+        number: i + 1,
+        timeUs: i,
       });
-      tracker.add(p, i + 1, i);
+      tracker.add(p);
     }
     const facts = tracker.facts({ source: 'x', linkTypes: [], interfaces: 0, packets: 10, truncatedBytes: 0 });
     assert.equal(facts.tuples, 3);
@@ -224,7 +248,8 @@ describe('handshake tracker bounds', () => {
     packets.forEach(([src, srcPort, dst, dstPort, flags, seq], i) => {
       setAddresses(p, src, dst);
       Object.assign(p, { kind: 'tcp', srcPort, dstPort, flags, seq, ack: 0, tsval: -1 });
-      tracker.add(p, i + 1, 1_700_000_000_000_000 + i);
+      Object.assign(p, { number: i + 1, timeUs: 1_700_000_000_000_000 + i });
+      tracker.add(p);
     });
     const packetCount = packets.length;
     return tracker.facts({ source: 'x', linkTypes: [], interfaces: 0, packets: packetCount, truncatedBytes: 0 });

@@ -25,17 +25,19 @@ const blank = (): ClosedFlow => ({
 });
 
 // 16 addresses × 16 ports, the extremes among them: runs of occupied slots, and the table grows past 1,024
-const ip = fc.oneof(fc.constantFrom(0, 0xffffffff), fc.integer({ min: 0x0a000000, max: 0x0a00000d }));
+// addresses and ISNs are int32 (DecodedPacket.srcNum): 255.255.255.255 is -1, 192.168.0.1 negative
+const ip = fc.oneof(fc.constantFrom(0, -1, 0xc0a80001 | 0), fc.integer({ min: 0x0a000000, max: 0x0a00000d }));
 const port = fc.oneof(fc.constantFrom(0, 65535), fc.integer({ min: 40000, max: 40013 }));
 const flow = fc.record({
   cIp: ip,
   cPort: port,
   sIp: ip,
   sPort: port,
-  isn: fc.nat({ max: 0xffffffff }),
+  isn: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
   clientFin: fc.boolean(),
   serverFin: fc.boolean(),
-  closedNumber: fc.nat(),
+  // frame numbers past 2^31 come back as they went in
+  closedNumber: fc.oneof(fc.nat(), fc.constant(2 ** 33 + 1)),
   closedUs: fc.nat({ max: 2 ** 52 }),
   lastNumber: fc.nat(),
   lastUs: fc.integer({ min: 0, max: 1000 }),
@@ -96,7 +98,7 @@ describe('closed connections table', () => {
       cPort: 32768 + (i & 1023),
       sIp: 0x0a640001,
       sPort: 80,
-      isn: (i * 2654435761) >>> 0,
+      isn: Math.imul(i, 2654435761),
       clientFin: i % 2 === 0,
       serverFin: i % 3 === 0,
       closedNumber: i * 10 + 9,
