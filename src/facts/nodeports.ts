@@ -1,4 +1,4 @@
-import { optionValues, type IptablesRule } from '../parsers/iptables-save.js';
+import { optionValues, type IptablesRule, type Ruleset } from '../parsers/iptables-save.js';
 import { IPTABLES_SAVES, type NetnsFacts } from './types.js';
 
 /** A NodePort a Service holds, as kube-proxy's KUBE-NODEPORTS (iptables mode) or KUBE-NODE-PORT rules show it. */
@@ -19,17 +19,34 @@ export function knownNodePorts(netns: NetnsFacts): Map<number, KnownNodePort> {
   for (const save of IPTABLES_SAVES) {
     const ruleset = netns.iptables[save];
     if (!ruleset) continue;
-    for (const table of ruleset.tables.values()) {
-      for (const rule of table.rules) {
-        if (!NODEPORT_CHAINS.has(rule.chain) || !isTcp(rule)) continue;
-        for (const { value, negated } of optionValues(rule, '--dport')) {
-          const port = Number(value);
-          if (negated || !/^\d+$/.test(value) || port < 1 || port > 65535 || out.has(port)) continue;
-          out.set(port, { port, service: rule.comment, rule, source: save });
-        }
+    for (const [port, rule] of nodePortRules(ruleset)) {
+      if (!out.has(port)) out.set(port, { port, service: rule.comment, rule, source: save });
+    }
+  }
+  return out;
+}
+
+const nodePortCache = new WeakMap<Ruleset, Map<number, IptablesRule>>();
+
+/**
+ * A ruleset's NodePorts and the first rule for each: a scan of every rule, which the fact builder and two
+ * rules all ask for, so it is made once per ruleset (336,000 rules: three scans were 70 ms).
+ */
+function nodePortRules(ruleset: Ruleset): Map<number, IptablesRule> {
+  let out = nodePortCache.get(ruleset);
+  if (out) return out;
+  out = new Map();
+  for (const table of ruleset.tables.values()) {
+    for (const rule of table.rules) {
+      if (!NODEPORT_CHAINS.has(rule.chain) || !isTcp(rule)) continue;
+      for (const { value, negated } of optionValues(rule, '--dport')) {
+        const port = Number(value);
+        if (negated || !/^\d+$/.test(value) || port < 1 || port > 65535 || out.has(port)) continue;
+        out.set(port, rule);
       }
     }
   }
+  nodePortCache.set(ruleset, out);
   return out;
 }
 

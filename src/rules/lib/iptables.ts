@@ -51,6 +51,19 @@ export function kubeChains(ruleset: Ruleset | undefined): IptablesChain[] {
   return chains;
 }
 
+const kubeProxyChainCache = new WeakMap<Ruleset, IptablesChain[]>();
+
+/** The chains kube-proxy itself makes (isKubeProxyChain), in save order; kept per ruleset like kubeChains. */
+function kubeProxyChains(ruleset: Ruleset | undefined): IptablesChain[] {
+  if (!ruleset) return [];
+  let chains = kubeProxyChainCache.get(ruleset);
+  if (!chains) {
+    chains = kubeChains(ruleset).filter((c) => isKubeProxyChain(c.name));
+    kubeProxyChainCache.set(ruleset, chains);
+  }
+  return chains;
+}
+
 /** A chain as evidence: its declaration line exactly as the save command printed it. */
 export function chainEvidence(ruleset: Ruleset, chain: IptablesChain): Evidence {
   return readLine(ruleset.source, chain.text, chain.line);
@@ -118,7 +131,7 @@ export function kubeProxyBackend(node: NodeFacts, netns: NetnsFacts, family: Fam
   }
   const counts = BACKENDS.map((b) => ({
     b,
-    chains: kubeChains(rulesetOf(netns, family, b)).filter((c) => isKubeProxyChain(c.name)),
+    chains: kubeProxyChains(rulesetOf(netns, family, b)),
   }));
   const best = counts.filter((c) => c.chains.length > 0).sort((x, y) => y.chains.length - x.chains.length)[0];
   const chain = best?.chains[0];
