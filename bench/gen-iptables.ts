@@ -2,7 +2,10 @@
  * A kube-proxy (iptables mode) style nat + filter ruleset as iptables-save prints it: per Service a
  * KUBE-SERVICES jump, a masquerade rule, one statistic rule per endpoint, and per endpoint a KUBE-SEP chain
  * with its hairpin mark and DNAT. Every fifth Service also has a NodePort. 10,000 Services × 3 endpoints
- * give about 110,000 rules.
+ * give about 110,000 rules. As iptables-legacy-save orders them (test/fixtures/iptables/kube-proxy.legacy.save,
+ * saved from a real kernel): the built-in chains, then the user chains by name, and the rules chain by chain
+ * in that order. (Until 2026-12-02 the rules came Service by Service, as kube-proxy writes its restore input,
+ * which no save command prints.)
  */
 import { createHash } from 'node:crypto';
 
@@ -80,5 +83,21 @@ export function generateKubeProxyRuleset(services: number, endpoints: number): s
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
     'COMMIT',
   ];
-  return ['*nat', ...natChains, ...natRules, ...serviceRules, 'COMMIT', ...filter, ''].join('\n');
+  return ['*nat', ...asSaved(natChains, [...natRules, ...serviceRules]), 'COMMIT', ...filter, ''].join('\n');
+}
+
+/** Chain lines and rules in iptables-legacy-save's order: built-ins as declared, user chains by name, rules chain by chain. */
+function asSaved(chains: string[], rules: string[]): string[] {
+  const name = (line: string) => line.slice(1, line.indexOf(' '));
+  const builtin = chains.filter((c) => !c.includes(' - '));
+  const user = chains.filter((c) => c.includes(' - ')).sort((a, b) => (name(a) < name(b) ? -1 : 1));
+  const byChain = new Map<string, string[]>();
+  for (const r of rules) {
+    const chain = r.slice(3, r.indexOf(' ', 3));
+    const list = byChain.get(chain);
+    if (list) list.push(r);
+    else byChain.set(chain, [r]);
+  }
+  const ordered = [...builtin, ...user];
+  return [...ordered, ...ordered.flatMap((c) => byChain.get(name(c)) ?? [])];
 }

@@ -249,7 +249,12 @@ export class IptablesSaveScanner {
       if (!/^[a-z_]+$/.test(name)) throw new ParseError(source, n, `not a table name: "${clip(name)}"`);
       if (this.table && !this.table.committed) this.cutShort(this.table, n);
       this.table = { name, line: n, chains: new Map(), rules: [], committed: false };
-      this.lastChain = undefined; // a name declared in one table says nothing of another
+      // a name declared in one table says nothing of another
+      this.lastChain = undefined;
+      this.declaredBytes = [];
+      this.declaredAt = [];
+      this.declaredNames = [];
+      this.cursor = -1;
       this.ruleset.tables.set(name, this.table);
     } else if (line === 'COMMIT') {
       if (!this.table || this.table.committed) throw new ParseError(source, n, 'COMMIT without a table');
@@ -283,8 +288,8 @@ export class IptablesSaveScanner {
       const p = digitsAt(b, i + 2, end);
       const q = b[i + 1] === 91 /* [ */ && b[p] === 58 /* : */ ? digitsAt(b, p + 1, end) : -1;
       plain = b[i] === 32 && p > i + 2 && q > p + 1 && q === end - 1 && b[q] === 93; /* ] */
-      packets = plain ? Number(b.toString('latin1', i + 2, p)) : 0;
-      bytes = plain ? Number(b.toString('latin1', p + 1, q)) : 0;
+      packets = plain ? decimalAt(b, i + 2, p) : 0;
+      bytes = plain ? decimalAt(b, p + 1, q) : 0;
     }
     if (!plain) return parseChainLine(b, start, end, n, table, this.source);
     const policy = b.toString('latin1', policyStart, policyEnd);
@@ -292,11 +297,24 @@ export class IptablesSaveScanner {
     if (builtin && !BUILTIN_POLICIES.has(policy))
       throw new ParseError(this.source, n, `unknown chain policy "${clip(policy)}"`);
     const name = b.toString('latin1', nameStart, nameEnd);
+    this.declaredBytes.push(b);
+    this.declaredAt.push(nameStart);
+    this.declaredNames.push(name);
     return new IptablesChain(table, name, builtin ? policy : '-', builtin, packets, bytes, n, b, start, end);
   }
 
   /** The previous rule's chain, by where its name lies: iptables-save prints a chain's rules together. */
-  private lastChain: { b: Buffer; start: number; end: number; name: string } | undefined;
+  private lastChain: NameBytes | undefined;
+  /**
+   * The current table's plainly written chain names in declaration order, and the one the last rule's chain
+   * was found at: iptables-save prints the rules chain by chain in the order it declared the chains, so a
+   * rule's new chain is nearly always one of the next few declared. Found by comparing bytes, that is no
+   * string and no lookup in a map of 120,000 names (a cache miss or three each: 80 ms at 336,000 rules).
+   */
+  private declaredBytes: Buffer[] = [];
+  private declaredAt: number[] = [];
+  private declaredNames: string[] = [];
+  private cursor = -1;
 
   /**
    * One pass over the rule's bytes that finds only what a rule keeps (chain, target, where the comment is):
@@ -349,6 +367,18 @@ export class IptablesSaveScanner {
   private chainNamed(b: Buffer, start: number, end: number, n: number, table: IptablesTable): string {
     const last = this.lastChain;
     if (last && sameBytes(b, start, end, last.b, last.start, last.end)) return last.name;
+    const names = this.declaredNames;
+    for (let k = this.cursor + 1, stop = Math.min(k + LOOK_AHEAD, names.length); k < stop; k++) {
+      const name = names[k] ?? '';
+      const bytes = this.declaredBytes[k];
+      const at = this.declaredAt[k] ?? 0;
+      // the name is ASCII (only plainly written chains are here): its length is its byte count
+      if (bytes && sameBytes(b, start, end, bytes, at, at + name.length)) {
+        this.cursor = k;
+        this.lastChain = { b: bytes, start: at, end: at + name.length, name };
+        return name;
+      }
+    }
     const named = b.toString('utf8', start, end);
     const name = table.chains.get(named)?.name;
     if (name === undefined)
@@ -363,6 +393,17 @@ export class IptablesSaveScanner {
     return wordEnd;
   }
 }
+
+/** A chain's name as the bytes it was read from. */
+interface NameBytes {
+  b: Buffer;
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** How many declared chains past the last rule's a rule's chain is looked for (chains without rules are skipped) */
+const LOOK_AHEAD = 4;
 
 const JUMP = 1;
 const GOTO = 2;
@@ -392,6 +433,13 @@ function sameBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: n
 function isAt(b: Buffer, start: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (b[start + k] !== word.charCodeAt(k)) return false;
   return true;
+}
+
+/** The decimal number in b[start, end), digits only and at most 15 of them (exact as a double). */
+function decimalAt(b: Buffer, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + ((b[i] ?? 48) - 48);
+  return v;
 }
 
 /** Where the run of up to 15 decimal digits from i ends (i itself when there is none; -1 past 15). */

@@ -86,6 +86,28 @@ describe('iptables-save parser', () => {
     assert.equal(b.goto, true);
   });
 
+  it('every rule gets its own chain: in declaration order, out of it, far ahead, and for a chain written oddly', () => {
+    const chains = ['A', 'AB', 'B', 'C', 'D', 'E', 'F', 'G', 'KUBE-SEP-1', 'KUBE-SEP-10'];
+    // D to G skips two declared chains; KUBE-SEP-10 comes after G with KUBE-SEP-1 (its prefix) declared between
+    const order = ['A', 'AB', 'B', 'C', 'D', 'G', 'KUBE-SEP-10', 'A', 'KUBE-SEP-1', 'ODD'];
+    const text = [
+      '*nat',
+      ...chains.map((c) => `:${c} - [0:0]`),
+      ':ODD - [1:2] ', // a trailing space: read by the general path
+      ...order.map((c, i) => `-A ${c} -m comment --comment "${i}" -j RETURN`),
+      'COMMIT',
+      '',
+    ].join('\n');
+    const rules = parseIptablesSave(text).tables.get('nat')?.rules ?? [];
+    assert.deepEqual(
+      rules.map((r) => [r.chain, r.comment]),
+      order.map((c, i) => [c, String(i)]),
+    );
+    // a name that only starts like the last one is not it
+    const prefix = parseIptablesSave('*nat\n:A - [0:0]\n-A A -j RETURN\n-A AB -j RETURN\nCOMMIT\n');
+    assert.match(prefix.unread?.lines[0]?.reason ?? '', /chain AB, which table nat does not declare/);
+  });
+
   it('warnings iptables-nft-save prints are kept', () => {
     const r = parseIptablesSave(
       '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n',
