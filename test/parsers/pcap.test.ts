@@ -241,14 +241,14 @@ describe('handshake tracker bounds', () => {
     assert.equal(facts.untrackedPackets, 7);
   });
 
-  /** Feeds packets [src, sport, dst, dport, flags, seq] 1 µs apart; returns the facts. */
-  function track(packets: [string, number, string, number, number, number][]) {
+  /** Feeds packets [src, sport, dst, dport, flags, seq, µs after the start (default: the index)]. */
+  function track(packets: [string, number, string, number, number, number, number?][]) {
     const tracker = new HandshakeTracker();
     const p = newDecodedPacket();
-    packets.forEach(([src, srcPort, dst, dstPort, flags, seq], i) => {
+    packets.forEach(([src, srcPort, dst, dstPort, flags, seq, us], i) => {
       setAddresses(p, src, dst);
       Object.assign(p, { kind: 'tcp', srcPort, dstPort, flags, seq, ack: 0, tsval: -1 });
-      Object.assign(p, { number: i + 1, timeUs: 1_700_000_000_000_000 + i });
+      Object.assign(p, { number: i + 1, timeUs: 1_700_000_000_000_000 + (us ?? i) });
       tracker.add(p);
     });
     const packetCount = packets.length;
@@ -265,6 +265,25 @@ describe('handshake tracker bounds', () => {
       [pod, 8080, client, 40000, SYN_ACK, 7],
       [client, 40000, pod, 8080, RST, 0],
     ] as [string, number, string, number, number, number][];
+
+  it('a packet after a connection closed keeps its record from retirement (the record takes the time in place)', () => {
+    const S = 1_000_000;
+    const [c, srv] = ['10.0.0.1', '10.0.0.2'];
+    const facts = track([
+      [c, 40000, srv, 80, 0x02, 7, 0], // SYN, SYN-ACK, ACK, FIN, FIN+ACK: closed at 0.2 s
+      [srv, 80, c, 40000, 0x12, 9, 1],
+      [c, 40000, srv, 80, 0x10, 8, 2],
+      [c, 40000, srv, 80, 0x11, 8, 100_000],
+      [srv, 80, c, 40000, 0x11, 10, 200_000],
+      [c, 40000, srv, 80, 0x10, 9, 100 * S], // a late ACK, 100 s after the close
+      // another connection's packets, 150 s in, past the sweep: a record idle for 120 s would go
+      ...Array.from({ length: 65_536 }, () => ['10.0.0.3', 41000, srv, 80, 0x10, 1, 150 * S] as const),
+      [c, 40000, srv, 80, 0x02, 99, 151 * S], // the tuple again, 150 s after its close: not a reuse
+    ] as [string, number, string, number, number, number, number?][]);
+    assert.equal(facts.tuples, 2, 'the first tuple was remembered, not seen anew');
+    assert.equal(facts.attempts, 2);
+    assert.deepEqual(facts.reusedTuples, []);
+  });
 
   it('a DNAT-ed copy of a SYN is paired with its original 50 SYNs later, 100,000 SYNs in (the SYN memory is fixed-size)', () => {
     const others = Array.from(
