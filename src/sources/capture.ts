@@ -61,8 +61,6 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
   const tracker = new HandshakeTracker();
   const decoded = newDecodedPacket();
   const cleaned = cleanPaste(text).text;
-  let firstUs: number | undefined;
-  let lastUs: number | undefined;
   let packets = 0;
   let pending = '';
   forEachLine(cleaned, (line, n) => {
@@ -73,8 +71,6 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
     const at = parseTcpdumpLine(joined, decoded);
     if (!at) return;
     packets++;
-    firstUs ??= at.timeUs;
-    lastUs = at.timeUs;
     decoded.number = n;
     decoded.timeUs = at.timeUs;
     tracker.add(decoded);
@@ -90,8 +86,7 @@ function readTcpdumpText(text: string, source: string): CaptureFacts {
     linkTypes: [],
     interfaces: 0,
     packets,
-    firstUs,
-    lastUs,
+    ...tracker.timeSpan(),
     truncatedBytes: 0,
   });
 }
