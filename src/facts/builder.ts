@@ -241,7 +241,7 @@ export class FactsBuilder implements ArtefactSink {
     where.pending.tcpSeen = true;
   }
 
-  stream(path: string): ChunkWriter {
+  stream(path: string, expectedBytes = 0): ChunkWriter {
     const where = this.locate(path);
     if (where?.kind === 'netns' && (where.file === 'proc/net/ip_vs_conn' || where.file === 'ipvsadm-Lnc')) {
       const { pending, file } = where;
@@ -266,7 +266,7 @@ export class FactsBuilder implements ArtefactSink {
       };
     }
     if (where?.kind === 'netns' && (IPTABLES_SAVES as readonly string[]).includes(where.file)) {
-      return this.iptablesStream(where.pending, where.file as IptablesSave);
+      return this.iptablesStream(where.pending, where.file as IptablesSave, expectedBytes);
     }
     if (!where || where.kind === 'host' || (where.file !== 'proc/net/tcp' && where.file !== 'proc/net/tcp6')) {
       // Anything else streamed is small text: gather it and parse it whole.
@@ -299,9 +299,9 @@ export class FactsBuilder implements ArtefactSink {
   }
 
   /** A dump streamed from a bundle: parsed as it is read, as sink.text would parse it whole. */
-  private iptablesStream(pending: Pending, file: IptablesSave): ChunkWriter {
+  private iptablesStream(pending: Pending, file: IptablesSave, expectedBytes: number): ChunkWriter {
     const facts = pending.facts;
-    const scanner = new IptablesSaveScanner(file);
+    const scanner = new IptablesSaveScanner(file, expectedBytes);
     let broken = false;
     const stop = () => {
       broken = true;

@@ -9,7 +9,8 @@ import { IPTABLES_SAVES, type NetnsMeta } from './types.js';
 export interface ArtefactSink {
   netns(meta: NetnsMeta): void;
   text(path: string, content: string): void;
-  stream(path: string): ChunkWriter;
+  /** `expectedBytes`, when known (a file's size), lets a parser size what it keeps once */
+  stream(path: string, expectedBytes?: number): ChunkWriter;
   /** the artefact could not be read: the rules that need it are not checked */
   failed(path: string, reason: string): void;
   /**

@@ -29,9 +29,31 @@ export class IptablesChain {
     private readonly end: number,
   ) {}
 
+  /**
+   * Where this chain's rules lie in its table's `rules`, set by the parse: iptables-save prints a chain's
+   * rules together, so one range [rulesFrom, rulesTo) holds them all, and rulesOf() reads a chain without
+   * a pass over every rule. `rulesScattered` when the input did otherwise (a hand-edited dump, a chain
+   * declared twice): rulesOf() then looks at every rule.
+   */
+  rulesFrom = -1;
+  rulesTo = -1;
+  rulesScattered = false;
+  /** where the parse listed it among its table's chains (a rule keeps its chain as this number) */
+  listIndex = -1;
+
   get text(): string {
     return this.source.toString('utf8', this.start, this.end);
   }
+}
+
+/** A chain's rules in order: the range the parse recorded, or every rule of the table when that is not one range. */
+export function rulesOf(table: IptablesTable, chain: string): IptablesRule[] {
+  const c = table.chains.get(chain);
+  if (!c) return [];
+  if (c.rulesScattered) return table.rules.filter((r) => r.chain === chain);
+  const out: IptablesRule[] = [];
+  for (let i = c.rulesFrom; i >= 0 && i < c.rulesTo; i++) out.push(table.ruleAt(i));
+  return out;
 }
 
 /**
@@ -81,13 +103,129 @@ export class IptablesRule {
   }
 }
 
-export interface IptablesTable {
-  name: string;
-  line: number;
-  chains: Map<string, IptablesChain>;
-  rules: IptablesRule[];
-  committed: boolean;
+/**
+ * The rules of one table as columns (numbers in typed arrays, one reference per rule for its chain, target
+ * and bytes), not an object per rule: a kube-proxy ruleset has 100,000–350,000 rules, and objects that all
+ * live to the end of the run are what the garbage collector copies and marks. An IptablesRule is made for a
+ * rule when something asks for it, once: `rules` makes them all, `ruleAt` and `rulesOf` only those asked for.
+ */
+class RuleColumns {
+  count = 0;
+  /** STRIDE numbers per rule: line, start, end, specAt, commentAt, commentEnd, goto, buffer, chain, target */
+  ints: Int32Array;
+  /** the buffers rules were read from, each once (a chunk holds thousands of rules) */
+  readonly buffers: Buffer[] = [];
+  /** every chain declared, in order; a rule keeps its chain as an index here */
+  readonly chainList: IptablesChain[] = [];
+  /** each distinct target once; a rule keeps its target as an index here, -1 for none */
+  readonly targetNames: string[] = [];
+
+  /**
+   * `capacity` rules fit before the columns are copied into larger ones. Guessing high costs nothing: the
+   * memory of a large typed array is only taken from the system as it is written.
+   */
+  constructor(capacity: number) {
+    this.ints = new Int32Array(STRIDE * Math.max(256, Math.min(capacity, MAX_GUESSED_RULES)));
+  }
+
+  add(
+    chain: number,
+    line: number,
+    target: number,
+    goto: boolean,
+    b: Buffer,
+    start: number,
+    end: number,
+    specAt: number,
+    commentAt: number,
+    commentEnd: number,
+  ): void {
+    if (this.buffers[this.buffers.length - 1] !== b) this.buffers.push(b);
+    let ints = this.ints;
+    const at = this.count++ * STRIDE;
+    if (at === ints.length) {
+      ints = new Int32Array(ints.length * 2);
+      ints.set(this.ints);
+      this.ints = ints;
+    }
+    ints[at] = line;
+    ints[at + 1] = start;
+    ints[at + 2] = end;
+    ints[at + 3] = specAt;
+    ints[at + 4] = commentAt;
+    ints[at + 5] = commentEnd;
+    ints[at + 6] = goto ? 1 : 0;
+    ints[at + 7] = this.buffers.length - 1;
+    ints[at + 8] = chain;
+    ints[at + 9] = target;
+  }
 }
+
+const STRIDE = 10;
+/** 4 million rules (160 MiB of columns, untouched until written): a first guess is never larger */
+const MAX_GUESSED_RULES = 4_000_000;
+
+export class IptablesTable {
+  committed = false;
+  readonly chains = new Map<string, IptablesChain>();
+  /** filled by the parse */
+  readonly columns: RuleColumns;
+  /** the rule objects made so far, by index (all of them once `rules` was read) */
+  private made: (IptablesRule | undefined)[] = [];
+  private all: IptablesRule[] | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly line: number,
+    /** how many rules the table may hold, a guess: more are taken as they come */
+    capacity = 0,
+  ) {
+    this.columns = new RuleColumns(capacity);
+  }
+
+  get ruleCount(): number {
+    return this.columns.count;
+  }
+
+  /** Every rule in order: all of them made into objects the first time this is read. */
+  get rules(): IptablesRule[] {
+    if (this.all?.length !== this.columns.count) {
+      const all: IptablesRule[] = new Array<IptablesRule>(this.columns.count);
+      for (let i = 0; i < all.length; i++) all[i] = this.ruleAt(i);
+      this.all = all;
+      this.made = all;
+    }
+    return this.all;
+  }
+
+  /** The rule at `index` (0-based, in the table's order); the same object every time. */
+  ruleAt(index: number): IptablesRule {
+    const made = this.made[index];
+    if (made) return made;
+    const c = this.columns;
+    if (index < 0 || index >= c.count) throw new RangeError(`table ${this.name} has no rule ${index}`);
+    const ints = c.ints;
+    const at = index * STRIDE;
+    const target = ints[at + 9] ?? -1;
+    const rule = new IptablesRule(
+      this.name,
+      c.chainList[ints[at + 8] ?? 0]?.name ?? '',
+      ints[at] ?? 0,
+      target < 0 ? undefined : c.targetNames[target],
+      ints[at + 6] === 1,
+      c.buffers[ints[at + 7] ?? 0] ?? EMPTY,
+      ints[at + 1] ?? 0,
+      ints[at + 2] ?? 0,
+      ints[at + 3] ?? 0,
+      ints[at + 4] ?? -1,
+      ints[at + 5] ?? -1,
+    );
+    this.made[index] = rule;
+    return rule;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export interface Ruleset {
   source: string;
@@ -115,8 +253,9 @@ const LONG_LINE = `a line over ${MAX_LINE_BYTES / 2 ** 20} MiB: not an iptables-
  * COMMIT) keeps the rules read so far. Only input with no table at all is a ParseError.
  */
 export function parseIptablesSave(text: string, source = 'iptables-save'): Ruleset {
-  const scanner = new IptablesSaveScanner(source);
-  scanner.pushOwned(Buffer.from(text, 'utf8'));
+  const bytes = Buffer.from(text, 'utf8');
+  const scanner = new IptablesSaveScanner(source, bytes.length);
+  scanner.pushOwned(bytes);
   return scanner.finish();
 }
 
@@ -134,16 +273,23 @@ export class IptablesSaveScanner {
   private carry: Buffer | undefined;
   /** inside a line longer than MAX_LINE_BYTES, which is counted once its end (or the input's) comes */
   private skipping = false;
-  /** targets by name: one string per distinct target, not one per rule */
-  private readonly targets = new Map<string, string>();
+  /** the current table's targets by name, to their index in its targetNames */
+  private targets = new Map<string, number>();
   bytesRead = 0;
+  /** bytesRead before the chunk being scanned: what is left to read, for sizing a table's columns */
+  private readBefore = 0;
 
-  constructor(private readonly source: string) {
+  /** `expectedBytes`: the input's size when it is known (a file), to size the rule columns once */
+  constructor(
+    private readonly source: string,
+    private readonly expectedBytes = 0,
+  ) {
     this.ruleset = { source, tables: new Map(), warnings: [] };
   }
 
   /** Bytes the caller reuses after the call: the whole lines are copied once, the rest carried. */
   push(chunk: Buffer): void {
+    this.readBefore = this.bytesRead;
     this.bytesRead += chunk.length;
     let from = 0;
     if (this.skipping) {
@@ -166,6 +312,7 @@ export class IptablesSaveScanner {
 
   /** The whole input at once, bytes the scanner may keep as they are (nobody writes to them afterwards). */
   pushOwned(bytes: Buffer): void {
+    this.readBefore = this.bytesRead;
     this.bytesRead += bytes.length;
     this.scan(bytes);
   }
@@ -223,7 +370,7 @@ export class IptablesSaveScanner {
   }
 
   private cutShort(t: IptablesTable, n: number): void {
-    this.unread.add(n, `table ${t.name} ends without COMMIT (output cut short?): its ${t.rules.length} rules are kept`);
+    this.unread.add(n, `table ${t.name} ends without COMMIT (output cut short?): its ${t.ruleCount} rules are kept`);
   }
 
   private line(b: Buffer, start: number, end: number, n: number): void {
@@ -232,14 +379,17 @@ export class IptablesSaveScanner {
     if (c === 45 /* - */ || c === 91 /* [ */) {
       this.firstContent ??= n;
       if (!this.table) throw new ParseError(source, n, 'rule outside a table (no "*table" line before it)');
-      this.table.rules.push(this.rule(b, start, end, n, this.table));
+      this.rule(b, start, end, n, this.table);
       return;
     }
     if (c === 58 /* : */) {
       this.firstContent ??= n;
       if (!this.table) throw new ParseError(source, n, 'chain outside a table (no "*table" line before it)');
       const chain = this.chain(b, start, end, n, this.table.name);
+      // declared twice: rules may have been counted to the first declaration's range
+      if (this.table.chains.has(chain.name)) chain.rulesScattered = true;
       this.table.chains.set(chain.name, chain);
+      chain.listIndex = this.table.columns.chainList.push(chain) - 1;
       return;
     }
     const line = b.toString('utf8', start, end);
@@ -248,13 +398,18 @@ export class IptablesSaveScanner {
       const name = line.slice(1).trim();
       if (!/^[a-z_]+$/.test(name)) throw new ParseError(source, n, `not a table name: "${clip(name)}"`);
       if (this.table && !this.table.committed) this.cutShort(this.table, n);
-      this.table = { name, line: n, chains: new Map(), rules: [], committed: false };
+      // a rule is some 150 bytes in kube-proxy's dumps and 40 at the least: the rest of the input guesses high
+      const rest = this.expectedBytes - this.readBefore;
+      this.table = new IptablesTable(name, n, rest > 0 ? Math.ceil(rest / 40) : 0);
+      this.targets = new Map();
       // a name declared in one table says nothing of another
       this.lastChain = undefined;
       this.declaredBytes = [];
       this.declaredAt = [];
       this.declaredNames = [];
+      this.declaredChains = [];
       this.cursor = -1;
+      this.ruleChain = undefined;
       this.ruleset.tables.set(name, this.table);
     } else if (line === 'COMMIT') {
       if (!this.table || this.table.committed) throw new ParseError(source, n, 'COMMIT without a table');
@@ -297,10 +452,12 @@ export class IptablesSaveScanner {
     if (builtin && !BUILTIN_POLICIES.has(policy))
       throw new ParseError(this.source, n, `unknown chain policy "${clip(policy)}"`);
     const name = b.toString('latin1', nameStart, nameEnd);
+    const chain = new IptablesChain(table, name, builtin ? policy : '-', builtin, packets, bytes, n, b, start, end);
     this.declaredBytes.push(b);
     this.declaredAt.push(nameStart);
     this.declaredNames.push(name);
-    return new IptablesChain(table, name, builtin ? policy : '-', builtin, packets, bytes, n, b, start, end);
+    this.declaredChains.push(chain);
+    return chain;
   }
 
   /** The previous rule's chain, by where its name lies: iptables-save prints a chain's rules together. */
@@ -314,13 +471,16 @@ export class IptablesSaveScanner {
   private declaredBytes: Buffer[] = [];
   private declaredAt: number[] = [];
   private declaredNames: string[] = [];
+  private declaredChains: IptablesChain[] = [];
   private cursor = -1;
+  /** the chain of the table's last rule, whose range the next rule extends */
+  private ruleChain: IptablesChain | undefined;
 
   /**
    * One pass over the rule's bytes that finds only what a rule keeps (chain, target, where the comment is):
    * no string per word, none per rule, no closure per rule.
    */
-  private rule(b: Buffer, start: number, end: number, n: number, table: IptablesTable): IptablesRule {
+  private rule(b: Buffer, start: number, end: number, n: number, table: IptablesTable): void {
     let i = skipSpace(b, start, end);
     if (b[i] === 91 /* [ */) i = skipSpace(b, this.wordEnd(b, i, end, n), end); // -c: "[packets:bytes] -A …"
     const aEnd = this.wordEnd(b, i, end, n);
@@ -328,8 +488,8 @@ export class IptablesSaveScanner {
     const chainEnd = this.wordEnd(b, chainStart, end, n);
     if (aEnd - i !== 2 || b[i] !== 45 || b[i + 1] !== 65 /* -A */ || chainEnd === chainStart)
       throw new ParseError(this.source, n, `expected "-A CHAIN …", got "${clip(b.toString('utf8', start, end))}"`);
-    const chain = this.chainNamed(b, chainStart, chainEnd, n, table);
-    let target: string | undefined;
+    const chainOf = this.chainNamed(b, chainStart, chainEnd, n, table);
+    let target = -1;
     let goto = false;
     let commentAt = -1;
     let commentEnd = -1;
@@ -338,8 +498,8 @@ export class IptablesSaveScanner {
       if (++words > MAX_WORDS) throw new ParseError(this.source, n, `more than ${MAX_WORDS} words in one rule`);
       const wordEnd = this.wordEnd(b, i, end, n);
       const option = wordOption(b, i, wordEnd);
-      const jump = target === undefined && option === JUMP;
-      const gotoWord = target === undefined && option === GOTO;
+      const jump = target < 0 && option === JUMP;
+      const gotoWord = target < 0 && option === GOTO;
       const commentWord = commentAt < 0 && option === COMMENT;
       i = skipSpace(b, wordEnd, end);
       if (!jump && !gotoWord && !commentWord) continue;
@@ -354,37 +514,58 @@ export class IptablesSaveScanner {
         commentAt = i;
         commentEnd = valueEnd;
       } else {
-        const value = unquote(b.toString('utf8', i, valueEnd));
-        target = this.targets.get(value) ?? (this.targets.set(value, value), value);
+        target = this.targetIndex(unquote(b.toString('utf8', i, valueEnd)), table);
         goto = gotoWord;
       }
       i = skipSpace(b, valueEnd, end);
     }
-    return new IptablesRule(table.name, chain, n, target, goto, b, start, end, chainEnd, commentAt, commentEnd);
+    this.extendRange(chainOf, table.ruleCount);
+    table.columns.add(chainOf.listIndex, n, target, goto, b, start, end, chainEnd, commentAt, commentEnd);
   }
 
-  /** The declared chain a rule names (its one string), or a ParseError when the table does not declare it. */
-  private chainNamed(b: Buffer, start: number, end: number, n: number, table: IptablesTable): string {
+  /** A target's index in the table's targetNames: each distinct target is one string, not one per rule. */
+  private targetIndex(name: string, table: IptablesTable): number {
+    let k = this.targets.get(name);
+    if (k === undefined) {
+      k = table.columns.targetNames.push(name) - 1;
+      this.targets.set(name, k);
+    }
+    return k;
+  }
+
+  /** The rule at `index` of its table is in `chain`: the chain's range grows, or the chain is scattered. */
+  private extendRange(chain: IptablesChain, index: number): void {
+    if (chain !== this.ruleChain) {
+      this.ruleChain = chain;
+      if (chain.rulesFrom >= 0) chain.rulesScattered = true;
+      else chain.rulesFrom = index;
+    }
+    chain.rulesTo = index + 1;
+  }
+
+  /** The declared chain a rule names, or a ParseError when the table does not declare it. */
+  private chainNamed(b: Buffer, start: number, end: number, n: number, table: IptablesTable): IptablesChain {
     const last = this.lastChain;
-    if (last && sameBytes(b, start, end, last.b, last.start, last.end)) return last.name;
+    if (last && sameBytes(b, start, end, last.b, last.start, last.end)) return last.chain;
     const names = this.declaredNames;
     for (let k = this.cursor + 1, stop = Math.min(k + LOOK_AHEAD, names.length); k < stop; k++) {
       const name = names[k] ?? '';
       const bytes = this.declaredBytes[k];
       const at = this.declaredAt[k] ?? 0;
+      const chain = this.declaredChains[k];
       // the name is ASCII (only plainly written chains are here): its length is its byte count
-      if (bytes && sameBytes(b, start, end, bytes, at, at + name.length)) {
+      if (bytes && chain && sameBytes(b, start, end, bytes, at, at + name.length)) {
         this.cursor = k;
-        this.lastChain = { b: bytes, start: at, end: at + name.length, name };
-        return name;
+        this.lastChain = { b: bytes, start: at, end: at + name.length, chain };
+        return chain;
       }
     }
     const named = b.toString('utf8', start, end);
-    const name = table.chains.get(named)?.name;
-    if (name === undefined)
+    const chain = table.chains.get(named);
+    if (chain === undefined)
       throw new ParseError(this.source, n, `rule for chain ${clip(named)}, which table ${table.name} does not declare`);
-    this.lastChain = { b, start, end, name };
-    return name;
+    this.lastChain = { b, start, end, chain };
+    return chain;
   }
 
   private wordEnd(b: Buffer, i: number, end: number, n: number): number {
@@ -394,12 +575,12 @@ export class IptablesSaveScanner {
   }
 }
 
-/** A chain's name as the bytes it was read from. */
+/** A chain and the bytes its name was read from. */
 interface NameBytes {
   b: Buffer;
   start: number;
   end: number;
-  name: string;
+  chain: IptablesChain;
 }
 
 /** How many declared chains past the last rule's a rule's chain is looked for (chains without rules are skipped) */

@@ -202,8 +202,9 @@ export async function replayLooseFiles(
   placed.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
   for (const p of placed) {
     if (STREAMED.has(p.kind)) {
-      const w = sink.stream(p.path);
-      w.push(typeof p.content === 'string' ? Buffer.from(p.content, 'utf8') : p.content);
+      const bytes = typeof p.content === 'string' ? Buffer.from(p.content, 'utf8') : p.content;
+      const w = sink.stream(p.path, bytes.length);
+      w.push(bytes);
       w.end();
     } else {
       sink.text(p.path, p.content.toString());

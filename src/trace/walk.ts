@@ -6,7 +6,7 @@
  * addresses, DNAT/SNAT/MASQUERADE/REDIRECT, jumps, gotos, RETURN, policies, REJECT and DROP. A match it does
  * not model makes the path branch "may match", with the reason: never a silent guess.
  */
-import { optionValues, ruleWords, type IptablesRule, type Ruleset } from '../parsers/iptables-save.js';
+import { optionValues, ruleWords, rulesOf, type IptablesRule, type Ruleset } from '../parsers/iptables-save.js';
 import { inCidr } from '../model/address.js';
 import { matchSet } from './ipset.js';
 import type { IpSets } from '../parsers/ipset-save.js';
@@ -159,7 +159,7 @@ function runChain(ruleset: Ruleset, table: string, chain: string, path: Path, op
   const t = ruleset.tables.get(table);
   const info = t?.chains.get(chain);
   if (!t || !info) return [{ kind: 'verdict', path, verdict: { kind: 'missing-chain', chain: `${table}/${chain}` } }];
-  const rules = t.rules.filter((r) => r.chain === chain);
+  const rules = rulesOf(t, chain);
   const outs = runFrom(ruleset, rules, 0, path, opts, depth);
   if (!info.builtin) return outs;
   // the end of a built-in chain (or a RETURN in it) is its policy

@@ -8,10 +8,12 @@ import {
   IptablesSaveScanner,
   parseIptablesSave,
   ruleWords,
+  rulesOf,
   type Ruleset,
   type IptablesRule,
 } from '../../src/parsers/iptables-save.js';
 import { ParseError } from '../../src/parsers/parse-error.js';
+import { cleanPaste } from '../../src/parsers/paste.js';
 import { FIXTURES, nonEmpty } from '../helpers.js';
 
 /** The match modules of a rule, in order ("-m comment -m tcp" → comment, tcp). */
@@ -106,6 +108,98 @@ describe('iptables-save parser', () => {
     // a name that only starts like the last one is not it
     const prefix = parseIptablesSave('*nat\n:A - [0:0]\n-A A -j RETURN\n-A AB -j RETURN\nCOMMIT\n');
     assert.match(prefix.unread?.lines[0]?.reason ?? '', /chain AB, which table nat does not declare/);
+  });
+
+  it("rulesOf gives a chain's rules in order: from the range the parse kept, or by a scan when the dump scattered them", () => {
+    const text = [
+      '*nat',
+      ':A - [0:0]',
+      ':B - [0:0]',
+      ':EMPTY - [0:0]',
+      ':C - [0:0]',
+      ':D - [0:0]',
+      '-A A -m comment --comment a1 -j RETURN',
+      '-A A -m comment --comment a2 -j RETURN',
+      '-A B -m comment --comment b1 -j RETURN',
+      '-A C -m comment --comment c1 -j RETURN',
+      '-A B -m comment --comment b2 -j RETURN', // B again after C: no longer one range
+      '-A D -m comment --comment d1 -j', // refused (no target): not one of D's rules
+      '-A D -m comment --comment d2 -j RETURN',
+      ':A - [0:0]', // declared twice: rules after it belong to the same chain name
+      '-A A -m comment --comment a3 -j RETURN',
+      'COMMIT',
+      '*filter',
+      ':A - [0:0]',
+      '-A A -m comment --comment f1 -j ACCEPT',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const r = parseIptablesSave(text);
+    const nat = r.tables.get('nat');
+    const filter = r.tables.get('filter');
+    assert.ok(nat && filter);
+    // a rule is one object however it is reached: rulesOf before `rules` is read, `rules`, ruleAt
+    const firstOfC = rulesOf(nat, 'C')[0];
+    assert.equal(nat.ruleCount, 7);
+    assert.equal(nat.rules[3], firstOfC);
+    assert.equal(nat.ruleAt(3), firstOfC);
+    assert.equal(nat.rules[6]?.target, 'RETURN');
+    assert.throws(() => nat.ruleAt(7), RangeError);
+    const comments = (t: typeof nat, chain: string) => rulesOf(t, chain).map((rule) => rule.comment);
+    assert.deepEqual(comments(nat, 'A'), ['a1', 'a2', 'a3']);
+    assert.deepEqual(comments(nat, 'B'), ['b1', 'b2']);
+    assert.deepEqual(comments(nat, 'C'), ['c1']);
+    assert.deepEqual(comments(nat, 'D'), ['d2']);
+    assert.deepEqual(comments(nat, 'EMPTY'), []);
+    assert.deepEqual(comments(nat, 'NOT-DECLARED'), []);
+    assert.deepEqual(comments(filter, 'A'), ['f1']);
+    assert.equal(nat.chains.get('C')?.rulesScattered, false, 'C is one range');
+    assert.equal(nat.chains.get('B')?.rulesScattered, true);
+    // on every chain of real dumps (public issues' pastes, and iptables 1.8.9's own output of both backends),
+    // the kept range is exactly what a scan of every rule finds
+    const pastes = [
+      'iptables-save-66454.txt',
+      'iptables-save-kubeadm784.txt',
+      'iptables-save-hostnames-debug-service.txt',
+    ];
+    const tables = [
+      ...pastes.map((f) => cleanPaste(readFileSync(join(FIXTURES, 'corpus', f), 'utf8')).text),
+      ...['kube-proxy.nft.save', 'kube-proxy.legacy.save', 'kube-proxy.legacy-counters.save'].map(saved),
+    ].flatMap((text) => [...parseIptablesSave(text).tables.values()]);
+    assert.ok(tables.reduce((n, t) => n + t.rules.length, 0) > 100);
+    for (const table of tables) {
+      for (const name of table.chains.keys()) {
+        assert.deepEqual(
+          rulesOf(table, name),
+          table.rules.filter((rule) => rule.chain === name),
+          `${table.name}/${name}`,
+        );
+      }
+    }
+  });
+
+  it('a table of more rules than its first guess: the columns grow and every rule keeps its fields', () => {
+    const n = 5000; // the scanner guesses 256 rules when it is not told the input's size
+    const text = ['*filter', ':INPUT ACCEPT [0:0]', ':X - [0:0]']
+      .concat(
+        Array.from(
+          { length: n },
+          (_, i) => `-A ${i % 2 ? 'X' : 'INPUT'} -m comment --comment r${i} -j ${i % 3 ? 'ACCEPT' : 'X'}`,
+        ),
+      )
+      .concat(['COMMIT', ''])
+      .join('\n');
+    const scanner = new IptablesSaveScanner('grown');
+    for (let at = 0; at < text.length; at += 4096) scanner.push(Buffer.from(text.slice(at, at + 4096)));
+    const filter = scanner.finish().tables.get('filter');
+    assert.equal(filter?.ruleCount, n);
+    filter.rules.forEach((rule, i) => {
+      assert.deepEqual(
+        [rule.line, rule.chain, rule.comment, rule.target],
+        [i + 4, i % 2 ? 'X' : 'INPUT', `r${i}`, i % 3 ? 'ACCEPT' : 'X'],
+      );
+    });
+    assert.equal(filter.chains.get('X')?.rulesScattered, true);
   });
 
   it('warnings iptables-nft-save prints are kept', () => {

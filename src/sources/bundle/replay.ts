@@ -124,7 +124,7 @@ function streamArtefact(dir: string, rel: string, sink: ArtefactSink): void {
     sink.failed(rel, `refused: ${(e as Error).message}`);
     return;
   }
-  const w = sink.stream(rel);
+  const w = sink.stream(rel, opened.size);
   try {
     streamFd(opened.fd, (chunk) => {
       w.push(chunk);
