@@ -124,7 +124,7 @@ describe('iptables-save parser', () => {
       '-A C -m comment --comment c1 -j RETURN',
       '-A B -m comment --comment b2 -j RETURN', // B again after C: no longer one range
       '-A D -m comment --comment d1 -j', // refused (no target): not one of D's rules
-      '-A D -m comment --comment d2 -j RETURN',
+      '-A D -m comment --comment d2 -j C -g B', // a declared chain as target; the first target is the rule's
       ':A - [0:0]', // declared twice: rules after it belong to the same chain name
       '-A A -m comment --comment a3 -j RETURN',
       'COMMIT',
@@ -144,6 +144,7 @@ describe('iptables-save parser', () => {
     assert.equal(nat.rules[3], firstOfC);
     assert.equal(nat.ruleAt(3), firstOfC);
     assert.equal(nat.rules[6]?.target, 'RETURN');
+    assert.deepEqual([nat.rules[5]?.comment, nat.rules[5]?.target, nat.rules[5]?.goto], ['d2', 'C', false]);
     assert.throws(() => nat.ruleAt(7), RangeError);
     const comments = (t: typeof nat, chain: string) => rulesOf(t, chain).map((rule) => rule.comment);
     assert.deepEqual(comments(nat, 'A'), ['a1', 'a2', 'a3']);
@@ -200,6 +201,22 @@ describe('iptables-save parser', () => {
       );
     });
     assert.equal(filter.chains.get('X')?.rulesScattered, true);
+    // targets that are declared chains are found by their bytes: past the first 512 chains too
+    const many = Array.from({ length: 1500 }, (_, i) => `KUBE-SEP-${i}`);
+    const nat = parseIptablesSave(
+      ['*nat', ':OUTPUT ACCEPT [0:0]', ...many.map((c) => `:${c} - [0:0]`)]
+        .concat(
+          many.map((c) => `-A OUTPUT -j ${c}`),
+          ['-A OUTPUT -j KUBE-SEP-', '-A OUTPUT -j KUBE-SEP-15000', 'COMMIT', ''],
+        )
+        .join('\n'),
+    ).tables.get('nat');
+    assert.deepEqual(
+      nat?.rules.map((r) => r.target),
+      [...many, 'KUBE-SEP-', 'KUBE-SEP-15000'],
+    );
+    // only the two undeclared names were kept as strings of their own
+    assert.deepEqual(nat?.columns.targetNames, ['KUBE-SEP-', 'KUBE-SEP-15000']);
   });
 
   it('warnings iptables-nft-save prints are kept', () => {
