@@ -44,6 +44,19 @@ export class IptablesChain {
   get text(): string {
     return this.source.toString('utf8', this.start, this.end);
   }
+
+  /**
+   * Whether b[start, end) holds this chain's name as it was read. Only for a chain the parse read plainly
+   * (an ASCII name right after the colon, so its length is its byte count), which is all the parse asks.
+   */
+  sameNameBytes(b: Buffer, start: number, end: number): boolean {
+    return sameBytes(b, start, end, this.source, this.start + 1, this.start + 1 + this.name.length);
+  }
+
+  /** hashBytes of the name's bytes, under the same condition */
+  nameHash(): number {
+    return hashBytes(this.source, this.start + 1, this.start + 1 + this.name.length);
+  }
 }
 
 /** A chain's rules in order: the range the parse recorded, or every rule of the table when that is not one range. */
@@ -404,9 +417,6 @@ export class IptablesSaveScanner {
       this.targets = new Map();
       // a name declared in one table says nothing of another
       this.lastChain = undefined;
-      this.declaredBytes = [];
-      this.declaredAt = [];
-      this.declaredNames = [];
       this.declaredChains = [];
       this.declaredSlots = new Int32Array(1024);
       this.cursor = -1;
@@ -448,31 +458,33 @@ export class IptablesSaveScanner {
       bytes = plain ? decimalAt(b, p + 1, q) : 0;
     }
     if (!plain) return parseChainLine(b, start, end, n, table, this.source);
-    const policy = b.toString('latin1', policyStart, policyEnd);
+    // "-" for every user chain: one string, not one per chain
+    const policy =
+      policyEnd - policyStart === 1 && b[policyStart] === 45 ? '-' : b.toString('latin1', policyStart, policyEnd);
     const builtin = policy !== '-';
     if (builtin && !BUILTIN_POLICIES.has(policy))
       throw new ParseError(this.source, n, `unknown chain policy "${clip(policy)}"`);
     const name = b.toString('latin1', nameStart, nameEnd);
     const chain = new IptablesChain(table, name, builtin ? policy : '-', builtin, packets, bytes, n, b, start, end);
-    this.declaredBytes.push(b);
-    this.declaredAt.push(nameStart);
-    this.declaredNames.push(name);
     this.declaredChains.push(chain);
     this.index(this.declaredChains.length - 1);
     return chain;
   }
 
-  /** The previous rule's chain, by where its name lies: iptables-save prints a chain's rules together. */
-  private lastChain: NameBytes | undefined;
+  /**
+   * The previous rule's chain, and where that rule named it (compared with the next rule's chain name):
+   * iptables-save prints a chain's rules together.
+   */
+  private lastChain: IptablesChain | undefined;
+  private lastBytes: Buffer = EMPTY;
+  private lastStart = 0;
+  private lastEnd = 0;
   /**
    * The current table's plainly written chain names in declaration order, and the one the last rule's chain
    * was found at: iptables-save prints the rules chain by chain in the order it declared the chains, so a
    * rule's new chain is nearly always one of the next few declared. Found by comparing bytes, that is no
    * string and no lookup in a map of 120,000 names (a cache miss or three each: 80 ms at 336,000 rules).
    */
-  private declaredBytes: Buffer[] = [];
-  private declaredAt: number[] = [];
-  private declaredNames: string[] = [];
   private declaredChains: IptablesChain[] = [];
   /**
    * The declared chains by a hash of their name's bytes (open addressing; a slot holds the index + 1): a
@@ -547,8 +559,7 @@ export class IptablesSaveScanner {
   private place(k: number): void {
     const slots = this.declaredSlots;
     const mask = slots.length - 1;
-    const at = this.declaredAt[k] ?? 0;
-    let i = hashBytes(this.declaredBytes[k] ?? EMPTY, at, at + (this.declaredNames[k] ?? '').length) & mask;
+    let i = (this.declaredChains[k]?.nameHash() ?? 0) & mask;
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = k + 1;
   }
@@ -560,10 +571,8 @@ export class IptablesSaveScanner {
     for (let i = hashBytes(b, start, end) & mask; ; i = (i + 1) & mask) {
       const k = (slots[i] ?? 0) - 1;
       if (k < 0) return undefined;
-      const at = this.declaredAt[k] ?? 0;
-      const bytes = this.declaredBytes[k];
-      if (bytes && sameBytes(b, start, end, bytes, at, at + (this.declaredNames[k] ?? '').length))
-        return this.declaredChains[k];
+      const chain = this.declaredChains[k];
+      if (chain?.sameNameBytes(b, start, end)) return chain;
     }
   }
 
@@ -590,25 +599,30 @@ export class IptablesSaveScanner {
   /** The declared chain a rule names, or a ParseError when the table does not declare it. */
   private chainNamed(b: Buffer, start: number, end: number, n: number, table: IptablesTable): IptablesChain {
     const last = this.lastChain;
-    if (last && sameBytes(b, start, end, last.b, last.start, last.end)) return last.chain;
-    const names = this.declaredNames;
-    for (let k = this.cursor + 1, stop = Math.min(k + LOOK_AHEAD, names.length); k < stop; k++) {
-      const name = names[k] ?? '';
-      const bytes = this.declaredBytes[k];
-      const at = this.declaredAt[k] ?? 0;
-      const chain = this.declaredChains[k];
-      // the name is ASCII (only plainly written chains are here): its length is its byte count
-      if (bytes && chain && sameBytes(b, start, end, bytes, at, at + name.length)) {
+    if (last && sameBytes(b, start, end, this.lastBytes, this.lastStart, this.lastEnd)) return last;
+    const declared = this.declaredChains;
+    let chain: IptablesChain | undefined;
+    for (let k = this.cursor + 1, stop = Math.min(k + LOOK_AHEAD, declared.length); k < stop; k++) {
+      if (declared[k]?.sameNameBytes(b, start, end)) {
         this.cursor = k;
-        this.lastChain = { b: bytes, start: at, end: at + name.length, chain };
-        return chain;
+        chain = declared[k];
+        break;
       }
     }
-    const named = b.toString('utf8', start, end);
-    const chain = table.chains.get(named);
-    if (chain === undefined)
-      throw new ParseError(this.source, n, `rule for chain ${clip(named)}, which table ${table.name} does not declare`);
-    this.lastChain = { b, start, end, chain };
+    if (!chain) {
+      const named = b.toString('utf8', start, end);
+      chain = table.chains.get(named);
+      if (chain === undefined)
+        throw new ParseError(
+          this.source,
+          n,
+          `rule for chain ${clip(named)}, which table ${table.name} does not declare`,
+        );
+    }
+    this.lastChain = chain;
+    this.lastBytes = b;
+    this.lastStart = start;
+    this.lastEnd = end;
     return chain;
   }
 
@@ -617,14 +631,6 @@ export class IptablesSaveScanner {
     if (wordEnd < 0) throw new ParseError(this.source, n, 'unterminated quote');
     return wordEnd;
   }
-}
-
-/** A chain and the bytes its name was read from. */
-interface NameBytes {
-  b: Buffer;
-  start: number;
-  end: number;
-  chain: IptablesChain;
 }
 
 /** FNV-1a over b[start, end) */

@@ -6,7 +6,7 @@ import {
   KUBELET_CHAINS,
   type ProxyMode,
 } from '../../knowledge/kube-chains.js';
-import { chainsOf, optionValues, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
+import { optionValues, type IptablesChain, type Ruleset } from '../../parsers/iptables-save.js';
 import type { IptablesBackend } from '../../parsers/kube-proxy-info.js';
 import type { RestoreFailure } from '../../parsers/kube-proxy-log.js';
 import { readLine, type Evidence } from '../../model/finding.js';
@@ -40,12 +40,24 @@ export function isKubeProxyChain(name: string): boolean {
 
 const kubeChainCache = new WeakMap<Ruleset, IptablesChain[]>();
 
-/** The KUBE-* chains of a ruleset, in save order; several rules ask, so the answer is kept per ruleset. */
+/**
+ * The KUBE-* chains of a ruleset, in save order; several rules ask, so the answer is kept per ruleset. Plain
+ * loops, not chainsOf().filter(): a ruleset holds up to 120,000 chains, and each array in between was
+ * megabytes of garbage.
+ */
 export function kubeChains(ruleset: Ruleset | undefined): IptablesChain[] {
   if (!ruleset) return [];
   let chains = kubeChainCache.get(ruleset);
   if (!chains) {
-    chains = chainsOf(ruleset).filter((c) => c.name.startsWith('KUBE-'));
+    chains = [];
+    for (const table of ruleset.tables.values()) {
+      // spread, then indexed: a for-of over the map's values made an iterator result per chain
+      const all = [...table.chains.values()];
+      for (let i = 0; i < all.length; i++) {
+        const c = all[i];
+        if (c?.name.startsWith('KUBE-')) chains.push(c);
+      }
+    }
     kubeChainCache.set(ruleset, chains);
   }
   return chains;
@@ -58,7 +70,12 @@ function kubeProxyChains(ruleset: Ruleset | undefined): IptablesChain[] {
   if (!ruleset) return [];
   let chains = kubeProxyChainCache.get(ruleset);
   if (!chains) {
-    chains = kubeChains(ruleset).filter((c) => isKubeProxyChain(c.name));
+    chains = [];
+    const kube = kubeChains(ruleset);
+    for (let i = 0; i < kube.length; i++) {
+      const c = kube[i];
+      if (c && isKubeProxyChain(c.name)) chains.push(c);
+    }
     kubeProxyChainCache.set(ruleset, chains);
   }
   return chains;
@@ -160,9 +177,11 @@ export function proxyMode(node: NodeFacts, netns: NetnsFacts): ProxyMode | undef
   if (declared === 'ipvs' || declared === 'iptables') return declared;
   let sawProxyChain = false;
   for (const ruleset of Object.values(netns.iptables)) {
-    for (const c of kubeChains(ruleset)) {
-      if (IPVS_MODE_CHAINS.has(c.name)) return 'ipvs';
-      if (c.name.startsWith('KUBE-SVC-') || c.name.startsWith('KUBE-SEP-')) sawProxyChain = true;
+    const chains = kubeChains(ruleset);
+    for (let i = 0; i < chains.length; i++) {
+      const name = chains[i]?.name ?? '';
+      if (IPVS_MODE_CHAINS.has(name)) return 'ipvs';
+      if (name.startsWith('KUBE-SVC-') || name.startsWith('KUBE-SEP-')) sawProxyChain = true;
     }
   }
   return sawProxyChain ? 'iptables' : undefined;
