@@ -1,5 +1,6 @@
 import { ParseError, UnreadLines, type UnreadLine } from './parse-error.js';
 import { group, at } from '../model/indexing.js';
+import { fnv1aBytes } from './bytes.js';
 
 /**
  * `iptables-save` / `ip6tables-save` output (legacy and nf_tables flavours, with or without -c counters).
@@ -172,6 +173,15 @@ class RuleColumns {
     ints[at + 8] = chain;
     ints[at + 9] = target;
   }
+
+  /**
+   * The table is complete: columns guessed far too large (a generous guess, or a dump of many small tables)
+   * are cut to what they hold, so a table past never keeps more than four times its rules' room.
+   */
+  trim(): void {
+    const used = Math.max(1, this.count) * STRIDE;
+    if (used * 4 < this.ints.length) this.ints = this.ints.slice(0, used);
+  }
 }
 
 const STRIDE = 10;
@@ -342,6 +352,7 @@ export class IptablesSaveScanner {
       throw new ParseError(source, this.firstContent, 'no iptables-save table ("*nat", "*filter", …) in the input');
     }
     if (table && !table.committed) this.cutShort(table, this.lines);
+    table?.columns.trim();
     const summary = this.unread.summary();
     if (summary) ruleset.unread = summary;
     return ruleset;
@@ -411,6 +422,7 @@ export class IptablesSaveScanner {
       const name = line.slice(1).trim();
       if (!/^[a-z_]+$/.test(name)) throw new ParseError(source, n, `not a table name: "${clip(name)}"`);
       if (this.table && !this.table.committed) this.cutShort(this.table, n);
+      this.table?.columns.trim();
       // a rule is some 150 bytes in kube-proxy's dumps and 40 at the least: the rest of the input guesses high
       const rest = this.expectedBytes - this.readBefore;
       this.table = new IptablesTable(name, n, rest > 0 ? Math.ceil(rest / 40) : 0);
@@ -633,10 +645,9 @@ export class IptablesSaveScanner {
   }
 }
 
-/** FNV-1a over b[start, end) */
+/** FNV-1a over b[start, end), its high bits folded in: the table is indexed by the low ones */
 function hashBytes(b: Buffer, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] ?? 0), 0x01000193);
+  const h = fnv1aBytes(b, start, end);
   return h ^ (h >>> 15);
 }
 
@@ -756,9 +767,4 @@ export function optionValues(rule: IptablesRule, option: string): { value: strin
     if (words[k] === option) out.push({ value: at(words, k + 1), negated: words[k - 1] === '!' });
   }
   return out;
-}
-
-/** Every chain name a ruleset declares, with the table it lives in. */
-export function chainsOf(ruleset: Ruleset): IptablesChain[] {
-  return [...ruleset.tables.values()].flatMap((t) => [...t.chains.values()]);
 }

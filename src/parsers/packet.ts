@@ -6,7 +6,7 @@
  * 229 raw IPv6, 0 BSD loopback.
  */
 
-import { be16, be32 } from './bytes.js';
+import { be16, be32, fnv1aText } from './bytes.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -136,11 +136,7 @@ export function dstText(p: DecodedPacket): string {
 }
 
 /** FNV-1a of an IPv6 address's text: its number in the flow table (the text settles collisions). */
-function textHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
+const textHash = fnv1aText;
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 

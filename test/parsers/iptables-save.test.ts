@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  chainsOf,
   optionValues,
   IptablesSaveScanner,
   parseIptablesSave,
@@ -39,7 +38,8 @@ describe('iptables-save parser', () => {
       assert.equal(nat.rules.length, 29);
       const lines = text.split('\n');
       for (const rule of nat.rules) assert.equal(lines[rule.line - 1], rule.text);
-      for (const c of chainsOf(r)) assert.equal(lines[c.line - 1], c.text);
+      for (const c of [...r.tables.values()].flatMap((t) => [...t.chains.values()]))
+        assert.equal(lines[c.line - 1], c.text);
 
       const stat = nat.rules.find((x) => x.chain === 'KUBE-SVC-WEB' && optionValues(x, '--probability').length > 0)!;
       assert.equal(stat.comment, 'default/web:http -> 10.244.1.2:8080');
@@ -217,6 +217,24 @@ describe('iptables-save parser', () => {
     );
     // only the two undeclared names were kept as strings of their own
     assert.deepEqual(nat?.columns.targetNames, ['KUBE-SEP-', 'KUBE-SEP-15000']);
+  });
+
+  it('a dump of many small tables keeps small columns: a generous first guess is cut when its table ends', () => {
+    // 200 tables of one rule in a 40 MB input: each table first guesses room for a million rules
+    const tables = Array.from(
+      { length: 200 },
+      (_, i) => `*t${String.fromCharCode(97 + (i % 26))}\n:A - [0:0]\n-A A -j ACCEPT\nCOMMIT\n`,
+    );
+    const text = tables.join('');
+    const scanner = new IptablesSaveScanner('many', 40_000_000);
+    scanner.push(Buffer.from(text));
+    const r = scanner.finish();
+    assert.ok(r.tables.size > 0);
+    for (const t of r.tables.values()) {
+      assert.equal(t.ruleCount, 1);
+      assert.ok(t.columns.ints.length <= 40, `table ${t.name} keeps ${t.columns.ints.length} numbers for 1 rule`);
+      assert.equal(t.rules[0]?.target, 'ACCEPT');
+    }
   });
 
   it('warnings iptables-nft-save prints are kept', () => {
