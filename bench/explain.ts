@@ -79,6 +79,7 @@ try {
     () => netdoctor(['explain', '-'], { stdinFile: file }),
     () => measure('grep', grep, { stdinFile: file }),
     check,
+    [file],
   );
   printHeader();
   printRow(

@@ -80,6 +80,7 @@ try {
       checkAnalyze(
         new Set(text.match(/^-A KUBE-NODEPORTS .*--dport \d+/gm)?.map((l) => l.slice(l.lastIndexOf(' ')))).size,
       ),
+      [saved],
     );
     printRow(what, 'iptables-legacy-restore --test', analyze, services >= 30_000 ? '≥ 20×' : '≥ 5×');
     // issue 17's bar: one trace, parse included, to a Service in the middle of the file
@@ -90,6 +91,7 @@ try {
       () => netdoctor(['trace', saved, '--to', `${vip}:80`]),
       () => restore(saved),
       checkTrace,
+      [saved],
     );
     printRow(`${what}: trace --to ${vip}:80`, 'iptables-legacy-restore --test', trace, '> 1×');
     rmSync(bundle, { recursive: true, force: true });

@@ -190,6 +190,7 @@ try {
       () => netdoctor(['pcap', file]),
       () => measure('tshark', ['-r', file, '-q', '-z', 'conv,tcp']),
       check(connections, packets, lostFirstSyn),
+      [file],
     );
     printRow(
       `${packets.toLocaleString('en-US')}-packet capture (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB)`,

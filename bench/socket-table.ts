@@ -54,6 +54,7 @@ try {
       () => netdoctor(['analyze', bundle, '--rules', RULES.join(',')]),
       () => measure('sh', ['-c', awk], { env: { ...process.env, LC_ALL: 'C' } }),
       check(written),
+      [tcp],
     );
     printRow(
       `${count.toLocaleString('en-US')}-socket /proc/net/tcp (${(statSync(tcp).size / 2 ** 20).toFixed(0)} MiB), ${RULES.length} rules`,
