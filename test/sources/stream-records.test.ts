@@ -41,7 +41,7 @@ const line = (n: number, fill: string) => `${n}:`.padEnd(n, fill);
 
 describe('streamRecords', () => {
   it('returns lines of every size whole and in order: short, across chunks, past the reserve, past a chunk', () => {
-    const sizes = [1, 10, 200, 70_000, 300_000, 1, 1_200_000, 5, 3_000_000, 16, 262_144, 262_145, 80];
+    const sizes = [1, 10, 200, 70_000, 300_000, 1, 1_200_000, 5, 3_000_000, 16, 262_144, 262_145, 266_240, 266_241, 80];
     // enough short lines between the long ones that cuts fall at many offsets of the 1 MiB reads
     const want: string[] = [];
     for (let i = 0; i < 60_000; i++) want.push(line(10 + (i % 97), 'x'));
@@ -50,6 +50,19 @@ describe('streamRecords', () => {
     assert.equal(got.lines.length, want.length);
     got.lines.forEach((l, i) => assert.equal(l, want[i], `record ${i}`));
     assert.equal(got.leftover, 0);
+  });
+
+  it('carries short cuts as well as long ones: records of one length, cut by successive reads at shifting offsets', () => {
+    // 2^20 leaves 1 of a 3-byte record, then 2, then 0: every carry of a byte or two is exercised
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    for (const length of [3, 5, 7, 64, 4_097]) {
+      const want = Array.from({ length: Math.ceil(3_500_000 / length) }, (_, i) =>
+        alphabet[i % alphabet.length]!.repeat(length - 1),
+      );
+      const got = records(want.join('\n') + '\n');
+      assert.equal(got.lines.length, want.length, `records of ${length} bytes`);
+      got.lines.forEach((l, i) => assert.equal(l, want[i], `record ${i} of ${length} bytes`));
+    }
   });
 
   it('says how many bytes a last record without its end left unconsumed', () => {
