@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKubeProxyRuleset } from './gen-iptables.js';
-import { measure, netdoctor, printHeader, printRow, sideBySide, sizes, type Measured } from './lib.js';
+import { measure, netdoctor, printHeader, printRow, settle, sideBySide, sizes, type Measured } from './lib.js';
 
 const ENDPOINTS = Number(process.env.ENDPOINTS ?? 3);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -70,6 +70,7 @@ try {
       join(host, 'proc/net/tcp'),
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n',
     );
+    settle();
     const text = readFileSync(saved, 'utf8');
     const rules = text.split('\n').filter((l) => l.startsWith('-A ')).length;
     const what = `${services.toLocaleString('en-US')} Services × ${ENDPOINTS} (${rules.toLocaleString('en-US')} rules, ${(text.length / 2 ** 20).toFixed(0)} MiB)`;

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measure, netdoctor, printHeader, printRow, sideBySide, sizes, type Measured } from './lib.js';
+import { measure, netdoctor, printHeader, printRow, settle, sideBySide, sizes, type Measured } from './lib.js';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 /** a connection is 10 packets, 11 when its first SYN was lost */
@@ -185,6 +185,7 @@ try {
         throw new Error(`text path differs:\n${fromText}\n${essence(first.stdout)}`);
       rmSync(text);
     }
+    settle();
     const sides = sideBySide(
       RUNS,
       () => netdoctor(['pcap', file]),

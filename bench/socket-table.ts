@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, type Written } from './gen-proc-net-tcp.js';
-import { measure, netdoctor, printHeader, printRow, sideBySide, sizes, type Measured } from './lib.js';
+import { measure, netdoctor, printHeader, printRow, settle, sideBySide, sizes, type Measured } from './lib.js';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const RULES = ['ephemeral-port-exhaustion', 'time-wait-pressure', 'source-port-is-nodeport'];
@@ -48,6 +48,7 @@ try {
     writeFileSync(join(bundle, 'netns/host/sysctl.txt'), 'net.ipv4.ip_local_port_range = 32768\t60999\n');
     const tcp = join(bundle, 'netns/host/proc/net/tcp');
     const written = await generate(tcp, count, Math.max(1, Math.round(count / PER_DESTINATION)));
+    settle();
     const awk = `awk 'NR>1 { split($2, l, ":"); print l[1], $3 }' ${tcp} | sort | uniq -c > /dev/null`;
     const sides = sideBySide(
       RUNS,

@@ -16,6 +16,7 @@ import {
   MIGHT_MATCH,
   MIGHT_MATCH_ANYWHERE,
   nextCandidate,
+  nextCandidateOrErrorLike,
   type LineMatch,
 } from './explain.js';
 
@@ -134,34 +135,66 @@ export class TextExplainer {
    * Lines in a block of bytes (UTF-8, whole lines: a block ends at a line end or at the end of the text), as
    * `push` would take them one by one. Once only recognisable lines matter, the bytes are searched for the
    * three letters every word of the pre-filter holds and only the lines they fall on are decoded and read;
-   * the others cost a newline count.
+   * the others cost a newline count. While nothing is recognised and the first lines are kept, lines that
+   * read like errors matter too, and the search takes their words' letters as well: a long log with no
+   * known failure in it was read line by line (1.5 s for a million lines, against 0.6 s with failures).
    */
   pushBytes(buf: Buffer): void {
     const end = buf.length;
     let from = 0;
-    while (from < end && !this.onlyMatchesMatter()) {
+    while (from < end) {
+      if (this.onlyMatchesMatter()) {
+        this.skim(buf, from, nextCandidate, () => true);
+        return;
+      }
+      if (this.onlyMatchesAndErrorsMatter()) {
+        from = this.skim(buf, from, nextCandidateOrErrorLike, () => !this.onlyMatchesMatter());
+        continue;
+      }
       const nl = buf.indexOf(10, from);
       const stop = nl < 0 ? end : nl;
       this.push(buf.toString('utf8', from, stop));
       from = stop + 1;
     }
-    if (from >= end) return;
+  }
+
+  /**
+   * Pushes the lines of buf[from, end) that `search` falls on, counting the others, while `holds`; returns
+   * where it stopped (the start of the line after the last one pushed, or the end).
+   */
+  private skim(
+    buf: Buffer,
+    from: number,
+    search: (buf: Uint8Array, from: number, to: number, passed: { newlines: number }) => number,
+    holds: () => boolean,
+  ): number {
+    const end = buf.length;
     const base = this.lines;
     const passed = { newlines: 0 }; // line ends from the first byte scanned here to the last candidate
+    let at = from;
     for (;;) {
-      const hit = nextCandidate(buf, from, end, passed);
-      if (hit < 0) break;
+      const hit = search(buf, at, end, passed);
+      if (hit < 0) {
+        at = end;
+        break;
+      }
       const start = buf.lastIndexOf(10, hit) + 1;
       const nl = buf.indexOf(10, hit);
       const stop = nl < 0 ? end : nl;
       this.lines = base + passed.newlines;
       this.push(buf.toString('utf8', start, stop));
       if (nl >= 0) passed.newlines++;
-      from = stop + 1;
-      if (from >= end) break;
+      at = stop + 1;
+      if (at >= end || !holds()) break;
     }
     // a block's last line has no line end only at the end of the text
-    this.lines = base + passed.newlines + (end > 0 && buf[end - 1] !== 10 ? 1 : 0);
+    this.lines = base + passed.newlines + (at >= end && end > 0 && buf[end - 1] !== 10 ? 1 : 0);
+    return at;
+  }
+
+  /** Nothing recognised yet, the first lines kept, the lines that read like errors not all found. */
+  private onlyMatchesAndErrorsMatter(): boolean {
+    return this.sawText && this.explained.length === 0 && this.firstLines.length > MAX_CLOSEST_LINES;
   }
 
   private onlyMatchesMatter(): boolean {

@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MIGHT_MATCH_WORDS, nextCandidate } from '../../src/explain/explain.js';
+import {
+  LOOKS_LIKE_AN_ERROR_WORDS,
+  MIGHT_MATCH_WORDS,
+  nextCandidate,
+  nextCandidateOrErrorLike,
+} from '../../src/explain/explain.js';
 import { TextExplainer } from '../../src/explain/explained.js';
 import { FIXTURES, nonEmpty } from '../helpers.js';
 
@@ -72,6 +77,41 @@ describe('explain in blocks', () => {
     log[1700] = 'error: something went wrong talking to the upstream';
     const [one, blocks] = both(log, 256);
     assert.deepEqual(blocks, one);
+  });
+
+  it('noise with one line that reads like an error, for each such word: the same closest line as line by line', () => {
+    const forms = ['ERROR', 'failed', 'refused', 'timed out', 'timeout', 'unreachable', 'reset', 'exception'];
+    forms.push('cannot', "can't", "couldn't", 'unable', 'denied', 'closed');
+    for (const form of forms) {
+      const log = Array.from({ length: 400 }, (_, i) => NOISE[i % NOISE.length] ?? '');
+      log[333] = `worker 7: ${form} while syncing`;
+      const [one, blocks] = nonEmpty(both(log, 64));
+      assert.deepEqual(blocks, one, form);
+      assert.deepEqual(
+        one.unrecognised.closest.map((c) => c.line),
+        [334],
+        `${form}: the line is offered as the closest`,
+      );
+    }
+  });
+
+  it('every word that reads like an error holds the letters the wider byte search looks for', () => {
+    const spelled: Record<string, string[]> = { 'timed? ?out': ['timeout', 'timedout', 'time out', 'timed out'] };
+    for (const [pattern, letters] of LOOKS_LIKE_AN_ERROR_WORDS) {
+      const forms = spelled[pattern] ?? [pattern];
+      if (!spelled[pattern]) assert.doesNotMatch(pattern, /[\\.?*+()[\]{}|^$]/, `${pattern} is a plain word`);
+      for (const form of forms) {
+        assert.match(form, new RegExp(`^(?:${pattern})$`, 'i'), `${form} is a form of ${pattern}`);
+        assert.ok(form.toLowerCase().includes(letters), `${form} holds ${letters}`);
+        const buf = Buffer.from(`xx ${form.toUpperCase()} yy`);
+        assert.ok(nextCandidateOrErrorLike(buf, 0, buf.length) >= 0, `the wider search finds ${form} in upper case`);
+      }
+    }
+    // the wider search finds every word of the narrower one too
+    const eof = Buffer.from('xx unexpected EOF yy');
+    assert.ok(nextCandidateOrErrorLike(eof, 0, eof.length) >= 0);
+    const plain = Buffer.from('I1121 02:00:00.000001 1 handler.go:12] "Handled request" method="GET" status=200');
+    assert.equal(nextCandidateOrErrorLike(plain, 0, plain.length), -1, 'a plain request line is passed over');
   });
 
   it('every word of the pre-filter holds the letters the byte search looks for', () => {
