@@ -67,7 +67,7 @@ const summarise = (runs: Measured[]): Side => ({
 
 /**
  * The floor under ours (bench/floor.mjs): Node starting, the CLI's bundle loading, and `inputs` read once
- * through the same 1 MiB buffer, nothing parsed. The anchor's time over this is the best ratio the CLI
+ * by the CLI's own reader with the lines counted, nothing parsed. The anchor's time over this is the best ratio the CLI
  * could reach on this machine: a goal above it is out of reach of any parser in this runtime.
  */
 const floor = (inputs: string[]): Measured =>
@@ -129,9 +129,9 @@ export function printRow(work: string, anchorName: string, sides: Sides, goal: s
 }
 
 /**
- * Writes the files just generated back to disk before anything is measured: the kernel's writeback of a few
- * hundred dirty MiB otherwise runs during the first runs and took a third more CPU from both sides (the
- * explain floor measured 320 ms instead of 220 right after its log was written).
+ * Writes the files just generated back to disk before anything is measured, so the kernel's writeback of a
+ * few hundred dirty MiB does not run during the first runs (in one run without it, the explain floor
+ * measured 320 ms right after its log was written, 220 ms in the runs with it).
  */
 export function settle(): void {
   spawnSync('sync');

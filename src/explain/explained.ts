@@ -289,7 +289,8 @@ function inContext(
 function safeDestination(dest: LineMatch['destination']): LineMatch['destination'] {
   if (!dest) return undefined;
   const host = dest.host.replace(/^\[|\]$/g, '');
-  return /^[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}$/.test(host) ? dest : undefined;
+  // an IPv6 address may start with "::" (::1, ::ffff:10.0.0.1); only a leading "-" could pass for an option
+  return /^[A-Za-z0-9:][A-Za-z0-9.:_-]{0,252}$/.test(host) ? dest : undefined;
 }
 
 function isServiceRulesCause(c: Cause): boolean {

@@ -48,6 +48,18 @@ describe('explain in context', () => {
     assert.equal(mac.errno?.wording, 'bsd');
     assert.ok(mac.notes.some((n) => /macOS\/BSD wording/.test(n)) && !mac.notes.some((n) => /^musl wording/.test(n)));
   });
+  it('an IPv6 destination that starts with "::" is kept: [::1]:8080 (kubernetes/kubernetes#13270) reaches the capture filter', async () => {
+    const e = await explained(
+      "E0827 23:28:19.044748    7694 event.go:195] Unable to write event: 'Post http://localhost:8080/api/v1/namespaces/default/events: dial tcp [::1]:8080: getsockopt: connection refused' (may retry after sleeping)",
+    );
+    assert.equal(e.failure.id, 'connect-econnrefused');
+    assert.equal(e.destination?.host.replace(/^\[|\]$/g, ''), '::1');
+    assert.equal(e.destination?.port, 8080);
+    assert.ok(
+      e.next.some((c) => c.includes("'(tcp port 8080 and host ::1) or icmp or icmp6'")),
+      `the capture names the destination: ${e.next.join(' | ')}`,
+    );
+  });
   it('a destination that is not a plain address or name never reaches a suggested command', async () => {
     const e = await explained('dial tcp evil$(touch /tmp/x)host:80: connect: no route to host');
     for (const cmd of [...e.next, ...e.causes.flatMap((c) => [...c.commands, c.check ?? ''])])

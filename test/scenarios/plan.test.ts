@@ -51,20 +51,19 @@ describe('scenario: plan against the kernel', { skip }, () => {
       };
       assert.equal(measured.errno, 99, 'connect() fails with EADDRNOTAVAIL');
       // Every usable port is handed out once. Extra successes were seen in CI (201, then 202 of 200, and 204
-      // in a clean-clone CI run on 2026-12-02 that passed alone three times and after node.test.ts twice): a
-      // port whose TIME_WAIT ended early (an RST assassinating it, tcp_rfc1337=0) is handed out again, and
-      // its new connection is in TIME_WAIT in turn, so the count below still holds. Allow 2 % (4 ports); the
-      // kernel's own TCP counters are printed with a failure, so the next one names its cause.
+      // in a clean-clone CI run on 2026-12-02 that passed alone three times and after node.test.ts twice). A
+      // TIME_WAIT ended early (an RST assassinating it, tcp_rfc1337=0) would explain them: its port is handed
+      // out again and the new connection is in TIME_WAIT in turn, so the count below still holds. The cause
+      // is not confirmed: allow 2 % (4 ports), and print the namespace's TCP counters (read only on a
+      // failure; -s leaves nstat's shared history file alone) so the next one names it.
       const counters = () =>
         ns
-          .exec(['nstat', '-az'])
+          .exec(['nstat', '-asz'])
           .split('\n')
           .filter((l) => /^Tcp/.test(l) && !/\s0\s/.test(l))
           .join('; ');
-      assert.ok(
-        measured.opened >= result.usable && measured.opened <= result.usable + 4,
-        `${measured.opened} connections opened, ${result.usable} ports usable; counters: ${counters()}`,
-      );
+      if (measured.opened < result.usable || measured.opened > result.usable + 4)
+        assert.fail(`${measured.opened} connections opened, ${result.usable} ports usable; counters: ${counters()}`);
       // The client paces itself to the second; scheduling slack on a busy machine is the only error.
       assert.ok(
         Math.abs(measured.failedAfter! - result.exhaustedAfter) <= 0.5,
@@ -74,10 +73,8 @@ describe('scenario: plan against the kernel', { skip }, () => {
         .exec(['ss', '-Htan', 'state', 'time-wait', 'dst', '127.0.0.1:8080'])
         .split('\n')
         .filter(Boolean).length;
-      assert.ok(
-        Math.abs(timeWait - result.timeWaitAtExhaustion) <= 2,
-        `${timeWait} TIME_WAIT sockets, predicted ${result.timeWaitAtExhaustion}; counters: ${counters()}`,
-      );
+      if (Math.abs(timeWait - result.timeWaitAtExhaustion) > 2)
+        assert.fail(`${timeWait} TIME_WAIT sockets, predicted ${result.timeWaitAtExhaustion}; counters: ${counters()}`);
     }));
 
   it('with tcp_tw_reuse=1 the same churn keeps going, as plan predicts', () =>
